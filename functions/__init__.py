@@ -1,0 +1,1 @@
+"""Entry points: one module per area; each decorated function is one deployed Cloud Function."""

@@ -1,0 +1,28 @@
+"""Health endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bloom.registry import Role, Sdk
+from bloom.services import health
+from bloom.toolkit.http import http_function
+
+
+@http_function("GET", "/api/ping", role=Role.PUBLIC, response=str, summary="Liveness: answers \"ok\"", tags=("health",))
+def ping(_: Any) -> str:
+    return "ok"
+
+
+@http_function(
+    "GET",
+    "/api/ping/database",
+    role=Role.PUBLIC,
+    response=str,
+    summary="Readiness: reads Firestore once",
+    sdks=(Sdk.FIRESTORE,),
+    tags=("health",),
+)
+def ping_database(_: Any) -> str:
+    health.check_database()
+    return "ok"

@@ -1,0 +1,1 @@
+"""Local stack, deploy bundler, manifest generation and the dev CLI."""

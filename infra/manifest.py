@@ -1,0 +1,83 @@
+"""`terraform/functions.json`: everything Terraform needs about functions, topics, jobs and indexes.
+
+It is derived from the registry only; `python -m infra.cli manifest` rewrites it and a test fails when stale.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+from pathlib import Path
+from typing import Any
+
+from bloom.registry import FunctionSpec, discover
+from bloom.store.indexes import all_indexes, all_ttl_fields
+from bloom.topics import all_topics
+
+ROOT = Path(__file__).resolve().parent.parent
+MANIFEST_PATH = ROOT / "terraform" / "functions.json"
+
+
+def load_everything() -> dict[str, FunctionSpec]:
+    """Import every function and repository module so all declarations are registered."""
+    import bloom.repositories
+
+    for module in pkgutil.walk_packages(bloom.repositories.__path__, prefix="bloom.repositories."):
+        importlib.import_module(module.name)
+    return discover()
+
+
+def _function(spec: FunctionSpec) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "name": spec.name,
+        "deploy_name": spec.deploy_name,
+        "module": spec.module,
+        "kind": spec.kind,
+        "entry_point": spec.name,
+        "summary": spec.summary,
+        "secrets": list(spec.secrets),
+        "sdks": [sdk.value for sdk in spec.sdks],
+        "memory_mb": spec.memory_mb,
+        "timeout_s": spec.timeout_s,
+        "http": None,
+        "topic": None,
+        "schedule": None,
+    }
+    if spec.kind == "http":
+        entry["http"] = {"method": spec.method, "path": spec.path, "role": str(spec.role)}
+    else:
+        assert spec.topic is not None
+        entry["topic"] = spec.topic.name
+    if spec.kind == "scheduled":
+        entry["schedule"] = {"cron": spec.cron, "time_zone": spec.time_zone}
+    return entry
+
+
+def build_manifest() -> dict[str, Any]:
+    specs = load_everything()
+    return {
+        "comment": "Generated from the function registry by `python -m infra.cli manifest`. Do not edit.",
+        "functions": [_function(spec) for spec in specs.values()],
+        "topics": [{"name": topic.name, "description": topic.description} for topic in all_topics().values()],
+        "indexes": [
+            {"collection": index.collection, "fields": [{"field": f, "order": o} for f, o in index.fields]}
+            for index in all_indexes()
+        ],
+        "ttl_fields": [{"collection": c, "field": f} for c, f in all_ttl_fields()],
+        "secrets": sorted({secret for spec in specs.values() for secret in spec.secrets}),
+    }
+
+
+def render_manifest() -> str:
+    return json.dumps(build_manifest(), indent=2, sort_keys=True) + "\n"
+
+
+def write_manifest(path: Path = MANIFEST_PATH) -> bool:
+    """Write the manifest; returns True when it changed."""
+    text = render_manifest()
+    if path.exists() and path.read_text() == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return True

@@ -1,0 +1,1 @@
+"""Bloom's domain library: models, services, repositories, integrations and the function toolkit."""

@@ -1,0 +1,1 @@
+"""Domain models: pydantic v2, rules that need no I/O."""

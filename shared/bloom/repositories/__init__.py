@@ -1,0 +1,1 @@
+"""Repositories: the only modules that know Firestore documents and queries."""

@@ -1,0 +1,1 @@
+"""Firestore access: the client, repository base, transactions, indexes and the outbox."""

@@ -1,0 +1,1 @@
+"""What every function shares: errors, logging, HTTP and event handling, auth."""

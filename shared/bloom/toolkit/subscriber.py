@@ -1,0 +1,118 @@
+"""Pub/Sub functions: `event_function` for domain events, `scheduled_function` for Cloud Scheduler jobs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from bloom.registry import FunctionSpec, Sdk, job_topic_name, register
+from bloom.topics import ScheduledRun, Topic, declare_topic
+from bloom.toolkit.auth import assert_not_emulated_in_production
+from bloom.toolkit.events import Delivery, Event, MalformedDelivery, delivery_from_cloud_event, handle_delivery
+from bloom.toolkit.logging import get_logger
+
+PayloadT = TypeVar("PayloadT", bound=BaseModel)
+EventEntry = Callable[[Any], None]
+_log = get_logger("bloom.events")
+
+
+def _entry(name: str, module: str, deliver: Callable[[Delivery], str]) -> EventEntry:
+    """A functions-framework CloudEvent function that hands the Pub/Sub message to `deliver`."""
+    import functions_framework
+
+    def entry(cloud_event: Any) -> None:
+        try:
+            delivery = delivery_from_cloud_event(cloud_event.data, str(cloud_event["id"]))
+        except MalformedDelivery as exc:
+            _log.error("malformed delivery acknowledged", extra={"reason": str(exc), "function": name})
+            return
+        deliver(delivery)
+
+    entry.__name__ = entry.__qualname__ = name
+    entry.__module__ = module
+    registered: EventEntry = functions_framework.cloud_event(entry)
+    return registered
+
+
+def event_function(
+    topic: Topic[PayloadT],
+    *,
+    summary: str,
+    secrets: tuple[str, ...] = (),
+    sdks: tuple[Sdk, ...] = (),
+    memory_mb: int = 256,
+    timeout_s: int = 60,
+) -> Callable[[Callable[[Event[PayloadT]], None]], EventEntry]:
+    """Declare a subscriber: at most one successful run per event id; exceptions ask Pub/Sub to redeliver."""
+
+    def decorate(handler: Callable[[Event[PayloadT]], None]) -> EventEntry:
+        assert_not_emulated_in_production()
+        name = handler.__name__
+
+        def deliver(delivery: Delivery) -> str:
+            return handle_delivery(name, topic.name, topic.payload, handler, delivery)
+
+        entry = _entry(name, handler.__module__, deliver)
+        register(
+            FunctionSpec(
+                name=name,
+                module=handler.__module__,
+                kind="event",
+                entry=entry,
+                summary=summary,
+                secrets=secrets,
+                sdks=tuple(sorted(set(sdks) | {Sdk.FIRESTORE})),
+                memory_mb=memory_mb,
+                timeout_s=timeout_s,
+                topic=topic,
+                extra={"deliver": deliver},
+            )
+        )
+        return entry
+
+    return decorate
+
+
+def scheduled_function(
+    cron: str,
+    *,
+    summary: str,
+    time_zone: str = "Etc/UTC",
+    secrets: tuple[str, ...] = (),
+    sdks: tuple[Sdk, ...] = (),
+    memory_mb: int = 256,
+    timeout_s: int = 300,
+) -> Callable[[Callable[[Event[ScheduledRun]], None]], EventEntry]:
+    """Declare a job fired by Cloud Scheduler through its own Pub/Sub topic, on `cron` in `time_zone`."""
+
+    def decorate(handler: Callable[[Event[ScheduledRun]], None]) -> EventEntry:
+        assert_not_emulated_in_production()
+        name = handler.__name__
+        topic = declare_topic(job_topic_name(name), ScheduledRun, f"Fires the scheduled job {name}")
+
+        def deliver(delivery: Delivery) -> str:
+            return handle_delivery(name, topic.name, ScheduledRun, handler, delivery)
+
+        entry = _entry(name, handler.__module__, deliver)
+        register(
+            FunctionSpec(
+                name=name,
+                module=handler.__module__,
+                kind="scheduled",
+                entry=entry,
+                summary=summary,
+                secrets=secrets,
+                sdks=tuple(sorted(set(sdks) | {Sdk.FIRESTORE})),
+                memory_mb=memory_mb,
+                timeout_s=timeout_s,
+                topic=topic,
+                cron=cron,
+                time_zone=time_zone,
+                extra={"deliver": deliver},
+            )
+        )
+        return entry
+
+    return decorate
