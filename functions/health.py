@@ -9,7 +9,7 @@ from bloom.services import health
 from bloom.toolkit.http import http_function
 
 
-@http_function("GET", "/api/ping", role=Role.PUBLIC, response=str, summary="Liveness: answers \"ok\"", tags=("health",))
+@http_function("GET", "/api/ping", role=Role.PUBLIC, response=str, summary='Liveness: answers "ok"', tags=("health",))
 def ping(_: Any) -> str:
     return "ok"
 

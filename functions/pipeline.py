@@ -5,9 +5,9 @@ from __future__ import annotations
 from bloom.registry import Sdk
 from bloom.services import health
 from bloom.store import outbox
-from bloom.topics import HEARTBEAT, Heartbeat, ScheduledRun
 from bloom.toolkit.events import Event
 from bloom.toolkit.subscriber import event_function, scheduled_function
+from bloom.topics import HEARTBEAT, Heartbeat, ScheduledRun
 
 
 @scheduled_function("* * * * *", summary="Publish outbox events a request left unpublished", sdks=(Sdk.PUBSUB,))

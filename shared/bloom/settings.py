@@ -17,6 +17,7 @@ class Settings(BaseModel, frozen=True):
     deployed: bool
     expose_metrics: bool
     outbox_publish_timeout_s: float
+    outbox_sweep_after_s: float
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -34,4 +35,5 @@ def get_settings() -> Settings:
         deployed=bool(env.get("K_SERVICE")),
         expose_metrics=env.get("BLOOM_EXPOSE_METRICS") == "1",
         outbox_publish_timeout_s=float(env.get("BLOOM_OUTBOX_PUBLISH_TIMEOUT_S", "10")),
+        outbox_sweep_after_s=float(env.get("BLOOM_OUTBOX_SWEEP_AFTER_S", "30")),
     )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bloom.repositories.health import HeartbeatsRepository, probe_database
 from bloom.store.transaction import run_in_transaction
-from bloom.topics import HEARTBEAT, Heartbeat
 from bloom.toolkit.errors import BloomError
+from bloom.topics import HEARTBEAT, Heartbeat
 
 
 class DatabaseUnavailable(BloomError):

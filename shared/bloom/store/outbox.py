@@ -66,9 +66,13 @@ def publish_entries(entries: list[OutboxEntry]) -> int:
     published: list[OutboxEntry] = []
     for entry in entries:
         try:
-            publish_message(entry.topic, entry.data.encode(), {"event_id": entry.id, "topic": entry.topic})
+            publish_message(entry.topic, entry.data.encode(), {"event_id": entry.id})
         except Exception:
-            _log.warning("outbox publish failed; left for the sweeper", extra={"event_id": entry.id, "topic": entry.topic})
+            _log.warning(
+                "outbox publish failed; left for the sweeper",
+                extra={"event_id": entry.id, "topic": entry.topic},
+                exc_info=True,
+            )
             break
         published.append(entry)
     if published:
@@ -96,9 +100,12 @@ def pending(older_than: timedelta, limit: int) -> list[OutboxEntry]:
     return [entry for _, entry in rows]
 
 
-def sweep(older_than: timedelta = timedelta(seconds=30), batch_size: int = 200) -> int:
-    """Publish events whose request died between commit and publish. Subscribers dedupe, so a repeat is harmless."""
-    entries = pending(older_than, batch_size)
+def sweep(batch_size: int = 200) -> int:
+    """Publish events whose request died between commit and publish. Subscribers dedupe, so a repeat is harmless.
+
+    Only events older than the grace period are swept, so a request still publishing its own is left alone.
+    """
+    entries = pending(timedelta(seconds=get_settings().outbox_sweep_after_s), batch_size)
     sent = publish_entries(entries) if entries else 0
     _log.info("outbox swept", extra={"pending": len(entries), "published": sent})
     return sent

@@ -49,7 +49,7 @@ class Repository(Generic[ModelT]):
     def to_doc(self, item: ModelT) -> dict[str, Any]:
         return item.model_dump(by_alias=True, mode="python")
 
-    def from_snapshot(self, snapshot: DocumentSnapshot) -> ModelT | None:
+    def from_snapshot(self, snapshot: DocumentSnapshot[Any]) -> ModelT | None:
         if not snapshot.exists:
             return None
         return self.model.model_validate(snapshot.to_dict())
@@ -57,6 +57,11 @@ class Repository(Generic[ModelT]):
     def get(self, doc_id: str, transaction: Transaction | None = None) -> ModelT | None:
         count_round_trip()
         return self.from_snapshot(self.ref(doc_id).get(transaction=transaction))
+
+    def save(self, doc_id: str, item: ModelT) -> None:
+        """Write a whole document outside a transaction (seeding, tests, single-document changes)."""
+        count_round_trip()
+        self.ref(doc_id).set(self.to_doc(item))
 
     def get_many(self, doc_ids: Iterable[str], transaction: Transaction | None = None) -> dict[str, ModelT]:
         refs = [self.ref(doc_id) for doc_id in dict.fromkeys(doc_ids)]
@@ -82,11 +87,7 @@ class Repository(Generic[ModelT]):
         """Run a query; one that needs a composite index must name a declared one that covers it."""
         if _needs_composite(filters, order_by):
             wanted = [f.field for f in filters] + [name for name, _ in order_by]
-            if (
-                index is None
-                or index.collection != self.collection_name
-                or not set(wanted) <= set(index.field_names)
-            ):
+            if index is None or index.collection != self.collection_name or not set(wanted) <= set(index.field_names):
                 raise MissingIndexError(f"{self.collection_name} query on {wanted} needs a declared composite index")
         from google.cloud.firestore import FieldFilter, Query
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from pydantic import BaseModel
 
@@ -64,14 +64,14 @@ def run_in_transaction(work: Callable[[UnitOfWork], T], *, max_attempts: int = 5
 
     attempts: list[UnitOfWork] = []
 
-    @firestore.transactional  # type: ignore[untyped-decorator]
+    @firestore.transactional
     def attempt(transaction: Transaction) -> T:
         unit = UnitOfWork(transaction)
         attempts.append(unit)
         count_round_trip(2)  # begin + commit
         return work(unit)
 
-    result = attempt(db().transaction(max_attempts=max_attempts))
+    result = cast(T, attempt(db().transaction(max_attempts=max_attempts)))
     committed = attempts[-1]
     if committed.events:
         outbox.publish_entries(committed.events)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,10 +12,11 @@ from bloom.registry import Role
 from bloom.settings import get_settings
 from bloom.toolkit.errors import Forbidden, Unauthorized
 
-MISSING_TOKEN = "Unauthorized: missing required Authorization token"
-TOKEN_EXPIRED = "ID_TOKEN_EXPIRED"
-INVALID_TOKEN = "INVALID_TOKEN"
+MISSING_TOKEN = "Unauthorized: missing required Authorization token"  # noqa: S105 - an error message
+TOKEN_EXPIRED = "ID_TOKEN_EXPIRED"  # noqa: S105 - an error code
+INVALID_TOKEN = "INVALID_TOKEN"  # noqa: S105 - an error code
 USER_NOT_FOUND = "USER_NOT_FOUND"
+CLOCK_SKEW_S = 5
 
 
 @dataclass(frozen=True)
@@ -68,11 +70,16 @@ def verify_token(token: str) -> dict[str, Any]:
     from firebase_admin import auth
 
     try:
-        claims: dict[str, Any] = auth.verify_id_token(token, app=_firebase_app(), clock_skew_seconds=5)
+        claims: dict[str, Any] = auth.verify_id_token(token, app=_firebase_app(), clock_skew_seconds=CLOCK_SKEW_S)
     except auth.ExpiredIdTokenError as exc:
         raise Unauthorized(TOKEN_EXPIRED) from exc
     except (auth.InvalidIdTokenError, ValueError) as exc:
         raise Unauthorized(INVALID_TOKEN) from exc
+    # firebase-admin skips every time check for Auth-emulator tokens; check expiry here too so the local
+    # stack answers an expired token the way production does (the frontend refreshes on this 401).
+    expires = claims.get("exp")
+    if not isinstance(expires, int | float) or expires + CLOCK_SKEW_S < time.time():
+        raise Unauthorized(TOKEN_EXPIRED)
     return claims
 
 

@@ -109,7 +109,7 @@ def _claim(function_name: str, event_id: str) -> bool:
 
     ref = db().collection(PROCESSED_COLLECTION).document(f"{function_name}:{event_id}")
 
-    @firestore.transactional  # type: ignore[untyped-decorator]
+    @firestore.transactional
     def claim(transaction: firestore.Transaction) -> bool:
         count_round_trip(3)
         snapshot = ref.get(transaction=transaction)

@@ -147,8 +147,18 @@ def _validate(model: type[BodyT], data: Any, prefix: str = "") -> BodyT:
 class _HttpHandler(Generic[BodyT, QueryT]):
     """Turns a typed handler into a functions-framework HTTP function."""
 
-    def __init__(self, spec_name: str, method: str, path: str, role: Role, body: type[BodyT], query: type[QueryT],
-                 response: Any, status_code: int, handler: Callable[[HttpContext[BodyT, QueryT]], Any]) -> None:
+    def __init__(
+        self,
+        spec_name: str,
+        method: str,
+        path: str,
+        role: Role,
+        body: type[BodyT],
+        query: type[QueryT],
+        response: Any,
+        status_code: int,
+        handler: Callable[[HttpContext[BodyT, QueryT]], Any],
+    ) -> None:
         self.name, self.method, self.role = spec_name, method, role
         self.template = path
         self.pattern = path_pattern(path)

@@ -23,7 +23,7 @@ _SENSITIVE_KEYS = frozenset(
 )
 REDACTED = "[REDACTED]"
 
-_log_context: ContextVar[Mapping[str, Any]] = ContextVar("bloom_log_context", default={})
+_log_context: ContextVar[Mapping[str, Any] | None] = ContextVar("bloom_log_context", default=None)
 
 
 def _redact_phone(match: re.Match[str]) -> str:
@@ -75,7 +75,7 @@ class CloudLoggingFormatter(logging.Formatter):
             "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "logger": record.name,
         }
-        entry.update(_log_context.get())
+        entry.update(_log_context.get() or {})
         for attr, value in vars(record).items():
             if attr not in _STANDARD_ATTRS and not attr.startswith("_"):
                 entry[attr] = value
@@ -87,7 +87,7 @@ class CloudLoggingFormatter(logging.Formatter):
 @contextmanager
 def log_context(**fields: Any) -> Iterator[None]:
     """Attach fields (trace, request id, function name) to every line logged inside the block."""
-    token = _log_context.set({**_log_context.get(), **fields})
+    token = _log_context.set({**(_log_context.get() or {}), **fields})
     try:
         yield
     finally:

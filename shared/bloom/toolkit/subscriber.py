@@ -8,10 +8,10 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from bloom.registry import FunctionSpec, Sdk, job_topic_name, register
-from bloom.topics import ScheduledRun, Topic, declare_topic
 from bloom.toolkit.auth import assert_not_emulated_in_production
 from bloom.toolkit.events import Delivery, Event, MalformedDelivery, delivery_from_cloud_event, handle_delivery
 from bloom.toolkit.logging import get_logger
+from bloom.topics import ScheduledRun, Topic, declare_topic
 
 PayloadT = TypeVar("PayloadT", bound=BaseModel)
 EventEntry = Callable[[Any], None]

@@ -51,7 +51,7 @@ def _message(error: Any, prefix: str) -> str:
         if "email" in detail.lower():
             return f"{field} must be an email"
         return f"{field}: {detail}"
-    values = {key: str(value).replace("'", "") for key, value in ctx.items()}
+    values = {key: str(value).replace("'", "").replace(" or ", ", ") for key, value in ctx.items()}
     return template.format(f=field, **values)
 
 

@@ -1,0 +1,59 @@
+# Bloom backend — every command a developer or CI needs. `make help` lists them.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+CHECKOV_VENV ?= .venv-checkov
+export PYTHONPATH := $(CURDIR)/shared:$(CURDIR)
+PORT ?= 35001
+
+.PHONY: help install tools dev test lint typecheck unit integration e2e manifest bundle bench clean
+
+help: ## List the commands
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -r requirements-dev.txt
+	touch $@
+
+infra/node_modules/.installed: infra/package.json infra/package-lock.json
+	cd infra && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(CHECKOV_VENV)/.installed: infra/requirements-checkov.txt
+	python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install -q -r infra/requirements-checkov.txt
+	touch $@
+
+install: $(VENV)/.installed infra/node_modules/.installed ## Create the venv and install Python and npm dependencies
+
+tools: install $(CHECKOV_VENV)/.installed ## Also install checkov (its own venv) for the Terraform checks
+
+dev: install ## Run the whole local stack: emulators + gateway on http://localhost:$(PORT)/api
+	$(PY) -m infra.stack --port $(PORT)
+
+lint: install ## ruff
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install ## mypy --strict
+	$(VENV)/bin/mypy shared functions infra tests
+
+test: tools lint typecheck ## Lint, type-check and run every test (unit, integration, e2e) on the emulators
+	$(PY) -m pytest
+
+unit: install ## Only the pure-domain unit tests (no emulator)
+	$(PY) -m pytest tests/unit
+
+manifest: install ## Regenerate terraform/functions.json from the registry
+	$(PY) -m infra.cli manifest
+
+bundle: install ## Build the deterministic source zip every function deploys from (build/bundle.zip)
+	$(PY) -m infra.bundle --out build/bundle.zip
+
+bench: install ## Print cold-start import times and Firestore round trips / latency per endpoint
+	$(PY) -m infra.bench
+
+clean: ## Remove the venvs, node_modules and build output
+	rm -rf $(VENV) $(CHECKOV_VENV) infra/node_modules build

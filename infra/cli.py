@@ -1,0 +1,88 @@
+"""The dev CLI: `python -m infra.cli --help`. Commands that touch the stack read `.local/stack.json`,
+which `make dev` writes, so they talk to the running emulators."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from infra.stack import DEFAULT_STATE
+
+
+def _use_stack(state_file: Path) -> None:
+    if not state_file.exists():
+        sys.exit(f"no running local stack ({state_file} is missing): start it with `make dev`")
+    os.environ.update(json.loads(state_file.read_text())["env"])
+
+
+def cmd_functions(_: argparse.Namespace) -> None:
+    from infra.manifest import load_everything
+
+    for spec in load_everything().values():
+        trigger = f"{spec.method} {spec.path}" if spec.kind == "http" else (spec.topic.name if spec.topic else "")
+        extra = f" [{spec.cron} {spec.time_zone}]" if spec.cron else ""
+        role = f" ({spec.role})" if spec.role else ""
+        print(f"{spec.name:32} {spec.kind:9} {trigger}{role}{extra}")
+
+
+def cmd_manifest(_: argparse.Namespace) -> None:
+    from infra.manifest import MANIFEST_PATH, write_manifest
+
+    changed = write_manifest()
+    print(
+        f"{MANIFEST_PATH.relative_to(Path.cwd()) if MANIFEST_PATH.is_relative_to(Path.cwd()) else MANIFEST_PATH}: "
+        f"{'updated' if changed else 'already up to date'}"
+    )
+
+
+def cmd_fire(args: argparse.Namespace) -> None:
+    _use_stack(args.state_file)
+    from infra.jobs import fire_job
+    from infra.manifest import load_everything
+
+    load_everything()
+    print(f"fired {args.job}: message {fire_job(args.job)}")
+
+
+def cmd_publish(args: argparse.Namespace) -> None:
+    _use_stack(args.state_file)
+    from infra.jobs import publish_event
+    from infra.manifest import load_everything
+
+    load_everything()
+    print(f"published to {args.topic}: message {publish_event(args.topic, args.payload)}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m infra.cli", description="Bloom developer commands.")
+    parser.add_argument("--state-file", type=Path, default=DEFAULT_STATE, help="the running stack's state file")
+    commands = parser.add_subparsers(dest="command", required=True)
+    handlers: dict[str, Callable[[argparse.Namespace], None]] = {}
+
+    def add(name: str, help_text: str, handler: Callable[[argparse.Namespace], None]) -> argparse.ArgumentParser:
+        handlers[name] = handler
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    add("functions", "List every registered function with its trigger and role.", cmd_functions)
+    add("manifest", "Regenerate terraform/functions.json from the registry.", cmd_manifest)
+    fire = add("fire", "Fire a scheduled job now on the running local stack.", cmd_fire)
+    fire.add_argument("job", help="the job's function name, e.g. sweep_outbox")
+    publish = add("publish", "Publish an event to a topic on the running local stack.", cmd_publish)
+    publish.add_argument("topic", help="the topic name, e.g. system.heartbeat")
+    publish.add_argument("payload", help='the JSON payload, e.g. \'{"source": "cli"}\'')
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    args.handler(args)
+
+
+if __name__ == "__main__":
+    main()

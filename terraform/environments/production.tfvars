@@ -1,0 +1,9 @@
+# terraform init -backend-config=environments/production.gcs.tfbackend
+# terraform apply -var-file=environments/production.tfvars
+project_id         = "bloom-backend-production"
+environment        = "production"
+region             = "europe-west2"
+gateway_region     = "europe-west2"
+firestore_location = "europe-west2"
+frontend_origins   = ["https://bloom.chayn.co"]
+max_instance_count = 50

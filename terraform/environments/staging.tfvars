@@ -1,0 +1,9 @@
+# terraform init -backend-config=environments/staging.gcs.tfbackend
+# terraform apply -var-file=environments/staging.tfvars
+project_id         = "bloom-backend-staging"
+environment        = "staging"
+region             = "europe-west2"
+gateway_region     = "europe-west2"
+firestore_location = "europe-west2"
+frontend_origins   = ["https://staging.bloom.chayn.co", "http://localhost:3000"]
+max_instance_count = 5

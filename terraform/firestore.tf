@@ -1,0 +1,44 @@
+# If the project already has a (default) database (e.g. created by Firebase), import it first:
+#   terraform import google_firestore_database.main "projects/PROJECT_ID/databases/(default)"
+
+resource "google_firestore_database" "main" {
+  name                              = "(default)"
+  location_id                       = var.firestore_location
+  type                              = "FIRESTORE_NATIVE"
+  app_engine_integration_mode       = "DISABLED"
+  point_in_time_recovery_enablement = "POINT_IN_TIME_RECOVERY_ENABLED"
+  delete_protection_state           = "DELETE_PROTECTION_ENABLED"
+  deletion_policy                   = "ABANDON"
+
+  depends_on = [google_project_service.api]
+}
+
+# Composite indexes declared next to the queries that need them (bloom.store.indexes.composite_index).
+resource "google_firestore_index" "index" {
+  for_each = local.indexes
+
+  database    = google_firestore_database.main.name
+  collection  = each.value.collection
+  query_scope = "COLLECTION"
+
+  dynamic "fields" {
+    for_each = each.value.fields
+    content {
+      field_path = fields.value.field
+      order      = fields.value.order
+    }
+  }
+}
+
+# TTL policies (bloom.store.indexes.ttl_field). TTL timestamps are never queried, so their single-field
+# indexes are switched off (an empty index_config), as Firestore recommends for such fields.
+resource "google_firestore_field" "ttl" {
+  for_each = local.ttl_fields
+
+  database   = google_firestore_database.main.name
+  collection = each.value.collection
+  field      = each.value.field
+
+  ttl_config {}
+  index_config {}
+}

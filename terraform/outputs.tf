@@ -1,0 +1,24 @@
+output "gateway_url" {
+  description = "Public base URL of the API Gateway."
+  value       = "https://${google_api_gateway_gateway.bloom.default_hostname}"
+}
+
+output "api_base_url" {
+  description = "What the frontend uses as its API base URL."
+  value       = "https://${google_api_gateway_gateway.bloom.default_hostname}/api/v1"
+}
+
+output "function_uris" {
+  description = "Cloud Run URI of every function, by registry name (private: invoke through the gateway)."
+  value       = { for name, fn in google_cloudfunctions2_function.function : name => fn.service_config[0].uri }
+}
+
+output "source_bucket" {
+  description = "Bucket holding the function source bundles."
+  value       = google_storage_bucket.source.name
+}
+
+output "dead_letter_topics" {
+  description = "Dead-letter topic of every topic, to attach to the Eventarc subscriptions (see pubsub.tf)."
+  value       = { for name in keys(local.topics) : name => google_pubsub_topic.topic["${name}.dead-letter"].id }
+}

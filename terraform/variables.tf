@@ -1,0 +1,63 @@
+# One GCP project per environment: service account ids, topics and the Firestore (default) database are
+# per project, so staging and production must not share one.
+
+variable "project_id" {
+  description = "GCP project that hosts this environment."
+  type        = string
+}
+
+variable "environment" {
+  description = "Environment name, exposed to functions as BLOOM_ENV."
+  type        = string
+
+  validation {
+    condition     = contains(["staging", "production"], var.environment)
+    error_message = "environment must be \"staging\" or \"production\"."
+  }
+}
+
+variable "region" {
+  description = "Region of the functions, topics, scheduler jobs, secrets and source bucket."
+  type        = string
+  default     = "europe-west2"
+}
+
+variable "gateway_region" {
+  description = "Region of the API Gateway (it is offered in fewer regions than Cloud Functions)."
+  type        = string
+  default     = "europe-west2"
+}
+
+variable "firestore_location" {
+  description = "Location of the Firestore (default) database; it cannot be changed after creation."
+  type        = string
+  default     = "europe-west2"
+}
+
+variable "frontend_origins" {
+  description = "Browser origins allowed by CORS, exposed to functions as BLOOM_CORS_ORIGINS."
+  type        = list(string)
+
+  validation {
+    condition     = alltrue([for origin in var.frontend_origins : can(regex("^https?://[^/,]+$", origin))])
+    error_message = "Each origin is scheme://host[:port], without a path or a comma."
+  }
+}
+
+variable "bundle_path" {
+  description = "Source zip built by `make bundle`, relative to this directory."
+  type        = string
+  default     = "../build/bundle.zip"
+}
+
+variable "max_instance_count" {
+  description = "Upper bound of instances per function (a cost and abuse guard)."
+  type        = number
+  default     = 20
+}
+
+variable "topic_message_retention" {
+  description = "How long topics keep messages, so a subscription can seek back after an incident."
+  type        = string
+  default     = "604800s"
+}

@@ -1,0 +1,44 @@
+"""Shared fixtures. The local stack starts once per session, only when a test asks for it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.auth import AuthEmulator
+from tests.support.stack import RunningStack, start_stack, stop_stack
+
+
+@pytest.fixture(scope="session")
+def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    process, stack = start_stack(Path(tmp_path_factory.mktemp("stack")))
+    previous = {key: os.environ.get(key) for key in stack.env}
+    os.environ.update(stack.env)
+    from bloom.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        yield stack
+    finally:
+        stop_stack(process)
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        get_settings.cache_clear()
+
+
+@pytest.fixture
+def stack(running_stack: RunningStack) -> RunningStack:
+    """The running stack with empty Firestore and Auth: every test starts from nothing."""
+    running_stack.reset()
+    return running_stack
+
+
+@pytest.fixture
+def auth(stack: RunningStack) -> AuthEmulator:
+    return AuthEmulator(stack.auth, stack.project)

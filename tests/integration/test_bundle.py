@@ -1,0 +1,224 @@
+"""The deploy bundle: reproducible byte for byte, and every function loads from it alone.
+
+Loading runs the way Cloud Functions does it: a fresh interpreter in the unzipped bundle, with a minimal
+environment (nothing of this repository on the path), asking functions-framework for the target from
+`main.py`. It also checks that importing a function loads no heavy SDK the function did not declare.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bloom.registry import Sdk
+from infra.bundle import ROOT, build_bundle
+from infra.manifest import load_everything, render_manifest
+
+FUNCTION_NAMES = sorted(load_everything())
+
+# `requests` is left out: the Google SDKs and functions-framework themselves depend on it.
+WATCHED_SDKS = tuple(sdk.value for sdk in Sdk if sdk is not Sdk.REQUESTS)
+
+# Run in the bundle directory: create the app, then report what got imported and from where.
+LOAD = """
+import json, sys
+from functions_framework import create_app
+app = create_app(target=sys.argv[1], source="main.py")
+print("OK")
+watched = json.loads(sys.argv[2])
+modules = {name: getattr(sys.modules.get(name), "__file__", None) for name in ("bloom", "functions", "main")}
+print(json.dumps({"loaded": [m for m in watched if m in sys.modules], "files": modules}))
+"""
+
+
+def clean_env() -> dict[str, str]:
+    """What a deployed function has, and nothing that points at this repository."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "GOOGLE_CLOUD_PROJECT": "demo-bloom",
+        "PYTHONDONTWRITEBYTECODE": "1",  # leave the shared bundle directory as unzipped
+    }
+
+
+def load(directory: Path, target: str) -> dict[str, Any]:
+    result = subprocess.run(
+        [sys.executable, "-c", LOAD, target, json.dumps(WATCHED_SDKS)],
+        cwd=directory,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, f"{target} did not load from the bundle:\n{result.stderr}"
+    ok, report = result.stdout.splitlines()[-2:]
+    assert ok == "OK"
+    loaded: dict[str, Any] = json.loads(report)
+    return loaded
+
+
+def undeclared_sdks(report: dict[str, Any], function: dict[str, Any], framework_sdks: set[str]) -> list[str]:
+    """Watched SDKs loaded by importing a function that neither it declares nor functions-framework loads."""
+    return sorted(set(report["loaded"]) - set(function["sdks"]) - framework_sdks)
+
+
+def copy_source(destination: Path) -> Path:
+    """The parts of the repository a bundle is built from, copied so tests can change them freely."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "node_modules")
+    for part in ("functions", "shared"):
+        shutil.copytree(ROOT / part, destination / part, ignore=ignore)
+    (destination / "infra").mkdir()
+    for module in (ROOT / "infra").glob("*.py"):
+        shutil.copy2(module, destination / "infra" / module.name)
+    shutil.copy2(ROOT / "requirements.txt", destination / "requirements.txt")
+    return destination
+
+
+@pytest.fixture(scope="module")
+def bundle_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("bundle") / "bundle.zip"
+    build_bundle(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def bundle_dir(bundle_zip: Path) -> Path:
+    directory = bundle_zip.parent / "unzipped"
+    with zipfile.ZipFile(bundle_zip) as archive:
+        archive.extractall(directory)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def bundle_manifest(bundle_dir: Path) -> dict[str, dict[str, Any]]:
+    manifest = json.loads((bundle_dir / "functions.json").read_text())
+    return {fn["name"]: fn for fn in manifest["functions"]}
+
+
+@pytest.fixture(scope="module")
+def framework_sdks(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
+    """Watched SDKs that functions-framework loads by itself, for a function that imports nothing."""
+    directory = tmp_path_factory.mktemp("framework-only")
+    (directory / "main.py").write_text('def noop(request):\n    return "ok"\n')
+    return set(load(directory, "noop")["loaded"])
+
+
+# --- determinism -------------------------------------------------------------------------------------------
+
+
+def test_same_source_gives_the_same_bytes(tmp_path: Path) -> None:
+    source = copy_source(tmp_path / "src")
+    first, second = tmp_path / "a" / "bundle.zip", tmp_path / "b.zip"
+
+    digest = build_bundle(first, source)
+
+    assert build_bundle(second, source) == digest
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_only_content_changes_the_hash(tmp_path: Path) -> None:
+    source = copy_source(tmp_path / "src")
+    out = tmp_path / "bundle.zip"
+    digest = build_bundle(out, source)
+    settings = source / "shared" / "bloom" / "settings.py"
+
+    os.utime(settings, (1_000_000_000, 1_000_000_000))
+    os.utime(source / "functions" / "main.py", None)
+    settings.chmod(0o600)
+    (source / "shared" / "bloom" / "__pycache__").mkdir(exist_ok=True)
+    (source / "shared" / "bloom" / "__pycache__" / "settings.cpython-311.pyc").write_bytes(b"junk")
+    assert build_bundle(out, source) == digest
+
+    settings.write_text(settings.read_text() + "\n# changed\n")
+    assert build_bundle(out, source) != digest
+
+
+def add_probe_function(source: Path, first_line: str = "") -> None:
+    """A new HTTP function `zz_bundle_probe` in the copied source, declaring no SDK."""
+    (source / "functions" / "zz_bundle_probe.py").write_text(
+        f"{first_line}\n"
+        "from bloom.registry import Role\n"
+        "from bloom.toolkit.http import http_function\n\n\n"
+        '@http_function("GET", "/api/zz-bundle-probe", role=Role.PUBLIC, response=str, summary="probe")\n'
+        "def zz_bundle_probe(_: object) -> str:\n"
+        '    return "ok"\n'
+    )
+
+
+def test_a_new_function_module_changes_the_bundle_and_its_manifest(tmp_path: Path) -> None:
+    source = copy_source(tmp_path / "src")
+    out = tmp_path / "bundle.zip"
+    digest = build_bundle(out, source)
+    add_probe_function(source)
+
+    assert build_bundle(out, source) != digest
+    with zipfile.ZipFile(out) as archive:
+        manifest = json.loads(archive.read("functions.json"))
+        assert "functions/zz_bundle_probe.py" in archive.namelist()
+    assert "zz_bundle_probe" in {fn["name"] for fn in manifest["functions"]}
+
+
+def test_entries_are_normalised(bundle_zip: Path) -> None:
+    with zipfile.ZipFile(bundle_zip) as archive:
+        infos = archive.infolist()
+    names = [info.filename for info in infos]
+
+    assert names == sorted(names)
+    assert {"main.py", "requirements.txt", "functions.json", "functions/__init__.py", "bloom/__init__.py"} <= set(names)
+    assert all(name.endswith(".py") for name in names if name not in {"requirements.txt", "functions.json"})
+    assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")]
+    for info in infos:
+        assert info.date_time == (1980, 1, 1, 0, 0, 0), info.filename
+        assert info.external_attr >> 16 == 0o100644, info.filename
+        assert info.compress_type == zipfile.ZIP_DEFLATED, info.filename
+
+
+def test_contents_match_the_source(bundle_dir: Path) -> None:
+    assert (bundle_dir / "main.py").read_bytes() == (ROOT / "functions" / "main.py").read_bytes()
+    assert (bundle_dir / "requirements.txt").read_bytes() == (ROOT / "requirements.txt").read_bytes()
+    assert (bundle_dir / "bloom" / "registry.py").read_bytes() == (ROOT / "shared/bloom/registry.py").read_bytes()
+    assert (bundle_dir / "functions.json").read_text() == render_manifest()
+
+
+# --- loadability -------------------------------------------------------------------------------------------
+
+
+def test_every_registered_function_is_in_the_bundled_manifest(bundle_manifest: dict[str, dict[str, Any]]) -> None:
+    assert sorted(bundle_manifest) == FUNCTION_NAMES
+
+
+@pytest.mark.parametrize("name", FUNCTION_NAMES)
+def test_function_loads_from_the_bundle_alone(
+    name: str, bundle_dir: Path, bundle_manifest: dict[str, dict[str, Any]], framework_sdks: set[str]
+) -> None:
+    report = load(bundle_dir, name)
+
+    for module, file in report["files"].items():
+        assert file is not None, f"{module} was not imported"
+        assert Path(file).resolve().is_relative_to(bundle_dir.resolve()), f"{module} came from {file}"
+    undeclared = undeclared_sdks(report, bundle_manifest[name], framework_sdks)
+    assert not undeclared, f"importing {name} loads SDKs it does not declare: {undeclared}"
+
+
+def test_an_undeclared_sdk_import_is_caught(tmp_path: Path, framework_sdks: set[str]) -> None:
+    """The check above has teeth: a function importing Cloud Storage eagerly without declaring it is flagged."""
+    source = copy_source(tmp_path / "src")
+    add_probe_function(source, first_line="import google.cloud.storage  # eager and undeclared")
+    out = tmp_path / "bundle.zip"
+    build_bundle(out, source)
+    with zipfile.ZipFile(out) as archive:
+        archive.extractall(tmp_path / "unzipped")
+        manifest = {fn["name"]: fn for fn in json.loads(archive.read("functions.json"))["functions"]}
+
+    report = load(tmp_path / "unzipped", "zz_bundle_probe")
+
+    assert undeclared_sdks(report, manifest["zz_bundle_probe"], framework_sdks) == ["google.cloud.storage"]

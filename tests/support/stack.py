@@ -1,0 +1,89 @@
+"""Runs the real local stack (`python -m infra.stack`) as a subprocess on free ports, once per test session."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class RunningStack:
+    api: str
+    env: dict[str, str]
+    ports: dict[str, int]
+    project: str
+
+    @property
+    def firestore(self) -> str:
+        return f"http://{self.env['FIRESTORE_EMULATOR_HOST']}"
+
+    @property
+    def auth(self) -> str:
+        return f"http://{self.env['FIREBASE_AUTH_EMULATOR_HOST']}"
+
+    def reset(self) -> None:
+        """Delete every document and every Auth account (the emulators' own reset endpoints)."""
+        documents = f"{self.firestore}/emulator/v1/projects/{self.project}/databases/(default)/documents"
+        requests.delete(documents, timeout=30).raise_for_status()
+        requests.delete(f"{self.auth}/emulator/v1/projects/{self.project}/accounts", timeout=30).raise_for_status()
+
+
+def start_stack(work_dir: Path) -> tuple[subprocess.Popen[bytes], RunningStack]:
+    state_file = work_dir / "stack.json"
+    log = (work_dir / "stack.log").open("wb")
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{ROOT / 'shared'}:{ROOT}",
+        "BLOOM_OUTBOX_PUBLISH_TIMEOUT_S": "5",
+        "BLOOM_OUTBOX_SWEEP_AFTER_S": "1",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "infra.stack",
+            "--free-ports",
+            "--port",
+            "0",
+            "--no-clock",
+            "--state-file",
+            str(state_file),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 240
+    while not state_file.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_stack(process)
+            raise RuntimeError(f"local stack did not start:\n{(work_dir / 'stack.log').read_text()[-4000:]}")
+        time.sleep(0.5)
+    state = json.loads(state_file.read_text())
+    return process, RunningStack(
+        api=state["env"]["BLOOM_API_URL"],
+        env=state["env"],
+        ports=state["ports"],
+        project=state["env"]["GOOGLE_CLOUD_PROJECT"],
+    )
+
+
+def stop_stack(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)

@@ -1,0 +1,48 @@
+"""Invariants of the registry that every later function must keep."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from croniter import croniter
+
+from bloom.registry import FunctionSpec, Role
+from bloom.toolkit.http import path_pattern
+from infra.manifest import load_everything
+from infra.openapi import build_openapi
+
+SPECS = load_everything()
+
+
+def test_http_routes_are_unique_and_under_api() -> None:
+    routes = [(spec.method, spec.path) for spec in SPECS.values() if spec.kind == "http"]
+    assert len(routes) == len(set(routes))
+    assert all(path and path.startswith("/api/") for _, path in routes)
+
+
+@pytest.mark.parametrize("spec", [s for s in SPECS.values() if s.kind == "scheduled"], ids=lambda s: s.name)
+def test_schedules_are_valid_cron_in_a_real_time_zone(spec: FunctionSpec) -> None:
+    assert spec.cron and croniter.is_valid(spec.cron)
+    croniter(spec.cron, datetime.now(ZoneInfo(spec.time_zone or ""))).get_next(datetime)
+
+
+def test_functions_that_need_a_user_declare_firestore_and_auth() -> None:
+    for spec in SPECS.values():
+        if spec.role not in (None, Role.PUBLIC, Role.WEBHOOK):
+            assert {"google.cloud.firestore", "firebase_admin.auth"} <= {sdk.value for sdk in spec.sdks}
+
+
+def test_path_pattern_extracts_parameters() -> None:
+    match = path_pattern("/api/v1/user/{id}").match("/api/v1/user/abc-1")
+    assert match is not None and match.groupdict() == {"id": "abc-1"}
+    assert path_pattern("/api/v1/user/{id}").match("/api/v1/user/abc/extra") is None
+    assert path_pattern("/api/v1/user").match("/api/v1/user/") is not None
+
+
+def test_openapi_lists_every_http_function_once() -> None:
+    document = build_openapi(SPECS)
+    operations = [op["operationId"] for methods in document["paths"].values() for op in methods.values()]
+    assert sorted(operations) == sorted(s.name for s in SPECS.values() if s.kind == "http")
+    assert document["openapi"] == "3.1.0"

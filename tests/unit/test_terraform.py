@@ -1,0 +1,267 @@
+"""The Terraform in terraform/ is driven by functions.json alone, and that manifest is fresh and deployable."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import subprocess
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import hcl2
+import pytest
+
+from infra.manifest import MANIFEST_PATH, render_manifest
+
+ROOT = Path(__file__).resolve().parents[2]
+TERRAFORM = ROOT / "terraform"
+TF_FILES = sorted(TERRAFORM.glob("*.tf"))
+CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
+# --skip-download: offline, no calls to the Prisma Cloud platform for guidelines or custom policies.
+CHECKOV_ARGS = ("--framework", "terraform", "--quiet", "--compact", "-o", "json", "--skip-download")
+
+FUNCTION_NAME = re.compile(r"^[a-z][a-z0-9-]{0,61}[a-z0-9]$")
+SERVICE_ACCOUNT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+TOPIC_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9._~%+-]{2,254}$")
+LOCAL_REF = re.compile(r"local\.([A-Za-z_][A-Za-z0-9_-]*)")
+
+# Resource type -> the local its single block must iterate over.
+MANIFEST_DRIVEN = {
+    "google_cloudfunctions2_function": "functions",
+    "google_pubsub_topic": "pubsub_topics",
+    "google_cloud_scheduler_job": "scheduled_functions",
+    "google_firestore_index": "indexes",
+}
+
+
+def _unquote(label: str) -> str:
+    return label[1:-1] if len(label) >= 2 and label[0] == label[-1] == '"' else label
+
+
+def _without_comments(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _without_comments(item) for key, item in value.items() if key != "__comments__"}
+    if isinstance(value, list):
+        return [_without_comments(item) for item in value]
+    return value
+
+
+@cache
+def _parsed() -> dict[Path, dict[str, Any]]:
+    parsed: dict[Path, dict[str, Any]] = {}
+    for path in TF_FILES:
+        with path.open() as handle:
+            parsed[path] = _without_comments(hcl2.load(handle))
+    return parsed
+
+
+def _resources() -> list[tuple[str, str, dict[str, Any]]]:
+    """(type, name, body) of every resource block in terraform/*.tf."""
+    blocks: list[tuple[str, str, dict[str, Any]]] = []
+    for document in _parsed().values():
+        for entry in document.get("resource", []):
+            for rtype, named in entry.items():
+                for name, body in named.items():
+                    blocks.append((_unquote(rtype), _unquote(name), body))
+    return blocks
+
+
+def _locals() -> dict[str, str]:
+    """Every local's expression, as text."""
+    found: dict[str, str] = {}
+    for document in _parsed().values():
+        for block in document.get("locals", []):
+            for name, expression in block.items():
+                if name != "__is_block__":
+                    assert name not in found, f"local.{name} is defined twice"
+                    found[name] = json.dumps(expression) if not isinstance(expression, str) else expression
+    return found
+
+
+def _derives_from_manifest(name: str, expressions: dict[str, str], seen: frozenset[str] = frozenset()) -> bool:
+    expression = expressions.get(name, "")
+    if "functions.json" in expression:
+        return True
+    return any(
+        _derives_from_manifest(ref, expressions, seen | {name})
+        for ref in LOCAL_REF.findall(expression)
+        if ref not in seen and ref != name
+    )
+
+
+def _manifest() -> dict[str, Any]:
+    manifest: dict[str, Any] = json.loads(MANIFEST_PATH.read_text())
+    return manifest
+
+
+def service_account_id(deploy_name: str) -> str:
+    """Mirror of `local.service_account_ids` in terraform/main.tf."""
+    if len(deploy_name) <= 25:
+        return f"func-{deploy_name}"
+    return f"func-{deploy_name[:16]}-{hashlib.sha1(deploy_name.encode(), usedforsecurity=False).hexdigest()[:8]}"
+
+
+# --- 1. syntax -------------------------------------------------------------------------------------
+
+
+def test_terraform_files_exist() -> None:
+    names = {path.name for path in TF_FILES}
+    assert {"versions.tf", "variables.tf", "main.tf", "outputs.tf"} <= names
+
+
+@pytest.mark.parametrize("path", TF_FILES, ids=lambda path: path.name)
+def test_tf_file_parses(path: Path) -> None:
+    with path.open() as handle:
+        document = hcl2.load(handle)
+    assert isinstance(document, dict)
+
+
+# --- 2. consistency with the manifest ------------------------------------------------------------
+
+
+def test_manifest_is_fresh() -> None:
+    assert MANIFEST_PATH.read_text() == render_manifest(), (
+        "terraform/functions.json is stale: run `make manifest` and commit the result"
+    )
+
+
+def test_manifest_local_reads_functions_json() -> None:
+    expressions = _locals()
+    assert 'jsondecode(file("${path.module}/functions.json"))' in expressions["manifest"]
+
+
+@pytest.mark.parametrize(("rtype", "local_name"), sorted(MANIFEST_DRIVEN.items()))
+def test_manifest_driven_resource_is_one_for_each_block(rtype: str, local_name: str) -> None:
+    blocks = [(name, body) for kind, name, body in _resources() if kind == rtype]
+    assert len(blocks) == 1, f"expected exactly one {rtype} block, found {[name for name, _ in blocks]}"
+    name, body = blocks[0]
+    for_each = body.get("for_each")
+    assert isinstance(for_each, str), f"{rtype}.{name} must use for_each"
+    assert for_each == f"${{local.{local_name}}}", f"{rtype}.{name} iterates over {for_each}"
+    assert _derives_from_manifest(local_name, _locals()), f"local.{local_name} is not derived from functions.json"
+
+
+def test_every_manifest_collection_resource_uses_for_each() -> None:
+    """Resources naming per-function/topic/job/index things are never written once per item."""
+    per_item = {*MANIFEST_DRIVEN, "google_firestore_field", "google_secret_manager_secret", "google_service_account"}
+    expressions = _locals()
+    singletons = {("google_service_account", "build"), ("google_service_account", "gateway")}
+    for rtype, name, body in _resources():
+        if rtype not in per_item or (rtype, name) in singletons:
+            continue
+        for_each = body.get("for_each")
+        assert isinstance(for_each, str), f"{rtype}.{name} must use for_each"
+        refs = LOCAL_REF.findall(for_each)
+        assert refs, f"{rtype}.{name} for_each must iterate over a local derived from functions.json"
+        assert all(_derives_from_manifest(ref, expressions) for ref in refs), f"{rtype}.{name}: {for_each}"
+
+
+def test_no_manifest_item_is_hard_coded() -> None:
+    manifest = _manifest()
+    text = json.dumps(list(_parsed().values()))
+    names: set[str] = set()
+    for fn in manifest["functions"]:
+        names |= {fn["name"], fn["deploy_name"], fn["entry_point"]}
+        if fn["schedule"]:
+            names.add(fn["schedule"]["cron"])
+    names |= {topic["name"] for topic in manifest["topics"]}
+    names |= set(manifest["secrets"])
+    for name in sorted(names):
+        pattern = re.compile(rf"(?<![A-Za-z0-9_.-]){re.escape(name)}(?![A-Za-z0-9_-])")
+        assert not pattern.search(text), f"{name!r} is written in terraform/*.tf; derive it from functions.json"
+
+
+def test_service_account_rule_matches_terraform() -> None:
+    expression = _locals()["service_account_ids"]
+    for fragment in (
+        "length(fn.deploy_name) <= 25",
+        '"func-${fn.deploy_name}"',
+        '"func-${substr(fn.deploy_name, 0, 16)}-${substr(sha1(fn.deploy_name), 0, 8)}"',
+    ):
+        assert fragment in expression, f"update service_account_id() in this test to match: {expression}"
+
+
+# --- 3. the manifest is deployable ---------------------------------------------------------------
+
+
+def test_function_topics_are_declared() -> None:
+    manifest = _manifest()
+    topics = {topic["name"] for topic in manifest["topics"]}
+    for fn in manifest["functions"]:
+        if fn["kind"] == "http":
+            assert fn["topic"] is None and fn["http"], fn["name"]
+        else:
+            assert fn["topic"] in topics, f"{fn['name']} subscribes to undeclared topic {fn['topic']}"
+
+
+def test_topic_names_are_valid() -> None:
+    for topic in _manifest()["topics"]:
+        name = topic["name"]
+        assert TOPIC_NAME.match(f"{name}.dead-letter"), name
+        assert not name.lower().startswith("goog"), name
+        assert not name.endswith(".dead-letter"), f"{name} collides with the dead-letter topics"
+
+
+def test_scheduled_functions_have_cron_and_time_zone() -> None:
+    for fn in _manifest()["functions"]:
+        if fn["kind"] != "scheduled":
+            assert fn["schedule"] is None, fn["name"]
+            continue
+        schedule = fn["schedule"]
+        assert schedule and schedule["cron"] and schedule["time_zone"], fn["name"]
+        assert len(schedule["cron"].split()) == 5, f"{fn['name']}: cron must have 5 fields"
+        ZoneInfo(schedule["time_zone"])
+
+
+def test_http_routes_are_unique() -> None:
+    routes = [(fn["http"]["method"], fn["http"]["path"]) for fn in _manifest()["functions"] if fn["kind"] == "http"]
+    assert len(routes) == len(set(routes))
+
+
+@pytest.mark.parametrize("fn", _manifest()["functions"], ids=lambda fn: str(fn["name"]))
+def test_deploy_name_and_service_account_are_valid(fn: dict[str, Any]) -> None:
+    assert FUNCTION_NAME.match(fn["deploy_name"]), fn["deploy_name"]
+    assert SERVICE_ACCOUNT_ID.match(service_account_id(fn["deploy_name"])), service_account_id(fn["deploy_name"])
+
+
+@pytest.mark.parametrize("deploy_name", ["ab", "a" * 25, "a" * 26, "send-therapy-booking-confirmation-" + "x" * 18])
+def test_service_account_id_bounds(deploy_name: str) -> None:
+    assert SERVICE_ACCOUNT_ID.match(service_account_id(deploy_name)), service_account_id(deploy_name)
+
+
+def test_service_account_ids_are_unique() -> None:
+    ids = [service_account_id(fn["deploy_name"]) for fn in _manifest()["functions"]]
+    assert len(ids) == len(set(ids))
+
+
+# --- 4. checkov ----------------------------------------------------------------------------------
+
+
+def test_checkov_passes() -> None:
+    if not CHECKOV.exists():
+        pytest.fail(f"checkov is not installed at {CHECKOV}: run `make tools`")
+    result = subprocess.run(
+        [str(CHECKOV), "-d", str(TERRAFORM), *CHECKOV_ARGS],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        cwd=ROOT,
+    )
+    assert result.stdout.strip(), f"checkov printed nothing (exit {result.returncode}): {result.stderr[-2000:]}"
+    output = json.loads(result.stdout)
+    reports = output if isinstance(output, list) else [output]
+    failed = [
+        f"{check['check_id']} {check['resource']} ({check['file_path']}:{check['file_line_range']}): "
+        f"{check['check_name']}"
+        for report in reports
+        for check in report.get("results", {}).get("failed_checks", [])
+    ]
+    assert not failed, "checkov failed checks (fix, or skip inline with a reason):\n" + "\n".join(failed)
+    summaries = [report.get("summary", report) for report in reports]
+    assert all(summary.get("parsing_errors", 0) == 0 for summary in summaries), summaries
+    assert sum(summary.get("resource_count", 0) for summary in summaries) > 0, summaries
+    assert result.returncode == 0, result.stderr[-2000:]
