@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import json
 import os
 import shutil
@@ -196,10 +197,9 @@ def emulator_processes(ports: Ports, work_dir: Path) -> list[ManagedProcess]:
 def provision(gateway_url: str) -> dict[str, Any]:
     """Create every topic, one push subscription per subscriber (to the gateway) and every bucket."""
     from google.api_core.exceptions import AlreadyExists
-    from google.cloud import (
-        pubsub_v1,
-        storage,  # type: ignore[attr-defined]
-    )
+    from google.cloud import pubsub_v1
+
+    storage = importlib.import_module("google.cloud.storage")  # ships no type information
 
     from bloom.buckets import all_buckets
     from bloom.settings import get_settings
