@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from infra.bench_api import api_section
 from infra.bundle import build_bundle
 
 RUNS = 5  # fresh processes per figure; the median is printed
@@ -188,7 +189,7 @@ def import_section(runs: int = RUNS) -> None:
 
 
 # Run in order by `main()`; append further sections (each prints its own table) here.
-SECTIONS: list[Section] = [import_section]
+SECTIONS: list[Section] = [import_section, api_section]
 
 
 def main() -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.auth import AuthEmulator
-from tests.support.stack import RunningStack, start_stack, stop_stack
+from infra.auth_emulator import AuthEmulator
+from infra.stack_runner import RunningStack, start_stack, stop_stack
 
 
 @pytest.fixture(scope="session")

@@ -48,3 +48,13 @@ class Heartbeat(BaseModel):
 
 
 HEARTBEAT = declare_topic("system.heartbeat", Heartbeat, "Liveness probe for the event pipeline")
+
+
+class UserDeleted(BaseModel):
+    """A user was erased; subscribers remove what they hold about them (CRM, Slack notice with the id only)."""
+
+    user_id: str
+    deleted_at: str
+
+
+USER_DELETED = declare_topic("user.deleted", UserDeleted, "A user and everything keyed to them was erased")

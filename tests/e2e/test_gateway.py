@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from tests.support.stack import RunningStack
+from infra.stack_runner import RunningStack
 
 FRONTEND = "http://localhost:3000"
 

@@ -9,13 +9,13 @@ from bloom.registry import Role
 from bloom.repositories.users import UsersRepository
 from bloom.toolkit.auth import Caller, authenticate
 from bloom.toolkit.errors import BloomError
-from tests.support.auth import AuthAccount, AuthEmulator, expired_copy
-from tests.support.stack import RunningStack
+from infra.auth_emulator import AuthAccount, AuthEmulator, expired_copy
+from infra.stack_runner import RunningStack
 
 
 def bloom_user(account: AuthAccount, **fields: object) -> None:
     UsersRepository().save(
-        account.uid, UserRecord.model_validate({"id": f"id-{account.uid}", "email": account.email, **fields})
+        account.uid, UserRecord.model_validate({"id": f"user-{account.uid}", "email": account.email, **fields})
     )
 
 
@@ -53,7 +53,7 @@ def test_user_role_and_forwarded_header(auth: AuthEmulator) -> None:
     caller = outcome(
         {"X-Forwarded-Authorization": f"Bearer {account.token}", "Authorization": "Bearer gateway"}, Role.USER
     )
-    assert isinstance(caller, Caller) and caller.user.id == f"id-{account.uid}"
+    assert isinstance(caller, Caller) and caller.user.id == f"user-{account.uid}"
     assert outcome(account.headers, Role.PARTNER_ADMIN) == (403, "Forbidden")
     assert outcome(account.headers, Role.SUPER_ADMIN) == (403, "Forbidden")
 

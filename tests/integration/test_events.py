@@ -20,7 +20,7 @@ from bloom.toolkit.events import Delivery, Event, handle_delivery
 from bloom.topics import HEARTBEAT, Heartbeat
 from infra.jobs import fire_job
 from infra.manifest import load_everything
-from tests.support.stack import ROOT, RunningStack
+from infra.stack_runner import ROOT, RunningStack
 from tests.support.wait import eventually
 
 load_everything()

@@ -1,4 +1,5 @@
-"""Real tokens from the Firebase Auth emulator: plain users, verified emails, and second-factor sign-ins."""
+"""A client for the Firebase Auth emulator's REST API: real tokens for users, verified emails and second-factor
+sign-ins, as the frontend would get them (tests, bench)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ class AuthEmulator:
         result: dict[str, Any] = response.json()
         return result
 
-    def sign_up(self, email: str, password: str = "a-Long-password-1") -> AuthAccount:
+    def sign_up(self, email: str, password: str = "a-Long-password-1") -> AuthAccount:  # noqa: S107 - emulator only
         result = self._post(
             "identitytoolkit.googleapis.com/v1/accounts:signUp",
             {"email": email, "password": password, "returnSecureToken": True},

@@ -1,4 +1,4 @@
-"""Runs the real local stack (`python -m infra.stack`) as a subprocess on free ports, once per test session."""
+"""Runs the real local stack (`python -m infra.stack`) as a subprocess on free ports (tests, bench)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def start_stack(work_dir: Path) -> tuple[subprocess.Popen[bytes], RunningStack]:
         "BLOOM_OUTBOX_PUBLISH_TIMEOUT_S": "5",
         "BLOOM_OUTBOX_SWEEP_AFTER_S": "1",
     }
-    process = subprocess.Popen(
+    process = subprocess.Popen(  # noqa: S603 - runs our own module
         [
             sys.executable,
             "-m",
