@@ -58,3 +58,16 @@ class UserDeleted(BaseModel):
 
 
 USER_DELETED = declare_topic("user.deleted", UserDeleted, "A user and everything keyed to them was erased")
+
+
+class FeedbackSubmitted(BaseModel):
+    """Session or resource feedback was given. Carries no free text: the description may hold personal data."""
+
+    feedback_id: str
+    kind: str  # "session" | "resource"
+    item_id: str
+    item_name: str
+    tags: list[str]
+
+
+FEEDBACK_SUBMITTED = declare_topic("feedback.submitted", FeedbackSubmitted, "A user left feedback on content")

@@ -1,8 +1,15 @@
-"""The parts of a Bloom user that authorisation needs."""
+"""The Bloom user as stored at `users/{authUid}`.
+
+Besides the user's own fields, the document carries the ids a profile needs (accesses, partners, started
+content), so `GET user/me` is two round trips: this document (read while authenticating) and one batched
+read of everything it points to. Services that change those links update these lists in the same transaction.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+
+from pydantic import Field
 
 from bloom.models.base import CamelModel
 
@@ -23,6 +30,10 @@ class UserRecord(CamelModel):
     is_active: bool = True
     deleted_at: datetime | None = None
     partner_admin: PartnerAdminSummary | None = None
+    partner_access_ids: list[str] = Field(default_factory=list)
+    partner_ids: list[str] = Field(default_factory=list)
+    course_ids: list[str] = Field(default_factory=list)
+    resource_ids: list[str] = Field(default_factory=list)
 
     @property
     def is_partner_admin(self) -> bool:
