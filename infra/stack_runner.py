@@ -38,7 +38,10 @@ class RunningStack:
         requests.delete(f"{self.auth}/emulator/v1/projects/{self.project}/accounts", timeout=30).raise_for_status()
 
 
-def start_stack(work_dir: Path) -> tuple[subprocess.Popen[bytes], RunningStack]:
+def start_stack(
+    work_dir: Path, extra_env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], RunningStack]:
+    """Start the stack; `extra_env` configures it (e.g. third-party base URLs pointing at local fakes)."""
     state_file = work_dir / "stack.json"
     log = (work_dir / "stack.log").open("wb")
     env = {
@@ -46,6 +49,7 @@ def start_stack(work_dir: Path) -> tuple[subprocess.Popen[bytes], RunningStack]:
         "PYTHONPATH": f"{ROOT / 'shared'}:{ROOT}",
         "BLOOM_OUTBOX_PUBLISH_TIMEOUT_S": "5",
         "BLOOM_OUTBOX_SWEEP_AFTER_S": "1",
+        **(extra_env or {}),
     }
     process = subprocess.Popen(  # noqa: S603 - runs our own module
         [

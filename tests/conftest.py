@@ -7,16 +7,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 from infra.auth_emulator import AuthEmulator
 from infra.stack_runner import RunningStack, start_stack, stop_stack
+from tests.support.fakes import fake_service_env
 
 
 @pytest.fixture(scope="session")
-def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    process, stack = start_stack(Path(tmp_path_factory.mktemp("stack")))
-    previous = {key: os.environ.get(key) for key in stack.env}
-    os.environ.update(stack.env)
+def running_stack(tmp_path_factory: pytest.TempPathFactory, make_httpserver: HTTPServer) -> Iterator[RunningStack]:
+    fakes = fake_service_env(make_httpserver.url_for("/"))
+    process, stack = start_stack(Path(tmp_path_factory.mktemp("stack")), fakes)
+    exported = {**stack.env, **fakes}
+    previous = {key: os.environ.get(key) for key in exported}
+    os.environ.update(exported)
     from bloom.settings import get_settings
 
     get_settings.cache_clear()
