@@ -144,7 +144,7 @@ def _validate(model: type[BodyT], data: Any, prefix: str = "") -> BodyT:
         raise BadRequest(validation_messages(exc, prefix)) from exc
 
 
-class _HttpHandler(Generic[BodyT, QueryT]):
+class HttpHandler(Generic[BodyT, QueryT]):
     """Turns a typed handler into a functions-framework HTTP function."""
 
     def __init__(
@@ -246,7 +246,7 @@ def http_function(
     def decorate(handler: Callable[[HttpContext[Any, Any]], Any]) -> Callable[[flask.Request], flask.Response]:
         assert_not_emulated_in_production()
         status_code = 201 if method == "POST" else 200
-        wrapped = _HttpHandler(handler.__name__, method, path, role, body, query, response, status_code, handler)
+        wrapped = HttpHandler(handler.__name__, method, path, role, body, query, response, status_code, handler)
 
         def entry(request: flask.Request) -> flask.Response:
             return wrapped(request)

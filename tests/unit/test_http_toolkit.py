@@ -1,0 +1,120 @@
+"""The HTTP toolkit between a raw request and a handler: validation, error bodies, no leaked internals."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import flask
+from pydantic import BaseModel, Field
+
+from bloom.models.base import RequestModel
+from bloom.registry import Role
+from bloom.toolkit.errors import Conflict
+from bloom.toolkit.http import Empty, HttpContext, HttpHandler
+from infra.stack_runner import ROOT
+
+app = flask.Flask(__name__)
+
+
+class CreateThing(RequestModel):
+    name: str = Field(min_length=1, max_length=50)
+    public: bool
+
+
+class Query(RequestModel):
+    limit: int = Field(default=10, le=50)
+
+
+class Thing(BaseModel):
+    id: str
+    name: str
+
+
+def create(ctx: HttpContext[CreateThing, Query]) -> Thing:
+    if ctx.body.name == "taken":
+        raise Conflict("THING_ALREADY_EXISTS")
+    if ctx.body.name == "crash":
+        raise RuntimeError("internal detail: /srv/secret-path token=abc")
+    return Thing(id=ctx.path["id"], name=ctx.body.name)
+
+
+handler: HttpHandler[Any, Any] = HttpHandler(
+    "create_thing", "POST", "/api/v1/thing/{id}", Role.PUBLIC, CreateThing, Query, Thing, 201, create
+)
+
+
+def call(body: str, path: str = "/api/v1/thing/t1", method: str = "POST") -> tuple[int, Any]:
+    with app.test_request_context(path, method=method, data=body, content_type="application/json"):
+        response = handler(flask.request)
+    return response.status_code, json.loads(response.get_data())
+
+
+def test_valid_body_gives_201_and_the_response_model() -> None:
+    assert call('{"name": "a", "public": true, "ignored": 1}') == (201, {"id": "t1", "name": "a"})
+
+
+def test_every_validation_problem_is_listed() -> None:
+    status, body = call('{"name": "' + "x" * 51 + '"}')
+    assert status == 400
+    assert set(body) == {"statusCode", "message", "path", "timestamp"}
+    assert body["path"] == "/api/v1/thing/t1"
+    assert sorted(body["message"]) == ["name must be at most 50 characters", "public is required"]
+
+
+def test_query_is_validated_too() -> None:
+    status, body = call('{"name": "a", "public": true}', path="/api/v1/thing/t1?limit=99")
+    assert (status, body["message"]) == (400, ["limit must not be greater than 50"])
+
+
+def test_malformed_json_and_non_object_bodies_are_400() -> None:
+    assert call("{not json")[1]["message"] == ["body must be valid JSON"]
+    assert call("[1, 2]")[0] == 400
+
+
+def test_domain_errors_keep_their_status_and_message() -> None:
+    assert call('{"name": "taken", "public": false}')[1] | {"timestamp": ""} == {
+        "statusCode": 409,
+        "message": "THING_ALREADY_EXISTS",
+        "path": "/api/v1/thing/t1",
+        "timestamp": "",
+    }
+
+
+def test_an_unexpected_error_is_500_without_internals() -> None:
+    status, body = call('{"name": "crash", "public": false}')
+    assert (status, body["message"]) == (500, "Internal server error")
+    assert "secret" not in json.dumps(body)
+
+
+def test_wrong_method_is_405() -> None:
+    assert call("", method="GET")[0] == 405
+
+
+def test_empty_placeholder_accepts_nothing_in_particular() -> None:
+    assert Empty.model_validate({"anything": 1}) == Empty()
+
+
+def test_a_deployed_function_refuses_to_start_with_the_auth_emulator_configured() -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": f"{ROOT / 'shared'}:{ROOT}",
+        "K_SERVICE": "ping",
+        "FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", "import functions.health"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )  # noqa: S603
+    assert result.returncode != 0 and "refusing to start" in result.stderr
+    env.pop("FIREBASE_AUTH_EMULATOR_HOST")
+    assert (
+        subprocess.run([sys.executable, "-c", "import functions.health"], env=env, timeout=60, check=False).returncode
+        == 0
+    )  # noqa: S603
