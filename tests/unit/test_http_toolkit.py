@@ -111,10 +111,10 @@ def test_a_deployed_function_refuses_to_start_with_the_auth_emulator_configured(
         text=True,
         timeout=60,
         check=False,
-    )  # noqa: S603
+    )
     assert result.returncode != 0 and "refusing to start" in result.stderr
     env.pop("FIREBASE_AUTH_EMULATOR_HOST")
     assert (
         subprocess.run([sys.executable, "-c", "import functions.health"], env=env, timeout=60, check=False).returncode
         == 0
-    )  # noqa: S603
+    )
