@@ -11,6 +11,7 @@ import pkgutil
 from pathlib import Path
 from typing import Any
 
+from bloom.buckets import all_buckets
 from bloom.registry import FunctionSpec, discover
 from bloom.store.indexes import all_indexes, all_ttl_fields
 from bloom.topics import all_topics
@@ -66,6 +67,7 @@ def build_manifest() -> dict[str, Any]:
         ],
         "ttl_fields": [{"collection": c, "field": f} for c, f in all_ttl_fields()],
         "secrets": sorted({secret for spec in specs.values() for secret in spec.secrets}),
+        "buckets": [{"name": bucket.name, "description": bucket.description} for bucket in all_buckets()],
     }
 
 

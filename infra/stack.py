@@ -230,12 +230,12 @@ def provision(gateway_url: str) -> dict[str, Any]:
         subscriptions.append({"topic": spec.topic.name, "function": spec.name, "endpoint": endpoint})
     client = storage.Client(project=project)
     for bucket in all_buckets():
-        if client.lookup_bucket(bucket.name) is None:
-            client.create_bucket(bucket.name)
+        if client.lookup_bucket(bucket.resolved_name) is None:
+            client.create_bucket(bucket.resolved_name)
     return {
         "topics": sorted(all_topics()),
         "subscriptions": subscriptions,
-        "buckets": [bucket.name for bucket in all_buckets()],
+        "buckets": [bucket.resolved_name for bucket in all_buckets()],
     }
 
 

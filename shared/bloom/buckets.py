@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 _BUCKETS: dict[str, Bucket] = {}
@@ -11,6 +12,11 @@ _BUCKETS: dict[str, Bucket] = {}
 class Bucket:
     name: str
     description: str
+
+    @property
+    def resolved_name(self) -> str:
+        """Bucket names are global: deployed ones carry the project's prefix (`BLOOM_BUCKET_PREFIX`)."""
+        return f"{os.environ.get('BLOOM_BUCKET_PREFIX', '')}{self.name}"
 
 
 def declare_bucket(name: str, description: str) -> Bucket:
