@@ -115,6 +115,10 @@ class ManagedProcess:
             time.sleep(0.3)
         raise RuntimeError(f"{self.name} not ready after {timeout_s:.0f}s; see {self.log_path}")
 
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
@@ -355,7 +359,14 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     provisioned = stack.start()
-    args.state_file.write_text(json.dumps({"ports": asdict(ports), "env": stack_env(ports), "pid": os.getpid()}))
+    state = {
+        "ports": asdict(ports),
+        "env": stack_env(ports),
+        "pid": os.getpid(),
+        "process_groups": {process.name: process.pid for process in stack.processes},
+        "log_dir": str(work_dir / "logs"),
+    }
+    args.state_file.write_text(json.dumps(state))
     print(describe(ports, provisioned), flush=True)
     try:
         while not stopping.wait(0.5):
