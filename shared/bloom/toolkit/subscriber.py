@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -36,6 +37,50 @@ def _entry(name: str, module: str, deliver: Callable[[Delivery], str]) -> EventE
     return registered
 
 
+@dataclass(frozen=True)
+class _Deployment:
+    summary: str
+    secrets: tuple[str, ...]
+    sdks: tuple[Sdk, ...]
+    memory_mb: int
+    timeout_s: int
+
+
+def _register_subscriber(
+    handler: Callable[[Event[PayloadT]], None],
+    topic: Topic[PayloadT],
+    deployment: _Deployment,
+    cron: str | None = None,
+    time_zone: str | None = None,
+) -> EventEntry:
+    """Register a Pub/Sub-triggered function; every subscriber records processed events, hence Firestore."""
+    assert_not_emulated_in_production()
+    name = handler.__name__
+
+    def deliver(delivery: Delivery) -> str:
+        return handle_delivery(name, topic.name, topic.payload, handler, delivery)
+
+    entry = _entry(name, handler.__module__, deliver)
+    register(
+        FunctionSpec(
+            name=name,
+            module=handler.__module__,
+            kind="event" if cron is None else "scheduled",
+            entry=entry,
+            summary=deployment.summary,
+            secrets=deployment.secrets,
+            sdks=tuple(sorted(set(deployment.sdks) | {Sdk.FIRESTORE})),
+            memory_mb=deployment.memory_mb,
+            timeout_s=deployment.timeout_s,
+            topic=topic,
+            cron=cron,
+            time_zone=time_zone,
+            extra={"deliver": deliver},
+        )
+    )
+    return entry
+
+
 def event_function(
     topic: Topic[PayloadT],
     *,
@@ -46,31 +91,10 @@ def event_function(
     timeout_s: int = 60,
 ) -> Callable[[Callable[[Event[PayloadT]], None]], EventEntry]:
     """Declare a subscriber: at most one successful run per event id; exceptions ask Pub/Sub to redeliver."""
+    deployment = _Deployment(summary, secrets, sdks, memory_mb, timeout_s)
 
     def decorate(handler: Callable[[Event[PayloadT]], None]) -> EventEntry:
-        assert_not_emulated_in_production()
-        name = handler.__name__
-
-        def deliver(delivery: Delivery) -> str:
-            return handle_delivery(name, topic.name, topic.payload, handler, delivery)
-
-        entry = _entry(name, handler.__module__, deliver)
-        register(
-            FunctionSpec(
-                name=name,
-                module=handler.__module__,
-                kind="event",
-                entry=entry,
-                summary=summary,
-                secrets=secrets,
-                sdks=tuple(sorted(set(sdks) | {Sdk.FIRESTORE})),
-                memory_mb=memory_mb,
-                timeout_s=timeout_s,
-                topic=topic,
-                extra={"deliver": deliver},
-            )
-        )
-        return entry
+        return _register_subscriber(handler, topic, deployment)
 
     return decorate
 
@@ -86,33 +110,11 @@ def scheduled_function(
     timeout_s: int = 300,
 ) -> Callable[[Callable[[Event[ScheduledRun]], None]], EventEntry]:
     """Declare a job fired by Cloud Scheduler through its own Pub/Sub topic, on `cron` in `time_zone`."""
+    deployment = _Deployment(summary, secrets, sdks, memory_mb, timeout_s)
 
     def decorate(handler: Callable[[Event[ScheduledRun]], None]) -> EventEntry:
-        assert_not_emulated_in_production()
         name = handler.__name__
         topic = declare_topic(job_topic_name(name), ScheduledRun, f"Fires the scheduled job {name}")
-
-        def deliver(delivery: Delivery) -> str:
-            return handle_delivery(name, topic.name, ScheduledRun, handler, delivery)
-
-        entry = _entry(name, handler.__module__, deliver)
-        register(
-            FunctionSpec(
-                name=name,
-                module=handler.__module__,
-                kind="scheduled",
-                entry=entry,
-                summary=summary,
-                secrets=secrets,
-                sdks=tuple(sorted(set(sdks) | {Sdk.FIRESTORE})),
-                memory_mb=memory_mb,
-                timeout_s=timeout_s,
-                topic=topic,
-                cron=cron,
-                time_zone=time_zone,
-                extra={"deliver": deliver},
-            )
-        )
-        return entry
+        return _register_subscriber(handler, topic, deployment, cron=cron, time_zone=time_zone)
 
     return decorate
