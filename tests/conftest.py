@@ -37,8 +37,17 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory, make_httpserver: HTT
 
 
 @pytest.fixture
-def stack(running_stack: RunningStack) -> RunningStack:
-    """The running stack with empty Firestore and Auth: every test starts from nothing."""
+def httpserver(make_httpserver: HTTPServer) -> HTTPServer:
+    """The third-party fake, cleared for each test. A request no test programmed gets 404, which our
+    integrations treat as permanent, so an event left over from an earlier test is acknowledged, not retried."""
+    make_httpserver.clear()
+    make_httpserver.no_handler_status_code = 404
+    return make_httpserver
+
+
+@pytest.fixture
+def stack(running_stack: RunningStack, httpserver: HTTPServer) -> RunningStack:
+    """The running stack with empty Firestore and Auth and a cleared fake: every test starts from nothing."""
     running_stack.reset()
     return running_stack
 

@@ -1,0 +1,34 @@
+"""Slack notices to the team, one subscriber per event. Each declares the secret of the channel it posts to.
+
+A failed post to Slack raises, so Pub/Sub redelivers (Slack down, 429, 5xx); a post Slack refuses for good (4xx)
+and a channel with no webhook configured are logged and acknowledged.
+"""
+
+from __future__ import annotations
+
+from bloom.integrations.slack import DELETED_USERS, USERS
+from bloom.registry import Sdk
+from bloom.services import notifications
+from bloom.toolkit.events import Event
+from bloom.toolkit.subscriber import event_function
+from bloom.topics import FEEDBACK_SUBMITTED, USER_DELETED, FeedbackSubmitted, UserDeleted
+
+
+@event_function(
+    FEEDBACK_SUBMITTED,
+    summary="Tell the team in Slack about new session/resource feedback (content, tags and ids only)",
+    secrets=(USERS.secret,),
+    sdks=(Sdk.REQUESTS,),
+)
+def slack_feedback_submitted(event: Event[FeedbackSubmitted]) -> None:
+    notifications.announce_feedback(event.payload)
+
+
+@event_function(
+    USER_DELETED,
+    summary="Tell the team in Slack that a user was deleted (their id only)",
+    secrets=(DELETED_USERS.secret,),
+    sdks=(Sdk.REQUESTS,),
+)
+def slack_user_deleted(event: Event[UserDeleted]) -> None:
+    notifications.announce_user_deleted(event.payload)

@@ -1,0 +1,1 @@
+"""Integrations: one module per third party (HTTP via requests, timeouts always set)."""

@@ -1,0 +1,65 @@
+"""Slack message composition and email masking: pure functions, no I/O."""
+
+from __future__ import annotations
+
+import pytest
+
+from bloom.services.notifications import feedback_message, mask_email, slack_escape, user_deleted_message
+from bloom.topics import FeedbackSubmitted, UserDeleted
+
+
+@pytest.mark.parametrize(
+    ("email", "masked"),
+    [
+        ("eleanor@example.org", "e*****r@example.org"),
+        ("Bo.Smith+bloom@mail.example.co.uk", "B*****m@mail.example.co.uk"),
+        ("abc@x.org", "a*****c@x.org"),
+        ("ab@x.org", "a*****@x.org"),
+        ("a@x.org", "*****@x.org"),
+        ("  eleanor@example.org ", "e*****r@example.org"),
+        ("odd@name@example.org", "o*****e@example.org"),
+        ("not-an-email", "*****"),
+        ("@example.org", "*****"),
+        ("eleanor@", "*****"),
+        ("", "*****"),
+    ],
+)
+def test_mask_email(email: str, masked: str) -> None:
+    assert mask_email(email) == masked
+
+
+def test_the_mask_does_not_reveal_the_length() -> None:
+    assert len(mask_email("abc@x.org")) == len(mask_email("a-much-longer-name@x.org"))
+
+
+def test_feedback_message_names_the_content_the_tags_and_the_feedback_id() -> None:
+    feedback = FeedbackSubmitted(
+        feedback_id="fb-1", kind="session", item_id="s-1", item_name="Healing", tags=["relatable", "useful"]
+    )
+    assert feedback_message(feedback) == "New session feedback on Healing: relatable, useful (feedback fb-1)"
+
+
+def test_resource_feedback_and_an_unknown_kind() -> None:
+    resource = FeedbackSubmitted(
+        feedback_id="fb-2", kind="resource", item_id="r", item_name="Podcast", tags=["too long"]
+    )
+    odd = FeedbackSubmitted(feedback_id="fb-3", kind="quiz", item_id="q", item_name="Quiz", tags=[])
+    assert feedback_message(resource) == "New resource feedback on Podcast: too long (feedback fb-2)"
+    assert feedback_message(odd) == "New feedback on Quiz: no tags (feedback fb-3)"
+
+
+def test_slack_markup_in_values_is_escaped() -> None:
+    feedback = FeedbackSubmitted(
+        feedback_id="fb-4", kind="session", item_id="s", item_name="Boundaries & <!channel>", tags=["useful"]
+    )
+    assert feedback_message(feedback) == (
+        "New session feedback on Boundaries &amp; &lt;!channel&gt;: useful (feedback fb-4)"
+    )
+    assert slack_escape("<@U123>") == "&lt;@U123&gt;"
+
+
+def test_user_deleted_message_carries_the_id_only() -> None:
+    message = user_deleted_message(UserDeleted(user_id="0b6c1f0e-uuid", deleted_at="2030-01-01T12:00:00+00:00"))
+    assert message == (
+        "User 0b6c1f0e-uuid was deleted at 2030-01-01T12:00:00+00:00: their account and personal data were erased."
+    )
