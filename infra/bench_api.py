@@ -11,6 +11,7 @@ import pkgutil
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,8 @@ class Probe:
     headers: dict[str, str] = field(default_factory=dict)
     body: Any = None
     expect_status: int | None = None
+    body_factory: Callable[[], Any] | None = None  # a fresh body per call (e.g. a unique email), instead of `body`
+    calls: int | None = None  # fewer calls than CALLS, e.g. for a rate-limited endpoint
 
 
 @dataclass(frozen=True)
@@ -45,10 +48,11 @@ def measure(stack: RunningStack, probe: Probe, calls: int = CALLS) -> Measuremen
     session = requests.Session()
     timings: list[float] = []
     trips: set[str] = set()
-    for _ in range(calls):
+    for _ in range(probe.calls or calls):
+        body = probe.body_factory() if probe.body_factory is not None else probe.body
         started = time.perf_counter()
         response = session.request(
-            probe.method, f"{stack.api}{probe.path}", headers=probe.headers, json=probe.body, timeout=30
+            probe.method, f"{stack.api}{probe.path}", headers=probe.headers, json=body, timeout=30
         )
         timings.append((time.perf_counter() - started) * 1000)
         expected = probe.expect_status or (201 if probe.method == "POST" else 200)

@@ -57,6 +57,35 @@ def cmd_publish(args: argparse.Namespace) -> None:
     print(f"published to {args.topic}: message {publish_event(args.topic, args.payload)}")
 
 
+def cmd_make_super_admin(args: argparse.Namespace) -> None:
+    _use_stack(args.state_file)
+    from bloom.services.users import grant_super_admin
+    from bloom.toolkit.errors import NotFound
+
+    try:
+        user = grant_super_admin(args.email)
+    except NotFound:
+        sys.exit(f"no Bloom user has the email {args.email}: sign up first (POST /api/v1/user or the frontend)")
+    print(f"{args.email} is now a super admin (user id {user.id}). Before super-admin endpoints answer them:")
+    print("  1. verify the email address (the frontend sends the verification email; on the local stack the")
+    print("     Auth emulator shows the link at /emulator/v1/projects/<project>/oobCodes);")
+    print("  2. enrol a second factor (phone) and sign in with it: tokens must carry firebase.sign_in_second_factor")
+    print("     (on the local stack, SMS codes are at /emulator/v1/projects/<project>/verificationCodes).")
+
+
+def cmd_seed(args: argparse.Namespace) -> None:
+    _use_stack(args.state_file)
+    from infra.seed import seed
+    from infra.seed_content import seed_content
+
+    print("Demo accounts (docs/seed-accounts.md):")
+    for line in seed():
+        print(f"  {line}")
+    print("Demo content:")
+    for line in seed_content():
+        print(f"  {line}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m infra.cli", description="Bloom developer commands.")
     parser.add_argument("--state-file", type=Path, default=DEFAULT_STATE, help="the running stack's state file")
@@ -76,6 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
     publish = add("publish", "Publish an event to a topic on the running local stack.", cmd_publish)
     publish.add_argument("topic", help="the topic name, e.g. system.heartbeat")
     publish.add_argument("payload", help='the JSON payload, e.g. \'{"source": "cli"}\'')
+    admin = add(
+        "make-super-admin", "Make an existing user a super admin on the running local stack.", cmd_make_super_admin
+    )
+    admin.add_argument("email", help="the user's email")
+    add("seed", "Load the demo partners, accounts and content into the running local stack (idempotent).", cmd_seed)
     return parser
 
 

@@ -43,6 +43,10 @@ def create_gateway() -> flask.Flask:
     @app.route("/api/<path:_>", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
     def api(_: str) -> flask.Response:
         request = flask.request
+        # Behave as the production proxies do: append the connecting peer to X-Forwarded-For.
+        peer = request.remote_addr or ""
+        forwarded = request.environ.get("HTTP_X_FORWARDED_FOR")
+        request.environ["HTTP_X_FORWARDED_FOR"] = f"{forwarded}, {peer}" if forwarded else peer
         if request.method == "OPTIONS":
             return preflight(request)
         path_matches = [spec for method, pattern, spec in routes if pattern.match(request.path)]

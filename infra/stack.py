@@ -287,6 +287,7 @@ class Stack:
         os.environ.update(stack_env(self.ports))
         os.environ.setdefault("BLOOM_ENV", "local")
         os.environ.setdefault("BLOOM_EXPOSE_METRICS", "1")
+        os.environ.setdefault("BLOOM_TRUSTED_PROXY_HOPS", "1")  # the gateway appends the peer, as GCP's proxies do
         try:
             for process in self.processes:
                 process.start()

@@ -22,6 +22,7 @@ class RunningStack:
     env: dict[str, str]
     ports: dict[str, int]
     project: str
+    log_path: Path | None = None  # the stack process's stdout and stderr (every function's log lines)
 
     @property
     def firestore(self) -> str:
@@ -49,6 +50,8 @@ def start_stack(
         "PYTHONPATH": f"{ROOT / 'shared'}:{ROOT}",
         "BLOOM_OUTBOX_PUBLISH_TIMEOUT_S": "5",
         "BLOOM_OUTBOX_SWEEP_AFTER_S": "1",
+        # Tests act as the upstream proxy: the X-Forwarded-For entry they append is the caller's address.
+        "BLOOM_TRUSTED_PROXY_HOPS": "2",
         **(extra_env or {}),
     }
     process = subprocess.Popen(  # noqa: S603 - runs our own module
@@ -81,6 +84,7 @@ def start_stack(
         env=state["env"],
         ports=state["ports"],
         project=state["env"]["GOOGLE_CLOUD_PROJECT"],
+        log_path=work_dir / "stack.log",
     )
 
 

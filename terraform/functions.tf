@@ -56,10 +56,11 @@ resource "google_cloudfunctions2_function" "function" {
     ingress_settings = each.value.kind == "http" ? "ALLOW_ALL" : "ALLOW_INTERNAL_ONLY"
 
     environment_variables = {
-      GOOGLE_CLOUD_PROJECT = var.project_id
-      BLOOM_ENV            = var.environment
-      BLOOM_CORS_ORIGINS   = join(",", var.frontend_origins)
-      BLOOM_BUCKET_PREFIX  = "${var.project_id}-"
+      GOOGLE_CLOUD_PROJECT     = var.project_id
+      BLOOM_ENV                = var.environment
+      BLOOM_CORS_ORIGINS       = join(",", var.frontend_origins)
+      BLOOM_BUCKET_PREFIX      = "${var.project_id}-"
+      BLOOM_TRUSTED_PROXY_HOPS = tostring(var.trusted_proxy_hops)
     }
 
     dynamic "secret_environment_variables" {

@@ -61,3 +61,14 @@ variable "topic_message_retention" {
   type        = string
   default     = "604800s"
 }
+
+variable "trusted_proxy_hops" {
+  description = <<-EOT
+    How many Google proxies append to X-Forwarded-For between the caller and a function (API Gateway's
+    front end, then Cloud Run's). The caller's address is that many entries from the right; entries further
+    left are client-written and never trusted (rate limits key on this). Verify after the first deploy by
+    logging the header once from a known address, and adjust.
+  EOT
+  type        = number
+  default     = 2
+}

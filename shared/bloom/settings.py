@@ -18,6 +18,7 @@ class Settings(BaseModel, frozen=True):
     expose_metrics: bool
     outbox_publish_timeout_s: float
     outbox_sweep_after_s: float
+    trusted_proxy_hops: int
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -36,4 +37,5 @@ def get_settings() -> Settings:
         expose_metrics=env.get("BLOOM_EXPOSE_METRICS") == "1",
         outbox_publish_timeout_s=float(env.get("BLOOM_OUTBOX_PUBLISH_TIMEOUT_S", "10")),
         outbox_sweep_after_s=float(env.get("BLOOM_OUTBOX_SWEEP_AFTER_S", "30")),
+        trusted_proxy_hops=int(env.get("BLOOM_TRUSTED_PROXY_HOPS", "0")),
     )

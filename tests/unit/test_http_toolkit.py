@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 import flask
+import pytest
 from pydantic import BaseModel, Field
 
 from bloom.models.base import RequestModel
@@ -118,3 +119,20 @@ def test_a_deployed_function_refuses_to_start_with_the_auth_emulator_configured(
         subprocess.run([sys.executable, "-c", "import functions.health"], env=env, timeout=60, check=False).returncode
         == 0
     )
+
+
+def test_client_ip_never_trusts_what_the_client_wrote(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bloom.settings import get_settings
+    from bloom.toolkit.http import client_ip
+
+    monkeypatch.setenv("BLOOM_TRUSTED_PROXY_HOPS", "2")
+    get_settings.cache_clear()
+    try:
+        assert client_ip("6.6.6.6, 203.0.113.9, 10.1.2.3", "10.9.9.9") == "203.0.113.9"
+        assert client_ip("203.0.113.9, 10.1.2.3", "10.9.9.9") == "203.0.113.9"
+        assert client_ip("10.1.2.3", "10.9.9.9") == "10.9.9.9"  # fewer entries than proxies: the peer
+        monkeypatch.setenv("BLOOM_TRUSTED_PROXY_HOPS", "0")
+        get_settings.cache_clear()
+        assert client_ip("6.6.6.6", "10.9.9.9") == "10.9.9.9"
+    finally:
+        get_settings.cache_clear()

@@ -34,6 +34,16 @@ class UserRecord(CamelModel):
     partner_ids: list[str] = Field(default_factory=list)
     course_ids: list[str] = Field(default_factory=list)
     resource_ids: list[str] = Field(default_factory=list)
+    # The user's own profile fields (accounts area). Defaults keep older or partial documents readable.
+    name: str = ""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    last_active_at: datetime | None = None
+    sign_up_language: str | None = None
+    email_reminders_frequency: str = "NEVER"
+    contact_permission: bool = False
+    service_emails_permission: bool = True
+    crisp_token_id: str | None = None
 
     @property
     def is_partner_admin(self) -> bool:

@@ -21,6 +21,10 @@ T = TypeVar("T")
 P = TypeVar("P", bound=BaseModel)
 
 
+class DuplicateDocument(Exception):
+    """A document the transaction `create`d already existed: a uniqueness claim was taken first."""
+
+
 class UnitOfWork:
     """One attempt at a transaction: reads go through repositories with `.transaction`, writes through here."""
 
@@ -59,7 +63,10 @@ class UnitOfWork:
 
 
 def run_in_transaction(work: Callable[[UnitOfWork], T], *, max_attempts: int = 5) -> T:
-    """Run `work` in a Firestore transaction (retried on contention), then publish the events it emitted."""
+    """Run `work` in a Firestore transaction (retried on contention), then publish the events it emitted.
+
+    A `create` of a document that exists by commit time raises `DuplicateDocument`.
+    """
     from google.cloud import firestore
 
     attempts: list[UnitOfWork] = []
@@ -71,7 +78,12 @@ def run_in_transaction(work: Callable[[UnitOfWork], T], *, max_attempts: int = 5
         count_round_trip(2)  # begin + commit
         return work(unit)
 
-    result = cast(T, attempt(db().transaction(max_attempts=max_attempts)))
+    from google.api_core.exceptions import AlreadyExists
+
+    try:
+        result = cast(T, attempt(db().transaction(max_attempts=max_attempts)))
+    except AlreadyExists as exc:
+        raise DuplicateDocument(str(exc)) from exc
     committed = attempts[-1]
     if committed.events:
         outbox.publish_entries(committed.events)

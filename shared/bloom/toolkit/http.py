@@ -95,6 +95,20 @@ def _trace(headers: Mapping[str, str]) -> dict[str, str]:
     return fields
 
 
+def client_ip(forwarded_for: str, remote_addr: str) -> str:
+    """The caller's address: the entry our own proxies appended to X-Forwarded-For, counted from the right.
+
+    Entries further left were written by the client and can be anything, so they are never used (a rate limit
+    keyed on them could be dodged at will). `BLOOM_TRUSTED_PROXY_HOPS` is how many proxies in front of the
+    function append to the header; 0 means the peer connecting to us is the caller.
+    """
+    hops = get_settings().trusted_proxy_hops
+    entries = [entry.strip() for entry in forwarded_for.split(",") if entry.strip()]
+    if hops <= 0 or len(entries) < hops:
+        return remote_addr
+    return entries[-hops]
+
+
 def cors_headers(origin: str | None) -> dict[str, str]:
     if not origin or origin not in get_settings().cors_origins:
         return {}
@@ -214,7 +228,7 @@ class HttpHandler(Generic[BodyT, QueryT]):
                 headers=headers,
                 raw_body=raw_body,
                 request_id=request_id,
-                client_ip=(headers.get("x-forwarded-for") or request.remote_addr or "").split(",")[0].strip(),
+                client_ip=client_ip(headers.get("x-forwarded-for", ""), request.remote_addr or ""),
                 caller_or_none=caller,
             )
             result = self.handler(context)  # type: ignore[arg-type]
@@ -286,8 +300,7 @@ def route_table() -> list[tuple[str, re.Pattern[str], FunctionSpec]]:
     """(method, compiled path, spec) for every registered HTTP function; used by the local gateway."""
     from bloom.registry import registered
 
-    return [
-        (spec.method or "", path_pattern(spec.path or ""), spec)
-        for spec in registered().values()
-        if spec.kind == "http"
-    ]
+    routes = [spec for spec in registered().values() if spec.kind == "http"]
+    # Literal paths win over templated ones (`/user/cypress` before `/user/{id}`), as in API Gateway.
+    routes.sort(key=lambda spec: (len(spec.path_params), spec.path or "", spec.name))
+    return [(spec.method or "", path_pattern(spec.path or ""), spec) for spec in routes]

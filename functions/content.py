@@ -1,0 +1,36 @@
+"""Resources: the public read and the super admin's manual create."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bloom.models.content import CreateResource, ResourceOut
+from bloom.registry import Role, Sdk
+from bloom.services import content_sync
+from bloom.toolkit.http import Empty, HttpContext, http_function
+
+
+@http_function(
+    "GET",
+    "/api/v1/resource/{id}",
+    role=Role.PUBLIC,
+    response=ResourceOut,
+    summary="A resource by id (404 RESOURCE NOT FOUND)",
+    sdks=(Sdk.FIRESTORE,),
+    tags=("content",),
+)
+def get_resource(ctx: HttpContext[Any, Any]) -> ResourceOut:
+    return content_sync.get_resource(ctx.path["id"])
+
+
+@http_function(
+    "POST",
+    "/api/v1/resource",
+    role=Role.SUPER_ADMIN,
+    body=CreateResource,
+    response=ResourceOut,
+    summary="Create a resource by hand (its storyblokUuid must be new: 409 RESOURCE ALREADY EXISTS)",
+    tags=("content",),
+)
+def create_resource(ctx: HttpContext[CreateResource, Empty]) -> ResourceOut:
+    return content_sync.create_resource(ctx.body)

@@ -1,0 +1,58 @@
+"""Feedback on sessions and resources (the team hears of it in Slack), and the event logger."""
+
+from __future__ import annotations
+
+from bloom.models.feedback import (
+    EventLogBody,
+    EventLogOut,
+    ResourceFeedbackBody,
+    ResourceFeedbackOut,
+    SessionFeedbackBody,
+    SessionFeedbackOut,
+)
+from bloom.registry import Role, Sdk
+from bloom.services import feedback
+from bloom.toolkit.http import Empty, HttpContext, http_function
+
+TAGS = ("feedback",)
+
+
+@http_function(
+    "POST",
+    "/api/v1/session-feedback",
+    role=Role.USER,
+    body=SessionFeedbackBody,
+    response=SessionFeedbackOut,
+    summary="Feedback on a session (description reduced to basic HTML). 404 SESSION NOT FOUND",
+    sdks=(Sdk.PUBSUB,),
+    tags=TAGS,
+)
+def create_session_feedback(ctx: HttpContext[SessionFeedbackBody, Empty]) -> SessionFeedbackOut:
+    return feedback.submit_session_feedback(ctx.caller.user, ctx.body)
+
+
+@http_function(
+    "POST",
+    "/api/v1/resource-feedback",
+    role=Role.USER,
+    body=ResourceFeedbackBody,
+    response=ResourceFeedbackOut,
+    summary="Feedback on a resource (description reduced to basic HTML). 404 RESOURCE NOT FOUND",
+    sdks=(Sdk.PUBSUB,),
+    tags=TAGS,
+)
+def create_resource_feedback(ctx: HttpContext[ResourceFeedbackBody, Empty]) -> ResourceFeedbackOut:
+    return feedback.submit_resource_feedback(ctx.caller.user, ctx.body)
+
+
+@http_function(
+    "POST",
+    "/api/v1/event-logger",
+    role=Role.USER,
+    body=EventLogBody,
+    response=EventLogOut,
+    summary="Record an event of the caller (chat messages, log in/out, grounding exercise)",
+    tags=TAGS,
+)
+def create_event_log(ctx: HttpContext[EventLogBody, Empty]) -> EventLogOut:
+    return feedback.log_event(ctx.caller.user, ctx.body)

@@ -1,0 +1,109 @@
+"""Partner accesses and access codes, and erasing a deleted user's partner data."""
+
+from __future__ import annotations
+
+from bloom.models.partner import (
+    CreatePartnerAccess,
+    CypressCleanupOut,
+    PartnerAccessCode,
+    PartnerAccessOut,
+    PartnerAccessQuery,
+    UpdatePartnerAccess,
+)
+from bloom.registry import Role, Sdk
+from bloom.services import partner_access, partners
+from bloom.toolkit.errors import Forbidden
+from bloom.toolkit.events import Event
+from bloom.toolkit.http import Empty, HttpContext, http_function
+from bloom.toolkit.subscriber import event_function
+from bloom.topics import USER_DELETED, UserDeleted
+
+TAGS = ("partner access",)
+
+
+@http_function(
+    "POST",
+    "/api/v1/partner-access",
+    role=Role.PARTNER_ADMIN,
+    body=CreatePartnerAccess,
+    response=PartnerAccessOut,
+    summary="A partner admin creates an access with a fresh code for their partner",
+    tags=TAGS,
+)
+def create_partner_access(ctx: HttpContext[CreatePartnerAccess, Empty]) -> PartnerAccessOut:
+    summary = ctx.caller.user.partner_admin
+    if summary is None:
+        raise Forbidden()
+    return partner_access.create_access(summary, ctx.body)
+
+
+@http_function(
+    "GET",
+    "/api/v1/partner-access",
+    role=Role.SUPER_ADMIN,
+    query=PartnerAccessQuery,
+    response=list[PartnerAccessOut],
+    summary="Partner accesses matching the query's filters",
+    tags=TAGS,
+)
+def list_partner_accesses(ctx: HttpContext[Empty, PartnerAccessQuery]) -> list[PartnerAccessOut]:
+    return partner_access.list_accesses(ctx.query)
+
+
+@http_function(
+    "PATCH",
+    "/api/v1/partner-access/{id}",
+    role=Role.SUPER_ADMIN,
+    body=UpdatePartnerAccess,
+    response=PartnerAccessOut,
+    summary="Change an access's therapy sessions or features",
+    tags=TAGS,
+)
+def update_partner_access(ctx: HttpContext[UpdatePartnerAccess, Empty]) -> PartnerAccessOut:
+    return partner_access.update_access(ctx.path["id"], ctx.body)
+
+
+@http_function(
+    "POST",
+    "/api/v1/partner-access/validate-code",
+    role=Role.PUBLIC,
+    body=PartnerAccessCode,
+    response=PartnerAccessOut,
+    summary="Check an access code before signup (case-insensitive)",
+    sdks=(Sdk.FIRESTORE,),
+    tags=TAGS,
+)
+def validate_partner_access_code(ctx: HttpContext[PartnerAccessCode, Empty]) -> PartnerAccessOut:
+    return partner_access.validate_code(ctx.body.partner_access_code)
+
+
+@http_function(
+    "POST",
+    "/api/v1/partner-access/assign",
+    role=Role.USER,
+    body=PartnerAccessCode,
+    response=PartnerAccessOut,
+    summary="The signed-in user redeems an access code",
+    tags=TAGS,
+)
+def assign_partner_access(ctx: HttpContext[PartnerAccessCode, Empty]) -> PartnerAccessOut:
+    caller = ctx.caller
+    return partner_access.assign_code(caller.auth_uid, caller.user, ctx.body.partner_access_code)
+
+
+@http_function(
+    "DELETE",
+    "/api/v1/partner-access/cypress",
+    role=Role.SUPER_ADMIN,
+    response=CypressCleanupOut,
+    summary="Test data: delete accesses of Cypress test users and unassigned ones their partner admins created",
+    tags=TAGS,
+)
+def delete_cypress_partner_accesses(_: HttpContext[Empty, Empty]) -> CypressCleanupOut:
+    return CypressCleanupOut(deleted_count=partner_access.delete_cypress_accesses())
+
+
+@event_function(USER_DELETED, summary="Release a deleted user's partner accesses and remove their partner-admin record")
+def erase_partner_data_of_deleted_user(event: Event[UserDeleted]) -> None:
+    partner_access.release_accesses_of(event.payload.user_id)
+    partners.remove_partner_admin_of(event.payload.user_id)

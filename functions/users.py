@@ -1,0 +1,139 @@
+"""User endpoints: signup, the caller's profile, profile changes, erasure, search and the Cypress test-data tools."""
+
+from __future__ import annotations
+
+from bloom.models.profile import (
+    AdminUpdateUser,
+    CreateUser,
+    CypressCount,
+    DeletedUser,
+    Profile,
+    UpdateUser,
+    UserOut,
+    UserSearchQuery,
+    UserSearchResult,
+)
+from bloom.registry import Role, Sdk
+from bloom.services import profile, users
+from bloom.toolkit.http import Empty, HttpContext, http_function
+
+TAGS = ("users",)
+
+
+@http_function(
+    "POST",
+    "/api/v1/user",
+    role=Role.PUBLIC,
+    body=CreateUser,
+    response=Profile,
+    summary="Sign up: creates the Firebase account and the Bloom user (optionally with a partner access)",
+    sdks=(Sdk.FIRESTORE, Sdk.FIREBASE_AUTH),
+    tags=TAGS,
+)
+def create_user(ctx: HttpContext[CreateUser, Empty]) -> Profile:
+    return users.sign_up(ctx.body, ctx.client_ip)
+
+
+@http_function(
+    "GET",
+    "/api/v1/user/me",
+    role=Role.USER,
+    response=Profile,
+    summary="The caller's profile: user, active partner accesses, partner admin, courses, resources",
+    tags=TAGS,
+)
+def get_user_profile(ctx: HttpContext[Empty, Empty]) -> Profile:
+    return profile.my_profile(ctx.caller.auth_uid, ctx.caller.user)
+
+
+@http_function(
+    "PATCH",
+    "/api/v1/user",
+    role=Role.USER,
+    body=UpdateUser,
+    response=UserOut,
+    summary="Change the caller's profile fields (an email change updates Firebase first)",
+    tags=TAGS,
+)
+def update_user(ctx: HttpContext[UpdateUser, Empty]) -> UserOut:
+    return users.update_me(ctx.caller.auth_uid, ctx.caller.user, ctx.body)
+
+
+@http_function(
+    "PATCH",
+    "/api/v1/user/admin/{id}",
+    role=Role.SUPER_ADMIN,
+    body=AdminUpdateUser,
+    response=UserOut,
+    summary="Change any user's profile fields, including isSuperAdmin",
+    tags=TAGS,
+)
+def admin_update_user(ctx: HttpContext[AdminUpdateUser, Empty]) -> UserOut:
+    return users.admin_update(ctx.path["id"], ctx.body)
+
+
+@http_function(
+    "DELETE",
+    "/api/v1/user",
+    role=Role.USER,
+    response=DeletedUser,
+    summary="Erase the caller: Firebase account, user record and (through USER_DELETED) everything keyed to it",
+    sdks=(Sdk.PUBSUB,),
+    tags=TAGS,
+)
+def delete_user(ctx: HttpContext[Empty, Empty]) -> DeletedUser:
+    return users.delete_me(ctx.caller.auth_uid, ctx.caller.user)
+
+
+# Named so it sorts before `delete_user_by_id`: the local gateway tries routes in name order, and
+# `/user/cypress` must not be taken for a user id.
+@http_function(
+    "DELETE",
+    "/api/v1/user/cypress",
+    role=Role.SUPER_ADMIN,
+    response=list[DeletedUser],
+    summary="Erase the Cypress test users (cypresstestemail…@chayn.co), at most 500 per call",
+    sdks=(Sdk.PUBSUB,),
+    timeout_s=300,
+    tags=TAGS,
+)
+def delete_cypress_users(_: HttpContext[Empty, Empty]) -> list[DeletedUser]:
+    return users.delete_cypress_users()
+
+
+@http_function(
+    "DELETE",
+    "/api/v1/user/{id}",
+    role=Role.SUPER_ADMIN,
+    response=DeletedUser,
+    summary="Erase a user by id, like DELETE user",
+    sdks=(Sdk.PUBSUB,),
+    tags=TAGS,
+)
+def delete_user_by_id(ctx: HttpContext[Empty, Empty]) -> DeletedUser:
+    return users.delete_by_id(ctx.path["id"])
+
+
+@http_function(
+    "GET",
+    "/api/v1/user",
+    role=Role.SUPER_ADMIN,
+    query=UserSearchQuery,
+    response=list[UserSearchResult],
+    summary="Search users: searchCriteria={email?, partnerAccess?, partnerAdmin?, include?, limit? (max 50)}",
+    tags=TAGS,
+)
+def search_users(ctx: HttpContext[Empty, UserSearchQuery]) -> list[UserSearchResult]:
+    return users.search_users(ctx.query.search_criteria)
+
+
+@http_function(
+    "GET",
+    "/api/v1/user/cypress/count",
+    role=Role.SUPER_ADMIN,
+    response=CypressCount,
+    summary="How many Cypress test users exist",
+    tags=TAGS,
+)
+def count_cypress_users(_: HttpContext[Empty, Empty]) -> CypressCount:
+    return users.count_cypress_users()

@@ -1,0 +1,29 @@
+"""Webhooks from third parties: Storyblok story events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bloom.models.content import StoryblokSyncResult
+from bloom.registry import Role, Sdk
+from bloom.services import content_sync
+from bloom.toolkit.http import HttpContext, http_function
+
+
+@http_function(
+    "POST",
+    "/api/webhooks/storyblok",
+    role=Role.WEBHOOK,
+    response=StoryblokSyncResult,
+    summary=(
+        "Storyblok story event {action: published|unpublished|deleted|moved, story_id, full_slug?, text?, space_id?}"
+        " signed with `webhook-signature` (hex HMAC-SHA1 of the raw body): keeps courses, sessions and resources"
+        " in step"
+    ),
+    secrets=("STORYBLOK_WEBHOOK_SECRET", "STORYBLOK_PUBLIC_TOKEN"),
+    sdks=(Sdk.FIRESTORE, Sdk.REQUESTS),
+    tags=("webhooks",),
+)
+def storyblok_webhook(ctx: HttpContext[Any, Any]) -> StoryblokSyncResult:
+    # No `body=` model: the signature is checked on the raw body before the body is parsed.
+    return content_sync.handle_webhook(ctx.raw_body, ctx.headers.get("webhook-signature"))
