@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from bloom.models.base import utcnow
 from bloom.store import outbox
 from bloom.store.client import count_round_trip, db
+from bloom.toolkit.errors import BloomError
 from bloom.topics import Topic
 
 if TYPE_CHECKING:
@@ -23,6 +24,12 @@ P = TypeVar("P", bound=BaseModel)
 
 class DuplicateDocument(Exception):
     """A document the transaction `create`d already existed: a uniqueness claim was taken first."""
+
+
+class TransactionContention(BloomError):
+    """Too many concurrent changes to the same documents: every attempt was aborted. Safe to retry later."""
+
+    status_code = 503
 
 
 class UnitOfWork:
@@ -65,7 +72,8 @@ class UnitOfWork:
 def run_in_transaction(work: Callable[[UnitOfWork], T], *, max_attempts: int = 5) -> T:
     """Run `work` in a Firestore transaction (retried on contention), then publish the events it emitted.
 
-    A `create` of a document that exists by commit time raises `DuplicateDocument`.
+    A `create` of a document that exists by commit time raises `DuplicateDocument`; contention that outlasts
+    every attempt raises `TransactionContention` (503), never a bare error that would surface as a 500.
     """
     from google.cloud import firestore
 
@@ -78,12 +86,16 @@ def run_in_transaction(work: Callable[[UnitOfWork], T], *, max_attempts: int = 5
         count_round_trip(2)  # begin + commit
         return work(unit)
 
-    from google.api_core.exceptions import AlreadyExists
+    from google.api_core.exceptions import Aborted, AlreadyExists
 
     try:
         result = cast(T, attempt(db().transaction(max_attempts=max_attempts)))
     except AlreadyExists as exc:
         raise DuplicateDocument(str(exc)) from exc
+    except ValueError as exc:  # how the client reports that every attempt was aborted
+        if isinstance(exc.__cause__, Aborted):
+            raise TransactionContention("Too many simultaneous changes; please try again") from exc
+        raise
     committed = attempts[-1]
     if committed.events:
         outbox.publish_entries(committed.events)

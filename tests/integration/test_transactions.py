@@ -1,0 +1,53 @@
+"""Transactions on the Firestore emulator: collisions and contention come out as typed errors."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from bloom.repositories.health import HeartbeatRecord, HeartbeatsRepository
+from bloom.store.transaction import DuplicateDocument, TransactionContention, UnitOfWork, run_in_transaction
+from infra.stack_runner import RunningStack
+
+
+def test_creating_an_existing_document_is_a_duplicate(stack: RunningStack) -> None:
+    repository = HeartbeatsRepository()
+    record = HeartbeatRecord(source="x", count=1, last_event_id="e")
+    run_in_transaction(lambda unit: unit.create(repository.ref("x"), repository.to_doc(record)))
+    with pytest.raises(DuplicateDocument):
+        run_in_transaction(lambda unit: unit.create(repository.ref("x"), repository.to_doc(record)))
+
+
+def test_contention_outlasting_every_attempt_is_a_503_not_a_crash(stack: RunningStack) -> None:
+    """Two transactions read the same document, then both write it: one must lose, with a typed error."""
+    repository = HeartbeatsRepository()
+    repository.save("hot", HeartbeatRecord(source="hot", count=0, last_event_id=""))
+    both_read = threading.Barrier(2, timeout=30)
+    outcomes: list[str] = []
+
+    def bump(unit: UnitOfWork) -> None:
+        current = repository.get("hot", transaction=unit.transaction)
+        assert current is not None
+        try:
+            both_read.wait()
+        except threading.BrokenBarrierError:
+            pass  # a retried attempt reads alone
+        repository.increment(unit, "hot", "e")
+
+    def run() -> None:
+        try:
+            run_in_transaction(bump, max_attempts=1)
+            outcomes.append("committed")
+        except TransactionContention as exc:
+            assert exc.status_code == 503
+            outcomes.append("contention")
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["committed", "contention"]
+    stored = repository.get("hot")
+    assert stored is not None and stored.count == 1
