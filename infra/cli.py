@@ -78,7 +78,7 @@ def cmd_seed(args: argparse.Namespace) -> None:
     from infra.seed import seed
     from infra.seed_content import seed_content
 
-    print("Demo accounts (README, "Demo data and accounts"):")
+    print("Demo accounts (README, 'Demo data and accounts'):")
     for line in seed():
         print(f"  {line}")
     print("Demo content:")
