@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from croniter import croniter
+from openapi_spec_validator import validate
 
 from bloom.registry import FunctionSpec, Role
 from bloom.toolkit.http import path_pattern
@@ -39,6 +41,19 @@ def test_path_pattern_extracts_parameters() -> None:
     assert match is not None and match.groupdict() == {"id": "abc-1"}
     assert path_pattern("/api/v1/user/{id}").match("/api/v1/user/abc/extra") is None
     assert path_pattern("/api/v1/user").match("/api/v1/user/") is not None
+
+
+def test_no_two_routes_differ_only_in_parameter_names() -> None:
+    """`/partner/{name}` beside `/partner/{id}` is one path to OpenAPI and API Gateway, which reject it."""
+    templates: dict[str, set[str]] = {}
+    for spec in SPECS.values():
+        if spec.kind == "http" and spec.path:
+            templates.setdefault(re.sub(r"{[^}]+}", "{}", spec.path), set()).add(spec.path)
+    assert {shape: paths for shape, paths in templates.items() if len(paths) > 1} == {}
+
+
+def test_openapi_document_is_valid() -> None:
+    validate(build_openapi(SPECS))
 
 
 def test_openapi_lists_every_http_function_once() -> None:
