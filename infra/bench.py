@@ -12,6 +12,7 @@ its cold start no amount of laziness in our code can remove.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import platform
 import statistics
@@ -193,6 +194,10 @@ SECTIONS: list[Section] = [import_section, api_section]
 
 
 def main() -> None:
+    from bloom.toolkit.logging import configure_logging
+
+    configure_logging()
+    logging.getLogger().setLevel(logging.WARNING)  # scenario setup logs each step; the tables are the output
     for section in SECTIONS:
         section()
 
