@@ -20,10 +20,15 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import requests
+
+if TYPE_CHECKING:
+    from bloom.registry import FunctionSpec
 
 ROOT = Path(__file__).resolve().parent.parent
 SDK_PLATFORM = Path(os.environ.get("CLOUDSDK_PLATFORM", "/usr/lib/google-cloud-sdk/platform"))
@@ -246,34 +251,37 @@ def provision(gateway_url: str) -> dict[str, Any]:
 class JobClock(threading.Thread):
     """Fires each scheduled job's topic on its cron expression, as Cloud Scheduler does in production."""
 
-    def __init__(self) -> None:
+    def __init__(self, jobs: list[FunctionSpec], fire: Callable[[str], object], now: datetime) -> None:
         super().__init__(name="job-clock", daemon=True)
         self.stopped = threading.Event()
+        self.jobs, self.fire = jobs, fire
+        self.next_runs = {spec.name: next_run(spec, now) for spec in jobs}
+
+    def tick(self, now: datetime) -> list[str]:
+        """Fire every job that is due at `now` (once, however late) and schedule its next run."""
+        fired = []
+        for spec in self.jobs:
+            if now >= self.next_runs[spec.name]:
+                try:
+                    self.fire(spec.name)
+                    fired.append(spec.name)
+                except Exception as exc:  # the clock keeps going; the job's next run tries again
+                    print(f"job {spec.name} could not be fired: {exc}", file=sys.stderr)
+                self.next_runs[spec.name] = next_run(spec, now)
+        return fired
 
     def run(self) -> None:
-        from datetime import datetime
-        from zoneinfo import ZoneInfo
-
-        from croniter import croniter
-
-        from bloom.registry import registered
-        from infra.jobs import fire_job
-
-        jobs = [spec for spec in registered().values() if spec.kind == "scheduled"]
-        next_runs = {
-            spec.name: croniter(spec.cron, datetime.now(ZoneInfo(spec.time_zone or "UTC"))).get_next(float)
-            for spec in jobs
-        }
         while not self.stopped.wait(1.0):
-            now = time.time()
-            for spec in jobs:
-                if now >= next_runs[spec.name]:
-                    try:
-                        fire_job(spec.name)
-                    except Exception as exc:  # the clock keeps going; the next tick tries again
-                        print(f"job {spec.name} could not be fired: {exc}", file=sys.stderr)
-                    zone = ZoneInfo(spec.time_zone or "UTC")
-                    next_runs[spec.name] = croniter(spec.cron, datetime.now(zone)).get_next(float)
+            self.tick(datetime.now(UTC))
+
+
+def next_run(spec: FunctionSpec, after: datetime) -> datetime:
+    """The job's next time strictly after `after`, with its cron read in its own time zone."""
+    from croniter import croniter
+
+    local = after.astimezone(ZoneInfo(spec.time_zone or "UTC"))
+    following: datetime = croniter(spec.cron, local).get_next(datetime)
+    return following.astimezone(UTC)
 
 
 class Stack:
@@ -303,7 +311,11 @@ class Stack:
             threading.Thread(target=self.server.serve_forever, name="gateway", daemon=True).start()
             provisioned = provision(gateway_url)
             if self.with_clock:
-                self.clock = JobClock()
+                from bloom.registry import registered
+                from infra.jobs import fire_job
+
+                jobs = [spec for spec in registered().values() if spec.kind == "scheduled"]
+                self.clock = JobClock(jobs, fire_job, datetime.now(UTC))
                 self.clock.start()
         except BaseException:
             self.stop()
