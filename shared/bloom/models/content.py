@@ -115,60 +115,39 @@ def course_visible_to(included_for_partners: Sequence[str], partner_names: Itera
 # --- Stored content -------------------------------------------------------------------------------------------
 
 
-class SessionSummary(CamelModel):
+class StoryCopy(CamelModel):
+    """What every stored copy of a Storyblok story carries."""
+
+    id: str
+    storyblok_uuid: str
+    storyblok_id: int | None = None
+    name: str
+    slug: str
+    status: StoryStatus
+
+
+class SessionSummary(StoryCopy):
     """A session as its course document lists it: enough for completion and for the API's session objects."""
 
-    id: str
-    storyblok_uuid: str
-    storyblok_id: int | None = None
-    name: str
-    slug: str
-    status: StoryStatus
 
-
-class CourseRecord(CamelModel):
-    id: str
-    storyblok_uuid: str
-    storyblok_id: int | None = None
-    name: str
-    slug: str
-    status: StoryStatus
+class CourseRecord(StoryCopy):
     included_for_partners: list[str] = Field(default_factory=lambda: [PUBLIC_PARTNER])
     sessions: list[SessionSummary] = Field(default_factory=list)
     created_at: datetime
     updated_at: datetime
 
 
-class SessionRecord(CamelModel):
-    id: str
-    storyblok_uuid: str
-    storyblok_id: int | None = None
-    name: str
-    slug: str
-    status: StoryStatus
+class SessionRecord(StoryCopy):
     course_uuid: str
     course_id: str
     created_at: datetime
     updated_at: datetime
 
     def summary(self) -> SessionSummary:
-        return SessionSummary(
-            id=self.id,
-            storyblok_uuid=self.storyblok_uuid,
-            storyblok_id=self.storyblok_id,
-            name=self.name,
-            slug=self.slug,
-            status=self.status,
-        )
+        return SessionSummary.model_validate(self.model_dump(include=set(StoryCopy.model_fields)))
 
 
-class ResourceRecord(CamelModel):
-    id: str
-    storyblok_uuid: str
-    storyblok_id: int | None = None
-    name: str
-    slug: str
-    status: StoryStatus
+class ResourceRecord(StoryCopy):
     category: ResourceCategory | None = None
     created_at: datetime
     updated_at: datetime
