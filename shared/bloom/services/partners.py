@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from bloom.models.base import utcnow
 from bloom.models.partner import (
@@ -66,9 +68,12 @@ from bloom.repositories.partners import (
 )
 from bloom.repositories.users import UsersRepository
 from bloom.store.batch import fetch_many
+from bloom.store.repository import Repository
 from bloom.store.transaction import DuplicateDocument, UnitOfWork, run_in_transaction
 from bloom.toolkit.errors import BadRequest, Conflict, NotFound
 from bloom.toolkit.logging import get_logger
+
+RecordT = TypeVar("RecordT", bound=BaseModel)
 
 _log = get_logger(__name__)
 
@@ -95,19 +100,30 @@ def create_partner(body: CreatePartner) -> PartnerOut:
         created_at=now,
         updated_at=now,
     )
-    claim = claim_id(partner.name_key)
+    _create_named(names, claim_id(partner.name_key), partners, partner.id, partner, PARTNER_ALREADY_EXISTS)
+    return partner_out(partner)
+
+
+def _create_named(
+    names: Repository[NameClaim],
+    claim: str,
+    records: Repository[RecordT],
+    record_id: str,
+    record: RecordT,
+    taken_message: str,
+) -> None:
+    """Create a record whose name is unique: the name's claim document and the record commit together."""
 
     def work(unit: UnitOfWork) -> None:
         if names.get(claim, transaction=unit.transaction) is not None:
-            raise Conflict(PARTNER_ALREADY_EXISTS)
-        unit.create(names.ref(claim), names.to_doc(NameClaim(owner_id=partner.id)))
-        unit.create(partners.ref(partner.id), partners.to_doc(partner))
+            raise Conflict(taken_message)
+        unit.create(names.ref(claim), names.to_doc(NameClaim(owner_id=record_id)))
+        unit.create(records.ref(record_id), records.to_doc(record))
 
     try:
         run_in_transaction(work)
     except DuplicateDocument as exc:
-        raise Conflict(PARTNER_ALREADY_EXISTS) from exc
-    return partner_out(partner)
+        raise Conflict(taken_message) from exc
 
 
 def list_partners() -> list[PartnerOut]:
@@ -181,18 +197,7 @@ def create_feature(body: CreateFeature) -> FeatureOut:
     features, names = FeaturesRepository(), FeatureNamesRepository()
     now = utcnow()
     feature = FeatureRecord(id=str(uuid.uuid4()), name=body.name, created_at=now, updated_at=now)
-    claim = claim_id(feature.name)
-
-    def work(unit: UnitOfWork) -> None:
-        if names.get(claim, transaction=unit.transaction) is not None:
-            raise Conflict(FEATURE_ALREADY_EXISTS)
-        unit.create(names.ref(claim), names.to_doc(NameClaim(owner_id=feature.id)))
-        unit.create(features.ref(feature.id), features.to_doc(feature))
-
-    try:
-        run_in_transaction(work)
-    except DuplicateDocument as exc:
-        raise Conflict(FEATURE_ALREADY_EXISTS) from exc
+    _create_named(names, claim_id(feature.name), features, feature.id, feature, FEATURE_ALREADY_EXISTS)
     return feature_out(feature)
 
 
