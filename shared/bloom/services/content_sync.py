@@ -20,6 +20,8 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from datetime import datetime
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -127,20 +129,29 @@ def apply_story(story: StoryblokStory, action: WebhookAction = "published") -> S
     return _result(action, story.id, kind, story.uuid, "published", changed=changed)
 
 
+def _published_copy(
+    story: StoryblokStory, existing: CourseRecord | SessionRecord | ResourceRecord | None, now: datetime
+) -> dict[str, Any]:
+    """The fields every copy of a published story gets; a known copy keeps its public id and creation time."""
+    return {
+        "id": existing.id if existing else str(uuid.uuid4()),
+        "storyblok_uuid": story.uuid,
+        "storyblok_id": story.id,
+        "name": story.name,
+        "slug": story.full_slug,
+        "status": "published",
+        "created_at": existing.created_at if existing else now,
+        "updated_at": now,
+    }
+
+
 def _upsert_course(unit: UnitOfWork, story: StoryblokStory) -> bool:
     existing = _courses.get(story.uuid, transaction=unit.transaction)
     now = utcnow()
     course = CourseRecord(
-        id=existing.id if existing else str(uuid.uuid4()),
-        storyblok_uuid=story.uuid,
-        storyblok_id=story.id,
-        name=story.name,
-        slug=story.full_slug,
-        status="published",
+        **_published_copy(story, existing, now),
         included_for_partners=partners_from_content(story.content.get("included_for_partners")),
         sessions=existing.sessions if existing else [],
-        created_at=existing.created_at if existing else now,
-        updated_at=now,
     )
     if existing is not None and same_content(existing, course):
         return False
@@ -161,18 +172,7 @@ def _upsert_session(unit: UnitOfWork, story: StoryblokStory) -> bool:
     if existing is not None and existing.course_uuid != course_uuid:
         previous_course = _courses.get(existing.course_uuid, transaction=unit.transaction)
     now = utcnow()
-    session = SessionRecord(
-        id=existing.id if existing else str(uuid.uuid4()),
-        storyblok_uuid=story.uuid,
-        storyblok_id=story.id,
-        name=story.name,
-        slug=story.full_slug,
-        status="published",
-        course_uuid=course_uuid,
-        course_id=course.id,
-        created_at=existing.created_at if existing else now,
-        updated_at=now,
-    )
+    session = SessionRecord(**_published_copy(story, existing, now), course_uuid=course_uuid, course_id=course.id)
     changed = False
     if existing is None or not same_content(existing, session):
         write(unit, _sessions, story.uuid, session, new=existing is None)
@@ -198,17 +198,7 @@ def _upsert_session(unit: UnitOfWork, story: StoryblokStory) -> bool:
 def _upsert_resource(unit: UnitOfWork, story: StoryblokStory) -> bool:
     existing = _resources.get(story.uuid, transaction=unit.transaction)
     now = utcnow()
-    resource = ResourceRecord(
-        id=existing.id if existing else str(uuid.uuid4()),
-        storyblok_uuid=story.uuid,
-        storyblok_id=story.id,
-        name=story.name,
-        slug=story.full_slug,
-        status="published",
-        category=resource_category(story.component),
-        created_at=existing.created_at if existing else now,
-        updated_at=now,
-    )
+    resource = ResourceRecord(**_published_copy(story, existing, now), category=resource_category(story.component))
     if existing is not None and same_content(existing, resource):
         return False
     write(unit, _resources, story.uuid, resource, new=existing is None)
