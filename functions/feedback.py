@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bloom.models.feedback import (
+from bloom.feedback import service as feedback
+from bloom.feedback.schemas import (
     EventLogBody,
     EventLogOut,
     ResourceFeedbackBody,
@@ -10,9 +11,8 @@ from bloom.models.feedback import (
     SessionFeedbackBody,
     SessionFeedbackOut,
 )
-from bloom.registry import Role, Sdk
-from bloom.services import feedback
-from bloom.toolkit.http import Empty, HttpContext, http_function
+from bloom.platform.http import Empty, HttpContext, http_function
+from bloom.platform.registry import Role, Sdk
 
 TAGS = ("feedback",)
 

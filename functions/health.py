@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bloom.registry import Role, Sdk
-from bloom.services import health
-from bloom.toolkit.http import http_function
+from bloom.health import service as health
+from bloom.platform.http import http_function
+from bloom.platform.registry import Role, Sdk
 
 
 @http_function("GET", "/api/ping", role=Role.PUBLIC, response=str, summary='Liveness: answers "ok"', tags=("health",))

@@ -6,12 +6,13 @@ and a channel with no webhook configured are logged and acknowledged.
 
 from __future__ import annotations
 
-from bloom.integrations.slack import DELETED_USERS, USERS
-from bloom.registry import Sdk
-from bloom.services import notifications
-from bloom.toolkit.events import Event
-from bloom.toolkit.subscriber import event_function
-from bloom.topics import FEEDBACK_SUBMITTED, USER_DELETED, FeedbackSubmitted, UserDeleted
+from bloom.feedback.events import FEEDBACK_SUBMITTED, FeedbackSubmitted
+from bloom.notifications import service as notifications
+from bloom.notifications.slack import DELETED_USERS, USERS
+from bloom.platform.events import Event
+from bloom.platform.registry import Sdk
+from bloom.platform.subscriber import event_function
+from bloom.users.events import USER_DELETED, UserDeleted
 
 
 @event_function(

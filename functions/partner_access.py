@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from bloom.models.partner import (
+from bloom.core.errors import Forbidden
+from bloom.partners import access_service as partner_access
+from bloom.partners import service as partners
+from bloom.partners.schemas import (
     CreatePartnerAccess,
     CypressCleanupOut,
     PartnerAccessCode,
@@ -10,13 +13,11 @@ from bloom.models.partner import (
     PartnerAccessQuery,
     UpdatePartnerAccess,
 )
-from bloom.registry import Role, Sdk
-from bloom.services import partner_access, partners
-from bloom.toolkit.errors import Forbidden
-from bloom.toolkit.events import Event
-from bloom.toolkit.http import Empty, HttpContext, http_function
-from bloom.toolkit.subscriber import event_function
-from bloom.topics import USER_DELETED, UserDeleted
+from bloom.platform.events import Event
+from bloom.platform.http import Empty, HttpContext, http_function
+from bloom.platform.registry import Role, Sdk
+from bloom.platform.subscriber import event_function
+from bloom.users.events import USER_DELETED, UserDeleted
 
 TAGS = ("partner access",)
 

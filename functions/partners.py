@@ -6,7 +6,9 @@ both, because OpenAPI (and so API Gateway) treats `/partner/{name}` and `/partne
 
 from __future__ import annotations
 
-from bloom.models.partner import (
+from bloom.accounts import service as accounts
+from bloom.partners import service as partners
+from bloom.partners.schemas import (
     CreateFeature,
     CreatePartner,
     CreatePartnerAdmin,
@@ -20,9 +22,8 @@ from bloom.models.partner import (
     UpdatePartnerAdmin,
     UpdatePartnerFeature,
 )
-from bloom.registry import Role, Sdk
-from bloom.services import partners
-from bloom.toolkit.http import Empty, HttpContext, http_function
+from bloom.platform.http import Empty, HttpContext, http_function
+from bloom.platform.registry import Role, Sdk
 
 TAGS = ("partners",)
 
@@ -170,7 +171,7 @@ def create_partner_admin(ctx: HttpContext[CreatePartnerAdmin, Empty]) -> Partner
 )
 def create_partner_admin_user(ctx: HttpContext[CreatePartnerAdminUser, Empty]) -> PartnerAdminOut:
     body = ctx.body
-    return partners.create_partner_admin_user(ctx.caller.user.id, body.name, body.email, body.partner_id)
+    return accounts.create_partner_admin_user(ctx.caller.user.id, body.name, body.email, body.partner_id)
 
 
 @http_function(

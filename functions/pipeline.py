@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from bloom.registry import Sdk
-from bloom.services import health
-from bloom.store import outbox
-from bloom.toolkit.events import Event
-from bloom.toolkit.subscriber import event_function, scheduled_function
-from bloom.topics import HEARTBEAT, Heartbeat, ScheduledRun
+from bloom.health import service as health
+from bloom.health.events import HEARTBEAT, Heartbeat
+from bloom.platform.events import Event
+from bloom.platform.registry import Sdk
+from bloom.platform.store import outbox
+from bloom.platform.subscriber import event_function, scheduled_function
+from bloom.platform.topics import ScheduledRun
 
 
 @scheduled_function("* * * * *", summary="Publish outbox events a request left unpublished", sdks=(Sdk.PUBSUB,))

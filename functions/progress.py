@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from bloom.models.content import CourseOut, ResourceOut, StoryblokUuidBody
-from bloom.registry import Role
-from bloom.services import feedback, progress
-from bloom.toolkit.events import Event
-from bloom.toolkit.http import Empty, HttpContext, http_function
-from bloom.toolkit.subscriber import event_function
-from bloom.topics import USER_DELETED, UserDeleted
+from bloom.content import progress
+from bloom.content.schemas import CourseOut, ResourceOut, StoryblokUuidBody
+from bloom.feedback import service as feedback
+from bloom.platform.events import Event
+from bloom.platform.http import Empty, HttpContext, http_function
+from bloom.platform.registry import Role
+from bloom.platform.subscriber import event_function
+from bloom.users.events import USER_DELETED, UserDeleted
 
 TAGS = ("progress",)
 

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from bloom.models.profile import (
-    AdminUpdateUser,
-    CreateUser,
-    CypressCount,
-    DeletedUser,
-    Profile,
-    UpdateUser,
-    UserOut,
-    UserSearchQuery,
-    UserSearchResult,
-)
-from bloom.registry import Role, Sdk
-from bloom.services import profile, users
-from bloom.toolkit.http import Empty, HttpContext, http_function
+from bloom.accounts import service as accounts
+from bloom.accounts.schemas import CreateUser, CypressCount, Profile, UserSearchQuery, UserSearchResult
+from bloom.platform.http import Empty, HttpContext, http_function
+from bloom.platform.registry import Role, Sdk
+from bloom.users import service as users
+from bloom.users.schemas import AdminUpdateUser, DeletedUser, UpdateUser, UserOut
 
 TAGS = ("users",)
 
@@ -31,7 +23,7 @@ TAGS = ("users",)
     tags=TAGS,
 )
 def create_user(ctx: HttpContext[CreateUser, Empty]) -> Profile:
-    return users.sign_up(ctx.body, ctx.client_ip)
+    return accounts.sign_up(ctx.body, ctx.client_ip)
 
 
 @http_function(
@@ -43,7 +35,7 @@ def create_user(ctx: HttpContext[CreateUser, Empty]) -> Profile:
     tags=TAGS,
 )
 def get_user_profile(ctx: HttpContext[Empty, Empty]) -> Profile:
-    return profile.my_profile(ctx.caller.auth_uid, ctx.caller.user)
+    return accounts.my_profile(ctx.caller.auth_uid, ctx.caller.user)
 
 
 @http_function(
@@ -98,7 +90,7 @@ def delete_user(ctx: HttpContext[Empty, Empty]) -> DeletedUser:
     tags=TAGS,
 )
 def delete_cypress_users(_: HttpContext[Empty, Empty]) -> list[DeletedUser]:
-    return users.delete_cypress_users()
+    return accounts.delete_cypress_users()
 
 
 @http_function(
@@ -124,7 +116,7 @@ def delete_user_by_id(ctx: HttpContext[Empty, Empty]) -> DeletedUser:
     tags=TAGS,
 )
 def search_users(ctx: HttpContext[Empty, UserSearchQuery]) -> list[UserSearchResult]:
-    return users.search_users(ctx.query.search_criteria)
+    return accounts.search_users(ctx.query.search_criteria)
 
 
 @http_function(
@@ -136,4 +128,4 @@ def search_users(ctx: HttpContext[Empty, UserSearchQuery]) -> list[UserSearchRes
     tags=TAGS,
 )
 def count_cypress_users(_: HttpContext[Empty, Empty]) -> CypressCount:
-    return users.count_cypress_users()
+    return accounts.count_cypress_users()

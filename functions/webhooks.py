@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bloom.models.content import StoryblokSyncResult
-from bloom.registry import Role, Sdk
-from bloom.services import content_sync
-from bloom.toolkit.http import HttpContext, http_function
+from bloom.content import service as content_sync
+from bloom.content.schemas import StoryblokSyncResult
+from bloom.platform.http import HttpContext, http_function
+from bloom.platform.registry import Role, Sdk
 
 
 @http_function(

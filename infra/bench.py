@@ -194,7 +194,7 @@ SECTIONS: list[Section] = [import_section, api_section]
 
 
 def main() -> None:
-    from bloom.toolkit.logging import configure_logging
+    from bloom.core.logging import configure_logging
 
     configure_logging()
     logging.getLogger().setLevel(logging.WARNING)  # scenario setup logs each step; the tables are the output

@@ -59,8 +59,8 @@ def cmd_publish(args: argparse.Namespace) -> None:
 
 def cmd_make_super_admin(args: argparse.Namespace) -> None:
     _use_stack(args.state_file)
-    from bloom.services.users import grant_super_admin
-    from bloom.toolkit.errors import NotFound
+    from bloom.core.errors import NotFound
+    from bloom.users.service import grant_super_admin
 
     try:
         user = grant_super_admin(args.email)

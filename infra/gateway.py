@@ -7,10 +7,10 @@ from pathlib import Path
 
 import flask
 
-from bloom.toolkit.errors import MethodNotAllowed, NotFound
-from bloom.toolkit.events import MalformedDelivery, delivery_from_http
-from bloom.toolkit.http import error_body, json_response, preflight, route_table
-from bloom.toolkit.logging import get_logger
+from bloom.core.errors import MethodNotAllowed, NotFound
+from bloom.core.logging import get_logger
+from bloom.platform.events import MalformedDelivery, delivery_from_http
+from bloom.platform.http import error_body, json_response, preflight, route_table
 from infra.manifest import load_everything
 from infra.openapi import build_openapi
 

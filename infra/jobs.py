@@ -6,10 +6,10 @@ import uuid
 
 from pydantic import ValidationError
 
-from bloom.models.base import utcnow
-from bloom.registry import registered
-from bloom.store.outbox import publish_message
-from bloom.topics import ScheduledRun, all_topics
+from bloom.core.time import utcnow
+from bloom.platform.registry import registered
+from bloom.platform.store.outbox import publish_message
+from bloom.platform.topics import ScheduledRun, all_topics
 
 
 def fire_job(name: str) -> str:

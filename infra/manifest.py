@@ -11,20 +11,20 @@ import pkgutil
 from pathlib import Path
 from typing import Any
 
-from bloom.buckets import all_buckets
-from bloom.registry import FunctionSpec, discover
-from bloom.store.indexes import all_indexes, all_ttl_fields
-from bloom.topics import all_topics
+from bloom.platform.buckets import all_buckets
+from bloom.platform.registry import FunctionSpec, discover
+from bloom.platform.store.indexes import all_indexes, all_ttl_fields
+from bloom.platform.topics import all_topics
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST_PATH = ROOT / "terraform" / "functions.json"
 
 
 def load_everything() -> dict[str, FunctionSpec]:
-    """Import every function and repository module so all declarations are registered."""
-    import bloom.repositories
+    """Import every function and every bloom module so all declarations (indexes, TTLs, topics) are registered."""
+    import bloom
 
-    for module in pkgutil.walk_packages(bloom.repositories.__path__, prefix="bloom.repositories."):
+    for module in pkgutil.walk_packages(bloom.__path__, prefix="bloom."):
         importlib.import_module(module.name)
     return discover()
 

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import JsonSchemaMode
 
-from bloom.registry import FunctionSpec, Role
+from bloom.platform.registry import FunctionSpec, Role
 
 REF = "#/components/schemas/{model}"
 

@@ -13,12 +13,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from bloom.models.partner import AUTOMATIC_ACCESS_CODE, CreateFeature, CreatePartner, CreatePartnerFeature, PartnerOut
-from bloom.models.profile import CreateUser
-from bloom.models.user import UserRecord
-from bloom.repositories.users import UsersRepository
-from bloom.services import partners, users
-from bloom.toolkit.errors import NotFound
+from bloom.accounts import service as accounts
+from bloom.accounts.schemas import CreateUser
+from bloom.core.errors import NotFound
+from bloom.partners import service as partners
+from bloom.partners.schemas import AUTOMATIC_ACCESS_CODE, CreateFeature, CreatePartner, CreatePartnerFeature, PartnerOut
+from bloom.users import service as users
+from bloom.users.repository import UsersRepository
+from bloom.users.schemas import UserRecord
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ def _partner(name: str, automatic_access: bool) -> PartnerOut:
 def _user(account: DemoAccount) -> tuple[str, UserRecord]:
     found = UsersRepository().find_by_email(account.email)
     if found is None:
-        users.register(
+        accounts.register(
             CreateUser(
                 name=account.name,
                 email=account.email,
@@ -84,7 +86,7 @@ def _user(account: DemoAccount) -> tuple[str, UserRecord]:
 def seed() -> list[str]:
     """Create what is missing; returns one line per demo account."""
     _require_emulators()
-    from bloom.integrations import firebase_accounts
+    from bloom.users import firebase_accounts
 
     partner_ids = {name: _partner(name, automatic).id for name, automatic in PARTNERS.items()}
     lines = []

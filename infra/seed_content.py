@@ -6,8 +6,8 @@ exactly the shape the webhook produces. Idempotent: fixed story ids and uuids, a
 
 from __future__ import annotations
 
-from bloom.models.content import StoryblokStory
-from bloom.services import content_sync
+from bloom.content import service as content_sync
+from bloom.content.models import StoryblokStory
 
 DEMO_COURSE_UUID = "0b1d0000-0000-4000-8000-000000000001"
 DEMO_SESSION_UUIDS = ("0b1d0000-0000-4000-8000-000000000011", "0b1d0000-0000-4000-8000-000000000012")

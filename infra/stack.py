@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 import requests
 
 if TYPE_CHECKING:
-    from bloom.registry import FunctionSpec
+    from bloom.platform.registry import FunctionSpec
 
 ROOT = Path(__file__).resolve().parent.parent
 SDK_PLATFORM = Path(os.environ.get("CLOUDSDK_PLATFORM", "/usr/lib/google-cloud-sdk/platform"))
@@ -210,9 +210,9 @@ def provision(gateway_url: str) -> dict[str, Any]:
 
     storage = importlib.import_module("google.cloud.storage")  # ships no type information
 
-    from bloom.buckets import all_buckets
-    from bloom.settings import get_settings
-    from bloom.topics import all_topics
+    from bloom.core.settings import get_settings
+    from bloom.platform.buckets import all_buckets
+    from bloom.platform.topics import all_topics
     from infra.manifest import load_everything
 
     project = get_settings().project_id
@@ -311,7 +311,7 @@ class Stack:
             threading.Thread(target=self.server.serve_forever, name="gateway", daemon=True).start()
             provisioned = provision(gateway_url)
             if self.with_clock:
-                from bloom.registry import registered
+                from bloom.platform.registry import registered
                 from infra.jobs import fire_job
 
                 jobs = [spec for spec in registered().values() if spec.kind == "scheduled"]

@@ -21,7 +21,7 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory, make_httpserver: HTT
     exported = {**stack.env, **fakes}
     previous = {key: os.environ.get(key) for key in exported}
     os.environ.update(exported)
-    from bloom.settings import get_settings
+    from bloom.core.settings import get_settings
 
     get_settings.cache_clear()
     try:

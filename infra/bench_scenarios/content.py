@@ -20,13 +20,14 @@ def _uuid(kind: int, number: int) -> str:
 def scenarios(stack: RunningStack) -> list[Probe]:
     # Data is prepared through the services, so this process talks to the stack's emulators.
     os.environ.update(stack.env)
-    from bloom.settings import get_settings
+    from bloom.core.settings import get_settings
 
     get_settings.cache_clear()
-    from bloom.models.content import StoryblokStory
-    from bloom.models.user import UserRecord
-    from bloom.repositories.users import UsersRepository
-    from bloom.services import content_sync, progress
+    from bloom.content import progress
+    from bloom.content import service as content_sync
+    from bloom.content.models import StoryblokStory
+    from bloom.users.repository import UsersRepository
+    from bloom.users.schemas import UserRecord
 
     account = AuthEmulator(stack.auth, stack.project).sign_up("bench-content@example.com")
     UsersRepository().save(account.uid, UserRecord(id=str(uuid.uuid4()), email=account.email))

@@ -26,11 +26,11 @@ def _post(stack: RunningStack, path: str, headers: dict[str, str], body: object)
 def scenarios(stack: RunningStack) -> list[Probe]:
     # The super admin's user record is written directly (there is no API to make one); the rest goes through HTTP.
     os.environ.update(stack.env)
-    from bloom.settings import get_settings
+    from bloom.core.settings import get_settings
 
     get_settings.cache_clear()
-    from bloom.models.user import UserRecord
-    from bloom.repositories.users import UsersRepository
+    from bloom.users.repository import UsersRepository
+    from bloom.users.schemas import UserRecord
 
     auth = AuthEmulator(stack.auth, stack.project)
     admin = auth.sign_up("bench-super-admin@example.com")

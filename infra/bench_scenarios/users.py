@@ -23,13 +23,13 @@ def _signup_body(email: str, **extra: Any) -> dict[str, Any]:
 def scenarios(stack: RunningStack) -> list[Probe]:
     # Prepared through the services (signup over HTTP would spend the rate limit the POST probe needs).
     os.environ.update(stack.env)
-    from bloom.settings import get_settings
+    from bloom.core.settings import get_settings
 
     get_settings.cache_clear()
-    from bloom.models.partner import CreateFeature, CreatePartner, CreatePartnerFeature
-    from bloom.models.profile import CreateUser
-    from bloom.services import partners
-    from bloom.services.users import register
+    from bloom.accounts.schemas import CreateUser
+    from bloom.accounts.service import register
+    from bloom.partners import service as partners
+    from bloom.partners.schemas import CreateFeature, CreatePartner, CreatePartnerFeature
 
     partner = partners.create_partner(CreatePartner(name="Bench Users Partner"))
     feature = partners.create_feature(CreateFeature(name="AUTOMATIC_ACCESS_CODE"))

@@ -10,16 +10,21 @@ import pytest
 import requests
 from pytest_httpserver import HTTPServer
 
-from bloom.models.base import utcnow
-from bloom.models.content import StoryblokStory
-from bloom.repositories.content import ResourcesRepository, SessionsRepository
-from bloom.repositories.feedback import EventLogRepository, ResourceFeedbackRepository, SessionFeedbackRepository
-from bloom.repositories.progress import CourseUsersRepository, ResourceUsersRepository, SessionUsersRepository
-from bloom.services import content_sync
-from bloom.store.outbox import OutboxRepository
-from bloom.store.repository import Filter, Repository
-from bloom.store.transaction import run_in_transaction
-from bloom.topics import USER_DELETED, UserDeleted
+from bloom.content import service as content_sync
+from bloom.content.models import StoryblokStory
+from bloom.content.repository import (
+    CourseUsersRepository,
+    ResourcesRepository,
+    ResourceUsersRepository,
+    SessionsRepository,
+    SessionUsersRepository,
+)
+from bloom.core.time import utcnow
+from bloom.feedback.repository import EventLogRepository, ResourceFeedbackRepository, SessionFeedbackRepository
+from bloom.platform.store.outbox import OutboxRepository
+from bloom.platform.store.repository import Filter, Repository
+from bloom.platform.store.unit_of_work import run_in_transaction
+from bloom.users.events import USER_DELETED, UserDeleted
 from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.stack_runner import RunningStack
 from tests.support.users import make_user

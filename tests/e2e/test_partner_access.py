@@ -11,13 +11,12 @@ from typing import Any
 
 import requests
 
-from bloom.models.base import utcnow
-from bloom.repositories.partner_access import PartnerAccessesRepository
-from bloom.repositories.partners import PartnerAdminsRepository
-from bloom.repositories.users import UsersRepository
-from bloom.services.partner_access import profile_parts, profile_refs
-from bloom.store.batch import fetch_many
-from bloom.topics import UserDeleted
+from bloom.core.time import utcnow
+from bloom.partners.access_service import profile_parts, profile_refs
+from bloom.partners.repository import PartnerAccessesRepository, PartnerAdminsRepository
+from bloom.platform.store.batch import fetch_many
+from bloom.users.events import UserDeleted
+from bloom.users.repository import UsersRepository
 from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.stack_runner import RunningStack
 from tests.e2e.test_partners import (

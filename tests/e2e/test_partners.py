@@ -7,8 +7,8 @@ from typing import Any
 
 import requests
 
-from bloom.integrations.firebase_accounts import uid_for_email
-from bloom.repositories.users import UsersRepository
+from bloom.users.firebase_accounts import uid_for_email
+from bloom.users.repository import UsersRepository
 from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.stack_runner import RunningStack
 from tests.support.users import make_user

@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 import requests
 
-from bloom.models.content import StoryblokStory
-from bloom.repositories.progress import CourseUsersRepository, ResourceUsersRepository, SessionUsersRepository
-from bloom.repositories.users import UsersRepository
-from bloom.services import content_sync, progress
-from bloom.store.batch import fetch_many
+from bloom.content import progress
+from bloom.content import service as content_sync
+from bloom.content.models import StoryblokStory
+from bloom.content.repository import CourseUsersRepository, ResourceUsersRepository, SessionUsersRepository
+from bloom.platform.store.batch import fetch_many
+from bloom.users.repository import UsersRepository
 from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.stack_runner import RunningStack
 from tests.support.users import make_user

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pytest
 import requests
 
-from bloom.registry import FunctionSpec, Role
+from bloom.platform.registry import FunctionSpec, Role
 from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.manifest import load_everything
 from infra.stack_runner import RunningStack

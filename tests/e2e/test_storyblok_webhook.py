@@ -11,8 +11,8 @@ import pytest
 import requests
 from pytest_httpserver import HTTPServer
 
-from bloom.models.content import CourseRecord, ResourceRecord, SessionRecord
-from bloom.repositories.content import CoursesRepository, ResourcesRepository, SessionsRepository
+from bloom.content.models import CourseRecord, ResourceRecord, SessionRecord
+from bloom.content.repository import CoursesRepository, ResourcesRepository, SessionsRepository
 from infra.stack_runner import RunningStack
 
 SECRET = "test-storyblok-secret"

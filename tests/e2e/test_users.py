@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from bloom.store.client import db
+from bloom.platform.store.client import db
 from infra.auth_emulator import OWNER, AuthAccount, AuthEmulator
 from infra.seed_content import DEMO_COURSE_UUID, DEMO_RESOURCE_UUID, DEMO_SESSION_UUIDS, seed_content
 from infra.stack_runner import RunningStack

@@ -9,14 +9,14 @@ from typing import Any, TypeVar
 
 import pytest
 
-from bloom.models.base import utcnow
-from bloom.models.partner import AccessCodeClaim
-from bloom.models.user import UserRecord
-from bloom.repositories.partner_access import AccessCodesRepository, PartnerAccessesRepository
-from bloom.repositories.users import UsersRepository
-from bloom.services.partner_access import redeem_code_in
-from bloom.store.transaction import DuplicateDocument, UnitOfWork, run_in_transaction
-from bloom.toolkit.errors import BloomError
+from bloom.core.errors import BloomError
+from bloom.core.time import utcnow
+from bloom.partners.access_service import redeem_code_in
+from bloom.partners.models import AccessCodeClaim
+from bloom.partners.repository import AccessCodesRepository, PartnerAccessesRepository
+from bloom.platform.store.unit_of_work import DuplicateDocument, UnitOfWork, run_in_transaction
+from bloom.users.repository import UsersRepository
+from bloom.users.schemas import UserRecord
 from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.stack_runner import RunningStack
 from tests.e2e.test_partners import call, new_code, new_partner, new_partner_admin, ok, public_id, super_admin

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bloom.models.user import PartnerAdminSummary, UserRecord
-from bloom.registry import Role
-from bloom.repositories.users import UsersRepository
-from bloom.toolkit.auth import Caller, authenticate
-from bloom.toolkit.errors import BloomError
+from bloom.api import authenticate
+from bloom.core.errors import BloomError
+from bloom.platform.registry import Role
+from bloom.users.repository import UsersRepository
+from bloom.users.schemas import Caller, PartnerAdminSummary, UserRecord
 from infra.auth_emulator import AuthAccount, AuthEmulator, expired_copy
 from infra.stack_runner import RunningStack
 

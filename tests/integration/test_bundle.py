@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from bloom.registry import Sdk
+from bloom.platform.registry import Sdk
 from infra.bundle import ROOT, build_bundle
 from infra.manifest import load_everything, render_manifest
 
@@ -129,7 +129,7 @@ def test_only_content_changes_the_hash(tmp_path: Path) -> None:
     source = copy_source(tmp_path / "src")
     out = tmp_path / "bundle.zip"
     digest = build_bundle(out, source)
-    settings = source / "shared" / "bloom" / "settings.py"
+    settings = source / "shared" / "bloom" / "core" / "settings.py"
 
     os.utime(settings, (1_000_000_000, 1_000_000_000))
     os.utime(source / "functions" / "main.py", None)
@@ -146,8 +146,8 @@ def add_probe_function(source: Path, first_line: str = "") -> None:
     """A new HTTP function `zz_bundle_probe` in the copied source, declaring no SDK."""
     (source / "functions" / "zz_bundle_probe.py").write_text(
         f"{first_line}\n"
-        "from bloom.registry import Role\n"
-        "from bloom.toolkit.http import http_function\n\n\n"
+        "from bloom.platform.registry import Role\n"
+        "from bloom.platform.http import http_function\n\n\n"
         '@http_function("GET", "/api/zz-bundle-probe", role=Role.PUBLIC, response=str, summary="probe")\n'
         "def zz_bundle_probe(_: object) -> str:\n"
         '    return "ok"\n'
@@ -185,7 +185,9 @@ def test_entries_are_normalised(bundle_zip: Path) -> None:
 def test_contents_match_the_source(bundle_dir: Path) -> None:
     assert (bundle_dir / "main.py").read_bytes() == (ROOT / "functions" / "main.py").read_bytes()
     assert (bundle_dir / "requirements.txt").read_bytes() == (ROOT / "requirements.txt").read_bytes()
-    assert (bundle_dir / "bloom" / "registry.py").read_bytes() == (ROOT / "shared/bloom/registry.py").read_bytes()
+    assert (bundle_dir / "bloom" / "platform" / "registry.py").read_bytes() == (
+        ROOT / "shared/bloom/platform/registry.py"
+    ).read_bytes()
     assert (bundle_dir / "functions.json").read_text() == render_manifest()
 
 

@@ -13,11 +13,11 @@ import uuid
 import pytest
 import requests
 
-from bloom.services.health import heartbeat_count, send_heartbeat
-from bloom.store.outbox import OutboxRepository, publish_message
-from bloom.toolkit.errors import PermanentEventError
-from bloom.toolkit.events import Delivery, Event, handle_delivery
-from bloom.topics import HEARTBEAT, Heartbeat
+from bloom.core.errors import PermanentEventError
+from bloom.health.events import HEARTBEAT, Heartbeat
+from bloom.health.service import heartbeat_count, send_heartbeat
+from bloom.platform.events import Delivery, Event, handle_delivery
+from bloom.platform.store.outbox import OutboxRepository, publish_message
 from infra.jobs import fire_job
 from infra.manifest import load_everything
 from infra.stack_runner import ROOT, RunningStack
@@ -72,7 +72,7 @@ def test_a_crash_between_commit_and_publish_loses_no_event(stack: RunningStack) 
         "BLOOM_OUTBOX_PUBLISH_TIMEOUT_S": "2",
         "PYTHONPATH": f"{ROOT / 'shared'}:{ROOT}",
     }
-    script = "import os; from bloom.services.health import send_heartbeat; send_heartbeat('crash'); os._exit(3)"
+    script = "import os; from bloom.health.service import send_heartbeat; send_heartbeat('crash'); os._exit(3)"
     result = subprocess.run([sys.executable, "-c", script], env=env, timeout=60, check=False)
     assert result.returncode == 3
     [(_, entry)] = OutboxRepository().select()

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from bloom.integrations import firebase_accounts
-from bloom.toolkit.errors import BadRequest
+from bloom.core.errors import BadRequest
+from bloom.users import firebase_accounts
 from infra.auth_emulator import AuthEmulator
 from infra.stack_runner import ROOT, RunningStack
 
@@ -43,8 +43,8 @@ def test_firebase_unreachable_is_a_firebase_error_without_the_address(stack: Run
     """Auth down for real (nothing listens on the port): the generic message, and no email in what is said."""
     env = {**os.environ, "FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9", "PYTHONPATH": f"{ROOT / 'shared'}:{ROOT}"}
     script = (
-        "from bloom.integrations.firebase_accounts import create_account\n"
-        "from bloom.toolkit.errors import BadRequest\n"
+        "from bloom.users.firebase_accounts import create_account\n"
+        "from bloom.core.errors import BadRequest\n"
         "try:\n    create_account('outage.person@example.com', 'a-long-password-1')\n"
         "except BadRequest as exc:\n    print('MESSAGE', exc.message)\n"
     )

@@ -7,10 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bloom.repositories.rate_limits import RateLimitsRepository
-from bloom.services.rate_limit import check_rate_limit
-from bloom.store.indexes import all_ttl_fields
-from bloom.toolkit.errors import TooManyRequests
+from bloom.core.errors import TooManyRequests
+from bloom.platform.rate_limits import RateLimitsRepository, check_rate_limit
+from bloom.platform.store.indexes import all_ttl_fields
 from infra.stack_runner import RunningStack
 
 # A fixed moment well inside a minute window, so no test straddles a window boundary by accident.

@@ -15,9 +15,9 @@ import grpc  # type: ignore[import-untyped]  # grpcio ships no type information
 import pytest
 from google.api_core.exceptions import PermissionDenied
 
-import bloom.store.client
-from bloom.models.profile import CreateUser
-from bloom.services.users import register
+import bloom.platform.store.client
+from bloom.accounts.schemas import CreateUser
+from bloom.accounts.service import register
 from infra.stack_runner import RunningStack
 from tests.support.accounts import PASSWORD, auth_emails
 
@@ -69,7 +69,7 @@ def refusing_firestore(stack: RunningStack, monkeypatch: pytest.MonkeyPatch) -> 
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", f"127.0.0.1:{port}")
-    monkeypatch.setattr(bloom.store.client, "_client", None)
+    monkeypatch.setattr(bloom.platform.store.client, "_client", None)
     try:
         yield handler
     finally:

@@ -17,15 +17,16 @@ import requests
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from bloom.integrations import slack
-from bloom.registry import registered
-from bloom.services import notifications
-from bloom.store.client import db
-from bloom.store.outbox import publish_message
-from bloom.toolkit.errors import PermanentEventError
-from bloom.toolkit.events import Delivery
-from bloom.toolkit.logging import CloudLoggingFormatter
-from bloom.topics import FEEDBACK_SUBMITTED, USER_DELETED, FeedbackSubmitted, UserDeleted
+from bloom.core.errors import PermanentEventError
+from bloom.core.logging import CloudLoggingFormatter
+from bloom.feedback.events import FEEDBACK_SUBMITTED, FeedbackSubmitted
+from bloom.notifications import service as notifications
+from bloom.notifications import slack
+from bloom.platform.events import Delivery
+from bloom.platform.registry import registered
+from bloom.platform.store.client import db
+from bloom.platform.store.outbox import publish_message
+from bloom.users.events import USER_DELETED, UserDeleted
 from infra.manifest import load_everything
 from infra.stack_runner import RunningStack
 from tests.support.wait import eventually

@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from bloom.repositories.health import HeartbeatRecord, HeartbeatsRepository
-from bloom.store.transaction import DuplicateDocument, TransactionContention, UnitOfWork, run_in_transaction
+from bloom.health.repository import HeartbeatRecord, HeartbeatsRepository
+from bloom.platform.store.unit_of_work import DuplicateDocument, TransactionContention, UnitOfWork, run_in_transaction
 from infra.stack_runner import RunningStack
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bloom.models.user import UserRecord
-from bloom.repositories.users import UsersRepository
+from bloom.users.repository import UsersRepository
+from bloom.users.schemas import UserRecord
 from infra.auth_emulator import AuthAccount, AuthEmulator
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bloom.models.access_code import (
+from bloom.partners.codes import (
     ALPHABET,
     CodeFacts,
     CodeProblem,
@@ -17,8 +17,7 @@ from bloom.models.access_code import (
     is_well_formed,
     normalise_code,
 )
-from bloom.models.partner import (
-    CreatePartnerAccess,
+from bloom.partners.models import (
     PartnerAccessRecord,
     PartnerRecord,
     deactivation_changes,
@@ -26,6 +25,7 @@ from bloom.models.partner import (
     reactivation_changes,
     therapy_sessions_problem,
 )
+from bloom.partners.schemas import CreatePartnerAccess
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 

@@ -9,16 +9,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from bloom.integrations import storyblok
-from bloom.models.content import (
+from bloom.content import storyblok
+from bloom.content.models import (
     CourseRecord,
     CourseUserRecord,
     ResourceRecord,
     ResourceUserRecord,
     SessionProgress,
     SessionSummary,
-    StoryblokWebhook,
-    StoryStatus,
     content_kind,
     course_completed,
     course_out,
@@ -31,7 +29,8 @@ from bloom.models.content import (
     with_session,
     without_session,
 )
-from bloom.toolkit.errors import Unauthorized
+from bloom.content.schemas import StoryblokWebhook, StoryStatus
+from bloom.core.errors import Unauthorized
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from bloom.toolkit.events import MalformedDelivery, delivery_from_http
+from bloom.platform.events import MalformedDelivery, delivery_from_http
 
 MESSAGE = {
     "data": base64.b64encode(b'{"source": "x"}').decode(),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bloom.models.html import ALLOWED_TAGS, sanitise_html
+from bloom.feedback.html import ALLOWED_TAGS, sanitise_html
 
 
 def test_allowed_tags_are_kept_without_their_attributes() -> None:

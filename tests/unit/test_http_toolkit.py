@@ -11,10 +11,10 @@ import flask
 import pytest
 from pydantic import BaseModel, Field
 
-from bloom.models.base import RequestModel
-from bloom.registry import Role
-from bloom.toolkit.errors import Conflict
-from bloom.toolkit.http import Empty, HttpContext, HttpHandler
+from bloom.core.errors import Conflict
+from bloom.core.models import RequestModel
+from bloom.platform.http import Empty, HttpContext, HttpHandler
+from bloom.platform.registry import Role
 from infra.stack_runner import ROOT
 
 app = flask.Flask(__name__)
@@ -122,8 +122,8 @@ def test_a_deployed_function_refuses_to_start_with_the_auth_emulator_configured(
 
 
 def test_client_ip_never_trusts_what_the_client_wrote(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bloom.settings import get_settings
-    from bloom.toolkit.http import client_ip
+    from bloom.core.settings import get_settings
+    from bloom.platform.http import client_ip
 
     monkeypatch.setenv("BLOOM_TRUSTED_PROXY_HOPS", "2")
     get_settings.cache_clear()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bloom.registry import FunctionSpec
+from bloom.platform.registry import FunctionSpec
 from infra.stack import JobClock, next_run
 
 

@@ -6,7 +6,7 @@ import io
 import json
 import logging
 
-from bloom.toolkit.logging import REDACTED, CloudLoggingFormatter, log_context, redact, redact_text
+from bloom.core.logging import REDACTED, CloudLoggingFormatter, log_context, redact, redact_text
 
 JWT = "eyJhbGciOiJub25lIn0.eyJ1aWQiOiJhYmMifQ.c2ln"
 

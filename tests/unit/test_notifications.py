@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bloom.services.notifications import feedback_message, mask_email, slack_escape, user_deleted_message
-from bloom.topics import FeedbackSubmitted, UserDeleted
+from bloom.feedback.events import FeedbackSubmitted
+from bloom.notifications.service import feedback_message, mask_email, slack_escape, user_deleted_message
+from bloom.users.events import UserDeleted
 
 
 @pytest.mark.parametrize(

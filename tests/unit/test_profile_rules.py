@@ -7,14 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from bloom.models.profile import CreateUser, UpdateUser, is_cypress_email, is_new_active_day, is_weak_password
-from bloom.models.user import UserRecord
-from bloom.repositories.users import (
-    MAX_GRAM_FILTERS,
-    UsersRepository,
-    email_grams,
-    email_substring_filters,
-)
+from bloom.accounts.models import is_cypress_email, is_new_active_day, is_weak_password
+from bloom.accounts.schemas import CreateUser
+from bloom.users.repository import MAX_GRAM_FILTERS, UsersRepository, email_grams, email_substring_filters
+from bloom.users.schemas import UpdateUser, UserRecord
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,8 @@ import pytest
 from croniter import croniter
 from openapi_spec_validator import validate
 
-from bloom.registry import FunctionSpec, Role
-from bloom.toolkit.http import path_pattern
+from bloom.platform.http import path_pattern
+from bloom.platform.registry import FunctionSpec, Role
 from infra.manifest import load_everything
 from infra.openapi import build_openapi
 

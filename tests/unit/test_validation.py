@@ -7,8 +7,8 @@ from typing import Literal
 import pytest
 from pydantic import Field, ValidationError
 
-from bloom.models.base import RequestModel
-from bloom.toolkit.validation import validation_messages
+from bloom.core.models import RequestModel
+from bloom.core.validation import validation_messages
 
 
 class Signup(RequestModel):

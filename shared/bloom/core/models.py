@@ -1,0 +1,14 @@
+"""Base classes for API and stored models: camelCase on the wire and in Firestore, snake_case in Python."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+
+class CamelModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+
+class RequestModel(CamelModel):
+    """A request body or query: unknown fields are ignored, over-long strings are rejected."""

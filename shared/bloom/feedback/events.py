@@ -1,0 +1,20 @@
+"""TODO docstring."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from bloom.platform.topics import declare_topic
+
+
+class FeedbackSubmitted(BaseModel):
+    """Session or resource feedback was given. Carries no free text: the description may hold personal data."""
+
+    feedback_id: str
+    kind: str  # "session" | "resource"
+    item_id: str
+    item_name: str
+    tags: list[str]
+
+
+FEEDBACK_SUBMITTED = declare_topic("feedback.submitted", FeedbackSubmitted, "A user left feedback on content")

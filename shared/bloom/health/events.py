@@ -1,0 +1,16 @@
+"""TODO docstring."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from bloom.platform.topics import declare_topic
+
+
+class Heartbeat(BaseModel):
+    """A liveness probe event; its subscriber records that it arrived."""
+
+    source: str
+
+
+HEARTBEAT = declare_topic("system.heartbeat", Heartbeat, "Liveness probe for the event pipeline")

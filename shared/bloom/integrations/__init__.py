@@ -1,1 +1,0 @@
-"""Integrations: one module per third party (HTTP via requests, timeouts always set)."""

@@ -1,1 +1,0 @@
-"""Domain models: pydantic v2, rules that need no I/O."""

@@ -1,0 +1,59 @@
+"""Team notifications in Slack. Messages carry no personal data: ids, content names, fixed tags, masked emails.
+
+Composition is pure (`*_message` functions, unit-tested); each `announce_*` use case composes and posts.
+A new notification is a message function here, an `announce_*` next to it and a subscriber in
+`functions/notifications.py` that declares the channel's secret.
+"""
+
+from __future__ import annotations
+
+from bloom.feedback.events import FeedbackSubmitted
+from bloom.notifications import slack
+from bloom.users.events import UserDeleted
+
+MASK = "*****"
+
+
+_FEEDBACK_KINDS = {"session": "session", "resource": "resource"}
+
+
+def mask_email(email: str) -> str:
+    """`eleanor@example.org` → `e*****r@example.org`: first and last character of the local part, fixed-width mask.
+
+    Short local parts reveal less (`ab@x.org` → `a*****@x.org`, `a@x.org` → `*****@x.org`); no `@` → only the mask.
+    """
+    local, at, domain = email.strip().rpartition("@")
+    if not at or not local or not domain:
+        return MASK
+    if len(local) == 1:
+        return f"{MASK}@{domain}"
+    if len(local) == 2:
+        return f"{local[0]}{MASK}@{domain}"
+    return f"{local[0]}{MASK}{local[-1]}@{domain}"
+
+
+def slack_escape(text: str) -> str:
+    """Slack treats `<`, `>` and `&` as markup (links, mentions); escape them so values show as written."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def feedback_message(feedback: FeedbackSubmitted) -> str:
+    kind = _FEEDBACK_KINDS.get(feedback.kind)
+    subject = f"New {kind} feedback" if kind else "New feedback"
+    tags = ", ".join(slack_escape(tag) for tag in feedback.tags) or "no tags"
+    return f"{subject} on {slack_escape(feedback.item_name)}: {tags} (feedback {slack_escape(feedback.feedback_id)})"
+
+
+def user_deleted_message(deleted: UserDeleted) -> str:
+    return (
+        f"User {slack_escape(deleted.user_id)} was deleted at {slack_escape(deleted.deleted_at)}: "
+        "their account and personal data were erased."
+    )
+
+
+def announce_feedback(feedback: FeedbackSubmitted) -> bool:
+    return slack.post_message(slack.USERS, feedback_message(feedback))
+
+
+def announce_user_deleted(deleted: UserDeleted) -> bool:
+    return slack.post_message(slack.DELETED_USERS, user_deleted_message(deleted))

@@ -1,0 +1,252 @@
+"""Partners, features, partner admins and partner accesses: stored records, request bodies, API shapes and
+the rules that need no I/O.
+
+Storage layout (one collection each; ids are UUID v4 unless noted):
+- `partners/{id}` — PartnerRecord, with its partner features EMBEDDED (kept in sync in the same transaction
+  as partner-feature changes) so a Partner is one document read;
+- `partnerNames/{lower-cased name}` — NameClaim: uniqueness of partner names, case-insensitive;
+- `features/{id}`, `featureNames/{name}` — FeatureRecord and its uniqueness claim;
+- `partnerFeatures/{id}` — PartnerFeatureRecord (lookup by id for PATCH);
+- `partnerAdmins/{id}` — PartnerAdminRecord (keyed to the PUBLIC user id);
+- `partnerAccesses/{id}` — PartnerAccessRecord (keyed to the PUBLIC user id once assigned);
+- `accessCodes/{CODE}` — AccessCodeClaim: the code IS the document id, so codes are unique by construction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+
+from bloom.core.models import CamelModel
+from bloom.partners.codes import CodeFacts
+from bloom.partners.schemas import (
+    DEFAULT_THERAPY_SESSIONS_CAP,
+    FeatureOut,
+    PartnerAccessOut,
+    PartnerAdminOut,
+    PartnerFeatureOut,
+    PartnerOut,
+)
+from bloom.users.schemas import PartnerAdminSummary
+
+# Messages of the API contract (the frontend matches these exact strings).
+PARTNER_ALREADY_EXISTS = "PARTNER_ALREADY_EXISTS"
+
+
+PARTNER_NOT_FOUND = "PARTNER NOT FOUND"
+
+
+FEATURE_NOT_FOUND = "FEATURE NOT FOUND"
+
+
+FEATURE_ALREADY_EXISTS = "FEATURE_ALREADY_EXISTS"
+
+
+PARTNER_FEATURE_NOT_FOUND = "PARTNER FEATURE NOT FOUND"
+
+
+PARTNER_FEATURE_ALREADY_EXISTS = "PARTNER_FEATURE_ALREADY_EXISTS"
+
+
+PARTNER_DOES_NOT_EXIST = "Partner does not exist"
+
+
+USER_DOES_NOT_EXIST = "User does not exist"
+
+
+ALREADY_PARTNER_ADMIN = "User is already a partner admin"
+
+
+PARTNER_ADMIN_DOES_NOT_EXIST = "Partner admin does not exist"
+
+
+PARTNER_ACCESS_NOT_FOUND = "PARTNER ACCESS NOT FOUND"
+
+
+INVALID_PARTNER_ID = "Invalid partnerId supplied"
+
+
+PARTNER_NOT_ACTIVE = "Partner is not active"
+
+
+NO_AUTOMATIC_ACCESS_FEATURE = "Partner does not have automatic access code Feature"
+
+
+def name_key(name: str) -> str:
+    """Partner names are unique and looked up case-insensitively."""
+    return name.casefold()
+
+
+class FeatureRecord(CamelModel):
+    id: str
+    name: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class NameClaim(CamelModel):
+    """`partnerNames/{key}` or `featureNames/{name}`: the name is the document id, so it is unique."""
+
+    owner_id: str
+
+
+class PartnerFeatureRecord(CamelModel):
+    id: str
+    partner_id: str
+    feature_id: str
+    feature_name: str
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class PartnerRecord(CamelModel):
+    id: str
+    name: str
+    name_key: str
+    is_active: bool = True
+    therapy_sessions_cap: int = DEFAULT_THERAPY_SESSIONS_CAP
+    features: list[PartnerFeatureRecord] = Field(default_factory=list)
+    created_at: datetime
+    updated_at: datetime
+
+    def active_feature(self, feature_name: str) -> PartnerFeatureRecord | None:
+        return next((f for f in self.features if f.feature_name == feature_name and f.active), None)
+
+    def feature_named(self, feature_name: str) -> PartnerFeatureRecord | None:
+        return next((f for f in self.features if f.feature_name == feature_name), None)
+
+
+class PartnerAdminRecord(CamelModel):
+    id: str
+    user_id: str  # the PUBLIC user id
+    partner_id: str
+    active: bool = True
+    # True only while the partner's deactivation is what made this admin inactive (restored on reactivation).
+    deactivated_with_partner: bool = False
+    created_at: datetime
+    updated_at: datetime
+
+
+class PartnerAccessRecord(CamelModel):
+    id: str
+    partner_id: str
+    partner_admin_id: str | None = None
+    user_id: str | None = None  # the PUBLIC user id, once assigned
+    access_code: str | None = None
+    active: bool = True
+    feature_live_chat: bool
+    feature_therapy: bool
+    therapy_sessions_remaining: int
+    therapy_sessions_redeemed: int
+    activated_at: datetime | None = None
+    released_at: datetime | None = None  # its user was erased; the record stays for the partner's counts
+    deactivated_with_partner: bool = False
+    created_at: datetime
+    updated_at: datetime
+
+    def code_facts(self, partner: PartnerRecord | None) -> CodeFacts:
+        return CodeFacts(
+            active=self.active,
+            partner_active=partner is not None and partner.is_active,
+            assigned_user_id=self.user_id,
+            redeemed=self.user_id is not None or self.released_at is not None,
+            created_at=self.created_at,
+        )
+
+
+class AccessCodeClaim(CamelModel):
+    """`accessCodes/{CODE}`: points at the access the code belongs to (and its partner, to read both at once)."""
+
+    partner_access_id: str
+    partner_id: str
+    created_at: datetime
+
+
+def feature_out(record: FeatureRecord) -> FeatureOut:
+    return FeatureOut(id=record.id, name=record.name)
+
+
+def partner_feature_out(record: PartnerFeatureRecord) -> PartnerFeatureOut:
+    return PartnerFeatureOut(
+        id=record.id,
+        partner_id=record.partner_id,
+        feature_id=record.feature_id,
+        active=record.active,
+        feature=FeatureOut(id=record.feature_id, name=record.feature_name),
+    )
+
+
+def partner_out(record: PartnerRecord) -> PartnerOut:
+    return PartnerOut(
+        id=record.id,
+        name=record.name,
+        is_active=record.is_active,
+        partner_feature=[partner_feature_out(f) for f in record.features],
+    )
+
+
+def partner_admin_out(record: PartnerAdminRecord, partner: PartnerRecord) -> PartnerAdminOut:
+    return PartnerAdminOut(
+        id=record.id,
+        active=record.active,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+        partner=partner_out(partner),
+    )
+
+
+def partner_access_out(record: PartnerAccessRecord, partner: PartnerRecord) -> PartnerAccessOut:
+    return PartnerAccessOut(
+        id=record.id,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+        activated_at=record.activated_at,
+        feature_live_chat=record.feature_live_chat,
+        feature_therapy=record.feature_therapy,
+        access_code=record.access_code,
+        active=record.active,
+        therapy_sessions_remaining=record.therapy_sessions_remaining,
+        therapy_sessions_redeemed=record.therapy_sessions_redeemed,
+        partner=partner_out(partner),
+    )
+
+
+def admin_summary(admin: PartnerAdminRecord, partner: PartnerRecord) -> PartnerAdminSummary:
+    """What the admin's user document carries so the role check needs no extra read."""
+    return PartnerAdminSummary(
+        id=admin.id, partner_id=admin.partner_id, active=admin.active, partner_active=partner.is_active
+    )
+
+
+def therapy_sessions_problem(remaining: int, cap: int) -> str | None:
+    """therapySessionsRemaining must lie within 0..cap (the cap is a partner setting, 6 by default)."""
+    if remaining < 0:
+        return "therapySessionsRemaining must not be less than 0"
+    if remaining > cap:
+        return f"therapySessionsRemaining must not be greater than {cap}"
+    return None
+
+
+def deactivation_changes(active_flags: dict[str, bool]) -> dict[str, dict[str, Any]]:
+    """Deactivating a partner: every ACTIVE admin/access becomes inactive and remembers why.
+
+    Input: id → active. Output: id → the fields to update (only the records that change).
+    """
+    return {
+        item_id: {"active": False, "deactivatedWithPartner": True} for item_id, active in active_flags.items() if active
+    }
+
+
+def reactivation_changes(marked: dict[str, bool]) -> dict[str, dict[str, Any]]:
+    """Reactivating a partner: only what the deactivation switched off comes back on.
+
+    Input: id → deactivated_with_partner. Output: id → the fields to update.
+    """
+    return {
+        item_id: {"active": True, "deactivatedWithPartner": False}
+        for item_id, was_switched_off in marked.items()
+        if was_switched_off
+    }

@@ -1,0 +1,124 @@
+"""The function registry: every deployed function is declared once, next to its handler.
+
+The local gateway, `terraform/functions.json`, the OpenAPI document, topics, push subscriptions and
+scheduler jobs are all derived from what is registered here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from bloom.platform.topics import Topic
+
+
+class Role(StrEnum):
+    PUBLIC = "public"
+    USER = "user"
+    PARTNER_ADMIN = "partner_admin"
+    SUPER_ADMIN = "super_admin"
+    WEBHOOK = "webhook"  # public, authenticated by a signature over the raw body
+
+
+class Sdk(StrEnum):
+    """Heavy SDKs a function may declare; the value is the module its cold start imports."""
+
+    FIRESTORE = "google.cloud.firestore"
+    PUBSUB = "google.cloud.pubsub_v1"
+    STORAGE = "google.cloud.storage"
+    FIREBASE_AUTH = "firebase_admin.auth"
+    STRIPE = "stripe"
+    REQUESTS = "requests"
+
+
+Kind = Literal["http", "event", "scheduled"]
+
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,50}[a-z0-9]$")
+
+
+_PATH_PARAM = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """Everything about one function that deployment, routing and documentation need."""
+
+    name: str
+    module: str
+    kind: Kind
+    entry: Callable[..., Any]
+    summary: str
+    secrets: tuple[str, ...] = ()
+    sdks: tuple[Sdk, ...] = ()
+    memory_mb: int = 256
+    timeout_s: int = 60
+    # http
+    method: str | None = None
+    path: str | None = None
+    role: Role | None = None
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: Any = None
+    status_code: int = 200
+    tags: tuple[str, ...] = ()
+    # event / scheduled
+    topic: Topic[Any] | None = None
+    cron: str | None = None
+    time_zone: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def deploy_name(self) -> str:
+        """Cloud Functions names allow hyphens, not underscores."""
+        return self.name.replace("_", "-")
+
+    @property
+    def path_params(self) -> tuple[str, ...]:
+        return tuple(_PATH_PARAM.findall(self.path or ""))
+
+
+_REGISTRY: dict[str, FunctionSpec] = {}
+
+
+def register(spec: FunctionSpec) -> None:
+    if not _NAME.match(spec.name):
+        raise ValueError(f"function name {spec.name!r} must be snake_case, 2-52 characters")
+    existing = _REGISTRY.get(spec.name)
+    if existing is not None and existing.module != spec.module:
+        raise ValueError(f"function {spec.name} registered twice ({existing.module}, {spec.module})")
+    if spec.kind == "http":
+        for other in _REGISTRY.values():
+            if other.name != spec.name and (other.method, other.path) == (spec.method, spec.path):
+                raise ValueError(f"route {spec.method} {spec.path} registered by {other.name} and {spec.name}")
+    _REGISTRY[spec.name] = spec
+
+
+FUNCTIONS_PACKAGE = "functions"
+
+
+_NOT_FUNCTIONS = frozenset({"main"})
+
+
+def discover(package: str = FUNCTIONS_PACKAGE) -> dict[str, FunctionSpec]:
+    """Import every module of the functions package and return the registry, sorted by name."""
+    root = importlib.import_module(package)
+    for module in pkgutil.walk_packages(root.__path__, prefix=f"{package}."):
+        if module.name.rsplit(".", 1)[-1] not in _NOT_FUNCTIONS and not module.name.rsplit(".", 1)[-1].startswith("_"):
+            importlib.import_module(module.name)
+    return dict(sorted(_REGISTRY.items()))
+
+
+def registered() -> dict[str, FunctionSpec]:
+    return dict(sorted(_REGISTRY.items()))
+
+
+def job_topic_name(function_name: str) -> str:
+    return f"jobs.{function_name.replace('_', '-')}"

@@ -1,0 +1,44 @@
+"""Composite indexes, declared next to the queries that need them; Terraform creates them from the manifest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Direction = Literal["ASCENDING", "DESCENDING"]
+
+
+_INDEXES: dict[tuple[str, tuple[tuple[str, Direction], ...]], CompositeIndex] = {}
+
+
+@dataclass(frozen=True)
+class CompositeIndex:
+    collection: str
+    fields: tuple[tuple[str, Direction], ...]
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.fields)
+
+
+def composite_index(collection: str, *fields: tuple[str, Direction]) -> CompositeIndex:
+    index = CompositeIndex(collection, tuple(fields))
+    _INDEXES[(collection, index.fields)] = index
+    return index
+
+
+def all_indexes() -> list[CompositeIndex]:
+    return [_INDEXES[key] for key in sorted(_INDEXES)]
+
+
+_TTL_FIELDS: set[tuple[str, str]] = set()
+
+
+def ttl_field(collection: str, field: str) -> str:
+    """Declare a timestamp field after which Firestore deletes the document (a TTL policy)."""
+    _TTL_FIELDS.add((collection, field))
+    return field
+
+
+def all_ttl_fields() -> list[tuple[str, str]]:
+    return sorted(_TTL_FIELDS)

@@ -1,0 +1,42 @@
+"""The catalogue of Pub/Sub topics: each domain event and each scheduled job has one, declared once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel
+
+PayloadT = TypeVar("PayloadT", bound=BaseModel)
+
+
+_TOPICS: dict[str, Topic[BaseModel]] = {}
+
+
+@dataclass(frozen=True)
+class Topic(Generic[PayloadT]):
+    """A Pub/Sub topic and the pydantic model of the messages published to it."""
+
+    name: str
+    payload: type[PayloadT]
+    description: str = ""
+
+
+def declare_topic(name: str, payload: type[PayloadT], description: str = "") -> Topic[PayloadT]:
+    topic = Topic(name, payload, description)
+    existing = _TOPICS.get(name)
+    if existing is not None and existing.payload is not payload:
+        raise ValueError(f"topic {name} declared twice with different payloads")
+    _TOPICS[name] = topic  # type: ignore[assignment]
+    return topic
+
+
+def all_topics() -> dict[str, Topic[BaseModel]]:
+    return dict(sorted(_TOPICS.items()))
+
+
+class ScheduledRun(BaseModel):
+    """The message Cloud Scheduler (or the local stack) publishes to fire a job."""
+
+    job: str
+    scheduled_at: str | None = None

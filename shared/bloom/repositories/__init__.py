@@ -1,1 +1,0 @@
-"""Repositories: the only modules that know Firestore documents and queries."""

@@ -1,1 +1,0 @@
-"""Use cases: one function per action, owning transactions and raising typed domain errors."""

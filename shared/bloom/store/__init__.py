@@ -1,1 +1,0 @@
-"""Firestore access: the client, repository base, transactions, indexes and the outbox."""

@@ -1,1 +1,0 @@
-"""What every function shares: errors, logging, HTTP and event handling, auth."""

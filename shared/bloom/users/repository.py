@@ -1,0 +1,169 @@
+"""Bloom users, stored at `users/{authUid}` so the caller's record is one read away from a verified token.
+
+Email search. Firestore has no substring match, so every user document also stores `emailGrams`: a map with
+one key per 3-character piece (trigram) of the lower-cased email, e.g. `{"g616263": true, ...}` (the key is the
+piece's UTF-8 in hex, so any character is a valid field name). A search for a substring of 3 characters or more
+asks for documents holding up to 8 of its trigrams, spread over it: equality filters only, which Firestore
+answers by merging its automatic single-field indexes (no composite index, no full scan), and which match a
+superset of the wanted users, so the exact substring is then checked in Python. The result is exact; queries
+are paged and stop at a hard cap of documents read, so the cost of a search is bounded whatever it matches.
+Shorter substrings have no trigram: they fall back to the same paged, capped scan without the filter.
+
+`emailGrams` is added by `to_doc`: write user documents through this repository (whole documents via `to_doc`,
+or partial `update`s of other fields), never with a hand-made dump that would drop it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic.alias_generators import to_camel
+
+from bloom.platform.store.client import count_round_trip
+from bloom.platform.store.repository import Filter, Repository
+from bloom.platform.store.unit_of_work import UnitOfWork
+from bloom.users.schemas import UserRecord
+
+if TYPE_CHECKING:
+    from google.cloud.firestore import DocumentSnapshot, Transaction
+
+
+GRAM = 3
+
+
+MAX_GRAM_FILTERS = 8
+
+
+GRAMS_FIELD = "emailGrams"
+
+
+IN_QUERY_LIMIT = 30
+
+
+Row = tuple[str, UserRecord]
+
+
+def _gram_key(gram: str) -> str:
+    return "g" + gram.encode().hex()
+
+
+def email_grams(email: str) -> dict[str, bool]:
+    """The stored trigram map of an email."""
+    lowered = email.lower()
+    return {_gram_key(lowered[i : i + GRAM]): True for i in range(len(lowered) - GRAM + 1)}
+
+
+def email_substring_filters(needle: str) -> list[Filter]:
+    """Equality filters every email containing `needle` satisfies (none for a needle shorter than 3)."""
+    lowered = needle.lower()
+    count = len(lowered) - GRAM + 1
+    if count < 1:
+        return []
+    if count <= MAX_GRAM_FILTERS:
+        chosen = list(range(count))
+    else:  # spread the chosen trigrams evenly over the needle, first and last included
+        step = (count - 1) / (MAX_GRAM_FILTERS - 1)
+        chosen = sorted({round(i * step) for i in range(MAX_GRAM_FILTERS)})
+    keys = dict.fromkeys(_gram_key(lowered[i : i + GRAM]) for i in chosen)
+    return [Filter(f"{GRAMS_FIELD}.{key}", "==", True) for key in keys]
+
+
+def partner_admin_filter(partner_admin_id: str) -> Filter:
+    """Users with a partner-admin record: any (`IS NOT NULL`) or a given one. Equality-type filters only."""
+    if partner_admin_id == "IS NOT NULL":
+        return Filter("partnerAdmin.active", "in", [True, False])
+    return Filter("partnerAdmin.id", "==", partner_admin_id)
+
+
+class UsersRepository(Repository[UserRecord]):
+    collection_name = "users"
+    model = UserRecord
+
+    def to_doc(self, item: UserRecord) -> dict[str, Any]:
+        doc = super().to_doc(item)
+        doc[GRAMS_FIELD] = email_grams(item.email)
+        return doc
+
+    def get_by_auth_uid(self, auth_uid: str) -> UserRecord | None:
+        return self.get(auth_uid)
+
+    def find_by_public_id(self, user_id: str, transaction: Transaction | None = None) -> Row | None:
+        """(document id = auth uid, user) for a public user id."""
+        rows = self.select([Filter("id", "==", user_id)], limit=1, transaction=transaction)
+        return rows[0] if rows else None
+
+    def find_by_email(self, email: str) -> Row | None:
+        rows = self.select([Filter("email", "==", email.strip().lower())], limit=1)
+        return rows[0] if rows else None
+
+    def by_public_ids(self, user_ids: Iterable[str]) -> list[Row]:
+        wanted = list(dict.fromkeys(user_ids))
+        found: list[Row] = []
+        for start in range(0, len(wanted), IN_QUERY_LIMIT):
+            found.extend(self.select([Filter("id", "in", wanted[start : start + IN_QUERY_LIMIT])]))
+        return found
+
+    # ------------------------------------------------------------ writes
+
+    def create(self, unit: UnitOfWork, auth_uid: str, user: UserRecord) -> None:
+        """Fails the transaction if a user document already exists for this account."""
+        unit.create(self.ref(auth_uid), self.to_doc(user))
+
+    def update_fields(self, unit: UnitOfWork, auth_uid: str, changes: dict[str, Any]) -> None:
+        """Update the given model fields (snake_case names) and nothing else; keeps `emailGrams` in step."""
+        data = {to_camel(name): value for name, value in changes.items()}
+        if "email" in changes:
+            data[GRAMS_FIELD] = email_grams(str(changes["email"]))
+        unit.update(self.ref(auth_uid), data)
+
+    def delete(self, unit: UnitOfWork, auth_uid: str) -> None:
+        unit.delete(self.ref(auth_uid))
+
+    def record_active(self, auth_uid: str, when: datetime) -> bool:
+        """Set `lastActiveAt` (one write, no transaction: the latest value wins); False if the user is gone."""
+        from google.api_core.exceptions import NotFound
+
+        count_round_trip()
+        try:
+            self.ref(auth_uid).update({"lastActiveAt": when})
+        except NotFound:
+            return False
+        return True
+
+    # ------------------------------------------------------------ bounded scans
+
+    def scan(self, filters: Sequence[Filter], *, page_size: int, max_docs: int) -> Iterator[list[Row]]:
+        """Pages of users matching equality-type `filters`, in document order, reading at most `max_docs`."""
+        if any(f.op not in ("==", "in", "array_contains") for f in filters):
+            raise ValueError("scan takes equality-type filters only (no composite index is declared for them)")
+        return self._pages(filters, page_size, max_docs)
+
+    def with_email_prefix(self, prefix: str, *, page_size: int, max_docs: int) -> Iterator[list[Row]]:
+        """Pages of users whose (lower-cased) email starts with `prefix`: a single-field range query."""
+        lowered = prefix.lower()
+        filters = [Filter("email", ">=", lowered), Filter("email", "<", lowered + "\uf8ff")]
+        return self._pages(filters, page_size, max_docs)
+
+    def _pages(self, filters: Sequence[Filter], page_size: int, max_docs: int) -> Iterator[list[Row]]:
+        from google.cloud.firestore import FieldFilter
+
+        query: Any = self.collection()
+        for f in filters:
+            query = query.where(filter=FieldFilter(f.field, f.op, f.value))
+        read = 0
+        last: DocumentSnapshot[Any] | None = None
+        while read < max_docs:
+            size = min(page_size, max_docs - read)
+            page_query = query.limit(size) if last is None else query.start_after(last).limit(size)
+            count_round_trip()
+            snapshots = list(page_query.stream())
+            if not snapshots:
+                return
+            read += len(snapshots)
+            last = snapshots[-1]
+            rows = [(snapshot.id, self.model.model_validate(snapshot.to_dict())) for snapshot in snapshots]
+            yield rows
+            if len(snapshots) < size:
+                return

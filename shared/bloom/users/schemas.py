@@ -1,0 +1,165 @@
+"""The Bloom user as stored at `users/{authUid}`.
+
+Besides the user's own fields, the document carries the ids a profile needs (accesses, partners, started
+content), so `GET user/me` is two round trips: this document (read while authenticating) and one batched
+read of everything it points to. Services that change those links update these lists in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, Field, StrictBool
+
+from bloom.core.models import CamelModel, RequestModel
+from bloom.platform.registry import Role
+
+
+@dataclass(frozen=True)
+class Caller:
+    auth_uid: str
+    claims: dict[str, Any]
+    user: UserRecord
+
+    @property
+    def has_second_factor(self) -> bool:
+        firebase_claims = self.claims.get("firebase") or {}
+        return bool(isinstance(firebase_claims, dict) and firebase_claims.get("sign_in_second_factor"))
+
+    @property
+    def is_super_admin(self) -> bool:
+        return self.user.is_super_admin and self.claims.get("email_verified") is True and self.has_second_factor
+
+    def has_role(self, role: Role) -> bool:
+        if role in (Role.PUBLIC, Role.WEBHOOK, Role.USER):
+            return True
+        if role is Role.PARTNER_ADMIN:
+            return self.user.is_partner_admin
+        return self.is_super_admin
+
+
+class PartnerAdminSummary(CamelModel):
+    """Denormalised onto the user so role checks need no extra read."""
+
+    id: str
+    partner_id: str
+    active: bool
+    partner_active: bool
+
+
+class UserRecord(CamelModel):
+    id: str
+    email: str
+    is_super_admin: bool = False
+    is_active: bool = True
+    deleted_at: datetime | None = None
+    partner_admin: PartnerAdminSummary | None = None
+    partner_access_ids: list[str] = Field(default_factory=list)
+    partner_ids: list[str] = Field(default_factory=list)
+    course_ids: list[str] = Field(default_factory=list)
+    resource_ids: list[str] = Field(default_factory=list)
+    # The user's own profile fields (accounts area). Defaults keep older or partial documents readable.
+    name: str = ""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    last_active_at: datetime | None = None
+    sign_up_language: str | None = None
+    email_reminders_frequency: str = "NEVER"
+    contact_permission: bool = False
+    service_emails_permission: bool = True
+    crisp_token_id: str | None = None
+
+    @property
+    def is_partner_admin(self) -> bool:
+        admin = self.partner_admin
+        return admin is not None and admin.active and admin.partner_active
+
+
+EmailRemindersFrequency = Literal["TWO_WEEKS", "ONE_MONTH", "TWO_MONTHS", "NEVER"]
+
+
+SignUpLanguage = Literal["en", "es", "hi", "fr", "pt", "de", "ar", "tr"]
+
+
+NAME_MAX = 50
+
+
+EMAIL_MAX = 255
+
+
+def _valid_email(value: str) -> str:
+    from email_validator import EmailNotValidError, validate_email
+
+    value = value.strip()
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError("must be an email") from exc
+    return value.lower()
+
+
+Email = Annotated[str, Field(min_length=3, max_length=EMAIL_MAX), AfterValidator(_valid_email)]
+
+
+Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
+
+
+class UpdateUser(RequestModel):
+    """Any of these; a field that is absent (or null) is left as it is."""
+
+    name: Name | None = None
+    email: Email | None = None
+    contact_permission: StrictBool | None = None
+    service_emails_permission: StrictBool | None = None
+    email_reminders_frequency: EmailRemindersFrequency | None = None
+    sign_up_language: SignUpLanguage | None = None
+
+    def changes(self) -> dict[str, object]:
+        """The stored fields (snake_case) this request sets."""
+        return {key: value for key, value in self.model_dump().items() if value is not None}
+
+
+class AdminUpdateUser(UpdateUser):
+    is_super_admin: StrictBool | None = None
+
+
+class UserOut(CamelModel):
+    id: str
+    created_at: datetime | None
+    updated_at: datetime | None
+    deleted_at: datetime | None
+    name: str
+    email: str
+    is_active: bool
+    last_active_at: datetime | None
+    is_super_admin: bool
+    sign_up_language: str | None
+    email_reminders_frequency: str
+    contact_permission: bool
+    service_emails_permission: bool
+    crisp_token_id: str | None
+
+
+class DeletedUser(CamelModel):
+    id: str
+
+
+def user_out(record: UserRecord) -> UserOut:
+    return UserOut(
+        id=record.id,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+        deleted_at=record.deleted_at,
+        name=record.name,
+        email=record.email,
+        is_active=record.is_active,
+        last_active_at=record.last_active_at,
+        is_super_admin=record.is_super_admin,
+        sign_up_language=record.sign_up_language,
+        email_reminders_frequency=record.email_reminders_frequency,
+        contact_permission=record.contact_permission,
+        service_emails_permission=record.service_emails_permission,
+        crisp_token_id=record.crisp_token_id,
+    )
