@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""HTTP functions as the entry points declare them: the platform's decorator bound to the users area's caller lookup."""
 
 from __future__ import annotations
 

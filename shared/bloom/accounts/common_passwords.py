@@ -42,6 +42,4 @@ bloombloom chayn123 mybloom1 abuse123 survivor survivor1 therapy1 firebase1 goog
 facebook123 instagram instagram1 twitter1 linkedin1 yahoo123 hotmail1 gmail123 samsung1 samsung123
 iphone123 apple123 microsoft windows1 windows10 linux123 ubuntu123 computer12 laptop123
 """
-
-
 COMMON_PASSWORDS: frozenset[str] = frozenset(_WORDS.split())

@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Account rules that need no I/O: weak passwords, Cypress test emails, the once-a-day activity stamp."""
 
 from __future__ import annotations
 
@@ -6,15 +6,11 @@ import re
 from datetime import datetime
 
 PASSWORD_MIN = 8
-
-
 PASSWORD_MAX = 128
 
 
 # Test accounts the frontend's Cypress suite creates: cypresstestemail…@chayn.co
 CYPRESS_EMAIL_PREFIX = "cypresstestemail"
-
-
 CYPRESS_EMAIL = re.compile(r"^cypresstestemail[^@]*@chayn\.co$")
 
 

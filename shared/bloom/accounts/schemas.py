@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""What the accounts area shows callers: signup, the profile (`GET user/me`), user search and the Cypress tools."""
 
 from __future__ import annotations
 
@@ -14,8 +14,6 @@ from bloom.partners.schemas import PartnerAccessOut, PartnerAdminOut
 from bloom.users.schemas import EMAIL_MAX, Email, EmailRemindersFrequency, Name, SignUpLanguage, UserOut
 
 SEARCH_LIMIT_DEFAULT = 10
-
-
 SEARCH_LIMIT_MAX = 50
 
 

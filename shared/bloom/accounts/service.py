@@ -61,14 +61,8 @@ from bloom.users.schemas import DeletedUser, UserRecord, user_out
 from bloom.users.service import erase
 
 SIGNUP_LIMIT, SIGNUP_WINDOW_S = 10, 60  # per client IP
-
-
 SEARCH_PAGE, SEARCH_MAX_READ = 100, 1000  # a search reads at most this many user documents
-
-
 CYPRESS_PAGE, CYPRESS_MAX_READ, CYPRESS_MAX_DELETE = 500, 10_000, 500
-
-
 _log = get_logger(__name__)
 
 
@@ -295,11 +289,7 @@ def my_profile(auth_uid: str, user: UserRecord) -> Profile:
 
 
 _log = get_logger(__name__)
-
-
 CREATE_USER_LIMIT = 5  # POST partner-admin/create-user calls per caller per window
-
-
 CREATE_USER_WINDOW_S = 60
 
 

@@ -30,18 +30,12 @@ from bloom.content.schemas import (
 from bloom.core.models import CamelModel
 
 COURSE_COMPONENT = "Course"
-
-
 SESSION_COMPONENTS = frozenset({"Session", "session_iba"})
-
-
 RESOURCE_CATEGORIES: dict[str, ResourceCategory] = {
     "resource_short_video": "short_video",
     "resource_single_video": "single_video",
     "resource_conversation": "conversation",
 }
-
-
 PUBLIC_PARTNER = "Public"
 
 

@@ -62,39 +62,19 @@ from bloom.platform.store.unit_of_work import UnitOfWork, run_in_transaction
 from bloom.users.schemas import UserRecord
 
 SESSION_NOT_FOUND = "SESSION NOT FOUND"
-
-
 RESOURCE_NOT_FOUND = "RESOURCE NOT FOUND"
-
-
 COURSE_NOT_FOUND = "COURSE NOT FOUND"
-
-
 Change = Literal["start", "complete", "incomplete"]
 
 
 # Only one user's own records contend (several tabs, repeated clicks); a retry keeps its place in line.
 PROGRESS_ATTEMPTS = 10
-
-
 _log = get_logger(__name__)
-
-
 _courses = CoursesRepository()
-
-
 _sessions = SessionsRepository()
-
-
 _resources = ResourcesRepository()
-
-
 _course_users = CourseUsersRepository()
-
-
 _session_users = SessionUsersRepository()
-
-
 _resource_users = ResourceUsersRepository()
 
 

@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""What the content area shows callers and other areas: request bodies, courses and resources with progress."""
 
 from __future__ import annotations
 
@@ -10,14 +10,8 @@ from pydantic import Field
 from bloom.core.models import CamelModel, RequestModel
 
 StoryStatus = Literal["published", "unpublished", "deleted"]
-
-
 ContentKind = Literal["course", "session", "resource"]
-
-
 ResourceCategory = Literal["short_video", "single_video", "conversation"]
-
-
 WebhookAction = Literal["published", "unpublished", "deleted", "moved"]
 
 

@@ -64,29 +64,13 @@ from bloom.core.validation import validation_messages
 from bloom.platform.store.unit_of_work import UnitOfWork, run_in_transaction
 
 COURSE_NOT_FOUND = "COURSE NOT FOUND"
-
-
 SESSION_WITHOUT_COURSE = "SESSION HAS NO COURSE"
-
-
 STORY_NOT_FOUND = "STORY NOT FOUND"
-
-
 RESOURCE_NOT_FOUND = "RESOURCE NOT FOUND"
-
-
 RESOURCE_EXISTS = "RESOURCE ALREADY EXISTS"
-
-
 _log = get_logger(__name__)
-
-
 _courses = CoursesRepository()
-
-
 _sessions = SessionsRepository()
-
-
 _resources = ResourcesRepository()
 
 

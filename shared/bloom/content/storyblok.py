@@ -25,32 +25,14 @@ if TYPE_CHECKING:
 
 
 DEFAULT_API_URL = "https://api.storyblok.com/v2"
-
-
 SIGNATURE_HEADER = "webhook-signature"
-
-
 SIGNATURE_MISSING = "STORYBLOK_SIGNATURE_MISSING"
-
-
 SIGNATURE_MISMATCH = "STORYBLOK_SIGNATURE_MISMATCH"
-
-
 CONNECT_TIMEOUT_S = 3.05
-
-
 READ_TIMEOUT_S = 10.0
-
-
 ATTEMPTS = 3
-
-
 BACKOFF_S = (0.2, 0.6)
-
-
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-
-
 _log = get_logger(__name__)
 
 

@@ -14,28 +14,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
-
-
 _BEARER = re.compile(r"(?i)bearer\s+[A-Za-z0-9\-._~+/]+=*")
-
-
 _JWT = re.compile(r"eyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*")
-
-
 _PHONE_CANDIDATE = re.compile(r"(?<![\w.])\+?\(?\d[\d\s().\-]{7,}\d(?![\w])")
-
-
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
-
-
 _SENSITIVE_KEYS = frozenset(
     {"email", "phone", "password", "token", "authorization", "name", "idtoken", "refreshtoken", "secret"}
 )
-
-
 REDACTED = "[REDACTED]"
-
-
 _log_context: ContextVar[Mapping[str, Any] | None] = ContextVar("bloom_log_context", default=None)
 
 
@@ -75,8 +61,6 @@ _SEVERITY = {
     logging.ERROR: "ERROR",
     logging.CRITICAL: "CRITICAL",
 }
-
-
 _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "taskName"}
 
 

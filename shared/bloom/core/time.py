@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""The one clock: timezone-aware UTC."""
 
 from __future__ import annotations
 

@@ -13,11 +13,7 @@ from html import escape
 from html.parser import HTMLParser
 
 ALLOWED_TAGS = frozenset({"b", "i", "em", "strong", "p", "br", "ul", "ol", "li"})
-
-
 VOID_TAGS = frozenset({"br"})
-
-
 DROPPED_WITH_CONTENT = frozenset(
     {"script", "style", "template", "iframe", "noscript", "object", "embed", "svg", "math", "head", "title"}
 )

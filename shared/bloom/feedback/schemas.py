@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""What the feedback area shows callers: request bodies and responses for feedback and the event log."""
 
 from __future__ import annotations
 
@@ -11,16 +11,10 @@ from pydantic import AfterValidator, BeforeValidator, Field, field_validator
 from bloom.core.models import CamelModel, RequestModel
 
 FeedbackTag = Literal["relatable", "useful", "inspiring", "too long", "too complicated", "not useful"]
-
-
 EventName = Literal[
     "CHAT_MESSAGE_SENT", "CHAT_MESSAGE_RECEIVED", "LOGGED_IN", "LOGGED_OUT", "GROUNDING_EXERCISE_STARTED"
 ]
-
-
 MAX_DESCRIPTION = 5000
-
-
 MAX_METADATA_CHARS = 2000
 
 

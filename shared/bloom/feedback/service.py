@@ -32,26 +32,12 @@ from bloom.platform.store.unit_of_work import UnitOfWork, run_in_transaction
 from bloom.users.schemas import UserRecord
 
 SESSION_NOT_FOUND = "SESSION NOT FOUND"
-
-
 RESOURCE_NOT_FOUND = "RESOURCE NOT FOUND"
-
-
 _log = get_logger(__name__)
-
-
 _sessions = SessionsRepository()
-
-
 _resources = ResourcesRepository()
-
-
 _session_feedback = SessionFeedbackRepository()
-
-
 _resource_feedback = ResourceFeedbackRepository()
-
-
 _event_logs = EventLogRepository()
 
 

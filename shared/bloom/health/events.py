@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Events of the health area: the event pipeline's heartbeat."""
 
 from __future__ import annotations
 

@@ -12,8 +12,6 @@ from bloom.notifications import slack
 from bloom.users.events import UserDeleted
 
 MASK = "*****"
-
-
 _FEEDBACK_KINDS = {"session": "session", "resource": "resource"}
 
 

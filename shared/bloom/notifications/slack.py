@@ -21,11 +21,7 @@ from bloom.core.logging import get_logger
 
 # (connect, read) seconds: short enough to stay well inside a subscriber's 60 s and Pub/Sub's ack deadline.
 TIMEOUT_S = (3.05, 10.0)
-
-
 _SLACK_ERROR_CODE = re.compile(r"^[a-z_]{1,64}$")
-
-
 _log = get_logger(__name__)
 
 
@@ -38,11 +34,7 @@ class Channel:
 
 
 USERS = Channel("users", "SLACK_WEBHOOK_URL_USERS")
-
-
 THERAPY = Channel("therapy", "SLACK_WEBHOOK_URL_THERAPY")
-
-
 DELETED_USERS = Channel("deleted-users", "SLACK_WEBHOOK_URL_DELETED_USERS")
 
 

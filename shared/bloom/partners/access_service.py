@@ -52,23 +52,11 @@ from bloom.platform.store.unit_of_work import DuplicateDocument, UnitOfWork, run
 from bloom.users.schemas import PartnerAdminSummary, UserRecord
 
 _log = get_logger(__name__)
-
-
 CODE_DRAWS_PER_ATTEMPT = 5  # fresh codes tried inside one transaction before giving up on it
-
-
 CREATE_ATTEMPTS = 3  # transactions tried when a code was claimed concurrently
-
-
 CYPRESS_EMAIL_PREFIX = "cypresstestemail"
-
-
 CYPRESS_EMAIL_DOMAIN = "@chayn.co"
-
-
 CYPRESS_MAX_USERS = 5000  # test users read per cleanup call (bounded; call again for more)
-
-
 DELETE_BATCH = 100
 
 

@@ -15,14 +15,8 @@ from datetime import datetime
 from enum import StrEnum
 
 CODE_LENGTH = 6
-
-
 ALPHABET = string.ascii_uppercase + string.digits
-
-
 CODE_PATTERN = re.compile(rf"[A-Z0-9]{{{CODE_LENGTH}}}")
-
-
 VALIDITY_YEARS = 1
 
 

@@ -33,44 +33,18 @@ from bloom.users.schemas import PartnerAdminSummary
 
 # Messages of the API contract (the frontend matches these exact strings).
 PARTNER_ALREADY_EXISTS = "PARTNER_ALREADY_EXISTS"
-
-
 PARTNER_NOT_FOUND = "PARTNER NOT FOUND"
-
-
 FEATURE_NOT_FOUND = "FEATURE NOT FOUND"
-
-
 FEATURE_ALREADY_EXISTS = "FEATURE_ALREADY_EXISTS"
-
-
 PARTNER_FEATURE_NOT_FOUND = "PARTNER FEATURE NOT FOUND"
-
-
 PARTNER_FEATURE_ALREADY_EXISTS = "PARTNER_FEATURE_ALREADY_EXISTS"
-
-
 PARTNER_DOES_NOT_EXIST = "Partner does not exist"
-
-
 USER_DOES_NOT_EXIST = "User does not exist"
-
-
 ALREADY_PARTNER_ADMIN = "User is already a partner admin"
-
-
 PARTNER_ADMIN_DOES_NOT_EXIST = "Partner admin does not exist"
-
-
 PARTNER_ACCESS_NOT_FOUND = "PARTNER ACCESS NOT FOUND"
-
-
 INVALID_PARTNER_ID = "Invalid partnerId supplied"
-
-
 PARTNER_NOT_ACTIVE = "Partner is not active"
-
-
 NO_AUTOMATIC_ACCESS_FEATURE = "Partner does not have automatic access code Feature"
 
 

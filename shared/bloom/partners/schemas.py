@@ -1,4 +1,4 @@
-"""bloom.partners.schemas."""
+"""What the partners area shows callers and other areas: request bodies and the partner, feature, admin and access views."""
 
 from __future__ import annotations
 

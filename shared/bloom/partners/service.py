@@ -74,8 +74,6 @@ from bloom.platform.store.unit_of_work import DuplicateDocument, UnitOfWork, run
 from bloom.users.schemas import UserRecord
 
 RecordT = TypeVar("RecordT", bound=BaseModel)
-
-
 _log = get_logger(__name__)
 
 

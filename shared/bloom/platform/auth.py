@@ -10,14 +10,8 @@ from bloom.core.errors import Unauthorized
 from bloom.core.settings import get_settings
 
 MISSING_TOKEN = "Unauthorized: missing required Authorization token"  # noqa: S105 - an error message
-
-
 TOKEN_EXPIRED = "ID_TOKEN_EXPIRED"  # noqa: S105 - an error code
-
-
 INVALID_TOKEN = "INVALID_TOKEN"  # noqa: S105 - an error code
-
-
 CLOCK_SKEW_S = 5
 
 

@@ -23,20 +23,10 @@ from bloom.core.time import utcnow
 from bloom.platform.store.indexes import ttl_field
 
 PayloadT = TypeVar("PayloadT", bound=BaseModel)
-
-
 _log = get_logger(__name__)
-
-
 PROCESSED_COLLECTION = "processedEvents"
-
-
 CLAIM_LEASE = timedelta(minutes=10)
-
-
 PROCESSED_RETENTION = timedelta(days=14)
-
-
 ttl_field(PROCESSED_COLLECTION, "expireAt")
 
 

@@ -35,20 +35,10 @@ if TYPE_CHECKING:
 
 
 BodyT = TypeVar("BodyT", bound=BaseModel)
-
-
 QueryT = TypeVar("QueryT", bound=BaseModel)
-
-
 _log = get_logger("bloom.http")
-
-
 ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
-
-
 ALLOWED_HEADERS = "Authorization, Content-Type, X-Request-ID, X-Forwarded-Authorization"
-
-
 SECURITY_HEADERS = {
     "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
     "X-Content-Type-Options": "nosniff",
@@ -56,11 +46,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
-
-
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
-
-
 ROLE_SDKS = (Sdk.FIRESTORE, Sdk.FIREBASE_AUTH)
 
 

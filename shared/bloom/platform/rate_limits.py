@@ -28,8 +28,6 @@ THROTTLED_MESSAGE = "ThrottlerException: Too Many Requests"
 
 # Kept a little after the window closes; Firestore's TTL policy deletes the document some time after that.
 EXPIRY_GRACE = timedelta(minutes=5)
-
-
 _log = get_logger(__name__)
 
 
@@ -60,8 +58,6 @@ def check_rate_limit(key: str, limit: int, window_s: int, *, now: datetime | Non
 
 
 COLLECTION = "rateLimits"
-
-
 EXPIRE_AT = ttl_field(COLLECTION, "expireAt")
 
 

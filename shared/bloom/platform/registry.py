@@ -39,11 +39,7 @@ class Sdk(StrEnum):
 
 
 Kind = Literal["http", "event", "scheduled"]
-
-
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,50}[a-z0-9]$")
-
-
 _PATH_PARAM = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
 
 
@@ -102,8 +98,6 @@ def register(spec: FunctionSpec) -> None:
 
 
 FUNCTIONS_PACKAGE = "functions"
-
-
 _NOT_FUNCTIONS = frozenset({"main"})
 
 

@@ -15,11 +15,7 @@ from bloom.platform.registry import FunctionSpec, Sdk, job_topic_name, register
 from bloom.platform.topics import ScheduledRun, Topic, declare_topic
 
 PayloadT = TypeVar("PayloadT", bound=BaseModel)
-
-
 EventEntry = Callable[[Any], None]
-
-
 _log = get_logger("bloom.events")
 
 

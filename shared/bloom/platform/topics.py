@@ -8,8 +8,6 @@ from typing import Generic, TypeVar
 from pydantic import BaseModel
 
 PayloadT = TypeVar("PayloadT", bound=BaseModel)
-
-
 _TOPICS: dict[str, Topic[BaseModel]] = {}
 
 

@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Events the users area publishes."""
 
 from __future__ import annotations
 

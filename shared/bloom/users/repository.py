@@ -31,17 +31,9 @@ if TYPE_CHECKING:
 
 
 GRAM = 3
-
-
 MAX_GRAM_FILTERS = 8
-
-
 GRAMS_FIELD = "emailGrams"
-
-
 IN_QUERY_LIMIT = 30
-
-
 Row = tuple[str, UserRecord]
 
 

@@ -78,14 +78,8 @@ class UserRecord(CamelModel):
 
 
 EmailRemindersFrequency = Literal["TWO_WEEKS", "ONE_MONTH", "TWO_MONTHS", "NEVER"]
-
-
 SignUpLanguage = Literal["en", "es", "hi", "fr", "pt", "de", "ar", "tr"]
-
-
 NAME_MAX = 50
-
-
 EMAIL_MAX = 255
 
 
@@ -101,8 +95,6 @@ def _valid_email(value: str) -> str:
 
 
 Email = Annotated[str, Field(min_length=3, max_length=EMAIL_MAX), AfterValidator(_valid_email)]
-
-
 Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
 
 

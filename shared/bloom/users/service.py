@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Users: profile changes, super-admin grants and erasure, and the writes other areas make to a user's document."""
 
 from __future__ import annotations
 
@@ -14,8 +14,6 @@ from bloom.users.repository import UsersRepository
 from bloom.users.schemas import AdminUpdateUser, DeletedUser, UpdateUser, UserOut, UserRecord, user_out
 
 USER_NOT_FOUND = "USER NOT FOUND"
-
-
 _log = get_logger(__name__)
 
 

@@ -12,8 +12,6 @@ if TYPE_CHECKING:
 
 
 _client: Client | None = None
-
-
 _round_trips: ContextVar[list[int] | None] = ContextVar("bloom_round_trips", default=None)
 
 

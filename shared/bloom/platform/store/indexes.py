@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 Direction = Literal["ASCENDING", "DESCENDING"]
-
-
 _INDEXES: dict[tuple[str, tuple[tuple[str, Direction], ...]], CompositeIndex] = {}
 
 

@@ -20,23 +20,11 @@ if TYPE_CHECKING:
 
 
 COLLECTION = "outbox"
-
-
 RETENTION = timedelta(days=7)
-
-
 UNPUBLISHED_BY_AGE = composite_index(COLLECTION, ("publishedAt", "ASCENDING"), ("createdAt", "ASCENDING"))
-
-
 ttl_field(COLLECTION, "expireAt")
-
-
 _log = get_logger(__name__)
-
-
 _publisher: PublisherClient | None = None
-
-
 _publisher_lock = threading.Lock()
 
 

@@ -20,8 +20,6 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T")
-
-
 P = TypeVar("P", bound=BaseModel)
 
 
