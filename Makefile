@@ -33,9 +33,10 @@ tools: install $(CHECKOV_VENV)/.installed ## Also install checkov (its own venv)
 dev: install ## Run the whole local stack: emulators + gateway on http://localhost:$(PORT)/api
 	$(PY) -m infra.stack --port $(PORT)
 
-lint: install ## ruff
+lint: install ## ruff, and the import contracts of .importlinter (the layering of core, platform and areas)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 typecheck: install ## mypy --strict
 	$(VENV)/bin/mypy shared functions infra tests

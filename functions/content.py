@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from bloom.api import HttpContext, http_function
 from bloom.content import service as content_sync
 from bloom.content.schemas import CreateResource, ResourceOut
-from bloom.platform.http import Empty, HttpContext, http_function
+from bloom.platform.http import Empty
 from bloom.platform.registry import Role, Sdk
 
 

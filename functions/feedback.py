@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bloom.api import HttpContext, http_function
 from bloom.feedback import service as feedback
 from bloom.feedback.schemas import (
     EventLogBody,
@@ -11,7 +12,7 @@ from bloom.feedback.schemas import (
     SessionFeedbackBody,
     SessionFeedbackOut,
 )
-from bloom.platform.http import Empty, HttpContext, http_function
+from bloom.platform.http import Empty
 from bloom.platform.registry import Role, Sdk
 
 TAGS = ("feedback",)

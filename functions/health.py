@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bloom.api import http_function
 from bloom.health import service as health
-from bloom.platform.http import http_function
 from bloom.platform.registry import Role, Sdk
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bloom.core.errors import Forbidden
+from bloom.api import HttpContext, http_function
 from bloom.partners import access_service as partner_access
 from bloom.partners import service as partners
 from bloom.partners.schemas import (
@@ -13,8 +13,9 @@ from bloom.partners.schemas import (
     PartnerAccessQuery,
     UpdatePartnerAccess,
 )
+from bloom.platform.auth import FORBIDDEN
 from bloom.platform.events import Event
-from bloom.platform.http import Empty, HttpContext, http_function
+from bloom.platform.http import Empty
 from bloom.platform.registry import Role, Sdk
 from bloom.platform.subscriber import event_function
 from bloom.users.events import USER_DELETED, UserDeleted
@@ -34,7 +35,7 @@ TAGS = ("partner access",)
 def create_partner_access(ctx: HttpContext[CreatePartnerAccess, Empty]) -> PartnerAccessOut:
     summary = ctx.caller.user.partner_admin
     if summary is None:
-        raise Forbidden()
+        raise FORBIDDEN.error()
     return partner_access.create_access(summary, ctx.body)
 
 

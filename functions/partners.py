@@ -7,6 +7,7 @@ both, because OpenAPI (and so API Gateway) treats `/partner/{name}` and `/partne
 from __future__ import annotations
 
 from bloom.accounts import service as accounts
+from bloom.api import HttpContext, http_function
 from bloom.partners import service as partners
 from bloom.partners.schemas import (
     CreateFeature,
@@ -22,7 +23,7 @@ from bloom.partners.schemas import (
     UpdatePartnerAdmin,
     UpdatePartnerFeature,
 )
-from bloom.platform.http import Empty, HttpContext, http_function
+from bloom.platform.http import Empty
 from bloom.platform.registry import Role, Sdk
 
 TAGS = ("partners",)

@@ -6,14 +6,13 @@ from bloom.health import service as health
 from bloom.health.events import HEARTBEAT, Heartbeat
 from bloom.platform.events import Event
 from bloom.platform.registry import Sdk
-from bloom.platform.store import outbox
 from bloom.platform.subscriber import event_function, scheduled_function
 from bloom.platform.topics import ScheduledRun
 
 
 @scheduled_function("* * * * *", summary="Publish outbox events a request left unpublished", sdks=(Sdk.PUBSUB,))
 def sweep_outbox(_: Event[ScheduledRun]) -> None:
-    outbox.sweep()
+    health.sweep_outbox()
 
 
 @event_function(HEARTBEAT, summary="Record that a heartbeat event arrived")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from bloom.api import HttpContext, http_function
 from bloom.content import progress
 from bloom.content.schemas import CourseOut, ResourceOut, StoryblokUuidBody
 from bloom.feedback import service as feedback
 from bloom.platform.events import Event
-from bloom.platform.http import Empty, HttpContext, http_function
+from bloom.platform.http import Empty
 from bloom.platform.registry import Role
 from bloom.platform.subscriber import event_function
 from bloom.users.events import USER_DELETED, UserDeleted

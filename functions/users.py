@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bloom.accounts import service as accounts
 from bloom.accounts.schemas import CreateUser, CypressCount, Profile, UserSearchQuery, UserSearchResult
-from bloom.platform.http import Empty, HttpContext, http_function
+from bloom.api import HttpContext, http_function
+from bloom.platform.http import Empty
 from bloom.platform.registry import Role, Sdk
 from bloom.users import service as users
 from bloom.users.schemas import AdminUpdateUser, DeletedUser, UpdateUser, UserOut

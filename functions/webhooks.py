@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from bloom.api import HttpContext, http_function
 from bloom.content import service as content_sync
 from bloom.content.schemas import StoryblokSyncResult
-from bloom.platform.http import HttpContext, http_function
 from bloom.platform.registry import Role, Sdk
 
 

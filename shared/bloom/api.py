@@ -1,13 +1,26 @@
-"""HTTP functions as the entry points declare them: the platform's decorator bound to the users area's caller lookup."""
+"""What HTTP entry points declare with: the platform's `http_function` bound to the users area's callers.
+
+The platform toolkit knows nothing of Bloom users; this module tells it how to resolve the caller of a route
+(a verified Firebase token whose account has a live Bloom user, with the role the route needs) and gives
+handlers a context whose `caller` is typed.
+"""
 
 from __future__ import annotations
 
-from bloom.core.errors import Forbidden, Unauthorized
-from bloom.platform.auth import bearer_token, verify_token
+from dataclasses import dataclass
+from functools import partial
+from typing import TypeVar
+
+from pydantic import BaseModel
+
+from bloom.platform import http
+from bloom.platform.auth import FORBIDDEN, MISSING_TOKEN, bearer_token, verify_token
 from bloom.platform.registry import Role
+from bloom.users.errors import NOT_A_BLOOM_USER
 from bloom.users.schemas import Caller
 
-USER_NOT_FOUND = "USER_NOT_FOUND"
+BodyT = TypeVar("BodyT", bound=BaseModel)
+QueryT = TypeVar("QueryT", bound=BaseModel)
 
 
 def authenticate(headers: dict[str, str], role: Role) -> Caller | None:
@@ -15,12 +28,24 @@ def authenticate(headers: dict[str, str], role: Role) -> Caller | None:
     if role in (Role.PUBLIC, Role.WEBHOOK):
         return None
     claims = verify_token(bearer_token(headers))
-    from bloom.users.repository import UsersRepository
+    from bloom.users import service as users
 
-    user = UsersRepository().get_by_auth_uid(str(claims["uid"]))
-    if user is None or user.deleted_at is not None:
-        raise Unauthorized(USER_NOT_FOUND)
+    user = users.record_of(str(claims["uid"]))
+    if user is None:
+        raise NOT_A_BLOOM_USER.error()
     caller = Caller(auth_uid=str(claims["uid"]), claims=claims, user=user)
     if not caller.has_role(role):
-        raise Forbidden()
+        raise FORBIDDEN.error()
     return caller
+
+
+@dataclass(frozen=True)
+class HttpContext(http.HttpContext[BodyT, QueryT]):
+    @property
+    def caller(self) -> Caller:
+        if not isinstance(self.principal, Caller):
+            raise MISSING_TOKEN.error()
+        return self.principal
+
+
+http_function = partial(http.http_function, authenticate=authenticate, context=HttpContext)

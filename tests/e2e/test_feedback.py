@@ -23,7 +23,7 @@ from bloom.core.time import utcnow
 from bloom.feedback.repository import EventLogRepository, ResourceFeedbackRepository, SessionFeedbackRepository
 from bloom.platform.store.outbox import OutboxRepository
 from bloom.platform.store.repository import Filter, Repository
-from bloom.platform.store.unit_of_work import run_in_transaction
+from bloom.platform.store.unit_of_work import UnitOfWork
 from bloom.users.events import USER_DELETED, UserDeleted
 from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.stack_runner import RunningStack
@@ -220,9 +220,8 @@ def test_a_deleted_users_progress_feedback_and_events_are_erased(
     assert [owned_by(repo, gone) for repo in repositories] == [1] * 6
 
     for _ in range(2):  # a second deletion event (a retry) finds nothing left and does no harm
-        run_in_transaction(
-            lambda unit: unit.emit(USER_DELETED, UserDeleted(user_id=gone, deleted_at=utcnow().isoformat()))
-        )
+        with UnitOfWork() as uow:
+            uow.emit(USER_DELETED, UserDeleted(user_id=gone, deleted_at=utcnow().isoformat()))
     eventually(lambda: [owned_by(repo, gone) for repo in repositories], lambda counts: counts == [0] * 6)
     assert [owned_by(repo, kept) for repo in repositories] == [1] * 6
     assert post(stack, keeper, "session-user", {"storyblokUuid": SESSION}).json()["completed"] is True

@@ -12,11 +12,13 @@ from typing import Any
 import requests
 
 from bloom.core.time import utcnow
-from bloom.partners.access_service import profile_parts, profile_refs
+from bloom.partners.access_service import AccessFilter, PartnerView, partner_views, profile_refs
 from bloom.partners.repository import PartnerAccessesRepository, PartnerAdminsRepository
-from bloom.platform.store.batch import fetch_many
+from bloom.partners.schemas import PartnerAccessOut, PartnerAdminOut
+from bloom.platform.store.unit_of_work import UnitOfWork
 from bloom.users.events import UserDeleted
 from bloom.users.repository import UsersRepository
+from bloom.users.schemas import UserRecord
 from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.stack_runner import RunningStack
 from tests.e2e.test_partners import (
@@ -33,6 +35,15 @@ from tests.e2e.test_partners import (
 from tests.support.users import make_user
 
 CODE = re.compile(r"^[A-Z0-9]{6}$")
+
+
+def profile_parts(user: UserRecord) -> tuple[list[PartnerAccessOut], PartnerAdminOut | None]:
+    """What `GET user/me` shows of the user's partners, read the way the profile reads it."""
+    uow = UnitOfWork()
+    view: PartnerView = partner_views(
+        uow, user, uow.fetch(profile_refs(uow, user)), AccessFilter(active=True), active_admin_only=True
+    )
+    return view.accesses, view.admin
 
 
 def setup_partner(
@@ -187,7 +198,7 @@ def test_assign_a_code_to_the_signed_in_user(stack: RunningStack, auth: AuthEmul
     stored = UsersRepository().get(user.uid)
     assert stored is not None
     assert stored.partner_access_ids == [access["id"]] and stored.partner_ids == [partner["id"]]
-    accesses, partner_admin_out = profile_parts(stored, fetch_many(profile_refs(stored)))
+    accesses, partner_admin_out = profile_parts(stored)
     assert [a.model_dump(mode="json", by_alias=True) for a in accesses] == [assigned]
     assert partner_admin_out is None
 
@@ -207,12 +218,12 @@ def test_a_partner_admins_profile_part(stack: RunningStack, auth: AuthEmulator) 
     admin, partner_admin, partner = setup_partner(stack, auth)
     stored = UsersRepository().get(partner_admin.uid)
     assert stored is not None and stored.partner_admin is not None
-    accesses, admin_out = profile_parts(stored, fetch_many(profile_refs(stored)))
+    accesses, admin_out = profile_parts(stored)
     assert accesses == [] and admin_out is not None and admin_out.partner.id == partner["id"] and admin_out.active
     ok(call(stack, "PATCH", f"partner-admin/{stored.partner_admin.id}", admin, {"active": False}))
     stored = UsersRepository().get(partner_admin.uid)
     assert stored is not None
-    assert profile_parts(stored, fetch_many(profile_refs(stored)))[1] is None
+    assert profile_parts(stored)[1] is None
 
 
 # ---------------------------------------------------------------- super admin: list and change

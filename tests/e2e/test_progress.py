@@ -15,7 +15,7 @@ from bloom.content import progress
 from bloom.content import service as content_sync
 from bloom.content.models import StoryblokStory
 from bloom.content.repository import CourseUsersRepository, ResourceUsersRepository, SessionUsersRepository
-from bloom.platform.store.batch import fetch_many
+from bloom.platform.store.unit_of_work import UnitOfWork
 from bloom.users.repository import UsersRepository
 from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.stack_runner import RunningStack
@@ -273,7 +273,10 @@ def test_the_profile_gets_the_same_courses_and_resources_in_one_batch(stack: Run
     call(stack, user, "resource-user/complete", key("resource", 1))
     record = UsersRepository().get(user.uid)
     assert record is not None and record.resource_ids == [key("resource", 1)]
-    profile_courses, profile_resources = progress.profile_content(record, fetch_many(progress.profile_refs(record)))
+    uow = UnitOfWork()
+    profile_courses, profile_resources = progress.profile_content(
+        uow, record, uow.fetch(progress.profile_refs(uow, record))
+    )
     assert [c.model_dump(mode="json", by_alias=True) for c in profile_courses] == courses(stack, user)
     assert [(r.storyblok_uuid, r.completed) for r in profile_resources] == [(key("resource", 1), True)]
 

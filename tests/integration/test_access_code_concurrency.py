@@ -13,8 +13,8 @@ from bloom.core.errors import BloomError
 from bloom.core.time import utcnow
 from bloom.partners.access_service import redeem_code_in
 from bloom.partners.models import AccessCodeClaim
-from bloom.partners.repository import AccessCodesRepository, PartnerAccessesRepository
-from bloom.platform.store.unit_of_work import DuplicateDocument, UnitOfWork, run_in_transaction
+from bloom.partners.repository import AccessCodesRepository, PartnerAccessesRepository, PartnersWork
+from bloom.platform.store.unit_of_work import DuplicateDocument, UnitOfWork
 from bloom.users.repository import UsersRepository
 from bloom.users.schemas import UserRecord
 from infra.auth_emulator import AuthAccount, AuthEmulator
@@ -103,7 +103,7 @@ def _signup_redeem(code: str, user_id: str) -> str | BloomError:
     """What signup does: redeem inside its own transaction, for a user that does not exist yet."""
     user = UserRecord(id=user_id, email=f"{user_id}@example.com")
     try:
-        return run_in_transaction(lambda unit: redeem_code_in(unit, code, user)).id
+        return UnitOfWork.run_in_transaction(lambda uow: redeem_code_in(uow, code, user)).access_id
     except BloomError as exc:
         return exc
 
@@ -125,15 +125,14 @@ def test_a_code_is_unique_by_construction(stack: RunningStack, auth: AuthEmulato
     """The code is the claim's document id, created with `create`: a second claim of it cannot commit."""
     partner_admin = _partner_admin(stack, auth)
     access = new_code(stack, partner_admin)
-    codes = AccessCodesRepository()
     duplicate = AccessCodeClaim(partner_access_id="another", partner_id="p", created_at=utcnow())
 
-    def claim_again(unit: UnitOfWork) -> None:
-        unit.create(codes.ref(access["accessCode"]), codes.to_doc(duplicate))
+    def claim_again(uow: PartnersWork) -> None:
+        uow.codes.create(access["accessCode"], duplicate)
 
     with pytest.raises(DuplicateDocument):
-        run_in_transaction(claim_again)
-    claim = codes.get(access["accessCode"])
+        PartnersWork.run_in_transaction(claim_again)
+    claim = AccessCodesRepository().get(access["accessCode"])
     assert claim is not None and claim.partner_access_id == access["id"]
     assert (
         ok(call(stack, "POST", "partner-access/validate-code", None, {"partnerAccessCode": access["accessCode"]}), 201)[

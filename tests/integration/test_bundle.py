@@ -147,7 +147,7 @@ def add_probe_function(source: Path, first_line: str = "") -> None:
     (source / "functions" / "zz_bundle_probe.py").write_text(
         f"{first_line}\n"
         "from bloom.platform.registry import Role\n"
-        "from bloom.platform.http import http_function\n\n\n"
+        "from bloom.api import http_function\n\n\n"
         '@http_function("GET", "/api/zz-bundle-probe", role=Role.PUBLIC, response=str, summary="probe")\n'
         "def zz_bundle_probe(_: object) -> str:\n"
         '    return "ok"\n'

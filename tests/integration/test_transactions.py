@@ -6,17 +6,16 @@ import threading
 
 import pytest
 
-from bloom.health.repository import HeartbeatRecord, HeartbeatsRepository
-from bloom.platform.store.unit_of_work import DuplicateDocument, TransactionContention, UnitOfWork, run_in_transaction
+from bloom.health.repository import HealthWork, HeartbeatRecord, HeartbeatsRepository
+from bloom.platform.store.unit_of_work import DuplicateDocument, TransactionContention
 from infra.stack_runner import RunningStack
 
 
 def test_creating_an_existing_document_is_a_duplicate(stack: RunningStack) -> None:
-    repository = HeartbeatsRepository()
     record = HeartbeatRecord(source="x", count=1, last_event_id="e")
-    run_in_transaction(lambda unit: unit.create(repository.ref("x"), repository.to_doc(record)))
+    HealthWork.run_in_transaction(lambda uow: uow.heartbeats.create("x", record))
     with pytest.raises(DuplicateDocument):
-        run_in_transaction(lambda unit: unit.create(repository.ref("x"), repository.to_doc(record)))
+        HealthWork.run_in_transaction(lambda uow: uow.heartbeats.create("x", record))
 
 
 def test_contention_outlasting_every_attempt_is_a_503_not_a_crash(stack: RunningStack) -> None:
@@ -26,15 +25,15 @@ def test_contention_outlasting_every_attempt_is_a_503_not_a_crash(stack: Running
     both_read = threading.Barrier(2, timeout=30)
     outcomes: list[str] = []
 
-    def bump(unit: UnitOfWork) -> None:
-        current = repository.get("hot", transaction=unit.transaction)
+    def bump(uow: HealthWork) -> None:
+        current = uow.heartbeats.get("hot")
         assert current is not None
         both_read.wait()
-        repository.increment(unit, "hot", "e")
+        uow.heartbeats.increment("hot", "e")
 
     def run() -> None:
         try:
-            run_in_transaction(bump, max_attempts=1)
+            HealthWork.run_in_transaction(bump, max_attempts=1)
             outcomes.append("committed")
         except TransactionContention as exc:
             assert exc.status_code == 503

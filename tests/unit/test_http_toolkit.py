@@ -43,7 +43,7 @@ def create(ctx: HttpContext[CreateThing, Query]) -> Thing:
 
 
 handler: HttpHandler[Any, Any] = HttpHandler(
-    "create_thing", "POST", "/api/v1/thing/{id}", Role.PUBLIC, CreateThing, Query, Thing, 201, create
+    "create_thing", "POST", "/api/v1/thing/{id}", Role.PUBLIC, CreateThing, Query, Thing, 201, create, lambda *_: None
 )
 
 

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from bloom.accounts.models import is_cypress_email, is_new_active_day, is_weak_password
+from bloom.accounts.models import is_new_active_day, is_weak_password
 from bloom.accounts.schemas import CreateUser
 from bloom.users.repository import MAX_GRAM_FILTERS, UsersRepository, email_grams, email_substring_filters
-from bloom.users.schemas import UpdateUser, UserRecord
+from bloom.users.schemas import UpdateUser, UserRecord, is_cypress_email
 
 
 @pytest.mark.parametrize(

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128
-
-
-# Test accounts the frontend's Cypress suite creates: cypresstestemail…@chayn.co
-CYPRESS_EMAIL_PREFIX = "cypresstestemail"
-CYPRESS_EMAIL = re.compile(r"^cypresstestemail[^@]*@chayn\.co$")
 
 
 def is_weak_password(password: str) -> bool:
@@ -21,10 +15,6 @@ def is_weak_password(password: str) -> bool:
     from bloom.accounts.common_passwords import COMMON_PASSWORDS
 
     return password.lower() in COMMON_PASSWORDS
-
-
-def is_cypress_email(email: str) -> bool:
-    return CYPRESS_EMAIL.fullmatch(email.lower()) is not None
 
 
 def is_new_active_day(last_active_at: datetime | None, now: datetime) -> bool:

@@ -25,8 +25,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel
-
+from bloom.content import errors
 from bloom.content.models import (
     CourseRecord,
     CourseUserRecord,
@@ -40,98 +39,76 @@ from bloom.content.models import (
     progress_key,
     resource_out,
 )
-from bloom.content.repository import (
-    CoursesRepository,
-    CourseUsersRepository,
-    ResourcesRepository,
-    ResourceUsersRepository,
-    SessionsRepository,
-    SessionUsersRepository,
-    delete_where_user,
-    link_course,
-    link_resource,
-    write,
-)
+from bloom.content.repository import ContentWork
 from bloom.content.schemas import CourseOut, ResourceOut
-from bloom.core.errors import NotFound
 from bloom.core.logging import get_logger
 from bloom.core.time import utcnow
-from bloom.platform.store.batch import fetch_many
 from bloom.platform.store.repository import Repository
-from bloom.platform.store.unit_of_work import UnitOfWork, run_in_transaction
+from bloom.platform.store.unit_of_work import Fetched, UnitOfWork
+from bloom.users import service as users
 from bloom.users.schemas import UserRecord
 
-SESSION_NOT_FOUND = "SESSION NOT FOUND"
-RESOURCE_NOT_FOUND = "RESOURCE NOT FOUND"
-COURSE_NOT_FOUND = "COURSE NOT FOUND"
 Change = Literal["start", "complete", "incomplete"]
-
-
 # Only one user's own records contend (several tabs, repeated clicks); a retry keeps its place in line.
 PROGRESS_ATTEMPTS = 10
 _log = get_logger(__name__)
-_courses = CoursesRepository()
-_sessions = SessionsRepository()
-_resources = ResourcesRepository()
-_course_users = CourseUsersRepository()
-_session_users = SessionUsersRepository()
-_resource_users = ResourceUsersRepository()
 
 
-def _course_refs(user: UserRecord) -> list[tuple[Repository[Any], str]]:
+def _course_refs(uow: ContentWork, user: UserRecord) -> list[tuple[Repository[Any], str]]:
     refs: list[tuple[Repository[Any], str]] = []
     for course_uuid in dict.fromkeys(user.course_ids):
-        refs.append((_courses, course_uuid))
-        refs.append((_course_users, progress_key(user.id, course_uuid)))
+        refs.append((uow.courses, course_uuid))
+        refs.append((uow.course_users, progress_key(user.id, course_uuid)))
     return refs
 
 
-def _resource_refs(user: UserRecord) -> list[tuple[Repository[Any], str]]:
+def _resource_refs(uow: ContentWork, user: UserRecord) -> list[tuple[Repository[Any], str]]:
     refs: list[tuple[Repository[Any], str]] = []
     for resource_uuid in dict.fromkeys(user.resource_ids):
-        refs.append((_resources, resource_uuid))
-        refs.append((_resource_users, progress_key(user.id, resource_uuid)))
+        refs.append((uow.resources, resource_uuid))
+        refs.append((uow.resource_users, progress_key(user.id, resource_uuid)))
     return refs
 
 
-def profile_refs(user: UserRecord) -> list[tuple[Repository[Any], str]]:
-    """Everything the profile's courses and resources need, for the caller's single `fetch_many`."""
-    return _course_refs(user) + _resource_refs(user)
+def profile_refs(uow: UnitOfWork, user: UserRecord) -> list[tuple[Repository[Any], str]]:
+    """Everything the profile's courses and resources need, for the caller's single batched read."""
+    work = ContentWork.join(uow)
+    return _course_refs(work, user) + _resource_refs(work, user)
 
 
-def _courses_from(user: UserRecord, fetched: dict[tuple[str, str], BaseModel]) -> list[CourseOut]:
+def _courses_from(uow: ContentWork, user: UserRecord, fetched: Fetched) -> list[CourseOut]:
     pairs: list[tuple[CourseRecord, CourseUserRecord]] = []
     for course_uuid in dict.fromkeys(user.course_ids):
-        course = fetched.get((_courses.collection_name, course_uuid))
-        record = fetched.get((_course_users.collection_name, progress_key(user.id, course_uuid)))
-        if isinstance(course, CourseRecord) and isinstance(record, CourseUserRecord):
+        course = fetched.get(uow.courses, course_uuid)
+        record = fetched.get(uow.course_users, progress_key(user.id, course_uuid))
+        if course is not None and record is not None:
             pairs.append((course, record))
     progress = merge_progress(record for _, record in pairs)
     pairs.sort(key=lambda pair: pair[1].created_at)
     return [course_out(course, record, progress) for course, record in pairs]
 
 
-def _resources_from(user: UserRecord, fetched: dict[tuple[str, str], BaseModel]) -> list[ResourceOut]:
+def _resources_from(uow: ContentWork, user: UserRecord, fetched: Fetched) -> list[ResourceOut]:
     pairs: list[tuple[ResourceRecord, ResourceUserRecord]] = []
     for resource_uuid in dict.fromkeys(user.resource_ids):
-        resource = fetched.get((_resources.collection_name, resource_uuid))
-        record = fetched.get((_resource_users.collection_name, progress_key(user.id, resource_uuid)))
-        if isinstance(resource, ResourceRecord) and isinstance(record, ResourceUserRecord):
+        resource = fetched.get(uow.resources, resource_uuid)
+        record = fetched.get(uow.resource_users, progress_key(user.id, resource_uuid))
+        if resource is not None and record is not None:
             pairs.append((resource, record))
     pairs.sort(key=lambda pair: pair[1].created_at)
     return [resource_out(resource, record) for resource, record in pairs]
 
 
-def profile_content(
-    user: UserRecord, fetched: dict[tuple[str, str], BaseModel]
-) -> tuple[list[CourseOut], list[ResourceOut]]:
+def profile_content(uow: UnitOfWork, user: UserRecord, fetched: Fetched) -> tuple[list[CourseOut], list[ResourceOut]]:
     """The profile's `courses` and `resources`, from what `profile_refs` fetched."""
-    return _courses_from(user, fetched), _resources_from(user, fetched)
+    work = ContentWork.join(uow)
+    return _courses_from(work, user, fetched), _resources_from(work, user, fetched)
 
 
 def courses_for_user(user: UserRecord) -> list[CourseOut]:
     """`GET courses-user`: one batched read, whatever the number of courses."""
-    return _courses_from(user, fetch_many(_course_refs(user)))
+    with ContentWork() as uow:
+        return _courses_from(uow, user, uow.fetch(_course_refs(uow, user)))
 
 
 def _apply(
@@ -152,27 +129,25 @@ def change_session(user: UserRecord, auth_uid: str, session_uuid: str, change: C
     session moved between courses) are read before the transaction, so the transaction locks nothing but this
     user's session and course records: users never contend with each other, nor with the webhook.
     """
-    session = _sessions.get(session_uuid)
-    if session is None:
-        raise NotFound(SESSION_NOT_FOUND)
-    course_uuid = session.course_uuid
-    wanted: list[tuple[Repository[Any], str]] = [(_courses, course_uuid)]
-    wanted += [
-        (_course_users, progress_key(user.id, key)) for key in dict.fromkeys(user.course_ids) if key != course_uuid
-    ]
-    context = fetch_many(wanted)
-    course = context.get((_courses.collection_name, course_uuid))
-    if not isinstance(course, CourseRecord):
-        raise NotFound(COURSE_NOT_FOUND)
-    other_courses = [record for record in context.values() if isinstance(record, CourseUserRecord)]
+    with ContentWork() as reader:
+        session = reader.sessions.get(session_uuid)
+        if session is None:
+            raise errors.SESSION_NOT_FOUND.error()
+        course_uuid = session.course_uuid
+        other_keys = [progress_key(user.id, key) for key in dict.fromkeys(user.course_ids) if key != course_uuid]
+        wanted: list[tuple[Repository[Any], str]] = [(reader.courses, course_uuid)]
+        wanted += [(reader.course_users, key) for key in other_keys]
+        context = reader.fetch(wanted)
+        course = context.get(reader.courses, course_uuid)
+        if course is None:
+            raise errors.COURSE_NOT_FOUND.error()
+        other_courses = [record for key in other_keys if (record := context.get(reader.course_users, key))]
     session_key, course_key = progress_key(user.id, session_uuid), progress_key(user.id, course_uuid)
 
-    def work(unit: UnitOfWork) -> CourseOut:
-        fetched = fetch_many([(_session_users, session_key), (_course_users, course_key)], transaction=unit.transaction)
-        found_session_user = fetched.get((_session_users.collection_name, session_key))
-        found_course_user = fetched.get((_course_users.collection_name, course_key))
-        old_session_user = found_session_user if isinstance(found_session_user, SessionUserRecord) else None
-        old_course_user = found_course_user if isinstance(found_course_user, CourseUserRecord) else None
+    def work(uow: ContentWork) -> CourseOut:
+        fetched = uow.fetch([(uow.session_users, session_key), (uow.course_users, course_key)])
+        old_session_user = fetched.get(uow.session_users, session_key)
+        old_course_user = fetched.get(uow.course_users, course_key)
         now = utcnow()
 
         base = old_session_user or SessionUserRecord(
@@ -185,7 +160,7 @@ def change_session(user: UserRecord, auth_uid: str, session_uuid: str, change: C
         if old_session_user is None or session_user != old_session_user:
             if old_session_user is not None:
                 session_user = session_user.model_copy(update={"updated_at": now})
-            write(unit, _session_users, session_key, session_user, new=old_session_user is None)
+            uow.session_users.save(session_key, session_user, new=old_session_user is None)
 
         course_user = old_course_user or CourseUserRecord(
             user_id=user.id, course_uuid=course_uuid, created_at=now, updated_at=now
@@ -201,23 +176,24 @@ def change_session(user: UserRecord, auth_uid: str, session_uuid: str, change: C
         if old_course_user is None or course_user != old_course_user:
             if old_course_user is not None:
                 course_user = course_user.model_copy(update={"updated_at": now})
-            write(unit, _course_users, course_key, course_user, new=old_course_user is None)
+            uow.course_users.save(course_key, course_user, new=old_course_user is None)
         if course_uuid not in user.course_ids:
-            link_course(unit, auth_uid, course_uuid)
+            users.add_course_in(uow, auth_uid, course_uuid)
         return course_out(course, course_user, progress)
 
-    return run_in_transaction(work, max_attempts=PROGRESS_ATTEMPTS)
+    return ContentWork.run_in_transaction(work, max_attempts=PROGRESS_ATTEMPTS)
 
 
 def change_resource(user: UserRecord, auth_uid: str, resource_uuid: str, change: Change) -> ResourceOut:
     """Start, complete or mark incomplete a resource; one record per user and resource, created on first use."""
-    resource = _resources.get(resource_uuid)
+    with ContentWork() as reader:
+        resource = reader.resources.get(resource_uuid)
     if resource is None:
-        raise NotFound(RESOURCE_NOT_FOUND)
+        raise errors.RESOURCE_NOT_FOUND.error()
     key = progress_key(user.id, resource_uuid)
 
-    def work(unit: UnitOfWork) -> ResourceOut:
-        old = _resource_users.get(key, transaction=unit.transaction)
+    def work(uow: ContentWork) -> ResourceOut:
+        old = uow.resource_users.get(key)
         now = utcnow()
         base = old or ResourceUserRecord(user_id=user.id, resource_uuid=resource_uuid, created_at=now, updated_at=now)
         completed, completed_at = _apply(change, base.completed, base.completed_at, now)
@@ -225,16 +201,18 @@ def change_resource(user: UserRecord, auth_uid: str, resource_uuid: str, change:
         if old is None or record != old:
             if old is not None:
                 record = record.model_copy(update={"updated_at": now})
-            write(unit, _resource_users, key, record, new=old is None)
+            uow.resource_users.save(key, record, new=old is None)
         if resource_uuid not in user.resource_ids:
-            link_resource(unit, auth_uid, resource_uuid)
+            users.add_resource_in(uow, auth_uid, resource_uuid)
         return resource_out(resource, record)
 
-    return run_in_transaction(work, max_attempts=PROGRESS_ATTEMPTS)
+    return ContentWork.run_in_transaction(work, max_attempts=PROGRESS_ATTEMPTS)
 
 
 def erase_user_progress(user_id: str) -> int:
     """Delete every progress record of a user (by public id). Idempotent; returns how many were deleted."""
-    deleted = sum(delete_where_user(repo, user_id) for repo in (_course_users, _session_users, _resource_users))
+    with ContentWork() as uow:
+        repositories = (uow.course_users, uow.session_users, uow.resource_users)
+        deleted = sum(repo.delete_where("userId", user_id) for repo in repositories)
     _log.info("user progress erased", extra={"records": deleted})
     return deleted

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import Field
 
@@ -86,3 +86,11 @@ class CreateResource(RequestModel):
     category: ResourceCategory | None = None
     storyblok_uuid: str = Field(min_length=1, max_length=100, pattern=STORY_KEY_PATTERN)
     storyblok_id: int | None = Field(default=None, gt=0)
+
+
+class ContentItem(NamedTuple):
+    """What other areas (feedback) learn about a session or resource."""
+
+    id: str
+    storyblok_uuid: str
+    name: str

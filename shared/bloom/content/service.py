@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bloom.content import storyblok
+from bloom.content import errors, storyblok
 from bloom.content.models import (
     CourseRecord,
     ResourceRecord,
@@ -39,16 +39,10 @@ from bloom.content.models import (
     with_session,
     without_session,
 )
-from bloom.content.repository import (
-    CoursesRepository,
-    ResourcesRepository,
-    SessionsRepository,
-    find_by_public_id,
-    find_by_story_id,
-    write,
-)
+from bloom.content.repository import ContentWork
 from bloom.content.schemas import (
     STORY_KEY_PATTERN,
+    ContentItem,
     ContentKind,
     CreateResource,
     ResourceOut,
@@ -57,21 +51,12 @@ from bloom.content.schemas import (
     StoryStatus,
     WebhookAction,
 )
-from bloom.core.errors import BadRequest, Conflict, NotFound
+from bloom.core.errors import BadRequest
 from bloom.core.logging import get_logger
 from bloom.core.time import utcnow
 from bloom.core.validation import validation_messages
-from bloom.platform.store.unit_of_work import UnitOfWork, run_in_transaction
 
-COURSE_NOT_FOUND = "COURSE NOT FOUND"
-SESSION_WITHOUT_COURSE = "SESSION HAS NO COURSE"
-STORY_NOT_FOUND = "STORY NOT FOUND"
-RESOURCE_NOT_FOUND = "RESOURCE NOT FOUND"
-RESOURCE_EXISTS = "RESOURCE ALREADY EXISTS"
 _log = get_logger(__name__)
-_courses = CoursesRepository()
-_sessions = SessionsRepository()
-_resources = ResourcesRepository()
 
 
 def handle_webhook(raw_body: bytes, signature: str | None) -> StoryblokSyncResult:
@@ -93,7 +78,7 @@ def handle_webhook(raw_body: bytes, signature: str | None) -> StoryblokSyncResul
         if delivery.action == "moved":
             _log.info("moved story is not published; nothing to copy", extra={"story_id": delivery.story_id})
             return _result(delivery.action, delivery.story_id, None, None, None, changed=False)
-        raise NotFound(STORY_NOT_FOUND)
+        raise errors.STORY_NOT_FOUND.error()
     try:
         story = StoryblokStory.model_validate(raw_story)
     except ValidationError as exc:
@@ -119,11 +104,11 @@ def apply_story(story: StoryblokStory, action: WebhookAction = "published") -> S
     """Upsert the published copy of a story according to its component; other components are ignored."""
     kind = content_kind(story.component)
     if kind == "course":
-        changed = run_in_transaction(lambda unit: _upsert_course(unit, story))
+        changed = ContentWork.run_in_transaction(lambda uow: _upsert_course(uow, story))
     elif kind == "session":
-        changed = run_in_transaction(lambda unit: _upsert_session(unit, story))
+        changed = ContentWork.run_in_transaction(lambda uow: _upsert_session(uow, story))
     elif kind == "resource":
-        changed = run_in_transaction(lambda unit: _upsert_resource(unit, story))
+        changed = ContentWork.run_in_transaction(lambda uow: _upsert_resource(uow, story))
     else:
         _log.info("story component not synced", extra={"story_id": story.id, "component": story.component[:60]})
         return _result(action, story.id, None, story.uuid, None, changed=False)
@@ -147,8 +132,8 @@ def _published_copy(
     }
 
 
-def _upsert_course(unit: UnitOfWork, story: StoryblokStory) -> bool:
-    existing = _courses.get(story.uuid, transaction=unit.transaction)
+def _upsert_course(uow: ContentWork, story: StoryblokStory) -> bool:
+    existing = uow.courses.get(story.uuid)
     now = utcnow()
     course = CourseRecord(
         **_published_copy(story, existing, now),
@@ -157,38 +142,36 @@ def _upsert_course(unit: UnitOfWork, story: StoryblokStory) -> bool:
     )
     if existing is not None and same_content(existing, course):
         return False
-    write(unit, _courses, story.uuid, course, new=existing is None)
+    uow.courses.save(story.uuid, course, new=existing is None)
     return True
 
 
-def _upsert_session(unit: UnitOfWork, story: StoryblokStory) -> bool:
+def _upsert_session(uow: ContentWork, story: StoryblokStory) -> bool:
     course_uuid = story.content.get("course")
     if not isinstance(course_uuid, str) or not re.match(STORY_KEY_PATTERN, course_uuid):
-        raise BadRequest(SESSION_WITHOUT_COURSE)
+        raise errors.SESSION_WITHOUT_COURSE.error()
     # Every read before any write (Firestore transactions).
-    existing = _sessions.get(story.uuid, transaction=unit.transaction)
-    course = _courses.get(course_uuid, transaction=unit.transaction)
+    existing = uow.sessions.get(story.uuid)
+    course = uow.courses.get(course_uuid)
     if course is None:
-        raise NotFound(COURSE_NOT_FOUND)
+        raise errors.COURSE_NOT_FOUND.error()
     previous_course = None
     if existing is not None and existing.course_uuid != course_uuid:
-        previous_course = _courses.get(existing.course_uuid, transaction=unit.transaction)
+        previous_course = uow.courses.get(existing.course_uuid)
     now = utcnow()
     session = SessionRecord(**_published_copy(story, existing, now), course_uuid=course_uuid, course_id=course.id)
     changed = False
     if existing is None or not same_content(existing, session):
-        write(unit, _sessions, story.uuid, session, new=existing is None)
+        uow.sessions.save(story.uuid, session, new=existing is None)
         changed = True
     listed = with_session(course, session.summary())
     if not same_content(course, listed):
-        write(unit, _courses, course_uuid, listed.model_copy(update={"updated_at": now}), new=False)
+        uow.courses.save(course_uuid, listed.model_copy(update={"updated_at": now}), new=False)
         changed = True
     if previous_course is not None:
         unlisted = without_session(previous_course, story.uuid)
         if not same_content(previous_course, unlisted):
-            write(
-                unit,
-                _courses,
+            uow.courses.save(
                 previous_course.storyblok_uuid,
                 unlisted.model_copy(update={"updated_at": now}),
                 new=False,
@@ -197,13 +180,13 @@ def _upsert_session(unit: UnitOfWork, story: StoryblokStory) -> bool:
     return changed
 
 
-def _upsert_resource(unit: UnitOfWork, story: StoryblokStory) -> bool:
-    existing = _resources.get(story.uuid, transaction=unit.transaction)
+def _upsert_resource(uow: ContentWork, story: StoryblokStory) -> bool:
+    existing = uow.resources.get(story.uuid)
     now = utcnow()
     resource = ResourceRecord(**_published_copy(story, existing, now), category=resource_category(story.component))
     if existing is not None and same_content(existing, resource):
         return False
-    write(unit, _resources, story.uuid, resource, new=existing is None)
+    uow.resources.save(story.uuid, resource, new=existing is None)
     return True
 
 
@@ -214,49 +197,50 @@ def set_status(story_id: int, status: StoryStatus, action: WebhookAction) -> Sto
         _log.info("status change for a story we do not hold", extra={"story_id": story_id})
         return _result(action, story_id, None, None, None, changed=False)
     kind, key = found
-    changed = run_in_transaction(lambda unit: _set_status(unit, kind, key, status))
+    changed = ContentWork.run_in_transaction(lambda uow: _set_status(uow, kind, key, status))
     _log.info("story status synced", extra={"story_id": story_id, "kind": kind, "changed": changed})
     return _result(action, story_id, kind, key, status, changed=changed)
 
 
 def _find_story(story_id: int) -> tuple[ContentKind, str] | None:
     """Which of our collections holds the story with this numeric id, and its key (the story uuid)."""
-    if (course := find_by_story_id(_courses, story_id)) is not None:
-        return "course", course[0]
-    if (session := find_by_story_id(_sessions, story_id)) is not None:
-        return "session", session[0]
-    if (resource := find_by_story_id(_resources, story_id)) is not None:
-        return "resource", resource[0]
+    with ContentWork() as uow:
+        if (course := uow.courses.by_story_id(story_id)) is not None:
+            return "course", course[0]
+        if (session := uow.sessions.by_story_id(story_id)) is not None:
+            return "session", session[0]
+        if (resource := uow.resources.by_story_id(story_id)) is not None:
+            return "resource", resource[0]
     return None
 
 
-def _set_status(unit: UnitOfWork, kind: ContentKind, key: str, status: StoryStatus) -> bool:
+def _set_status(uow: ContentWork, kind: ContentKind, key: str, status: StoryStatus) -> bool:
     now = utcnow()
     if kind == "course":
-        course = _courses.get(key, transaction=unit.transaction)
+        course = uow.courses.get(key)
         if course is None or course.status == status:
             return False
-        write(unit, _courses, key, course.model_copy(update={"status": status, "updated_at": now}), new=False)
+        uow.courses.save(key, course.model_copy(update={"status": status, "updated_at": now}), new=False)
         return True
     if kind == "resource":
-        resource = _resources.get(key, transaction=unit.transaction)
+        resource = uow.resources.get(key)
         if resource is None or resource.status == status:
             return False
-        write(unit, _resources, key, resource.model_copy(update={"status": status, "updated_at": now}), new=False)
+        uow.resources.save(key, resource.model_copy(update={"status": status, "updated_at": now}), new=False)
         return True
-    session = _sessions.get(key, transaction=unit.transaction)
+    session = uow.sessions.get(key)
     if session is None:
         return False
-    course = _courses.get(session.course_uuid, transaction=unit.transaction)
+    course = uow.courses.get(session.course_uuid)
     changed = False
     if session.status != status:
         session = session.model_copy(update={"status": status, "updated_at": now})
-        write(unit, _sessions, key, session, new=False)
+        uow.sessions.save(key, session, new=False)
         changed = True
     if course is not None:
         listed = with_session(course, session.summary())
         if not same_content(course, listed):
-            write(unit, _courses, course.storyblok_uuid, listed.model_copy(update={"updated_at": now}), new=False)
+            uow.courses.save(course.storyblok_uuid, listed.model_copy(update={"updated_at": now}), new=False)
             changed = True
     return changed
 
@@ -264,9 +248,9 @@ def _set_status(unit: UnitOfWork, kind: ContentKind, key: str, status: StoryStat
 def create_resource(body: CreateResource) -> ResourceOut:
     """A resource entered by hand (super admin); its Storyblok uuid must be new."""
 
-    def work(unit: UnitOfWork) -> ResourceRecord:
-        if _resources.get(body.storyblok_uuid, transaction=unit.transaction) is not None:
-            raise Conflict(RESOURCE_EXISTS)
+    def work(uow: ContentWork) -> ResourceRecord:
+        if uow.resources.get(body.storyblok_uuid) is not None:
+            raise errors.RESOURCE_EXISTS.error()
         now = utcnow()
         record = ResourceRecord(
             id=str(uuid.uuid4()),
@@ -279,14 +263,27 @@ def create_resource(body: CreateResource) -> ResourceOut:
             created_at=now,
             updated_at=now,
         )
-        write(unit, _resources, body.storyblok_uuid, record, new=True)
+        uow.resources.save(body.storyblok_uuid, record, new=True)
         return record
 
-    return resource_out(run_in_transaction(work))
+    return resource_out(ContentWork.run_in_transaction(work))
 
 
 def get_resource(public_id: str) -> ResourceOut:
-    resource = find_by_public_id(_resources, public_id)
+    with ContentWork() as uow:
+        resource = uow.resources.by_public_id(public_id)
     if resource is None:
-        raise NotFound(RESOURCE_NOT_FOUND)
+        raise errors.RESOURCE_NOT_FOUND.error()
     return resource_out(resource)
+
+
+def session_by_public_id(public_id: str) -> ContentItem | None:
+    with ContentWork() as uow:
+        session = uow.sessions.by_public_id(public_id)
+    return ContentItem(session.id, session.storyblok_uuid, session.name) if session is not None else None
+
+
+def resource_by_public_id(public_id: str) -> ContentItem | None:
+    with ContentWork() as uow:
+        resource = uow.resources.by_public_id(public_id)
+    return ContentItem(resource.id, resource.storyblok_uuid, resource.name) if resource is not None else None

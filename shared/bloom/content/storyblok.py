@@ -17,7 +17,8 @@ import os
 import time
 from typing import TYPE_CHECKING, Any
 
-from bloom.core.errors import BloomError, Unauthorized
+from bloom.content import errors
+from bloom.core.errors import BloomError
 from bloom.core.logging import get_logger
 
 if TYPE_CHECKING:
@@ -26,8 +27,6 @@ if TYPE_CHECKING:
 
 DEFAULT_API_URL = "https://api.storyblok.com/v2"
 SIGNATURE_HEADER = "webhook-signature"
-SIGNATURE_MISSING = "STORYBLOK_SIGNATURE_MISSING"
-SIGNATURE_MISMATCH = "STORYBLOK_SIGNATURE_MISMATCH"
 CONNECT_TIMEOUT_S = 3.05
 READ_TIMEOUT_S = 10.0
 ATTEMPTS = 3
@@ -54,14 +53,14 @@ def signature(secret: str, raw_body: bytes) -> str:
 def verify_signature(raw_body: bytes, received: str | None) -> None:
     """Raise 401 unless `received` is the body's signature with our secret (constant-time comparison)."""
     if not received or not received.strip():
-        raise Unauthorized(SIGNATURE_MISSING)
+        raise errors.SIGNATURE_MISSING.error()
     secret = os.environ.get("STORYBLOK_WEBHOOK_SECRET", "")
     if not secret:
         _log.error("STORYBLOK_WEBHOOK_SECRET is not configured; rejecting every delivery")
-        raise Unauthorized(SIGNATURE_MISMATCH)
+        raise errors.SIGNATURE_MISMATCH.error()
     expected = signature(secret, raw_body).encode()
     if not hmac.compare_digest(expected, received.strip().lower().encode()):
-        raise Unauthorized(SIGNATURE_MISMATCH)
+        raise errors.SIGNATURE_MISMATCH.error()
 
 
 def _get(session: requests.Session, url: str, params: dict[str, str]) -> requests.Response:

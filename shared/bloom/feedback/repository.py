@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bloom.feedback.models import EventLogRecord, FeedbackRecord
 from bloom.platform.store.repository import Repository
+from bloom.platform.store.unit_of_work import UnitOfWork, repository
 
 
 class SessionFeedbackRepository(Repository[FeedbackRecord]):
@@ -19,3 +20,9 @@ class ResourceFeedbackRepository(Repository[FeedbackRecord]):
 class EventLogRepository(Repository[EventLogRecord]):
     collection_name = "eventLogs"
     model = EventLogRecord
+
+
+class FeedbackWork(UnitOfWork):
+    session_feedback = repository(SessionFeedbackRepository)
+    resource_feedback = repository(ResourceFeedbackRepository)
+    event_logs = repository(EventLogRepository)

@@ -9,15 +9,17 @@ description: it is free text a survivor wrote and may identify them, so it is no
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
-from bloom.content.repository import ResourcesRepository, SessionsRepository, delete_where_user, find_by_public_id
-from bloom.core.errors import NotFound
+from bloom.content import errors as content_errors
+from bloom.content import service as content
+from bloom.content.schemas import ContentItem
 from bloom.core.logging import get_logger
 from bloom.core.time import utcnow
 from bloom.feedback.events import FEEDBACK_SUBMITTED, FeedbackSubmitted
 from bloom.feedback.html import sanitise_html
 from bloom.feedback.models import EventLogRecord, FeedbackKind, FeedbackRecord
-from bloom.feedback.repository import EventLogRepository, ResourceFeedbackRepository, SessionFeedbackRepository
+from bloom.feedback.repository import FeedbackWork
 from bloom.feedback.schemas import (
     EventLogBody,
     EventLogOut,
@@ -28,26 +30,16 @@ from bloom.feedback.schemas import (
     SessionFeedbackOut,
 )
 from bloom.platform.store.repository import Repository
-from bloom.platform.store.unit_of_work import UnitOfWork, run_in_transaction
 from bloom.users.schemas import UserRecord
 
-SESSION_NOT_FOUND = "SESSION NOT FOUND"
-RESOURCE_NOT_FOUND = "RESOURCE NOT FOUND"
 _log = get_logger(__name__)
-_sessions = SessionsRepository()
-_resources = ResourcesRepository()
-_session_feedback = SessionFeedbackRepository()
-_resource_feedback = ResourceFeedbackRepository()
-_event_logs = EventLogRepository()
 
 
 def _store(
-    repository: Repository[FeedbackRecord],
+    repository: Callable[[FeedbackWork], Repository[FeedbackRecord]],
     kind: FeedbackKind,
     user: UserRecord,
-    item_id: str,
-    item_uuid: str,
-    item_name: str,
+    item: ContentItem,
     tags: list[FeedbackTag],
     description: str,
 ) -> FeedbackRecord:
@@ -56,37 +48,32 @@ def _store(
         id=str(uuid.uuid4()),
         kind=kind,
         user_id=user.id,
-        item_id=item_id,
-        item_uuid=item_uuid,
+        item_id=item.id,
+        item_uuid=item.storyblok_uuid,
         feedback_tags=tags,
         feedback_description=sanitise_html(description),
         created_at=now,
         updated_at=now,
     )
-
-    def work(unit: UnitOfWork) -> None:
-        unit.create(repository.ref(record.id), repository.to_doc(record))
-        unit.emit(
+    with FeedbackWork() as uow:
+        repository(uow).create(record.id, record)
+        uow.emit(
             FEEDBACK_SUBMITTED,
-            FeedbackSubmitted(feedback_id=record.id, kind=kind, item_id=item_id, item_name=item_name, tags=list(tags)),
+            FeedbackSubmitted(feedback_id=record.id, kind=kind, item_id=item.id, item_name=item.name, tags=list(tags)),
         )
-
-    run_in_transaction(work)
     _log.info("feedback stored", extra={"kind": kind, "feedback_id": record.id})
     return record
 
 
 def submit_session_feedback(user: UserRecord, body: SessionFeedbackBody) -> SessionFeedbackOut:
-    session = find_by_public_id(_sessions, body.session_id)
+    session = content.session_by_public_id(body.session_id)
     if session is None:
-        raise NotFound(SESSION_NOT_FOUND)
+        raise content_errors.SESSION_NOT_FOUND.error()
     record = _store(
-        _session_feedback,
+        lambda uow: uow.session_feedback,
         "session",
         user,
-        session.id,
-        session.storyblok_uuid,
-        session.name,
+        session,
         body.feedback_tags,
         body.feedback_description,
     )
@@ -101,16 +88,14 @@ def submit_session_feedback(user: UserRecord, body: SessionFeedbackBody) -> Sess
 
 
 def submit_resource_feedback(user: UserRecord, body: ResourceFeedbackBody) -> ResourceFeedbackOut:
-    resource = find_by_public_id(_resources, body.resource_id)
+    resource = content.resource_by_public_id(body.resource_id)
     if resource is None:
-        raise NotFound(RESOURCE_NOT_FOUND)
+        raise content_errors.RESOURCE_NOT_FOUND.error()
     record = _store(
-        _resource_feedback,
+        lambda uow: uow.resource_feedback,
         "resource",
         user,
-        resource.id,
-        resource.storyblok_uuid,
-        resource.name,
+        resource,
         body.feedback_tags,
         body.feedback_description,
     )
@@ -135,7 +120,8 @@ def log_event(user: UserRecord, body: EventLogBody) -> EventLogOut:
         created_at=now,
         updated_at=now,
     )
-    _event_logs.save(record.id, record)
+    with FeedbackWork() as uow:
+        uow.event_logs.create(record.id, record)
     return EventLogOut(
         id=record.id,
         created_at=record.created_at,
@@ -149,6 +135,8 @@ def log_event(user: UserRecord, body: EventLogBody) -> EventLogOut:
 
 def erase_user_feedback(user_id: str) -> int:
     """Delete a user's feedback (with its text) and event log entries. Idempotent; returns how many went."""
-    deleted = sum(delete_where_user(repo, user_id) for repo in (_session_feedback, _resource_feedback, _event_logs))
+    with FeedbackWork() as uow:
+        repositories = (uow.session_feedback, uow.resource_feedback, uow.event_logs)
+        deleted = sum(repo.delete_where("userId", user_id) for repo in repositories)
     _log.info("user feedback and events erased", extra={"records": deleted})
     return deleted

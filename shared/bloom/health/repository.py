@@ -5,7 +5,7 @@ from __future__ import annotations
 from bloom.core.models import CamelModel
 from bloom.platform.store.client import count_round_trip, db
 from bloom.platform.store.repository import Repository
-from bloom.platform.store.unit_of_work import UnitOfWork
+from bloom.platform.store.unit_of_work import UnitOfWork, repository
 
 
 class HeartbeatRecord(CamelModel):
@@ -18,10 +18,16 @@ class HeartbeatsRepository(Repository[HeartbeatRecord]):
     collection_name = "heartbeats"
     model = HeartbeatRecord
 
-    def increment(self, unit: UnitOfWork, source: str, event_id: str) -> None:
-        current = self.get(source, transaction=unit.transaction)
-        record = HeartbeatRecord(source=source, count=(current.count if current else 0) + 1, last_event_id=event_id)
-        unit.set(self.ref(source), self.to_doc(record))
+    def increment(self, source: str, event_id: str) -> None:
+        """Count one arrival (read then write: run it in a transaction)."""
+        current = self.get(source)
+        self.save(
+            source, HeartbeatRecord(source=source, count=(current.count if current else 0) + 1, last_event_id=event_id)
+        )
+
+
+class HealthWork(UnitOfWork):
+    heartbeats = repository(HeartbeatsRepository)
 
 
 def probe_database() -> None:

@@ -1,11 +1,11 @@
-"""Partners, features, partner admins and partner accesses: stored records, request bodies, API shapes and
-the rules that need no I/O.
+"""Partners, features, partner admins and partner accesses: the stored records and the rules that need no I/O
+(the API shapes are in `schemas`).
 
 Storage layout (one collection each; ids are UUID v4 unless noted):
 - `partners/{id}` — PartnerRecord, with its partner features EMBEDDED (kept in sync in the same transaction
   as partner-feature changes) so a Partner is one document read;
-- `partnerNames/{lower-cased name}` — NameClaim: uniqueness of partner names, case-insensitive;
-- `features/{id}`, `featureNames/{name}` — FeatureRecord and its uniqueness claim;
+- `partnerNames/{sha256 of the case-folded name}` — NameClaim: uniqueness of partner names, case-insensitive;
+- `features/{id}`, `featureNames/{sha256 of the name}` — FeatureRecord and its uniqueness claim;
 - `partnerFeatures/{id}` — PartnerFeatureRecord (lookup by id for PATCH);
 - `partnerAdmins/{id}` — PartnerAdminRecord (keyed to the PUBLIC user id);
 - `partnerAccesses/{id}` — PartnerAccessRecord (keyed to the PUBLIC user id once assigned);
@@ -30,22 +30,6 @@ from bloom.partners.schemas import (
     PartnerOut,
 )
 from bloom.users.schemas import PartnerAdminSummary
-
-# Messages of the API contract (the frontend matches these exact strings).
-PARTNER_ALREADY_EXISTS = "PARTNER_ALREADY_EXISTS"
-PARTNER_NOT_FOUND = "PARTNER NOT FOUND"
-FEATURE_NOT_FOUND = "FEATURE NOT FOUND"
-FEATURE_ALREADY_EXISTS = "FEATURE_ALREADY_EXISTS"
-PARTNER_FEATURE_NOT_FOUND = "PARTNER FEATURE NOT FOUND"
-PARTNER_FEATURE_ALREADY_EXISTS = "PARTNER_FEATURE_ALREADY_EXISTS"
-PARTNER_DOES_NOT_EXIST = "Partner does not exist"
-USER_DOES_NOT_EXIST = "User does not exist"
-ALREADY_PARTNER_ADMIN = "User is already a partner admin"
-PARTNER_ADMIN_DOES_NOT_EXIST = "Partner admin does not exist"
-PARTNER_ACCESS_NOT_FOUND = "PARTNER ACCESS NOT FOUND"
-INVALID_PARTNER_ID = "Invalid partnerId supplied"
-PARTNER_NOT_ACTIVE = "Partner is not active"
-NO_AUTOMATIC_ACCESS_FEATURE = "Partner does not have automatic access code Feature"
 
 
 def name_key(name: str) -> str:

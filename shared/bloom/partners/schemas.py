@@ -1,8 +1,9 @@
-"""What the partners area shows callers and other areas: request bodies and the partner, feature, admin and access views."""
+"""What the partners area shows callers and other areas: request bodies and partner, feature, admin, access views."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from pydantic import Field, field_validator
 
@@ -156,3 +157,10 @@ class PartnerAccessOut(CamelModel):
 
 class CypressCleanupOut(CamelModel):
     deleted_count: int
+
+
+class GrantedAccess(NamedTuple):
+    """An access given to a user during signup; the user record lists both ids."""
+
+    access_id: str
+    partner_id: str

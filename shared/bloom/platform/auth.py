@@ -1,18 +1,22 @@
-"""Firebase ID token verification and the caller's roles."""
+"""Firebase: the one firebase_admin app of the process, and ID token verification."""
 
 from __future__ import annotations
 
 import os
+import threading
 import time
 from typing import Any
 
-from bloom.core.errors import Unauthorized
+from bloom.core.errors import ErrorCatalogue
 from bloom.core.settings import get_settings
 
-MISSING_TOKEN = "Unauthorized: missing required Authorization token"  # noqa: S105 - an error message
-TOKEN_EXPIRED = "ID_TOKEN_EXPIRED"  # noqa: S105 - an error code
-INVALID_TOKEN = "INVALID_TOKEN"  # noqa: S105 - an error code
+ERRORS = ErrorCatalogue("auth")
+MISSING_TOKEN = ERRORS.declare(401, "Unauthorized: missing required Authorization token")
+TOKEN_EXPIRED = ERRORS.declare(401, "ID_TOKEN_EXPIRED")
+INVALID_TOKEN = ERRORS.declare(401, "INVALID_TOKEN")
+FORBIDDEN = ERRORS.declare(403, "Forbidden")
 CLOCK_SKEW_S = 5
+_app_lock = threading.Lock()
 
 
 def assert_not_emulated_in_production() -> None:
@@ -26,31 +30,34 @@ def bearer_token(headers: dict[str, str]) -> str:
     raw = headers.get("x-forwarded-authorization") or headers.get("authorization") or ""
     scheme, _, token = raw.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized(MISSING_TOKEN)
+        raise MISSING_TOKEN.error()
     return token.strip()
 
 
-def _firebase_app() -> Any:
+def firebase_app() -> Any:
+    """The default firebase_admin app (token verification and account management), created once per process."""
     import firebase_admin
 
-    try:
-        return firebase_admin.get_app()
-    except ValueError:
-        return firebase_admin.initialize_app(options={"projectId": get_settings().project_id})
+    with _app_lock:
+        try:
+            return firebase_admin.get_app()
+        except ValueError:
+            return firebase_admin.initialize_app(options={"projectId": get_settings().project_id})
 
 
 def verify_token(token: str) -> dict[str, Any]:
+    """The token's claims; 401 for an expired or invalid token."""
     from firebase_admin import auth
 
     try:
-        claims: dict[str, Any] = auth.verify_id_token(token, app=_firebase_app(), clock_skew_seconds=CLOCK_SKEW_S)
+        claims: dict[str, Any] = auth.verify_id_token(token, app=firebase_app(), clock_skew_seconds=CLOCK_SKEW_S)
     except auth.ExpiredIdTokenError as exc:
-        raise Unauthorized(TOKEN_EXPIRED) from exc
+        raise TOKEN_EXPIRED.error() from exc
     except (auth.InvalidIdTokenError, ValueError) as exc:
-        raise Unauthorized(INVALID_TOKEN) from exc
+        raise INVALID_TOKEN.error() from exc
     # firebase-admin skips every time check for Auth-emulator tokens; check expiry here too so the local
     # stack answers an expired token the way production does (the frontend refreshes on this 401).
     expires = claims.get("exp")
     if not isinstance(expires, int | float) or expires + CLOCK_SKEW_S < time.time():
-        raise Unauthorized(TOKEN_EXPIRED)
+        raise TOKEN_EXPIRED.error()
     return claims

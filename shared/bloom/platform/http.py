@@ -1,6 +1,7 @@
 """HTTP functions: the `http_function` decorator and everything between the raw request and a service call.
 
-It resolves the caller, validates path, query and body with pydantic, maps typed errors to the error body
+It resolves the caller (through the authenticator the entry layer passes in: `bloom.api` binds the users
+area's), validates path, query and body with pydantic, maps typed errors to the error body
 `{statusCode, message, path, timestamp}` once, adds CORS, security headers and a request id, and logs one
 redacted JSON line per request.
 """
@@ -18,8 +19,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from bloom.api import authenticate
-from bloom.core.errors import BadRequest, BloomError, MethodNotAllowed, NotFound, Unauthorized
+from bloom.core.errors import BadRequest, BloomError, ErrorCatalogue, ErrorSpec, MethodNotAllowed, NotFound
 from bloom.core.logging import get_logger, log_context
 from bloom.core.models import RequestModel
 from bloom.core.settings import get_settings
@@ -28,7 +28,6 @@ from bloom.core.validation import validation_messages
 from bloom.platform.auth import assert_not_emulated_in_production
 from bloom.platform.registry import FunctionSpec, Role, Sdk, register
 from bloom.platform.store.client import start_round_trip_count
-from bloom.users.schemas import Caller
 
 if TYPE_CHECKING:
     import flask
@@ -63,13 +62,12 @@ class HttpContext(Generic[BodyT, QueryT]):
     raw_body: bytes
     request_id: str
     client_ip: str
-    caller_or_none: Caller | None
+    principal: Any  # what the authenticator returned; None on public routes
 
-    @property
-    def caller(self) -> Caller:
-        if self.caller_or_none is None:
-            raise Unauthorized("Unauthorized: missing required Authorization token")
-        return self.caller_or_none
+
+ContextT = TypeVar("ContextT", bound=HttpContext[Any, Any])
+Authenticator = Callable[[dict[str, str], Role], Any]
+"""Resolves the caller of a route from the request headers and the route's role (401/403 on failure)."""
 
 
 def path_pattern(template: str) -> re.Pattern[str]:
@@ -175,7 +173,9 @@ class HttpHandler(Generic[BodyT, QueryT]):
         query: type[QueryT],
         response: Any,
         status_code: int,
-        handler: Callable[[HttpContext[BodyT, QueryT]], Any],
+        handler: Callable[[Any], Any],  # takes an instance of `context`
+        authenticate: Authenticator,
+        context: type[HttpContext[Any, Any]] = HttpContext,
     ) -> None:
         self.name, self.method, self.role = spec_name, method, role
         self.template = path
@@ -184,6 +184,8 @@ class HttpHandler(Generic[BodyT, QueryT]):
         self.adapter: TypeAdapter[Any] = TypeAdapter(response)
         self.status_code = status_code
         self.handler = handler
+        self.authenticate = authenticate
+        self.context = context
 
     def __call__(self, request: flask.Request) -> flask.Response:
         started = time.perf_counter()
@@ -221,11 +223,11 @@ class HttpHandler(Generic[BodyT, QueryT]):
             match = self.pattern.match(request.path)
             if match is None and self.pattern.groups:
                 raise NotFound(f"Cannot {request.method} {request.path}")
-            caller = authenticate(headers, self.role)
+            principal = self.authenticate(headers, self.role)
             raw_body = request.get_data(cache=True)
             query = _validate(self.query_model, {k: v for k, v in request.args.items()})
             body = _validate(self.body_model, _parse_json_body(raw_body)) if self.body_model is not Empty else Empty()
-            context = HttpContext(
+            context = self.context(
                 body=body,
                 query=query,
                 path=match.groupdict() if match else {},
@@ -233,9 +235,9 @@ class HttpHandler(Generic[BodyT, QueryT]):
                 raw_body=raw_body,
                 request_id=request_id,
                 client_ip=client_ip(headers.get("x-forwarded-for", ""), request.remote_addr or ""),
-                caller_or_none=caller,
+                principal=principal,
             )
-            result = self.handler(context)  # type: ignore[arg-type]
+            result = self.handler(context)
             return self.status_code, self.adapter.dump_python(result, mode="json", by_alias=True)
         except BloomError as exc:
             return exc.status_code, error_body(exc.status_code, exc.message, request.path)
@@ -251,6 +253,9 @@ def http_function(
     role: Role,
     response: Any,
     summary: str,
+    authenticate: Authenticator,
+    context: type[ContextT],
+    errors: tuple[ErrorCatalogue | ErrorSpec, ...] = (),
     body: type[BaseModel] = Empty,
     query: type[BaseModel] = Empty,
     secrets: tuple[str, ...] = (),
@@ -258,13 +263,19 @@ def http_function(
     memory_mb: int = 256,
     timeout_s: int = 60,
     tags: tuple[str, ...] = (),
-) -> Callable[[Callable[[HttpContext[Any, Any]], Any]], Callable[[flask.Request], flask.Response]]:
-    """Declare an HTTP function. The decorated name is the function's name and its deploy entry point."""
+) -> Callable[[Callable[[ContextT], Any]], Callable[[flask.Request], flask.Response]]:
+    """Declare an HTTP function. The decorated name is the function's name and its deploy entry point.
 
-    def decorate(handler: Callable[[HttpContext[Any, Any]], Any]) -> Callable[[flask.Request], flask.Response]:
+    `errors` names the error catalogues (or single errors) the route's service can raise, for the OpenAPI
+    document; the toolkit's own answers (400 validation, 401/403 by role, 503 contention) are added to them.
+    """
+
+    def decorate(handler: Callable[[ContextT], Any]) -> Callable[[flask.Request], flask.Response]:
         assert_not_emulated_in_production()
         status_code = 201 if method == "POST" else 200
-        wrapped = HttpHandler(handler.__name__, method, path, role, body, query, response, status_code, handler)
+        wrapped = HttpHandler(
+            handler.__name__, method, path, role, body, query, response, status_code, handler, authenticate, context
+        )
 
         def entry(request: flask.Request) -> flask.Response:
             return wrapped(request)
@@ -292,6 +303,7 @@ def http_function(
                 response=response,
                 status_code=status_code,
                 tags=tags,
+                errors=tuple(spec for entry in errors for spec in ([entry] if isinstance(entry, ErrorSpec) else entry)),
             )
         )
         return entry

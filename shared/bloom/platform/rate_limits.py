@@ -22,6 +22,7 @@ from bloom.core.time import utcnow
 from bloom.platform.store.client import count_round_trip
 from bloom.platform.store.indexes import ttl_field
 from bloom.platform.store.repository import Repository
+from bloom.platform.store.unit_of_work import UnitOfWork
 
 THROTTLED_MESSAGE = "ThrottlerException: Too Many Requests"
 
@@ -47,10 +48,14 @@ def check_rate_limit(key: str, limit: int, window_s: int, *, now: datetime | Non
     epoch_s = int((now or utcnow()).timestamp())
     start = epoch_s - epoch_s % window_s
     window_start = datetime.fromtimestamp(start, UTC)
-    count = RateLimitsRepository().increment(
-        window_doc_id(key, window_s, start),
-        window_start=window_start,
-        expire_at=window_start + timedelta(seconds=window_s) + EXPIRY_GRACE,
+    count = (
+        UnitOfWork()
+        .bind(RateLimitsRepository)
+        .increment(
+            window_doc_id(key, window_s, start),
+            window_start=window_start,
+            expire_at=window_start + timedelta(seconds=window_s) + EXPIRY_GRACE,
+        )
     )
     if count > limit:
         _log.warning("rate limit reached", extra={"limit": limit, "window_s": window_s})

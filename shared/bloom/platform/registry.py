@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from bloom.core.errors import ErrorSpec
 from bloom.platform.topics import Topic
 
 
@@ -65,6 +66,7 @@ class FunctionSpec:
     response: Any = None
     status_code: int = 200
     tags: tuple[str, ...] = ()
+    errors: tuple[ErrorSpec, ...] = ()  # what the route's service can raise (for the OpenAPI document)
     # event / scheduled
     topic: Topic[Any] | None = None
     cron: str | None = None

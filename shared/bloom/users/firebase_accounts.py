@@ -6,36 +6,11 @@ Exception texts from firebase_admin can contain the email address: they are neve
 
 from __future__ import annotations
 
-import threading
-from typing import Any
-
-from bloom.core.errors import BadRequest
 from bloom.core.logging import get_logger
-from bloom.core.settings import get_settings
+from bloom.platform.auth import firebase_app
+from bloom.users import errors
 
-CREATE_USER_WEAK_PASSWORD = "CREATE_USER_WEAK_PASSWORD"  # noqa: S105 - an error code
-CREATE_USER_INVALID_EMAIL = "CREATE_USER_INVALID_EMAIL"
-CREATE_USER_ALREADY_EXISTS = "CREATE_USER_ALREADY_EXISTS"
-CREATE_USER_FIREBASE_ERROR = "CREATE_USER_FIREBASE_ERROR"
-UPDATE_USER_INVALID_EMAIL = "UPDATE_USER_INVALID_EMAIL"
-UPDATE_USER_ALREADY_EXISTS = "UPDATE_USER_ALREADY_EXISTS"
-UPDATE_USER_FIREBASE_ERROR = "UPDATE_USER_FIREBASE_ERROR"
 _log = get_logger(__name__)
-_app_lock = threading.Lock()
-
-
-def firebase_app() -> Any:
-    """The default firebase_admin app (the same one token verification uses), created once per process."""
-    import firebase_admin
-
-    with _app_lock:
-        try:
-            return firebase_admin.get_app()
-        except ValueError:
-            try:
-                return firebase_admin.initialize_app(options={"projectId": get_settings().project_id})
-            except ValueError:  # initialised meanwhile by code that does not take this lock
-                return firebase_admin.get_app()
 
 
 def _kind(exc: Exception) -> str:
@@ -67,12 +42,12 @@ def create_account(email: str, password: str) -> str:
         kind = _kind(exc)
         if kind == "other":
             _log.warning("firebase account creation failed", extra={"errorType": type(exc).__name__})
-        message = {
-            "exists": CREATE_USER_ALREADY_EXISTS,
-            "email": CREATE_USER_INVALID_EMAIL,
-            "password": CREATE_USER_WEAK_PASSWORD,
-        }.get(kind, CREATE_USER_FIREBASE_ERROR)
-        raise BadRequest(message) from None
+        failure = {
+            "exists": errors.CREATE_USER_ALREADY_EXISTS,
+            "email": errors.CREATE_USER_INVALID_EMAIL,
+            "password": errors.CREATE_USER_WEAK_PASSWORD,
+        }.get(kind, errors.CREATE_USER_FIREBASE_ERROR)
+        raise failure.error() from None
     uid: str = record.uid
     return uid
 
@@ -105,10 +80,10 @@ def update_email(uid: str, email: str) -> None:
             return
         if kind == "other":
             _log.warning("firebase email update failed", extra={"errorType": type(exc).__name__})
-        message = {"exists": UPDATE_USER_ALREADY_EXISTS, "email": UPDATE_USER_INVALID_EMAIL}.get(
-            kind, UPDATE_USER_FIREBASE_ERROR
+        failure = {"exists": errors.UPDATE_USER_ALREADY_EXISTS, "email": errors.UPDATE_USER_INVALID_EMAIL}.get(
+            kind, errors.UPDATE_USER_FIREBASE_ERROR
         )
-        raise BadRequest(message) from None
+        raise failure.error() from None
 
 
 def is_email_verified(uid: str) -> bool:

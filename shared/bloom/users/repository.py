@@ -23,17 +23,16 @@ from pydantic.alias_generators import to_camel
 
 from bloom.platform.store.client import count_round_trip
 from bloom.platform.store.repository import Filter, Repository
-from bloom.platform.store.unit_of_work import UnitOfWork
+from bloom.platform.store.unit_of_work import UnitOfWork, repository
 from bloom.users.schemas import UserRecord
 
 if TYPE_CHECKING:
-    from google.cloud.firestore import DocumentSnapshot, Transaction
+    from google.cloud.firestore import DocumentSnapshot
 
 
 GRAM = 3
 MAX_GRAM_FILTERS = 8
 GRAMS_FIELD = "emailGrams"
-IN_QUERY_LIMIT = 30
 Row = tuple[str, UserRecord]
 
 
@@ -78,40 +77,38 @@ class UsersRepository(Repository[UserRecord]):
         doc[GRAMS_FIELD] = email_grams(item.email)
         return doc
 
-    def get_by_auth_uid(self, auth_uid: str) -> UserRecord | None:
-        return self.get(auth_uid)
-
-    def find_by_public_id(self, user_id: str, transaction: Transaction | None = None) -> Row | None:
+    def find_by_public_id(self, user_id: str) -> Row | None:
         """(document id = auth uid, user) for a public user id."""
-        rows = self.select([Filter("id", "==", user_id)], limit=1, transaction=transaction)
-        return rows[0] if rows else None
+        return self.find_one("id", user_id)
 
     def find_by_email(self, email: str) -> Row | None:
-        rows = self.select([Filter("email", "==", email.strip().lower())], limit=1)
-        return rows[0] if rows else None
+        return self.find_one("email", email.strip().lower())
 
-    def by_public_ids(self, user_ids: Iterable[str]) -> list[Row]:
-        wanted = list(dict.fromkeys(user_ids))
-        found: list[Row] = []
-        for start in range(0, len(wanted), IN_QUERY_LIMIT):
-            found.extend(self.select([Filter("id", "in", wanted[start : start + IN_QUERY_LIMIT])]))
-        return found
+    def by_public_ids(self, user_ids: Iterable[str]) -> list[UserRecord]:
+        return self.where_in("id", user_ids)
+
+    def admins_of_partner(self, partner_id: str) -> list[Row]:
+        return self.select([Filter("partnerAdmin.partnerId", "==", partner_id)])
 
     # ------------------------------------------------------------ writes
 
-    def create(self, unit: UnitOfWork, auth_uid: str, user: UserRecord) -> None:
-        """Fails the transaction if a user document already exists for this account."""
-        unit.create(self.ref(auth_uid), self.to_doc(user))
-
-    def update_fields(self, unit: UnitOfWork, auth_uid: str, changes: dict[str, Any]) -> None:
+    def update_fields(self, auth_uid: str, changes: dict[str, Any]) -> None:
         """Update the given model fields (snake_case names) and nothing else; keeps `emailGrams` in step."""
         data = {to_camel(name): value for name, value in changes.items()}
         if "email" in changes:
             data[GRAMS_FIELD] = email_grams(str(changes["email"]))
-        unit.update(self.ref(auth_uid), data)
+        self.update(auth_uid, data)
 
-    def delete(self, unit: UnitOfWork, auth_uid: str) -> None:
-        unit.delete(self.ref(auth_uid))
+    def add_to_lists(self, auth_uid: str, **values: str) -> None:
+        """Add one value to each named id list (`course_ids="…"`), idempotently (ArrayUnion)."""
+        from google.cloud.firestore import ArrayUnion
+
+        self.update(auth_uid, {to_camel(name): ArrayUnion([value]) for name, value in values.items()})
+
+    def remove_from_list(self, auth_uid: str, name: str, values: list[str]) -> None:
+        from google.cloud.firestore import ArrayRemove
+
+        self.update(auth_uid, {to_camel(name): ArrayRemove(values)})
 
     def record_active(self, auth_uid: str, when: datetime) -> bool:
         """Set `lastActiveAt` (one write, no transaction: the latest value wins); False if the user is gone."""
@@ -159,3 +156,7 @@ class UsersRepository(Repository[UserRecord]):
             yield rows
             if len(snapshots) < size:
                 return
+
+
+class UsersWork(UnitOfWork):
+    users = repository(UsersRepository)

@@ -7,6 +7,7 @@ read of everything it points to. Services that change those links update these l
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -15,6 +16,9 @@ from pydantic import AfterValidator, Field, StrictBool
 
 from bloom.core.models import CamelModel, RequestModel
 from bloom.platform.registry import Role
+
+CYPRESS_EMAIL_PREFIX = "cypresstestemail"
+CYPRESS_EMAIL = re.compile(r"^cypresstestemail[^@]*@chayn\.co$")
 
 
 @dataclass(frozen=True)
@@ -155,3 +159,9 @@ def user_out(record: UserRecord) -> UserOut:
         service_emails_permission=record.service_emails_permission,
         crisp_token_id=record.crisp_token_id,
     )
+
+
+# Test accounts the frontend's Cypress suite creates: cypresstestemail…@chayn.co
+def is_cypress_email(email: str) -> bool:
+    """The Cypress suite's test accounts: `cypresstestemail…@chayn.co`."""
+    return CYPRESS_EMAIL.fullmatch(email.lower()) is not None

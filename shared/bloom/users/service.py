@@ -1,24 +1,137 @@
-"""Users: profile changes, super-admin grants and erasure, and the writes other areas make to a user's document."""
+"""Users: the caller's record, profile changes, super-admin grants and erasure, and the user-document writes
+other areas make inside their own units of work.
+
+The user document (`users/{authUid}`) carries ids other areas keep current (partner accesses and admin
+summary, started courses and resources) so the caller's profile is cheap to read. Those areas never touch the
+document themselves: they call the `…_in(uow, …)` functions here, which join their unit of work, so the
+change to the user commits with theirs.
+
+Erasure deletes the Firebase account first, then the user document together with the USER_DELETED event
+(outbox, same transaction); every area erases its own data in its subscriber. A retry after a partial failure
+finds the document still there and finishes the job (an account that is already gone is fine).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
-from bloom.core.errors import NotFound
 from bloom.core.logging import get_logger
 from bloom.core.time import utcnow
-from bloom.platform.store.unit_of_work import UnitOfWork, run_in_transaction
+from bloom.platform.store.unit_of_work import UnitOfWork
 from bloom.users import firebase_accounts
+from bloom.users.errors import USER_NOT_FOUND
 from bloom.users.events import USER_DELETED, UserDeleted
-from bloom.users.repository import UsersRepository
-from bloom.users.schemas import AdminUpdateUser, DeletedUser, UpdateUser, UserOut, UserRecord, user_out
+from bloom.users.repository import UsersWork, email_substring_filters, partner_admin_filter
+from bloom.users.schemas import (
+    CYPRESS_EMAIL_PREFIX,
+    AdminUpdateUser,
+    DeletedUser,
+    PartnerAdminSummary,
+    UpdateUser,
+    UserOut,
+    UserRecord,
+    is_cypress_email,
+    user_out,
+)
 
-USER_NOT_FOUND = "USER NOT FOUND"
 _log = get_logger(__name__)
+Row = tuple[str, UserRecord]  # (document id = auth uid, user)
 
 
-def _users() -> UsersRepository:
-    return UsersRepository()
+# ---------------------------------------------------------------- reads
+
+
+def record_of(auth_uid: str) -> UserRecord | None:
+    """The live user of a verified token's uid (None when there is none or it is being erased)."""
+    with UsersWork() as uow:
+        user = uow.users.get(auth_uid)
+    return user if user is not None and user.deleted_at is None else None
+
+
+def by_public_ids(user_ids: list[str]) -> list[UserRecord]:
+    with UsersWork() as uow:
+        return uow.users.by_public_ids(user_ids)
+
+
+def search_pages(needle: str, partner_admin_id: str | None, *, page_size: int, max_docs: int) -> Iterator[list[Row]]:
+    """Pages of users that may match an email substring and/or a partner-admin criterion, reading at most
+    `max_docs` documents (see `bloom.users.repository` for how email search works); callers check the exact match.
+    """
+    filters = email_substring_filters(needle)
+    if not filters and partner_admin_id is not None:
+        filters = [partner_admin_filter(partner_admin_id)]
+    with UsersWork() as uow:
+        yield from uow.users.scan(filters, page_size=page_size, max_docs=max_docs)
+
+
+def with_email_prefix(prefix: str, max_docs: int) -> list[Row]:
+    """Users whose stored (lower-cased) email starts with `prefix`, reading at most `max_docs` documents."""
+    with UsersWork() as uow:
+        pages = uow.users.with_email_prefix(prefix, page_size=min(max_docs, 500), max_docs=max_docs)
+        return [row for page in pages for row in page]
+
+
+def cypress_test_users(max_docs: int) -> list[Row]:
+    """The Cypress suite's test users, reading at most `max_docs` user documents."""
+    return [row for row in with_email_prefix(CYPRESS_EMAIL_PREFIX, max_docs) if is_cypress_email(row[1].email)]
+
+
+def find_by_email(email: str) -> Row | None:
+    with UsersWork() as uow:
+        return uow.users.find_by_email(email)
+
+
+def record_active(auth_uid: str, when: datetime) -> bool:
+    """Stamp `lastActiveAt` (latest write wins); False if the user is gone."""
+    with UsersWork() as uow:
+        return uow.users.record_active(auth_uid, when)
+
+
+# ---------------------------------------------------------------- inside another area's unit of work
+
+
+def get_in(uow: UnitOfWork, auth_uid: str) -> UserRecord | None:
+    return UsersWork.join(uow).users.get(auth_uid)
+
+
+def find_in(uow: UnitOfWork, user_id: str) -> Row | None:
+    """(auth uid, user) for a public user id, read in `uow`."""
+    return UsersWork.join(uow).users.find_by_public_id(user_id)
+
+
+def admins_of_partner_in(uow: UnitOfWork, partner_id: str) -> list[Row]:
+    return UsersWork.join(uow).users.admins_of_partner(partner_id)
+
+
+def create_in(uow: UnitOfWork, auth_uid: str, user: UserRecord) -> None:
+    """Create the user document; the commit fails if one exists for this account by then."""
+    UsersWork.join(uow).users.create(auth_uid, user)
+
+
+def set_partner_admin_in(uow: UnitOfWork, auth_uid: str, summary: PartnerAdminSummary | None) -> None:
+    value = summary.model_dump(by_alias=True) if summary is not None else None
+    UsersWork.join(uow).users.update(auth_uid, {"partnerAdmin": value})
+
+
+def add_partner_access_in(uow: UnitOfWork, auth_uid: str, access_id: str, partner_id: str) -> None:
+    UsersWork.join(uow).users.add_to_lists(auth_uid, partner_access_ids=access_id, partner_ids=partner_id)
+
+
+def remove_partner_accesses_in(uow: UnitOfWork, auth_uid: str, access_ids: list[str]) -> None:
+    UsersWork.join(uow).users.remove_from_list(auth_uid, "partner_access_ids", access_ids)
+
+
+def add_course_in(uow: UnitOfWork, auth_uid: str, course_uuid: str) -> None:
+    UsersWork.join(uow).users.add_to_lists(auth_uid, course_ids=course_uuid)
+
+
+def add_resource_in(uow: UnitOfWork, auth_uid: str, resource_uuid: str) -> None:
+    UsersWork.join(uow).users.add_to_lists(auth_uid, resource_ids=resource_uuid)
+
+
+# ---------------------------------------------------------------- profile changes
 
 
 def update_me(auth_uid: str, user: UserRecord, body: UpdateUser) -> UserOut:
@@ -26,9 +139,10 @@ def update_me(auth_uid: str, user: UserRecord, body: UpdateUser) -> UserOut:
 
 
 def admin_update(user_id: str, body: AdminUpdateUser) -> UserOut:
-    found = _users().find_by_public_id(user_id)
+    with UsersWork() as uow:
+        found = uow.users.find_by_public_id(user_id)
     if found is None:
-        raise NotFound(USER_NOT_FOUND)
+        raise USER_NOT_FOUND.error()
     auth_uid, user = found
     return _update(auth_uid, user, body.changes())
 
@@ -39,28 +153,31 @@ def _update(auth_uid: str, current: UserRecord, changes: dict[str, Any]) -> User
     if email is not None and email != current.email:
         firebase_accounts.update_email(auth_uid, str(email))
 
-    def work(unit: UnitOfWork) -> UserRecord:
-        stored = _users().get(auth_uid, transaction=unit.transaction)
+    def work(uow: UsersWork) -> UserRecord:
+        stored = uow.users.get(auth_uid)
         if stored is None:
-            raise NotFound(USER_NOT_FOUND)
+            raise USER_NOT_FOUND.error()
         fields = {**changes, "updated_at": utcnow()}
-        _users().update_fields(unit, auth_uid, fields)
+        uow.users.update_fields(auth_uid, fields)
         return stored.model_copy(update=fields)
 
-    updated = run_in_transaction(work)
+    updated = UsersWork.run_in_transaction(work)
     _log.info("user updated", extra={"userId": updated.id, "fields": sorted(changes)})
     return user_out(updated)
 
 
 def grant_super_admin(email: str) -> UserOut:
     """Set isSuperAdmin on an existing user (dev CLI, seed). They still need a verified email and MFA."""
-    found = _users().find_by_email(email)
+    found = find_by_email(email)
     if found is None:
-        raise NotFound(USER_NOT_FOUND)
+        raise USER_NOT_FOUND.error()
     auth_uid, user = found
     if user.is_super_admin:
         return user_out(user)
     return _update(auth_uid, user, {"is_super_admin": True})
+
+
+# ---------------------------------------------------------------- erasure
 
 
 def delete_me(auth_uid: str, user: UserRecord) -> DeletedUser:
@@ -68,9 +185,10 @@ def delete_me(auth_uid: str, user: UserRecord) -> DeletedUser:
 
 
 def delete_by_id(user_id: str) -> DeletedUser:
-    found = _users().find_by_public_id(user_id)
+    with UsersWork() as uow:
+        found = uow.users.find_by_public_id(user_id)
     if found is None:
-        raise NotFound(USER_NOT_FOUND)
+        raise USER_NOT_FOUND.error()
     return erase(found[0], user_id)
 
 
@@ -78,15 +196,15 @@ def erase(auth_uid: str, user_id: str) -> DeletedUser:
     """Firebase account, then the user document and USER_DELETED in one transaction. Idempotent."""
     account_existed = firebase_accounts.delete_account(auth_uid)
 
-    def work(unit: UnitOfWork) -> bool:
-        stored = _users().get(auth_uid, transaction=unit.transaction)
+    def work(uow: UsersWork) -> bool:
+        stored = uow.users.get(auth_uid)
         if stored is None:
             return False
-        _users().delete(unit, auth_uid)
-        unit.emit(USER_DELETED, UserDeleted(user_id=stored.id, deleted_at=utcnow().isoformat()))
+        uow.users.delete(auth_uid)
+        uow.emit(USER_DELETED, UserDeleted(user_id=stored.id, deleted_at=utcnow().isoformat()))
         return True
 
-    document_existed = run_in_transaction(work)
+    document_existed = UsersWork.run_in_transaction(work)
     _log.info(
         "user deleted",
         extra={"userId": user_id, "accountDeleted": account_existed, "documentDeleted": document_existed},

@@ -1,10 +1,18 @@
-"""Repository base: the only place that talks to Firestore documents and queries."""
+"""Repository base: the only place that talks to Firestore documents and queries.
+
+A repository stores one pydantic model per document (field names are the model's camelCase aliases) and is
+bound to a unit of work (`bloom.platform.store.unit_of_work`): its reads join the unit's transaction, if any,
+and its writes go through the unit, so they commit together with the unit's other writes and its events.
+
+Document ids reach repositories from callers (paths, bodies), so every method validates them: a read of an
+id Firestore would reject finds nothing, a write of one raises `InvalidDocumentId`. Services never check ids.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 
@@ -14,8 +22,9 @@ from bloom.platform.store.indexes import CompositeIndex
 if TYPE_CHECKING:
     from google.cloud.firestore import CollectionReference, DocumentReference, DocumentSnapshot, Transaction
 
-
 ModelT = TypeVar("ModelT", bound=BaseModel)
+MAX_ID_BYTES = 1500
+IN_QUERY_LIMIT = 30  # Firestore's maximum number of values in an `in` filter
 
 
 @dataclass(frozen=True)
@@ -29,6 +38,69 @@ class MissingIndexError(RuntimeError):
     """A query combines fields that no declared composite index covers."""
 
 
+class InvalidDocumentId(ValueError):
+    """A write named a document id Firestore would reject (empty, too long, a path, or reserved)."""
+
+
+def is_valid_doc_id(doc_id: str) -> bool:
+    """Ids Firestore accepts as one path segment: 1-1500 bytes, no `/`, not `.`/`..`, not `__reserved__`."""
+    return (
+        0 < len(doc_id.encode("utf-8", "surrogatepass")) <= MAX_ID_BYTES
+        and "/" not in doc_id
+        and doc_id not in (".", "..")
+        and not (doc_id.startswith("__") and doc_id.endswith("__"))
+    )
+
+
+def chunks(values: Iterable[str], size: int = IN_QUERY_LIMIT) -> Iterable[list[str]]:
+    """Split values for `in` filters, which take at most 30 values."""
+    batch: list[str] = []
+    for value in values:
+        batch.append(value)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class Session(Protocol):
+    """What a repository reads and writes through: a unit of work (see `unit_of_work.UnitOfWork`)."""
+
+    @property
+    def transaction(self) -> Transaction | None: ...
+
+    def create(self, ref: DocumentReference, data: dict[str, Any]) -> None: ...
+
+    def set(self, ref: DocumentReference, data: dict[str, Any], merge: bool = False) -> None: ...
+
+    def update(self, ref: DocumentReference, data: dict[str, Any]) -> None: ...
+
+    def delete(self, ref: DocumentReference) -> None: ...
+
+
+class DirectSession:
+    """Reads outside any transaction and writes applied one by one: for seeding, tests and tools, not services."""
+
+    transaction: Transaction | None = None
+
+    def create(self, ref: DocumentReference, data: dict[str, Any]) -> None:
+        count_round_trip()
+        ref.create(data)
+
+    def set(self, ref: DocumentReference, data: dict[str, Any], merge: bool = False) -> None:
+        count_round_trip()
+        ref.set(data, merge=merge)
+
+    def update(self, ref: DocumentReference, data: dict[str, Any]) -> None:
+        count_round_trip()
+        ref.update(data)
+
+    def delete(self, ref: DocumentReference) -> None:
+        count_round_trip()
+        ref.delete()
+
+
 def _needs_composite(filters: Sequence[Filter], order_by: Sequence[tuple[str, str]]) -> bool:
     fields = {f.field for f in filters} | {name for name, _ in order_by}
     has_range = any(f.op not in ("==", "in", "array_contains") for f in filters)
@@ -36,15 +108,24 @@ def _needs_composite(filters: Sequence[Filter], order_by: Sequence[tuple[str, st
 
 
 class Repository(Generic[ModelT]):
-    """Stores one pydantic model per document; field names are the model's camelCase aliases."""
+    """One collection of one model, bound to the unit of work (`session`) it reads and writes through.
+
+    Services get repositories from their unit of work; a repository made without one (`UsersRepository()`)
+    reads outside any transaction and writes each change at once, which is for seeding, tests and tools.
+    """
 
     collection_name: str
     model: type[ModelT]
+
+    def __init__(self, session: Session | None = None) -> None:
+        self.session: Session = session if session is not None else DirectSession()
 
     def collection(self) -> CollectionReference:
         return db().collection(self.collection_name)
 
     def ref(self, doc_id: str) -> DocumentReference:
+        if not is_valid_doc_id(doc_id):
+            raise InvalidDocumentId(f"{self.collection_name}: invalid document id")
         return self.collection().document(doc_id)
 
     def to_doc(self, item: ModelT) -> dict[str, Any]:
@@ -55,22 +136,23 @@ class Repository(Generic[ModelT]):
             return None
         return self.model.model_validate(snapshot.to_dict())
 
-    def get(self, doc_id: str, transaction: Transaction | None = None) -> ModelT | None:
-        count_round_trip()
-        return self.from_snapshot(self.ref(doc_id).get(transaction=transaction))
+    # ------------------------------------------------------------ reads
 
-    def save(self, doc_id: str, item: ModelT) -> None:
-        """Write a whole document outside a transaction (seeding, tests, single-document changes)."""
+    def get(self, doc_id: str) -> ModelT | None:
+        """The document, or None when it does not exist or the id is not one Firestore accepts."""
+        if not is_valid_doc_id(doc_id):
+            return None
         count_round_trip()
-        self.ref(doc_id).set(self.to_doc(item))
+        return self.from_snapshot(self.ref(doc_id).get(transaction=self.session.transaction))
 
-    def get_many(self, doc_ids: Iterable[str], transaction: Transaction | None = None) -> dict[str, ModelT]:
-        refs = [self.ref(doc_id) for doc_id in dict.fromkeys(doc_ids)]
+    def get_many(self, doc_ids: Iterable[str]) -> dict[str, ModelT]:
+        """The documents that exist among `doc_ids` (invalid ids are skipped), in one round trip."""
+        refs = [self.ref(doc_id) for doc_id in dict.fromkeys(doc_ids) if is_valid_doc_id(doc_id)]
         if not refs:
             return {}
         count_round_trip()
         found: dict[str, ModelT] = {}
-        for snapshot in db().get_all(refs, transaction=transaction):
+        for snapshot in db().get_all(refs, transaction=self.session.transaction):
             item = self.from_snapshot(snapshot)
             if item is not None:
                 found[snapshot.id] = item
@@ -83,7 +165,6 @@ class Repository(Generic[ModelT]):
         order_by: Sequence[tuple[str, str]] = (),
         limit: int | None = None,
         index: CompositeIndex | None = None,
-        transaction: Transaction | None = None,
     ) -> list[tuple[str, ModelT]]:
         """Run a query; one that needs a composite index must name a declared one that covers it."""
         if _needs_composite(filters, order_by):
@@ -101,8 +182,64 @@ class Repository(Generic[ModelT]):
             query = query.limit(limit)
         count_round_trip()
         results: list[tuple[str, ModelT]] = []
-        for snapshot in query.stream(transaction=transaction):
+        for snapshot in query.stream(transaction=self.session.transaction):
             item = self.from_snapshot(snapshot)
             if item is not None:
                 results.append((snapshot.id, item))
         return results
+
+    def find_one(self, field: str, value: Any) -> tuple[str, ModelT] | None:
+        """(document id, item) of the first document whose `field` equals `value` (single-field index)."""
+        rows = self.select([Filter(field, "==", value)], limit=1)
+        return rows[0] if rows else None
+
+    def where_in(self, field: str, values: Iterable[str]) -> list[ModelT]:
+        """Documents whose `field` is one of `values`, 30 values per query."""
+        found: list[ModelT] = []
+        for batch in chunks(dict.fromkeys(values)):
+            found.extend(item for _, item in self.select([Filter(field, "in", batch)]))
+        return found
+
+    # ------------------------------------------------------------ writes (through the unit of work)
+
+    def create(self, doc_id: str, item: ModelT) -> None:
+        """Create the document; the commit fails (DuplicateDocument) if it exists by then."""
+        self.session.create(self.ref(doc_id), self.to_doc(item))
+
+    def save(self, doc_id: str, item: ModelT, *, new: bool = False) -> None:
+        """Write the whole document, replacing any existing one; `new=True` creates it instead (see `create`)."""
+        if new:
+            self.create(doc_id, item)
+        else:
+            self.session.set(self.ref(doc_id), self.to_doc(item))
+
+    def update(self, doc_id: str, fields: dict[str, Any]) -> None:
+        """Change the given stored fields (camelCase names, or Firestore transforms); the document must exist."""
+        self.session.update(self.ref(doc_id), fields)
+
+    def update_each(self, changes: dict[str, dict[str, Any]]) -> None:
+        """Apply field updates (document id → stored fields) to several documents."""
+        for doc_id, fields in changes.items():
+            self.update(doc_id, fields)
+
+    def delete(self, doc_id: str) -> None:
+        self.session.delete(self.ref(doc_id))
+
+    # ------------------------------------------------------------ bulk erasure
+
+    def delete_where(self, field: str, value: Any, batch_size: int = 300) -> int:
+        """Delete every document whose `field` equals `value`, in committed batches (erasure). Idempotent.
+
+        Runs outside the unit's transaction: it is for subscribers that erase data no request is changing.
+        """
+        deleted = 0
+        while True:
+            rows = self.select([Filter(field, "==", value)], limit=batch_size)
+            if not rows:
+                return deleted
+            batch = db().batch()
+            for doc_id, _ in rows:
+                batch.delete(self.ref(doc_id))
+            count_round_trip()
+            batch.commit()
+            deleted += len(rows)

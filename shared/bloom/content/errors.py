@@ -1,0 +1,15 @@
+"""The content area's errors (the API contract's strings)."""
+
+from __future__ import annotations
+
+from bloom.core.errors import ErrorCatalogue
+
+ERRORS = ErrorCatalogue("content")
+SESSION_NOT_FOUND = ERRORS.declare(404, "SESSION NOT FOUND")
+RESOURCE_NOT_FOUND = ERRORS.declare(404, "RESOURCE NOT FOUND")
+COURSE_NOT_FOUND = ERRORS.declare(404, "COURSE NOT FOUND")
+STORY_NOT_FOUND = ERRORS.declare(404, "STORY NOT FOUND")
+SESSION_WITHOUT_COURSE = ERRORS.declare(400, "SESSION HAS NO COURSE")
+RESOURCE_EXISTS = ERRORS.declare(409, "RESOURCE ALREADY EXISTS")
+SIGNATURE_MISSING = ERRORS.declare(401, "STORYBLOK_SIGNATURE_MISSING")
+SIGNATURE_MISMATCH = ERRORS.declare(401, "STORYBLOK_SIGNATURE_MISMATCH")
