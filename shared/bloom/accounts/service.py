@@ -51,7 +51,6 @@ from bloom.partners.repository import (
 )
 from bloom.partners.schemas import PartnerAdminOut
 from bloom.partners.service import _new_admin_in, _partner_in
-from bloom.platform.rate_limits import check_rate_limit
 from bloom.platform.store.batch import fetch_many
 from bloom.platform.store.repository import Repository
 from bloom.platform.store.unit_of_work import UnitOfWork, run_in_transaction
@@ -60,7 +59,6 @@ from bloom.users.repository import UsersRepository, email_substring_filters, par
 from bloom.users.schemas import DeletedUser, UserRecord, user_out
 from bloom.users.service import erase
 
-SIGNUP_LIMIT, SIGNUP_WINDOW_S = 10, 60  # per client IP
 SEARCH_PAGE, SEARCH_MAX_READ = 100, 1000  # a search reads at most this many user documents
 CYPRESS_PAGE, CYPRESS_MAX_READ, CYPRESS_MAX_DELETE = 500, 10_000, 500
 _log = get_logger(__name__)
@@ -68,12 +66,6 @@ _log = get_logger(__name__)
 
 def _users() -> UsersRepository:
     return UsersRepository()
-
-
-def sign_up(body: CreateUser, client_ip: str) -> Profile:
-    """`POST user`: rate-limited per client IP (the key is hashed before it is stored)."""
-    check_rate_limit(f"signup:{client_ip}", SIGNUP_LIMIT, SIGNUP_WINDOW_S)
-    return register(body)
 
 
 def register(body: CreateUser) -> Profile:
@@ -289,18 +281,14 @@ def my_profile(auth_uid: str, user: UserRecord) -> Profile:
 
 
 _log = get_logger(__name__)
-CREATE_USER_LIMIT = 5  # POST partner-admin/create-user calls per caller per window
-CREATE_USER_WINDOW_S = 60
 
 
-def create_partner_admin_user(caller_user_id: str, name: str, email: str, partner_id: str) -> PartnerAdminOut:
+def create_partner_admin_user(name: str, email: str, partner_id: str) -> PartnerAdminOut:
     """Make the person with this email a partner admin, creating their Firebase account (random password; they
-    reset it) and their Bloom user if they have none. Rate-limited per caller. An account created here is
+    reset it) and their Bloom user if they have none. An account created here is
     deleted again if anything after it fails, so no orphan account is left behind."""
-    from bloom.platform.rate_limits import check_rate_limit
     from bloom.users import firebase_accounts
 
-    check_rate_limit(f"partner-admin-create-user:{caller_user_id}", CREATE_USER_LIMIT, CREATE_USER_WINDOW_S)
     if _partner_in(None, partner_id) is None:
         raise BadRequest(PARTNER_DOES_NOT_EXIST)
     uid = firebase_accounts.uid_for_email(email)

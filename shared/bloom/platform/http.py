@@ -1,8 +1,8 @@
 """HTTP functions: the `http_function` decorator and everything between the raw request and a service call.
 
-It resolves the caller, validates path, query and body with pydantic, maps typed errors to the error body
-`{statusCode, message, path, timestamp}` once, adds CORS, security headers and a request id, and logs one
-redacted JSON line per request.
+It resolves the caller, applies the route's rate limits, validates path, query and body with pydantic, maps
+typed errors to the error body `{statusCode, message, path, timestamp}` once, adds CORS, security headers and a
+request id, and logs one redacted JSON line per request.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from bloom.core.settings import get_settings
 from bloom.core.time import utcnow
 from bloom.core.validation import validation_messages
 from bloom.platform.auth import assert_not_emulated_in_production
+from bloom.platform.rate_limits import RateLimit, enforce_rate_limits
 from bloom.platform.registry import FunctionSpec, Role, Sdk, register
 from bloom.platform.store.client import start_round_trip_count
 from bloom.users.schemas import Caller
@@ -119,7 +120,7 @@ def cors_headers(origin: str | None) -> dict[str, str]:
     return {
         "Access-Control-Allow-Origin": origin,
         "Access-Control-Allow-Credentials": "true",
-        "Access-Control-Expose-Headers": "X-Request-ID",
+        "Access-Control-Expose-Headers": "X-Request-ID, Retry-After",
         "Vary": "Origin",
     }
 
@@ -176,6 +177,7 @@ class HttpHandler(Generic[BodyT, QueryT]):
         response: Any,
         status_code: int,
         handler: Callable[[HttpContext[BodyT, QueryT]], Any],
+        rate_limits: tuple[RateLimit, ...] = (),
     ) -> None:
         self.name, self.method, self.role = spec_name, method, role
         self.template = path
@@ -184,6 +186,8 @@ class HttpHandler(Generic[BodyT, QueryT]):
         self.adapter: TypeAdapter[Any] = TypeAdapter(response)
         self.status_code = status_code
         self.handler = handler
+        self.ip_limits = tuple(limit for limit in rate_limits if limit.per == "ip")
+        self.user_limits = tuple(limit for limit in rate_limits if limit.per == "user")
 
     def __call__(self, request: flask.Request) -> flask.Response:
         started = time.perf_counter()
@@ -195,7 +199,7 @@ class HttpHandler(Generic[BodyT, QueryT]):
         with log_context(function=self.name, request_id=request_id, **_trace(headers)):
             if request.method == "OPTIONS":
                 return preflight(request)
-            status, payload = self._dispatch(request, headers, request_id)
+            status, payload, error_headers = self._dispatch(request, headers, request_id)
             if get_settings().expose_metrics:
                 base_headers["X-Bloom-Firestore-Round-Trips"] = str(round_trips[0])
             latency = time.perf_counter() - started
@@ -212,16 +216,24 @@ class HttpHandler(Generic[BodyT, QueryT]):
                     "firestoreRoundTrips": round_trips[0],
                 },
             )
-            return json_response(status, payload, base_headers)
+            return json_response(status, payload, {**base_headers, **error_headers})
 
-    def _dispatch(self, request: flask.Request, headers: dict[str, str], request_id: str) -> tuple[int, Any]:
+    def _dispatch(
+        self, request: flask.Request, headers: dict[str, str], request_id: str
+    ) -> tuple[int, Any, dict[str, str]]:
+        """(status, payload, headers the error adds). Rate limits count the call before the input is parsed: per IP
+        before authentication, per user after it."""
         try:
             if request.method != self.method:
                 raise MethodNotAllowed(f"Cannot {request.method} {request.path}")
             match = self.pattern.match(request.path)
             if match is None and self.pattern.groups:
                 raise NotFound(f"Cannot {request.method} {request.path}")
+            ip = client_ip(headers.get("x-forwarded-for", ""), request.remote_addr or "")
+            enforce_rate_limits(self.name, self.ip_limits, ip)
             caller = authenticate(headers, self.role)
+            if caller is not None:
+                enforce_rate_limits(self.name, self.user_limits, caller.auth_uid)  # the verified token's uid
             raw_body = request.get_data(cache=True)
             query = _validate(self.query_model, {k: v for k, v in request.args.items()})
             body = _validate(self.body_model, _parse_json_body(raw_body)) if self.body_model is not Empty else Empty()
@@ -232,16 +244,16 @@ class HttpHandler(Generic[BodyT, QueryT]):
                 headers=headers,
                 raw_body=raw_body,
                 request_id=request_id,
-                client_ip=client_ip(headers.get("x-forwarded-for", ""), request.remote_addr or ""),
+                client_ip=ip,
                 caller_or_none=caller,
             )
             result = self.handler(context)  # type: ignore[arg-type]
-            return self.status_code, self.adapter.dump_python(result, mode="json", by_alias=True)
+            return self.status_code, self.adapter.dump_python(result, mode="json", by_alias=True), {}
         except BloomError as exc:
-            return exc.status_code, error_body(exc.status_code, exc.message, request.path)
+            return exc.status_code, error_body(exc.status_code, exc.message, request.path), exc.headers
         except Exception:
             _log.exception("unhandled error")
-            return 500, error_body(500, "Internal server error", request.path)
+            return 500, error_body(500, "Internal server error", request.path), {}
 
 
 def http_function(
@@ -258,13 +270,26 @@ def http_function(
     memory_mb: int = 256,
     timeout_s: int = 60,
     tags: tuple[str, ...] = (),
+    rate_limit: str | tuple[str, ...] = (),
 ) -> Callable[[Callable[[HttpContext[Any, Any]], Any]], Callable[[flask.Request], flask.Response]]:
-    """Declare an HTTP function. The decorated name is the function's name and its deploy entry point."""
+    """Declare an HTTP function. The decorated name is the function's name and its deploy entry point.
+
+    `rate_limit` is one limit or several, each `"<N>/<second|minute|hour|day> per <ip|user>"` (see `RateLimit`);
+    calls over any of them get 429 with Retry-After. `per user` needs a role that signs the caller in.
+    """
+    needs_auth = role not in (Role.PUBLIC, Role.WEBHOOK)
+    texts = (rate_limit,) if isinstance(rate_limit, str) else rate_limit
+    rate_limits = tuple(RateLimit.parse(text) for text in texts)
+    if not needs_auth and any(limit.per == "user" for limit in rate_limits):
+        raise ValueError(f"{method} {path}: a limit per user needs a role that signs the caller in, not {role}")
+    required_sdks = (set(ROLE_SDKS) if needs_auth else set()) | ({Sdk.FIRESTORE} if rate_limits else set())
 
     def decorate(handler: Callable[[HttpContext[Any, Any]], Any]) -> Callable[[flask.Request], flask.Response]:
         assert_not_emulated_in_production()
         status_code = 201 if method == "POST" else 200
-        wrapped = HttpHandler(handler.__name__, method, path, role, body, query, response, status_code, handler)
+        wrapped = HttpHandler(
+            handler.__name__, method, path, role, body, query, response, status_code, handler, rate_limits
+        )
 
         def entry(request: flask.Request) -> flask.Response:
             return wrapped(request)
@@ -272,7 +297,6 @@ def http_function(
         entry.__name__ = entry.__qualname__ = handler.__name__
         entry.__doc__ = handler.__doc__
         entry.__module__ = handler.__module__
-        needs_auth = role not in (Role.PUBLIC, Role.WEBHOOK)
         register(
             FunctionSpec(
                 name=handler.__name__,
@@ -281,7 +305,7 @@ def http_function(
                 entry=entry,
                 summary=summary,
                 secrets=secrets,
-                sdks=tuple(sorted(set(sdks) | (set(ROLE_SDKS) if needs_auth else set()))),
+                sdks=tuple(sorted(set(sdks) | required_sdks)),
                 memory_mb=memory_mb,
                 timeout_s=timeout_s,
                 method=method,
@@ -292,6 +316,7 @@ def http_function(
                 response=response,
                 status_code=status_code,
                 tags=tags,
+                rate_limits=rate_limits,
             )
         )
         return entry

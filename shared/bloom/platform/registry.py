@@ -12,11 +12,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
 from bloom.platform.topics import Topic
+
+if TYPE_CHECKING:
+    from bloom.platform.rate_limits import RateLimit
 
 
 class Role(StrEnum):
@@ -65,6 +68,7 @@ class FunctionSpec:
     response: Any = None
     status_code: int = 200
     tags: tuple[str, ...] = ()
+    rate_limits: tuple[RateLimit, ...] = ()
     # event / scheduled
     topic: Topic[Any] | None = None
     cron: str | None = None
