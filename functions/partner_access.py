@@ -74,6 +74,7 @@ def update_partner_access(ctx: HttpContext[UpdatePartnerAccess, Empty]) -> Partn
     summary="Check an access code before signup (case-insensitive)",
     sdks=(Sdk.FIRESTORE,),
     tags=TAGS,
+    rate_limit="20/minute per ip",  # a six-character code must not be guessable by trying them all
 )
 def validate_partner_access_code(ctx: HttpContext[PartnerAccessCode, Empty]) -> PartnerAccessOut:
     return partner_access.validate_code(ctx.body.partner_access_code)
@@ -87,6 +88,7 @@ def validate_partner_access_code(ctx: HttpContext[PartnerAccessCode, Empty]) -> 
     response=PartnerAccessOut,
     summary="The signed-in user redeems an access code",
     tags=TAGS,
+    rate_limit=("10/minute per user", "20/minute per ip"),
 )
 def assign_partner_access(ctx: HttpContext[PartnerAccessCode, Empty]) -> PartnerAccessOut:
     caller = ctx.caller

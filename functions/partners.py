@@ -166,13 +166,14 @@ def create_partner_admin(ctx: HttpContext[CreatePartnerAdmin, Empty]) -> Partner
     role=Role.SUPER_ADMIN,
     body=CreatePartnerAdminUser,
     response=PartnerAdminOut,
-    summary="Make the person with this email a partner admin, creating their account if needed (5/min per caller)",
+    summary="Make the person with this email a partner admin, creating their account if needed",
     sdks=(Sdk.FIREBASE_AUTH,),
     tags=TAGS,
+    rate_limit="5/minute per user",
 )
 def create_partner_admin_user(ctx: HttpContext[CreatePartnerAdminUser, Empty]) -> PartnerAdminOut:
     body = ctx.body
-    return accounts.create_partner_admin_user(ctx.caller.user.id, body.name, body.email, body.partner_id)
+    return accounts.create_partner_admin_user(body.name, body.email, body.partner_id)
 
 
 @http_function(

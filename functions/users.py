@@ -22,9 +22,10 @@ TAGS = ("users",)
     summary="Sign up: creates the Firebase account and the Bloom user (optionally with a partner access)",
     sdks=(Sdk.FIRESTORE, Sdk.FIREBASE_AUTH),
     tags=TAGS,
+    rate_limit="10/minute per ip",
 )
 def create_user(ctx: HttpContext[CreateUser, Empty]) -> Profile:
-    return accounts.sign_up(ctx.body, ctx.client_ip)
+    return accounts.register(ctx.body)
 
 
 @http_function(

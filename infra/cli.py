@@ -26,7 +26,8 @@ def cmd_functions(_: argparse.Namespace) -> None:
         trigger = f"{spec.method} {spec.path}" if spec.kind == "http" else (spec.topic.name if spec.topic else "")
         extra = f" [{spec.cron} {spec.time_zone}]" if spec.cron else ""
         role = f" ({spec.role})" if spec.role else ""
-        print(f"{spec.name:32} {spec.kind:9} {trigger}{role}{extra}")
+        limits = f" [{', '.join(str(limit) for limit in spec.rate_limits)}]" if spec.rate_limits else ""
+        print(f"{spec.name:32} {spec.kind:9} {trigger}{role}{extra}{limits}")
 
 
 def cmd_manifest(_: argparse.Namespace) -> None:
@@ -98,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
-    add("functions", "List every registered function with its trigger and role.", cmd_functions)
+    add("functions", "List every registered function with its trigger, role, schedule and rate limits.", cmd_functions)
     add("manifest", "Regenerate terraform/functions.json from the registry.", cmd_manifest)
     fire = add("fire", "Fire a scheduled job now on the running local stack.", cmd_fire)
     fire.add_argument("job", help="the job's function name, e.g. sweep_outbox")

@@ -10,6 +10,7 @@ from pydantic.json_schema import JsonSchemaMode
 from bloom.platform.registry import FunctionSpec, Role
 
 REF = "#/components/schemas/{model}"
+RETRY_AFTER = {"description": "Seconds until the limit's window ends", "schema": {"type": "integer", "minimum": 1}}
 
 
 class ErrorBody(BaseModel):
@@ -87,6 +88,12 @@ def build_openapi(specs: dict[str, FunctionSpec], server_url: str = "/") -> dict
             operation["responses"]["401"] = {"description": "Missing, invalid or expired token", "content": error}
             if spec.role is not Role.USER:
                 operation["responses"]["403"] = {"description": "Signed in without the role", "content": error}
+        if spec.rate_limits:
+            operation["responses"]["429"] = {
+                "description": "Rate limited: " + ", ".join(str(limit) for limit in spec.rate_limits),
+                "headers": {"Retry-After": RETRY_AFTER},
+                "content": error,
+            }
         paths.setdefault(spec.path or "", {})[(spec.method or "get").lower()] = operation
     return {
         "openapi": "3.1.0",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import re
+import time
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -180,6 +181,31 @@ def test_validate_code_and_its_errors_in_order(stack: RunningStack, auth: AuthEm
     error(validate(stack, old["accessCode"]), 400, "INACTIVE")  # inactive is checked before expiry
     ok(call(stack, "PATCH", f"partner/{partner['id']}", admin, {"active": False}))
     error(validate(stack, access["accessCode"]), 400, "INACTIVE")
+
+
+def test_validate_code_is_rate_limited_per_ip(stack: RunningStack, auth: AuthEmulator) -> None:
+    """A six-character code could be guessed by trying them all: 20 checks a minute per address, then 429."""
+    _, partner_admin, _ = setup_partner(stack, auth)
+    code = new_code(stack, partner_admin)["accessCode"]
+    guesses = [guess for guess in (f"ZZZZ{n:02d}" for n in range(21)) if guess != code][:20]
+    someone = make_user(auth, "someone@example.com")
+    guesser = {"X-Forwarded-For": "203.0.113.66"}
+
+    def check(guess: str, headers: dict[str, str]) -> requests.Response:
+        url = f"{stack.api}/v1/partner-access/validate-code"
+        return requests.post(url, json={"partnerAccessCode": guess}, headers=headers, timeout=10)
+
+    if time.time() % 60 > 45:  # the limit counts in fixed one-minute windows: start well inside one
+        time.sleep(61 - time.time() % 60)
+    assert [check(guess, guesser).status_code for guess in guesses] == [400] * 20  # DOES_NOT_EXIST
+    refused = check(code, guesser)  # even the right code, once the address is over the limit
+    error(refused, 429, "ThrottlerException: Too Many Requests")
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    ok(check(code, {"X-Forwarded-For": "203.0.113.67"}), 201)  # another address has its own count
+    # Another route keeps its own count for the same address.
+    url = f"{stack.api}/v1/partner-access/assign"
+    assigned = requests.post(url, json={"partnerAccessCode": code}, headers={**someone.headers, **guesser}, timeout=10)
+    ok(assigned, 201)
 
 
 # ---------------------------------------------------------------- assign

@@ -27,27 +27,18 @@ from bloom.partners import errors as partner_errors
 from bloom.partners import service as partners
 from bloom.partners.access_service import AccessFilter
 from bloom.partners.schemas import GrantedAccess, PartnerAdminOut
-from bloom.platform.rate_limits import check_rate_limit
 from bloom.platform.store.unit_of_work import UnitOfWork
 from bloom.users import errors as user_errors
 from bloom.users import firebase_accounts
 from bloom.users import service as users
 from bloom.users.schemas import DeletedUser, UserRecord, user_out
 
-SIGNUP_LIMIT, SIGNUP_WINDOW_S = 10, 60  # per client IP
-CREATE_USER_LIMIT, CREATE_USER_WINDOW_S = 5, 60  # POST partner-admin/create-user calls per caller
 SEARCH_PAGE, SEARCH_MAX_READ = 100, 1000  # a search reads at most this many user documents
 CYPRESS_MAX_READ, CYPRESS_MAX_DELETE = 10_000, 500
 _log = get_logger(__name__)
 
 
 # ---------------------------------------------------------------- signup
-
-
-def sign_up(body: CreateUser, client_ip: str) -> Profile:
-    """`POST user`: rate-limited per client IP (the key is hashed before it is stored)."""
-    check_rate_limit(f"signup:{client_ip}", SIGNUP_LIMIT, SIGNUP_WINDOW_S)
-    return register(body)
 
 
 def register(body: CreateUser) -> Profile:
@@ -224,11 +215,10 @@ def _search_results(
 # ---------------------------------------------------------------- partner-admin accounts
 
 
-def create_partner_admin_user(caller_user_id: str, name: str, email: str, partner_id: str) -> PartnerAdminOut:
+def create_partner_admin_user(name: str, email: str, partner_id: str) -> PartnerAdminOut:
     """Make the person with this email a partner admin, creating their Firebase account (random password; they
-    reset it) and their Bloom user if they have none. Rate-limited per caller. An account created here is
+    reset it) and their Bloom user if they have none. An account created here is
     deleted again if anything after it fails, so no orphan account is left behind."""
-    check_rate_limit(f"partner-admin-create-user:{caller_user_id}", CREATE_USER_LIMIT, CREATE_USER_WINDOW_S)
     if not partners.partner_exists(partner_id):
         raise partner_errors.PARTNER_DOES_NOT_EXIST.error()
     uid = firebase_accounts.uid_for_email(email)

@@ -20,6 +20,7 @@ class BloomError(Exception):
     def __init__(self, message: str | list[str]) -> None:
         super().__init__(message if isinstance(message, str) else "; ".join(message))
         self.message = message
+        self.headers: dict[str, str] = {}  # response headers that go with the error
 
 
 class BadRequest(BloomError):
@@ -52,8 +53,10 @@ class Conflict(BloomError):
 class TooManyRequests(BloomError):
     status_code = 429
 
-    def __init__(self, message: str | list[str] = "Too Many Requests") -> None:
+    def __init__(self, message: str | list[str] = "Too Many Requests", *, retry_after_s: int | None = None) -> None:
         super().__init__(message)
+        if retry_after_s is not None:
+            self.headers["Retry-After"] = str(retry_after_s)
 
 
 class PermanentEventError(Exception):

@@ -1,9 +1,9 @@
 """HTTP functions: the `http_function` decorator and everything between the raw request and a service call.
 
 It resolves the caller (through the authenticator the entry layer passes in: `bloom.api` binds the users
-area's), validates path, query and body with pydantic, maps typed errors to the error body
-`{statusCode, message, path, timestamp}` once, adds CORS, security headers and a request id, and logs one
-redacted JSON line per request.
+area's), applies the route's rate limits, validates path, query and body with pydantic, maps typed errors to the
+error body `{statusCode, message, path, timestamp}` once, adds CORS, security headers and a request id, and logs
+one redacted JSON line per request.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -26,6 +26,7 @@ from bloom.core.settings import get_settings
 from bloom.core.time import utcnow
 from bloom.core.validation import validation_messages
 from bloom.platform.auth import assert_not_emulated_in_production
+from bloom.platform.rate_limits import RateLimit, enforce_rate_limits
 from bloom.platform.registry import FunctionSpec, Role, Sdk, register
 from bloom.platform.store.client import start_round_trip_count
 
@@ -62,11 +63,18 @@ class HttpContext(Generic[BodyT, QueryT]):
     raw_body: bytes
     request_id: str
     client_ip: str
-    principal: Any  # what the authenticator returned; None on public routes
+    principal: Principal | None  # what the authenticator returned; None on public routes
+
+
+class Principal(Protocol):
+    """The signed-in caller an authenticator resolves; per-user rate limits key on the verified token's uid."""
+
+    @property
+    def auth_uid(self) -> str: ...
 
 
 ContextT = TypeVar("ContextT", bound=HttpContext[Any, Any])
-Authenticator = Callable[[dict[str, str], Role], Any]
+Authenticator = Callable[[dict[str, str], Role], Principal | None]
 """Resolves the caller of a route from the request headers and the route's role (401/403 on failure)."""
 
 
@@ -117,7 +125,7 @@ def cors_headers(origin: str | None) -> dict[str, str]:
     return {
         "Access-Control-Allow-Origin": origin,
         "Access-Control-Allow-Credentials": "true",
-        "Access-Control-Expose-Headers": "X-Request-ID",
+        "Access-Control-Expose-Headers": "X-Request-ID, Retry-After",
         "Vary": "Origin",
     }
 
@@ -176,6 +184,7 @@ class HttpHandler(Generic[BodyT, QueryT]):
         handler: Callable[[Any], Any],  # takes an instance of `context`
         authenticate: Authenticator,
         context: type[HttpContext[Any, Any]] = HttpContext,
+        rate_limits: tuple[RateLimit, ...] = (),
     ) -> None:
         self.name, self.method, self.role = spec_name, method, role
         self.template = path
@@ -186,6 +195,8 @@ class HttpHandler(Generic[BodyT, QueryT]):
         self.handler = handler
         self.authenticate = authenticate
         self.context = context
+        self.ip_limits = tuple(limit for limit in rate_limits if limit.per == "ip")
+        self.user_limits = tuple(limit for limit in rate_limits if limit.per == "user")
 
     def __call__(self, request: flask.Request) -> flask.Response:
         started = time.perf_counter()
@@ -197,7 +208,7 @@ class HttpHandler(Generic[BodyT, QueryT]):
         with log_context(function=self.name, request_id=request_id, **_trace(headers)):
             if request.method == "OPTIONS":
                 return preflight(request)
-            status, payload = self._dispatch(request, headers, request_id)
+            status, payload, error_headers = self._dispatch(request, headers, request_id)
             if get_settings().expose_metrics:
                 base_headers["X-Bloom-Firestore-Round-Trips"] = str(round_trips[0])
             latency = time.perf_counter() - started
@@ -214,16 +225,24 @@ class HttpHandler(Generic[BodyT, QueryT]):
                     "firestoreRoundTrips": round_trips[0],
                 },
             )
-            return json_response(status, payload, base_headers)
+            return json_response(status, payload, {**base_headers, **error_headers})
 
-    def _dispatch(self, request: flask.Request, headers: dict[str, str], request_id: str) -> tuple[int, Any]:
+    def _dispatch(
+        self, request: flask.Request, headers: dict[str, str], request_id: str
+    ) -> tuple[int, Any, dict[str, str]]:
+        """(status, payload, headers the error adds). Rate limits count the call before the input is parsed: per IP
+        before authentication, per user after it."""
         try:
             if request.method != self.method:
                 raise MethodNotAllowed(f"Cannot {request.method} {request.path}")
             match = self.pattern.match(request.path)
             if match is None and self.pattern.groups:
                 raise NotFound(f"Cannot {request.method} {request.path}")
+            ip = client_ip(headers.get("x-forwarded-for", ""), request.remote_addr or "")
+            enforce_rate_limits(self.name, self.ip_limits, ip)
             principal = self.authenticate(headers, self.role)
+            if principal is not None:
+                enforce_rate_limits(self.name, self.user_limits, principal.auth_uid)  # the verified token's uid
             raw_body = request.get_data(cache=True)
             query = _validate(self.query_model, {k: v for k, v in request.args.items()})
             body = _validate(self.body_model, _parse_json_body(raw_body)) if self.body_model is not Empty else Empty()
@@ -234,16 +253,16 @@ class HttpHandler(Generic[BodyT, QueryT]):
                 headers=headers,
                 raw_body=raw_body,
                 request_id=request_id,
-                client_ip=client_ip(headers.get("x-forwarded-for", ""), request.remote_addr or ""),
+                client_ip=ip,
                 principal=principal,
             )
             result = self.handler(context)
-            return self.status_code, self.adapter.dump_python(result, mode="json", by_alias=True)
+            return self.status_code, self.adapter.dump_python(result, mode="json", by_alias=True), {}
         except BloomError as exc:
-            return exc.status_code, error_body(exc.status_code, exc.message, request.path)
+            return exc.status_code, error_body(exc.status_code, exc.message, request.path), exc.headers
         except Exception:
             _log.exception("unhandled error")
-            return 500, error_body(500, "Internal server error", request.path)
+            return 500, error_body(500, "Internal server error", request.path), {}
 
 
 def http_function(
@@ -263,18 +282,38 @@ def http_function(
     memory_mb: int = 256,
     timeout_s: int = 60,
     tags: tuple[str, ...] = (),
+    rate_limit: str | tuple[str, ...] = (),
 ) -> Callable[[Callable[[ContextT], Any]], Callable[[flask.Request], flask.Response]]:
     """Declare an HTTP function. The decorated name is the function's name and its deploy entry point.
 
     `errors` names the error catalogues (or single errors) the route's service can raise, for the OpenAPI
-    document; the toolkit's own answers (400 validation, 401/403 by role, 503 contention) are added to them.
+    document; the toolkit's own answers (400 validation, 401/403 by role, 429, 503 contention) are added to them.
+    `rate_limit` is one limit or several, each `"<N>/<second|minute|hour|day> per <ip|user>"` (see `RateLimit`);
+    calls over any of them get 429 with Retry-After. `per user` needs a role that signs the caller in.
     """
+    needs_auth = role not in (Role.PUBLIC, Role.WEBHOOK)
+    texts = (rate_limit,) if isinstance(rate_limit, str) else rate_limit
+    rate_limits = tuple(RateLimit.parse(text) for text in texts)
+    if not needs_auth and any(limit.per == "user" for limit in rate_limits):
+        raise ValueError(f"{method} {path}: a limit per user needs a role that signs the caller in, not {role}")
+    required_sdks = (set(ROLE_SDKS) if needs_auth else set()) | ({Sdk.FIRESTORE} if rate_limits else set())
 
     def decorate(handler: Callable[[ContextT], Any]) -> Callable[[flask.Request], flask.Response]:
         assert_not_emulated_in_production()
         status_code = 201 if method == "POST" else 200
         wrapped = HttpHandler(
-            handler.__name__, method, path, role, body, query, response, status_code, handler, authenticate, context
+            handler.__name__,
+            method,
+            path,
+            role,
+            body,
+            query,
+            response,
+            status_code,
+            handler,
+            authenticate,
+            context,
+            rate_limits,
         )
 
         def entry(request: flask.Request) -> flask.Response:
@@ -283,7 +322,6 @@ def http_function(
         entry.__name__ = entry.__qualname__ = handler.__name__
         entry.__doc__ = handler.__doc__
         entry.__module__ = handler.__module__
-        needs_auth = role not in (Role.PUBLIC, Role.WEBHOOK)
         register(
             FunctionSpec(
                 name=handler.__name__,
@@ -292,7 +330,7 @@ def http_function(
                 entry=entry,
                 summary=summary,
                 secrets=secrets,
-                sdks=tuple(sorted(set(sdks) | (set(ROLE_SDKS) if needs_auth else set()))),
+                sdks=tuple(sorted(set(sdks) | required_sdks)),
                 memory_mb=memory_mb,
                 timeout_s=timeout_s,
                 method=method,
@@ -304,6 +342,7 @@ def http_function(
                 status_code=status_code,
                 tags=tags,
                 errors=tuple(spec for entry in errors for spec in ([entry] if isinstance(entry, ErrorSpec) else entry)),
+                rate_limits=rate_limits,
             )
         )
         return entry

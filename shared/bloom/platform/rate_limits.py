@@ -1,7 +1,9 @@
 """Rate limiting with fixed windows counted in Firestore, so a limit holds across every function instance.
 
-Callers name what they limit in the key, e.g. `f"signup:{ctx.client_ip}"` or `f"partner-admin-create:{user.id}"`;
-the key is hashed (sha256) before it is stored, so no IP address or email reaches the database or the logs.
+Routes declare their limits (`@http_function(..., rate_limit="10/minute per ip")`), parsed here into `RateLimit`.
+The HTTP toolkit counts each call with `enforce_rate_limits` under a key naming the function and the caller's IP
+(before authentication) or Firebase uid (after it). Keys are hashed (sha256) before they are stored, so no IP
+address reaches the database or the logs.
 
 The count is an atomic server-side increment rather than a read-then-write transaction: it is just as exact
 (each call gets its own count, so racing callers never get more than `limit` through), costs one round trip
@@ -13,7 +15,11 @@ their commit retries). Refused calls are counted too, which only keeps an abusiv
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from bloom.core.errors import TooManyRequests
 from bloom.core.logging import get_logger
@@ -25,11 +31,42 @@ from bloom.platform.store.repository import Repository
 from bloom.platform.store.unit_of_work import UnitOfWork
 
 THROTTLED_MESSAGE = "ThrottlerException: Too Many Requests"
-
-
+WINDOWS_S = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+_GRAMMAR = re.compile(r"([1-9][0-9]*)/(second|minute|hour|day) per (ip|user)")
+# A refusal once the window's count passes this multiple of the limit is logged as abuse (once per window).
+ABUSE_FACTOR = 2
 # Kept a little after the window closes; Firestore's TTL policy deletes the document some time after that.
 EXPIRY_GRACE = timedelta(minutes=5)
 _log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """One declared limit: at most `limit` calls per `window_s` seconds for each caller IP, or each signed-in user."""
+
+    limit: int
+    window_s: int
+    per: Literal["ip", "user"]
+
+    @classmethod
+    def parse(cls, text: str) -> RateLimit:
+        """`"<N>/<second|minute|hour|day> per <ip|user>"`, e.g. `"10/minute per ip"`."""
+        match = _GRAMMAR.fullmatch(text)
+        if match is None:
+            raise ValueError(f"rate limit {text!r} is not '<N>/<second|minute|hour|day> per <ip|user>'")
+        count, unit, per = match.groups()
+        return cls(int(count), WINDOWS_S[unit], "ip" if per == "ip" else "user")
+
+    def __str__(self) -> str:
+        unit = next(name for name, seconds in WINDOWS_S.items() if seconds == self.window_s)
+        return f"{self.limit}/{unit} per {self.per}"
+
+
+def enforce_rate_limits(function: str, limits: Sequence[RateLimit], subject: str) -> None:
+    """Count one call of `function` by `subject` (the caller's IP or uid, as the limits say) against each limit,
+    in order; the first one exceeded refuses the call. Each function and each kind of subject has its own buckets."""
+    for rate_limit in limits:
+        check_rate_limit(f"{function}:{rate_limit.per}:{subject}", rate_limit.limit, rate_limit.window_s)
 
 
 def window_doc_id(key: str, window_s: int, window_start: int) -> str:
@@ -39,9 +76,12 @@ def window_doc_id(key: str, window_s: int, window_start: int) -> str:
 
 
 def check_rate_limit(key: str, limit: int, window_s: int, *, now: datetime | None = None) -> None:
-    """Count one call for `key`; raise TooManyRequests (429) when more than `limit` calls fall in this window.
+    """Count one call for `key`; raise TooManyRequests (429, with the seconds until the window ends) when more
+    than `limit` calls fall in this window.
 
-    Windows are fixed: they start at multiples of `window_s` seconds since the epoch (UTC).
+    Windows are fixed: they start at multiples of `window_s` seconds since the epoch (UTC). Each refusal logs a
+    warning; the one that takes the window past `ABUSE_FACTOR` times the limit logs an error with
+    `rateLimitAbuse: true` instead, for alerting. The key is never logged.
     """
     if limit < 1 or window_s < 1:
         raise ValueError("limit and window_s must be positive")
@@ -57,9 +97,14 @@ def check_rate_limit(key: str, limit: int, window_s: int, *, now: datetime | Non
             expire_at=window_start + timedelta(seconds=window_s) + EXPIRY_GRACE,
         )
     )
-    if count > limit:
-        _log.warning("rate limit reached", extra={"limit": limit, "window_s": window_s})
-        raise TooManyRequests(THROTTLED_MESSAGE)
+    if count <= limit:
+        return
+    fields = {"limit": limit, "window_s": window_s}
+    if count == ABUSE_FACTOR * limit + 1:
+        _log.error("rate limit abuse: refused repeatedly in one window", extra={**fields, "rateLimitAbuse": True})
+    else:
+        _log.warning("rate limit reached", extra=fields)
+    raise TooManyRequests(THROTTLED_MESSAGE, retry_after_s=start + window_s - epoch_s)
 
 
 COLLECTION = "rateLimits"

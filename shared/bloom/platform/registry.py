@@ -12,12 +12,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
 from bloom.core.errors import ErrorSpec
 from bloom.platform.topics import Topic
+
+if TYPE_CHECKING:
+    from bloom.platform.rate_limits import RateLimit
 
 
 class Role(StrEnum):
@@ -67,6 +70,7 @@ class FunctionSpec:
     status_code: int = 200
     tags: tuple[str, ...] = ()
     errors: tuple[ErrorSpec, ...] = ()  # what the route's service can raise (for the OpenAPI document)
+    rate_limits: tuple[RateLimit, ...] = ()
     # event / scheduled
     topic: Topic[Any] | None = None
     cron: str | None = None
