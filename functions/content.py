@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bloom.api import HttpContext, http_function
+from bloom.content import errors as content_errors
 from bloom.content import service as content_sync
 from bloom.content.schemas import CreateResource, ResourceOut
 from bloom.platform.http import Empty
@@ -19,6 +20,7 @@ from bloom.platform.registry import Role, Sdk
     summary="A resource by id (404 RESOURCE NOT FOUND)",
     sdks=(Sdk.FIRESTORE,),
     tags=("content",),
+    errors=(content_errors.RESOURCE_NOT_FOUND,),
 )
 def get_resource(ctx: HttpContext[Any, Any]) -> ResourceOut:
     return content_sync.get_resource(ctx.path["id"])
@@ -32,6 +34,7 @@ def get_resource(ctx: HttpContext[Any, Any]) -> ResourceOut:
     response=ResourceOut,
     summary="Create a resource by hand (its storyblokUuid must be new: 409 RESOURCE ALREADY EXISTS)",
     tags=("content",),
+    errors=(content_errors.RESOURCE_EXISTS,),
 )
 def create_resource(ctx: HttpContext[CreateResource, Empty]) -> ResourceOut:
     return content_sync.create_resource(ctx.body)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bloom.api import HttpContext, http_function
+from bloom.content import errors as content_errors
 from bloom.feedback import service as feedback
 from bloom.feedback.schemas import (
     EventLogBody,
@@ -27,6 +28,7 @@ TAGS = ("feedback",)
     summary="Feedback on a session (description reduced to basic HTML). 404 SESSION NOT FOUND",
     sdks=(Sdk.PUBSUB,),
     tags=TAGS,
+    errors=(content_errors.SESSION_NOT_FOUND,),
 )
 def create_session_feedback(ctx: HttpContext[SessionFeedbackBody, Empty]) -> SessionFeedbackOut:
     return feedback.submit_session_feedback(ctx.caller.user, ctx.body)
@@ -41,6 +43,7 @@ def create_session_feedback(ctx: HttpContext[SessionFeedbackBody, Empty]) -> Ses
     summary="Feedback on a resource (description reduced to basic HTML). 404 RESOURCE NOT FOUND",
     sdks=(Sdk.PUBSUB,),
     tags=TAGS,
+    errors=(content_errors.RESOURCE_NOT_FOUND,),
 )
 def create_resource_feedback(ctx: HttpContext[ResourceFeedbackBody, Empty]) -> ResourceFeedbackOut:
     return feedback.submit_resource_feedback(ctx.caller.user, ctx.body)

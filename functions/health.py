@@ -22,6 +22,7 @@ def ping(_: Any) -> str:
     summary="Readiness: reads Firestore once",
     sdks=(Sdk.FIRESTORE,),
     tags=("health",),
+    errors=(health.DATABASE_UNAVAILABLE,),
 )
 def ping_database(_: Any) -> str:
     health.check_database()

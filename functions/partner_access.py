@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bloom.api import HttpContext, http_function
 from bloom.partners import access_service as partner_access
+from bloom.partners import errors as partner_errors
 from bloom.partners import service as partners
 from bloom.partners.schemas import (
     CreatePartnerAccess,
@@ -60,6 +61,7 @@ def list_partner_accesses(ctx: HttpContext[Empty, PartnerAccessQuery]) -> list[P
     response=PartnerAccessOut,
     summary="Change an access's therapy sessions or features",
     tags=TAGS,
+    errors=(partner_errors.PARTNER_ACCESS_NOT_FOUND,),
 )
 def update_partner_access(ctx: HttpContext[UpdatePartnerAccess, Empty]) -> PartnerAccessOut:
     return partner_access.update_access(ctx.path["id"], ctx.body)
@@ -75,6 +77,7 @@ def update_partner_access(ctx: HttpContext[UpdatePartnerAccess, Empty]) -> Partn
     sdks=(Sdk.FIRESTORE,),
     tags=TAGS,
     rate_limit="20/minute per ip",  # a six-character code must not be guessable by trying them all
+    errors=partner_errors.CODE_ERRORS,
 )
 def validate_partner_access_code(ctx: HttpContext[PartnerAccessCode, Empty]) -> PartnerAccessOut:
     return partner_access.validate_code(ctx.body.partner_access_code)
@@ -89,6 +92,7 @@ def validate_partner_access_code(ctx: HttpContext[PartnerAccessCode, Empty]) -> 
     summary="The signed-in user redeems an access code",
     tags=TAGS,
     rate_limit=("10/minute per user", "20/minute per ip"),
+    errors=partner_errors.CODE_ERRORS,
 )
 def assign_partner_access(ctx: HttpContext[PartnerAccessCode, Empty]) -> PartnerAccessOut:
     caller = ctx.caller

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bloom.accounts import service as accounts
 from bloom.api import HttpContext, http_function
+from bloom.partners import errors as partner_errors
 from bloom.partners import service as partners
 from bloom.partners.schemas import (
     CreateFeature,
@@ -25,6 +26,7 @@ from bloom.partners.schemas import (
 )
 from bloom.platform.http import Empty
 from bloom.platform.registry import Role, Sdk
+from bloom.users import errors as users_errors
 
 TAGS = ("partners",)
 
@@ -37,6 +39,7 @@ TAGS = ("partners",)
     response=PartnerOut,
     summary="Create a partner (name unique, case-insensitive)",
     tags=TAGS,
+    errors=(partner_errors.PARTNER_ALREADY_EXISTS,),
 )
 def create_partner(ctx: HttpContext[CreatePartner, Empty]) -> PartnerOut:
     return partners.create_partner(ctx.body)
@@ -57,6 +60,7 @@ def list_partners(_: HttpContext[Empty, Empty]) -> list[PartnerOut]:
     summary="A partner by its exact name, case-insensitive",
     sdks=(Sdk.FIRESTORE,),
     tags=TAGS,
+    errors=(partner_errors.PARTNER_NOT_FOUND,),
 )
 def get_partner(ctx: HttpContext[Empty, Empty]) -> PartnerOut:
     return partners.get_partner_by_name(ctx.path["partner"])
@@ -70,6 +74,7 @@ def get_partner(ctx: HttpContext[Empty, Empty]) -> PartnerOut:
     response=PartnerOut,
     summary="(De)activate a partner; reactivation restores only the admins and codes its deactivation switched off",
     tags=TAGS,
+    errors=(partner_errors.PARTNER_NOT_FOUND,),
 )
 def update_partner(ctx: HttpContext[UpdatePartner, Empty]) -> PartnerOut:
     return partners.update_partner(ctx.path["partner"], ctx.body)
@@ -83,6 +88,7 @@ def update_partner(ctx: HttpContext[UpdatePartner, Empty]) -> PartnerOut:
     response=FeatureOut,
     summary="Create a feature",
     tags=TAGS,
+    errors=(partner_errors.FEATURE_ALREADY_EXISTS,),
 )
 def create_feature(ctx: HttpContext[CreateFeature, Empty]) -> FeatureOut:
     return partners.create_feature(ctx.body)
@@ -103,6 +109,7 @@ def list_features(_: HttpContext[Empty, Empty]) -> list[FeatureOut]:
     summary="A feature by id",
     sdks=(Sdk.FIRESTORE,),
     tags=TAGS,
+    errors=(partner_errors.FEATURE_NOT_FOUND,),
 )
 def get_feature(ctx: HttpContext[Empty, Empty]) -> FeatureOut:
     return partners.get_feature(ctx.path["id"])
@@ -116,6 +123,11 @@ def get_feature(ctx: HttpContext[Empty, Empty]) -> FeatureOut:
     response=PartnerFeatureOut,
     summary="Give a partner a feature",
     tags=TAGS,
+    errors=(
+        partner_errors.PARTNER_NOT_FOUND,
+        partner_errors.FEATURE_NOT_FOUND,
+        partner_errors.PARTNER_FEATURE_ALREADY_EXISTS,
+    ),
 )
 def create_partner_feature(ctx: HttpContext[CreatePartnerFeature, Empty]) -> PartnerFeatureOut:
     return partners.create_partner_feature(ctx.body)
@@ -129,6 +141,7 @@ def create_partner_feature(ctx: HttpContext[CreatePartnerFeature, Empty]) -> Par
     response=PartnerFeatureOut,
     summary="Switch a partner feature on or off",
     tags=TAGS,
+    errors=(partner_errors.PARTNER_FEATURE_NOT_FOUND,),
 )
 def update_partner_feature(ctx: HttpContext[UpdatePartnerFeature, Empty]) -> PartnerFeatureOut:
     return partners.update_partner_feature(ctx.path["id"], ctx.body.active)
@@ -155,6 +168,11 @@ def get_automatic_access_code_feature(ctx: HttpContext[Empty, Empty]) -> Partner
     response=PartnerAdminOut,
     summary="Make an existing user a partner admin",
     tags=TAGS,
+    errors=(
+        partner_errors.USER_DOES_NOT_EXIST,
+        partner_errors.PARTNER_DOES_NOT_EXIST,
+        partner_errors.ALREADY_PARTNER_ADMIN,
+    ),
 )
 def create_partner_admin(ctx: HttpContext[CreatePartnerAdmin, Empty]) -> PartnerAdminOut:
     return partners.create_partner_admin(ctx.body.user_id, ctx.body.partner_id)
@@ -170,6 +188,12 @@ def create_partner_admin(ctx: HttpContext[CreatePartnerAdmin, Empty]) -> Partner
     sdks=(Sdk.FIREBASE_AUTH,),
     tags=TAGS,
     rate_limit="5/minute per user",
+    errors=(
+        users_errors.ERRORS,
+        partner_errors.USER_DOES_NOT_EXIST,
+        partner_errors.PARTNER_DOES_NOT_EXIST,
+        partner_errors.ALREADY_PARTNER_ADMIN,
+    ),
 )
 def create_partner_admin_user(ctx: HttpContext[CreatePartnerAdminUser, Empty]) -> PartnerAdminOut:
     body = ctx.body
@@ -184,6 +208,7 @@ def create_partner_admin_user(ctx: HttpContext[CreatePartnerAdminUser, Empty]) -
     response=PartnerAdminOut,
     summary="Switch a partner admin on or off",
     tags=TAGS,
+    errors=(partner_errors.PARTNER_ADMIN_DOES_NOT_EXIST,),
 )
 def update_partner_admin(ctx: HttpContext[UpdatePartnerAdmin, Empty]) -> PartnerAdminOut:
     return partners.update_partner_admin(ctx.path["id"], ctx.body.active)

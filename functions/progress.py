@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bloom.api import HttpContext, http_function
+from bloom.content import errors as content_errors
 from bloom.content import progress
 from bloom.content.schemas import CourseOut, ResourceOut, StoryblokUuidBody
 from bloom.feedback import service as feedback
@@ -45,6 +46,7 @@ def _resource(ctx: HttpContext[StoryblokUuidBody, Empty], change: progress.Chang
     response=CourseOut,
     summary="Start a session (and its course); idempotent. 404 SESSION NOT FOUND",
     tags=TAGS,
+    errors=(content_errors.SESSION_NOT_FOUND, content_errors.COURSE_NOT_FOUND),
 )
 def start_session_user(ctx: HttpContext[StoryblokUuidBody, Empty]) -> CourseOut:
     return _session(ctx, "start")
@@ -58,6 +60,7 @@ def start_session_user(ctx: HttpContext[StoryblokUuidBody, Empty]) -> CourseOut:
     response=CourseOut,
     summary="Complete a session (starting it if needed); returns its course with completion",
     tags=TAGS,
+    errors=(content_errors.SESSION_NOT_FOUND, content_errors.COURSE_NOT_FOUND),
 )
 def complete_session_user(ctx: HttpContext[StoryblokUuidBody, Empty]) -> CourseOut:
     return _session(ctx, "complete")
@@ -71,6 +74,7 @@ def complete_session_user(ctx: HttpContext[StoryblokUuidBody, Empty]) -> CourseO
     response=CourseOut,
     summary="Mark a session incomplete; returns its course with completion",
     tags=TAGS,
+    errors=(content_errors.SESSION_NOT_FOUND, content_errors.COURSE_NOT_FOUND),
 )
 def incomplete_session_user(ctx: HttpContext[StoryblokUuidBody, Empty]) -> CourseOut:
     return _session(ctx, "incomplete")
@@ -84,6 +88,7 @@ def incomplete_session_user(ctx: HttpContext[StoryblokUuidBody, Empty]) -> Cours
     response=ResourceOut,
     summary="Start a resource; idempotent. 404 RESOURCE NOT FOUND",
     tags=TAGS,
+    errors=(content_errors.RESOURCE_NOT_FOUND,),
 )
 def start_resource_user(ctx: HttpContext[StoryblokUuidBody, Empty]) -> ResourceOut:
     return _resource(ctx, "start")
@@ -97,6 +102,7 @@ def start_resource_user(ctx: HttpContext[StoryblokUuidBody, Empty]) -> ResourceO
     response=ResourceOut,
     summary="Complete a resource (starting it if needed)",
     tags=TAGS,
+    errors=(content_errors.RESOURCE_NOT_FOUND,),
 )
 def complete_resource_user(ctx: HttpContext[StoryblokUuidBody, Empty]) -> ResourceOut:
     return _resource(ctx, "complete")
@@ -110,6 +116,7 @@ def complete_resource_user(ctx: HttpContext[StoryblokUuidBody, Empty]) -> Resour
     response=ResourceOut,
     summary="Mark a resource incomplete",
     tags=TAGS,
+    errors=(content_errors.RESOURCE_NOT_FOUND,),
 )
 def incomplete_resource_user(ctx: HttpContext[StoryblokUuidBody, Empty]) -> ResourceOut:
     return _resource(ctx, "incomplete")

@@ -5,8 +5,10 @@ from __future__ import annotations
 from bloom.accounts import service as accounts
 from bloom.accounts.schemas import CreateUser, CypressCount, Profile, UserSearchQuery, UserSearchResult
 from bloom.api import HttpContext, http_function
+from bloom.partners import errors as partner_errors
 from bloom.platform.http import Empty
 from bloom.platform.registry import Role, Sdk
+from bloom.users import errors as users_errors
 from bloom.users import service as users
 from bloom.users.schemas import AdminUpdateUser, DeletedUser, UpdateUser, UserOut
 
@@ -23,6 +25,7 @@ TAGS = ("users",)
     sdks=(Sdk.FIRESTORE, Sdk.FIREBASE_AUTH),
     tags=TAGS,
     rate_limit="10/minute per ip",
+    errors=(users_errors.ERRORS, partner_errors.ERRORS),
 )
 def create_user(ctx: HttpContext[CreateUser, Empty]) -> Profile:
     return accounts.register(ctx.body)
@@ -48,6 +51,7 @@ def get_user_profile(ctx: HttpContext[Empty, Empty]) -> Profile:
     response=UserOut,
     summary="Change the caller's profile fields (an email change updates Firebase first)",
     tags=TAGS,
+    errors=(users_errors.ERRORS,),
 )
 def update_user(ctx: HttpContext[UpdateUser, Empty]) -> UserOut:
     return users.update_me(ctx.caller.auth_uid, ctx.caller.user, ctx.body)
@@ -61,6 +65,7 @@ def update_user(ctx: HttpContext[UpdateUser, Empty]) -> UserOut:
     response=UserOut,
     summary="Change any user's profile fields, including isSuperAdmin",
     tags=TAGS,
+    errors=(users_errors.ERRORS,),
 )
 def admin_update_user(ctx: HttpContext[AdminUpdateUser, Empty]) -> UserOut:
     return users.admin_update(ctx.path["id"], ctx.body)
@@ -103,6 +108,7 @@ def delete_cypress_users(_: HttpContext[Empty, Empty]) -> list[DeletedUser]:
     summary="Erase a user by id, like DELETE user",
     sdks=(Sdk.PUBSUB,),
     tags=TAGS,
+    errors=(users_errors.USER_NOT_FOUND,),
 )
 def delete_user_by_id(ctx: HttpContext[Empty, Empty]) -> DeletedUser:
     return users.delete_by_id(ctx.path["id"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bloom.api import HttpContext, http_function
+from bloom.content import errors as content_errors
 from bloom.content import service as content_sync
 from bloom.content.schemas import StoryblokSyncResult
 from bloom.platform.registry import Role, Sdk
@@ -23,6 +24,7 @@ from bloom.platform.registry import Role, Sdk
     secrets=("STORYBLOK_WEBHOOK_SECRET", "STORYBLOK_PUBLIC_TOKEN"),
     sdks=(Sdk.FIRESTORE, Sdk.REQUESTS),
     tags=("webhooks",),
+    errors=(content_errors.ERRORS,),
 )
 def storyblok_webhook(ctx: HttpContext[Any, Any]) -> StoryblokSyncResult:
     # No `body=` model: the signature is checked on the raw body before the body is parsed.

@@ -94,6 +94,9 @@ def build_openapi(specs: dict[str, FunctionSpec], server_url: str = "/") -> dict
                 "headers": {"Retry-After": RETRY_AFTER},
                 "content": error,
             }
+        for error_spec in spec.errors:
+            described = operation["responses"].setdefault(str(error_spec.status), {"description": "", "content": error})
+            described["description"] = "; ".join(filter(None, [described["description"], error_spec.message]))
         paths.setdefault(spec.path or "", {})[(spec.method or "get").lower()] = operation
     return {
         "openapi": "3.1.0",

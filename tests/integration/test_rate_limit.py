@@ -13,8 +13,8 @@ from typing import Any
 import flask
 import pytest
 
-from bloom.core.errors import TooManyRequests
 from bloom.api import HttpContext, authenticate
+from bloom.core.errors import TooManyRequests
 from bloom.platform.http import Empty, HttpHandler
 from bloom.platform.rate_limits import RateLimit, RateLimitsRepository, check_rate_limit
 from bloom.platform.registry import Role

@@ -61,3 +61,19 @@ def test_openapi_lists_every_http_function_once() -> None:
     operations = [op["operationId"] for methods in document["paths"].values() for op in methods.values()]
     assert sorted(operations) == sorted(s.name for s in SPECS.values() if s.kind == "http")
     assert document["openapi"] == "3.1.0"
+
+
+def test_openapi_lists_the_errors_each_route_declares() -> None:
+    """Each route documents the statuses its error catalogue can raise, with the contract's messages."""
+    paths = build_openapi(SPECS)["paths"]
+    validate_code = paths["/api/v1/partner-access/validate-code"]["post"]["responses"]
+    assert "ALREADY_IN_USE" in validate_code["409"]["description"]
+    assert "CODE_EXPIRED" in validate_code["400"]["description"]
+    assert paths["/api/v1/user/{id}"]["delete"]["responses"]["404"]["description"] == "USER NOT FOUND"
+    assert "Too many simultaneous changes" in paths["/api/v1/partner"]["post"]["responses"]["503"]["description"]
+    documented = {
+        (spec.name, str(error.status)) for spec in SPECS.values() if spec.kind == "http" for error in spec.errors
+    }
+    for name, status in documented:
+        spec = SPECS[name]
+        assert status in paths[spec.path or ""][(spec.method or "").lower()]["responses"], (name, status)

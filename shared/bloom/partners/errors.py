@@ -23,3 +23,4 @@ NO_AUTOMATIC_ACCESS_FEATURE = ERRORS.declare(400, "Partner does not have automat
 CODE_PROBLEMS: dict[CodeProblem, ErrorSpec] = {
     problem: ERRORS.declare(problem.status_code, problem.value) for problem in CodeProblem
 }
+CODE_ERRORS = tuple(CODE_PROBLEMS.values())

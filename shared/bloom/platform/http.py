@@ -29,6 +29,7 @@ from bloom.platform.auth import assert_not_emulated_in_production
 from bloom.platform.rate_limits import RateLimit, enforce_rate_limits
 from bloom.platform.registry import FunctionSpec, Role, Sdk, register
 from bloom.platform.store.client import start_round_trip_count
+from bloom.platform.store.unit_of_work import CONTENTION
 
 if TYPE_CHECKING:
     import flask
@@ -265,6 +266,16 @@ class HttpHandler(Generic[BodyT, QueryT]):
             return 500, error_body(500, "Internal server error", request.path), {}
 
 
+def _documented_errors(
+    declared: tuple[ErrorCatalogue | ErrorSpec, ...], *, uses_firestore: bool
+) -> tuple[ErrorSpec, ...]:
+    """The route's declared errors, one by one, plus contention (503) for a route that writes Firestore."""
+    errors = [spec for entry in declared for spec in ([entry] if isinstance(entry, ErrorSpec) else entry)]
+    if uses_firestore:
+        errors.append(CONTENTION)
+    return tuple(dict.fromkeys(errors))
+
+
 def http_function(
     method: str,
     path: str,
@@ -322,6 +333,7 @@ def http_function(
         entry.__name__ = entry.__qualname__ = handler.__name__
         entry.__doc__ = handler.__doc__
         entry.__module__ = handler.__module__
+        all_sdks = tuple(sorted(set(sdks) | required_sdks))
         register(
             FunctionSpec(
                 name=handler.__name__,
@@ -330,7 +342,7 @@ def http_function(
                 entry=entry,
                 summary=summary,
                 secrets=secrets,
-                sdks=tuple(sorted(set(sdks) | required_sdks)),
+                sdks=all_sdks,
                 memory_mb=memory_mb,
                 timeout_s=timeout_s,
                 method=method,
@@ -341,7 +353,7 @@ def http_function(
                 response=response,
                 status_code=status_code,
                 tags=tags,
-                errors=tuple(spec for entry in errors for spec in ([entry] if isinstance(entry, ErrorSpec) else entry)),
+                errors=_documented_errors(errors, uses_firestore=Sdk.FIRESTORE in all_sdks),
                 rate_limits=rate_limits,
             )
         )

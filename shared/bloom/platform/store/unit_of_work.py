@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, cast, overload
 
 from pydantic import BaseModel
 
-from bloom.core.errors import BloomError
+from bloom.core.errors import ErrorCatalogue, ServiceUnavailable
 from bloom.core.time import utcnow
 from bloom.platform.store import outbox
 from bloom.platform.store.client import count_round_trip, db
@@ -46,10 +46,12 @@ class DuplicateDocument(Exception):
     """A document the unit `create`d already existed: a uniqueness claim was taken first."""
 
 
-class TransactionContention(BloomError):
-    """Too many concurrent changes to the same documents: every attempt was aborted. Safe to retry later."""
+ERRORS = ErrorCatalogue("store")
+CONTENTION = ERRORS.declare(503, "Too many simultaneous changes; please try again")
 
-    status_code = 503
+
+class TransactionContention(ServiceUnavailable):
+    """Too many concurrent changes to the same documents: every attempt was aborted. Safe to retry later."""
 
 
 class Fetched:
@@ -222,7 +224,7 @@ class UnitOfWork:
             raise DuplicateDocument(str(exc)) from exc
         except ValueError as exc:  # how the client reports that every attempt was aborted
             if isinstance(exc.__cause__, Aborted):
-                raise TransactionContention("Too many simultaneous changes; please try again") from exc
+                raise TransactionContention(CONTENTION.message) from exc
             raise
         events = attempts[-1]._state.events
         if events:
