@@ -1,4 +1,5 @@
-"""Feedback on sessions and resources (the team hears of it in Slack), and the event logger."""
+"""Feedback on sessions and resources (the team hears of it in Slack), the event logger, and their erasure
+when the user is deleted."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ from bloom.feedback.schemas import (
     SessionFeedbackBody,
     SessionFeedbackOut,
 )
+from bloom.platform.events import Event
 from bloom.platform.http import Empty
 from bloom.platform.registry import Role, Sdk
+from bloom.platform.subscriber import event_function
+from bloom.users.events import USER_DELETED, UserDeleted
 
 TAGS = ("feedback",)
 
@@ -60,3 +64,8 @@ def create_resource_feedback(ctx: HttpContext[ResourceFeedbackBody, Empty]) -> R
 )
 def create_event_log(ctx: HttpContext[EventLogBody, Empty]) -> EventLogOut:
     return feedback.log_event(ctx.caller.user, ctx.body)
+
+
+@event_function(USER_DELETED, summary="Erase a deleted user's feedback (with its free text) and event log")
+def erase_feedback_of_deleted_user(event: Event[UserDeleted]) -> None:
+    feedback.erase_user_feedback(event.payload.user_id)

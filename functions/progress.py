@@ -8,7 +8,6 @@ from bloom.api import HttpContext, http_function
 from bloom.content import errors as content_errors
 from bloom.content import progress
 from bloom.content.schemas import CourseOut, ResourceOut, StoryblokUuidBody
-from bloom.feedback import service as feedback
 from bloom.platform.events import Event
 from bloom.platform.http import Empty
 from bloom.platform.registry import Role
@@ -122,7 +121,6 @@ def incomplete_resource_user(ctx: HttpContext[StoryblokUuidBody, Empty]) -> Reso
     return _resource(ctx, "incomplete")
 
 
-@event_function(USER_DELETED, summary="Erase a deleted user's progress, feedback and event log")
-def erase_user_content(event: Event[UserDeleted]) -> None:
+@event_function(USER_DELETED, summary="Erase a deleted user's progress through courses, sessions and resources")
+def erase_progress_of_deleted_user(event: Event[UserDeleted]) -> None:
     progress.erase_user_progress(event.payload.user_id)
-    feedback.erase_user_feedback(event.payload.user_id)

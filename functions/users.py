@@ -84,8 +84,6 @@ def delete_user(ctx: HttpContext[Empty, Empty]) -> DeletedUser:
     return users.delete_me(ctx.caller.auth_uid, ctx.caller.user)
 
 
-# Named so it sorts before `delete_user_by_id`: the local gateway tries routes in name order, and
-# `/user/cypress` must not be taken for a user id.
 @http_function(
     "DELETE",
     "/api/v1/user/cypress",

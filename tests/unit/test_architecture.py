@@ -90,3 +90,17 @@ def test_http_errors_come_from_catalogues() -> None:
         if literal.search(text) and "core/errors.py" not in str(path)
     ]
     assert offenders == []
+
+
+def test_services_get_repositories_from_their_unit_of_work() -> None:
+    """Areas never build a repository ad hoc: outside `repository.py`, repositories come from a unit of work."""
+    built = re.compile(r"\b\w+Repository\(")
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for area in areas()
+        for path in (BLOOM / area).glob("*.py")
+        if path.name != "repository.py"
+        for number, text in enumerate(path.read_text().splitlines(), 1)
+        if built.search(text)
+    ]
+    assert offenders == []

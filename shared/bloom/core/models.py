@@ -11,4 +11,4 @@ class CamelModel(BaseModel):
 
 
 class RequestModel(CamelModel):
-    """A request body or query: unknown fields are ignored, over-long strings are rejected."""
+    """A request body or query: unknown fields are ignored; limits (lengths, ranges) are declared per field."""
