@@ -1,4 +1,4 @@
-"""Storyblok: webhook signatures and the Content Delivery API (`GET {base}/cdn/stories/{id}`).
+"""Storyblok: the webhook's messages and the Content Delivery API (`GET {base}/cdn/stories/{id}`).
 
 Configuration comes from the environment: `STORYBLOK_API_URL` (default the EU region's
 `https://api.storyblok.com/v2`), `STORYBLOK_PUBLIC_TOKEN` (the space's public access token) and
@@ -12,16 +12,13 @@ nothing to copy).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 from typing import Any
 
-from bloom.core.errors import BloomError, Unauthorized
+from bloom.core.errors import BloomError
 from bloom.core.logging import get_logger
 
 DEFAULT_API_URL = "https://api.storyblok.com/v2"
-SIGNATURE_HEADER = "webhook-signature"
 SIGNATURE_MISSING = "STORYBLOK_SIGNATURE_MISSING"
 SIGNATURE_MISMATCH = "STORYBLOK_SIGNATURE_MISMATCH"
 _log = get_logger(__name__)
@@ -35,24 +32,6 @@ class StoryblokUnavailable(BloomError):
 
 def api_url() -> str:
     return (os.environ.get("STORYBLOK_API_URL") or DEFAULT_API_URL).rstrip("/")
-
-
-def signature(secret: str, raw_body: bytes) -> str:
-    """Hex HMAC-SHA1 of the raw body, as Storyblok sends it in `webhook-signature`."""
-    return hmac.new(secret.encode(), raw_body, hashlib.sha1).hexdigest()
-
-
-def verify_signature(raw_body: bytes, received: str | None) -> None:
-    """Raise 401 unless `received` is the body's signature with our secret (constant-time comparison)."""
-    if not received or not received.strip():
-        raise Unauthorized(SIGNATURE_MISSING)
-    secret = os.environ.get("STORYBLOK_WEBHOOK_SECRET", "")
-    if not secret:
-        _log.error("STORYBLOK_WEBHOOK_SECRET is not configured; rejecting every delivery")
-        raise Unauthorized(SIGNATURE_MISMATCH)
-    expected = signature(secret, raw_body).encode()
-    if not hmac.compare_digest(expected, received.strip().lower().encode()):
-        raise Unauthorized(SIGNATURE_MISMATCH)
 
 
 def fetch_story(story_id: int) -> dict[str, Any] | None:

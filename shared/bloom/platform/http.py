@@ -72,6 +72,14 @@ class HttpContext(Generic[BodyT, QueryT]):
         return self.caller_or_none
 
 
+@dataclass(frozen=True)
+class Reply:
+    """A handler's answer when the status depends on the request: sent as is, instead of the declared response."""
+
+    status_code: int
+    payload: Any  # already JSON-compatible
+
+
 def path_pattern(template: str) -> re.Pattern[str]:
     """`/api/v1/user/{id}` → a regex with one named group per parameter."""
     escaped = re.escape(template).replace(r"\{", "{").replace(r"\}", "}")
@@ -146,7 +154,7 @@ def preflight(request: flask.Request) -> flask.Response:
     return response
 
 
-def _parse_json_body(raw: bytes) -> Any:
+def parse_json_body(raw: bytes) -> Any:
     if not raw.strip():
         return {}
     try:
@@ -155,7 +163,7 @@ def _parse_json_body(raw: bytes) -> Any:
         raise BadRequest(["body must be valid JSON"]) from exc
 
 
-def _validate(model: type[BodyT], data: Any, prefix: str = "") -> BodyT:
+def validate_model(model: type[BodyT], data: Any, prefix: str = "") -> BodyT:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -223,8 +231,10 @@ class HttpHandler(Generic[BodyT, QueryT]):
                 raise NotFound(f"Cannot {request.method} {request.path}")
             caller = authenticate(headers, self.role)
             raw_body = request.get_data(cache=True)
-            query = _validate(self.query_model, {k: v for k, v in request.args.items()})
-            body = _validate(self.body_model, _parse_json_body(raw_body)) if self.body_model is not Empty else Empty()
+            query = validate_model(self.query_model, {k: v for k, v in request.args.items()})
+            body = (
+                validate_model(self.body_model, parse_json_body(raw_body)) if self.body_model is not Empty else Empty()
+            )
             context = HttpContext(
                 body=body,
                 query=query,
@@ -236,12 +246,28 @@ class HttpHandler(Generic[BodyT, QueryT]):
                 caller_or_none=caller,
             )
             result = self.handler(context)  # type: ignore[arg-type]
+            if isinstance(result, Reply):
+                return result.status_code, result.payload
             return self.status_code, self.adapter.dump_python(result, mode="json", by_alias=True)
         except BloomError as exc:
             return exc.status_code, error_body(exc.status_code, exc.message, request.path)
         except Exception:
             _log.exception("unhandled error")
             return 500, error_body(500, "Internal server error", request.path)
+
+
+def http_entry(
+    wrapped: HttpHandler[Any, Any], handler: Callable[..., Any]
+) -> Callable[[flask.Request], flask.Response]:
+    """The functions-framework entry point for `wrapped`, named and documented as the declared handler."""
+
+    def entry(request: flask.Request) -> flask.Response:
+        return wrapped(request)
+
+    entry.__name__ = entry.__qualname__ = handler.__name__
+    entry.__doc__ = handler.__doc__
+    entry.__module__ = handler.__module__
+    return entry
 
 
 def http_function(
@@ -265,13 +291,7 @@ def http_function(
         assert_not_emulated_in_production()
         status_code = 201 if method == "POST" else 200
         wrapped = HttpHandler(handler.__name__, method, path, role, body, query, response, status_code, handler)
-
-        def entry(request: flask.Request) -> flask.Response:
-            return wrapped(request)
-
-        entry.__name__ = entry.__qualname__ = handler.__name__
-        entry.__doc__ = handler.__doc__
-        entry.__module__ = handler.__module__
+        entry = http_entry(wrapped, handler)
         needs_auth = role not in (Role.PUBLIC, Role.WEBHOOK)
         register(
             FunctionSpec(
