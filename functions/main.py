@@ -23,4 +23,9 @@ def __getattr__(name: str) -> Any:
     module = _modules().get(name)
     if module is None:
         raise AttributeError(name)
-    return getattr(importlib.import_module(module), name)
+    importlib.import_module(module)
+    from bloom.platform.registry import registered
+
+    # The registered entry, not a module attribute: a declaration may register more than one function
+    # (a webhook handed to a subscriber registers its receiver and its worker).
+    return registered()[name].entry

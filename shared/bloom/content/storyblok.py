@@ -1,101 +1,55 @@
-"""Storyblok: webhook signatures and the Content Delivery API (`GET {base}/cdn/stories/{id}`).
+"""Storyblok: the webhook's messages and the Content Delivery API (`GET {base}/cdn/stories/{id}`).
 
 Configuration comes from the environment: `STORYBLOK_API_URL` (default the EU region's
 `https://api.storyblok.com/v2`), `STORYBLOK_PUBLIC_TOKEN` (the space's public access token) and
 `STORYBLOK_WEBHOOK_SECRET` (the secret the webhook signs with), both from Secret Manager when deployed.
 
 A story is fetched without a `cv`: the CDN then redirects to the space's latest cache version, so a story
-just published is what we read. Requests have timeouts and a bounded number of retries on connection
-errors, 429 and 5xx; a 404 means the story is not published (there is nothing to copy).
+just published is what we read. Requests go through the integrations' client (`bloom.platform.http_client`:
+timeouts, bounded retries on connection errors, 429 and 5xx); a 404 means the story is not published (there is
+nothing to copy).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
-import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bloom.content import errors
-from bloom.core.errors import BloomError
+from bloom.core.errors import BadGateway
 from bloom.core.logging import get_logger
 
-if TYPE_CHECKING:
-    import requests
-
-
 DEFAULT_API_URL = "https://api.storyblok.com/v2"
-SIGNATURE_HEADER = "webhook-signature"
-CONNECT_TIMEOUT_S = 3.05
-READ_TIMEOUT_S = 10.0
-ATTEMPTS = 3
-BACKOFF_S = (0.2, 0.6)
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _log = get_logger(__name__)
 
 
-class StoryblokUnavailable(BloomError):
+class StoryblokUnavailable(BadGateway):
     """Storyblok could not be reached or answered something unusable; the webhook answers 502."""
-
-    status_code = 502
 
 
 def api_url() -> str:
     return (os.environ.get("STORYBLOK_API_URL") or DEFAULT_API_URL).rstrip("/")
 
 
-def signature(secret: str, raw_body: bytes) -> str:
-    """Hex HMAC-SHA1 of the raw body, as Storyblok sends it in `webhook-signature`."""
-    return hmac.new(secret.encode(), raw_body, hashlib.sha1).hexdigest()
-
-
-def verify_signature(raw_body: bytes, received: str | None) -> None:
-    """Raise 401 unless `received` is the body's signature with our secret (constant-time comparison)."""
-    if not received or not received.strip():
-        raise errors.SIGNATURE_MISSING.error()
-    secret = os.environ.get("STORYBLOK_WEBHOOK_SECRET", "")
-    if not secret:
-        _log.error("STORYBLOK_WEBHOOK_SECRET is not configured; rejecting every delivery")
-        raise errors.SIGNATURE_MISMATCH.error()
-    expected = signature(secret, raw_body).encode()
-    if not hmac.compare_digest(expected, received.strip().lower().encode()):
-        raise errors.SIGNATURE_MISMATCH.error()
-
-
-def _get(session: requests.Session, url: str, params: dict[str, str]) -> requests.Response:
-    import requests
-
-    last_error = "no attempt"
-    for attempt in range(ATTEMPTS):
-        if attempt:
-            time.sleep(BACKOFF_S[min(attempt - 1, len(BACKOFF_S) - 1)])
-        try:
-            response = session.get(url, params=params, timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S))
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            last_error = type(exc).__name__
-            _log.warning("storyblok request failed", extra={"attempt": attempt + 1, "error": last_error})
-            continue
-        if response.status_code not in RETRY_STATUSES:
-            return response
-        last_error = f"HTTP {response.status_code}"
-        _log.warning("storyblok answered with a retryable status", extra={"attempt": attempt + 1, "status": last_error})
-    raise StoryblokUnavailable(f"STORYBLOK_UNAVAILABLE: {last_error}")
-
-
 def fetch_story(story_id: int) -> dict[str, Any] | None:
     """The published story object for a numeric story id, or None when the CDN has no published story."""
     import requests
 
+    from bloom.platform.http_client import integration_session
+
     token = os.environ.get("STORYBLOK_PUBLIC_TOKEN", "")
     if not token:
         raise StoryblokUnavailable("STORYBLOK_PUBLIC_TOKEN is not configured")
-    with requests.Session() as session:
-        response = _get(session, f"{api_url()}/cdn/stories/{story_id}", {"token": token, "version": "published"})
+    try:
+        with integration_session("storyblok") as session:
+            response = session.get(
+                f"{api_url()}/cdn/stories/{story_id}", params={"token": token, "version": "published"}
+            )
+    except requests.RequestException as exc:  # its text quotes the URL, token included: not chained
+        raise StoryblokUnavailable(f"STORYBLOK_UNAVAILABLE: {type(exc).__name__}") from None
     if response.status_code == 404:
         return None
     if response.status_code != 200:
-        _log.error("storyblok refused the story request", extra={"status": response.status_code, "story_id": story_id})
+        _log.error("storyblok did not serve the story", extra={"status": response.status_code, "story_id": story_id})
         raise StoryblokUnavailable(f"STORYBLOK_UNAVAILABLE: HTTP {response.status_code}")
     try:
         payload = response.json()

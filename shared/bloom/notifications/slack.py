@@ -3,8 +3,9 @@
 The pattern every integration follows:
 - configuration from the environment at call time (in production, Secret Manager secrets mapped to env vars,
   declared in `secrets=` of each function that posts to the channel);
-- one request with a timeout; no retry loop inside the call — a subscriber that fails is redelivered by Pub/Sub
-  with backoff, and the event-id dedupe makes that safe;
+- requests through the integrations' client (`bloom.platform.http_client`), always with a timeout; a failed
+  connection is retried (nothing was sent), the POST itself never (Slack would show the message twice):
+  a subscriber that fails is redelivered by Pub/Sub with backoff, and the event-id dedupe makes that safe;
 - outcomes classified: success, transient (raise: redeliver) or permanent (`PermanentEventError`: log and ack);
 - nothing secret or personal in logs or exception messages: never the webhook URL (it is the credential), never
   the message text, and `from None` so the requests exception (which quotes the URL) is not chained into traces.
@@ -57,8 +58,11 @@ def post_message(channel: Channel, text: str) -> bool:
         return False
     import requests
 
+    from bloom.platform.http_client import integration_session
+
     try:
-        response = requests.post(url, json={"text": text}, timeout=TIMEOUT_S, allow_redirects=False)
+        with integration_session("slack", log_path=False) as session:  # the URL's path is the credential
+            response = session.post(url, json={"text": text}, timeout=TIMEOUT_S, allow_redirects=False)
     except (requests.Timeout, requests.ConnectionError) as exc:
         raise SlackUnavailable(f"slack {channel.name}: {type(exc).__name__}") from None
     except requests.RequestException as exc:  # malformed URL and the like: configuration, not a passing fault

@@ -79,6 +79,14 @@ Authenticator = Callable[[dict[str, str], Role], Principal | None]
 """Resolves the caller of a route from the request headers and the route's role (401/403 on failure)."""
 
 
+@dataclass(frozen=True)
+class Reply:
+    """A handler's answer when the status depends on the request: sent as is, instead of the declared response."""
+
+    status_code: int
+    payload: Any  # already JSON-compatible
+
+
 def path_pattern(template: str) -> re.Pattern[str]:
     """`/api/v1/user/{id}` → a regex with one named group per parameter."""
     escaped = re.escape(template).replace(r"\{", "{").replace(r"\}", "}")
@@ -153,7 +161,7 @@ def preflight(request: flask.Request) -> flask.Response:
     return response
 
 
-def _parse_json_body(raw: bytes) -> Any:
+def parse_json_body(raw: bytes) -> Any:
     if not raw.strip():
         return {}
     try:
@@ -162,7 +170,7 @@ def _parse_json_body(raw: bytes) -> Any:
         raise BadRequest(["body must be valid JSON"]) from exc
 
 
-def _validate(model: type[BodyT], data: Any, prefix: str = "") -> BodyT:
+def validate_model(model: type[BodyT], data: Any, prefix: str = "") -> BodyT:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -245,8 +253,10 @@ class HttpHandler(Generic[BodyT, QueryT]):
             if principal is not None:
                 enforce_rate_limits(self.name, self.user_limits, principal.auth_uid)  # the verified token's uid
             raw_body = request.get_data(cache=True)
-            query = _validate(self.query_model, {k: v for k, v in request.args.items()})
-            body = _validate(self.body_model, _parse_json_body(raw_body)) if self.body_model is not Empty else Empty()
+            query = validate_model(self.query_model, {k: v for k, v in request.args.items()})
+            body = (
+                validate_model(self.body_model, parse_json_body(raw_body)) if self.body_model is not Empty else Empty()
+            )
             context = self.context(
                 body=body,
                 query=query,
@@ -258,6 +268,8 @@ class HttpHandler(Generic[BodyT, QueryT]):
                 principal=principal,
             )
             result = self.handler(context)
+            if isinstance(result, Reply):
+                return result.status_code, result.payload, {}
             return self.status_code, self.adapter.dump_python(result, mode="json", by_alias=True), {}
         except BloomError as exc:
             return exc.status_code, error_body(exc.status_code, exc.message, request.path), exc.headers
@@ -266,7 +278,7 @@ class HttpHandler(Generic[BodyT, QueryT]):
             return 500, error_body(500, "Internal server error", request.path), {}
 
 
-def _documented_errors(
+def documented_errors(
     declared: tuple[ErrorCatalogue | ErrorSpec, ...], *, uses_firestore: bool
 ) -> tuple[ErrorSpec, ...]:
     """The route's declared errors, one by one, plus contention (503) for a route that writes Firestore."""
@@ -274,6 +286,20 @@ def _documented_errors(
     if uses_firestore:
         errors.append(CONTENTION)
     return tuple(dict.fromkeys(errors))
+
+
+def http_entry(
+    wrapped: HttpHandler[Any, Any], handler: Callable[..., Any]
+) -> Callable[[flask.Request], flask.Response]:
+    """The functions-framework entry point for `wrapped`, named and documented as the declared handler."""
+
+    def entry(request: flask.Request) -> flask.Response:
+        return wrapped(request)
+
+    entry.__name__ = entry.__qualname__ = handler.__name__
+    entry.__doc__ = handler.__doc__
+    entry.__module__ = handler.__module__
+    return entry
 
 
 def http_function(
@@ -326,13 +352,7 @@ def http_function(
             context,
             rate_limits,
         )
-
-        def entry(request: flask.Request) -> flask.Response:
-            return wrapped(request)
-
-        entry.__name__ = entry.__qualname__ = handler.__name__
-        entry.__doc__ = handler.__doc__
-        entry.__module__ = handler.__module__
+        entry = http_entry(wrapped, handler)
         all_sdks = tuple(sorted(set(sdks) | required_sdks))
         register(
             FunctionSpec(
@@ -353,7 +373,7 @@ def http_function(
                 response=response,
                 status_code=status_code,
                 tags=tags,
-                errors=_documented_errors(errors, uses_firestore=Sdk.FIRESTORE in all_sdks),
+                errors=documented_errors(errors, uses_firestore=Sdk.FIRESTORE in all_sdks),
                 rate_limits=rate_limits,
             )
         )

@@ -1,0 +1,454 @@
+"""Webhooks from third parties, declared with `webhook_function`: verified, recorded, then handled or handed off.
+
+Each delivery goes through these steps, in order:
+1. the signature or token (`verify=`) is checked in constant time on the raw body, before anything is parsed:
+   401 with the scheme's stable message when it is missing or wrong. A secret that is not configured rejects
+   every delivery and logs an error;
+2. the body is validated against `body=` (400 listing every problem);
+3. with `idempotency_key=`, the delivery is claimed in `webhookDeliveries` under its key: a replay within
+   `replay_window` is answered 200 and nothing is done again;
+4. the work is handed to a subscriber (`<name>_worker`, on topic `webhooks.<name>`) through the outbox, in the
+   transaction that claims the key, and the provider gets 202. With `respond_inline=True`, for providers that
+   need the answer, the handler runs in the request instead and its result is the response (201). A replay
+   gets the stored answer with 200, so an inline webhook's answer must carry no personal data.
+
+A provider that sends no delivery id and sends identical bodies for distinct events (Storyblok does, for each
+publish of a story) declares no key: its handler must then be idempotent by itself.
+
+The receiver is an HTTP function of `bloom.platform.http` (request id, CORS, security headers, log line, error
+bodies) with `Role.WEBHOOK`; the worker is an event function of `bloom.platform.subscriber`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
+
+from pydantic import BaseModel, JsonValue, TypeAdapter, ValidationError
+
+from bloom.core.errors import ErrorCatalogue, ErrorSpec, PermanentEventError
+from bloom.core.logging import get_logger
+from bloom.core.models import CamelModel
+from bloom.core.time import utcnow
+from bloom.platform.auth import assert_not_emulated_in_production
+from bloom.platform.events import Event
+from bloom.platform.http import (
+    Empty,
+    HttpContext,
+    HttpHandler,
+    Reply,
+    documented_errors,
+    http_entry,
+    parse_json_body,
+    validate_model,
+)
+from bloom.platform.registry import FunctionSpec, Role, Sdk, register
+from bloom.platform.store.indexes import ttl_field
+from bloom.platform.store.repository import Repository
+from bloom.platform.store.unit_of_work import UnitOfWork, repository
+from bloom.platform.subscriber import event_function
+from bloom.platform.topics import Topic, declare_topic
+
+if TYPE_CHECKING:
+    import flask
+
+BodyT = TypeVar("BodyT", bound=BaseModel)
+DELIVERIES_COLLECTION = "webhookDeliveries"
+ttl_field(DELIVERIES_COLLECTION, "expireAt")
+REPLAY_WINDOW = timedelta(days=7)
+ERRORS = ErrorCatalogue("webhooks")
+DELIVERY_IN_PROGRESS = ERRORS.declare(409, "WEBHOOK_DELIVERY_IN_PROGRESS")
+SIGNATURE_MISSING = ERRORS.declare(401, "WEBHOOK_SIGNATURE_MISSING")
+SIGNATURE_MISMATCH = ERRORS.declare(401, "WEBHOOK_SIGNATURE_MISMATCH")
+TOKEN_MISSING = ERRORS.declare(401, "WEBHOOK_TOKEN_MISSING")
+TOKEN_MISMATCH = ERRORS.declare(401, "WEBHOOK_TOKEN_MISMATCH")
+_log = get_logger(__name__)
+
+
+def read_secret(name: str) -> str | None:
+    """A secret by name: an env var locally, a Secret Manager secret mapped to one when deployed."""
+    return os.environ.get(name, "").strip() or None
+
+
+def _configured_secret(name: str, rejection: ErrorSpec) -> str:
+    secret = read_secret(name)
+    if secret is None:
+        _log.error("webhook secret is not configured; rejecting every delivery", extra={"secret_name": name})
+        raise rejection.error()
+    return secret
+
+
+def _same(expected: str, received: str) -> bool:
+    """Constant-time comparison that does not reveal the expected length either."""
+    return hmac.compare_digest(hashlib.sha256(expected.encode()).digest(), hashlib.sha256(received.encode()).digest())
+
+
+class Verification(Protocol):
+    """How a provider proves a delivery is theirs. `credential` is the name of the secret it checks against."""
+
+    @property
+    def credential(self) -> str: ...
+
+    @property
+    def errors(self) -> tuple[ErrorSpec, ...]:
+        """What `verify` answers a delivery it refuses (for the OpenAPI document)."""
+        ...
+
+    def verify(self, raw_body: bytes, headers: Mapping[str, str]) -> None:
+        """Raise one of `errors` (401) unless the delivery is authentic; `headers` have lower-case names."""
+        ...
+
+
+@dataclass(frozen=True)
+class HmacSignature:
+    """An HMAC of the raw body in a header; of `{timestamp}.{raw body}` when the provider signs a timestamp.
+
+    With `timestamp_header`, a delivery signed more than `tolerance_s` seconds from now (Unix seconds in that
+    header) is refused, so a captured delivery cannot be replayed later. Hex is compared case-insensitively.
+    """
+
+    header: str
+    credential: str
+    algorithm: Literal["sha1", "sha256", "sha512"] = "sha256"
+    encoding: Literal["hex", "base64"] = "hex"
+    timestamp_header: str | None = None
+    tolerance_s: int = 300
+    missing: ErrorSpec = SIGNATURE_MISSING
+    mismatch: ErrorSpec = SIGNATURE_MISMATCH
+
+    @property
+    def errors(self) -> tuple[ErrorSpec, ...]:
+        return (self.missing, self.mismatch)
+
+    def sign(self, secret: str, raw_body: bytes, timestamp: str | None = None) -> str:
+        signed = raw_body if timestamp is None else timestamp.encode() + b"." + raw_body
+        digest = hmac.new(secret.encode(), signed, self.algorithm).digest()
+        return digest.hex() if self.encoding == "hex" else base64.b64encode(digest).decode()
+
+    def verify(self, raw_body: bytes, headers: Mapping[str, str]) -> None:
+        received = headers.get(self.header.lower(), "").strip()
+        timestamp = headers.get(self.timestamp_header.lower(), "").strip() if self.timestamp_header else None
+        if not received or timestamp == "":
+            raise self.missing.error()
+        secret = _configured_secret(self.credential, self.mismatch)
+        if self.encoding == "hex":
+            received = received.lower()
+        if not _same(self.sign(secret, raw_body, timestamp), received):
+            raise self.mismatch.error()
+        if timestamp is not None and not _recent(timestamp, self.tolerance_s):
+            _log.warning(
+                "signed webhook delivery outside the tolerated window", extra={"tolerance_s": self.tolerance_s}
+            )
+            raise self.mismatch.error()
+
+
+def _recent(timestamp: str, tolerance_s: int) -> bool:
+    try:
+        sent = int(timestamp)
+    except ValueError:
+        return False
+    return abs(utcnow().timestamp() - sent) <= tolerance_s
+
+
+@dataclass(frozen=True)
+class SharedToken:
+    """A secret token the provider sends as it is in a header, for providers that sign nothing."""
+
+    header: str
+    credential: str
+    missing: ErrorSpec = TOKEN_MISSING
+    mismatch: ErrorSpec = TOKEN_MISMATCH
+
+    @property
+    def errors(self) -> tuple[ErrorSpec, ...]:
+        return (self.missing, self.mismatch)
+
+    def verify(self, raw_body: bytes, headers: Mapping[str, str]) -> None:
+        received = headers.get(self.header.lower(), "").strip()
+        if not received:
+            raise self.missing.error()
+        if not _same(_configured_secret(self.credential, self.mismatch), received):
+            raise self.mismatch.error()
+
+
+@dataclass(frozen=True)
+class WebhookRequest(Generic[BodyT]):
+    """What an idempotency key is computed from: a verified delivery."""
+
+    body: BodyT
+    raw_body: bytes
+    headers: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class WebhookDelivery(Generic[BodyT]):
+    """What the handler gets, in the request or in the worker."""
+
+    body: BodyT
+    key: str | None
+    received_at: datetime
+
+
+class WebhookReceipt(CamelModel):
+    """The answer to a delivery handed to a subscriber; `duplicate` when it replays one already received."""
+
+    duplicate: bool
+
+
+class WebhookReceived(CamelModel):
+    """The event a webhook's receiver hands to its worker: the verified body, as its model dumps it."""
+
+    key: str | None
+    received_at: datetime
+    body: JsonValue
+
+
+class DeliveryRecord(CamelModel):
+    """`webhookDeliveries/{webhook}:{sha256 of the key}`: one per key, deleted by TTL after the replay window."""
+
+    webhook: str
+    status: Literal["queued", "processing", "done"]  # queued: handed off; processing/done: inline
+    received_at: datetime
+    lease_until: datetime | None = None  # an inline run not done by then is presumed dead
+    answer: str | None = None  # JSON of an inline answer
+    expire_at: datetime
+
+    def makes_replay(self, now: datetime) -> bool:
+        """Whether a delivery with the same key, received now, repeats this one."""
+        if self.expire_at <= now:
+            return False
+        return self.status != "processing" or (self.lease_until is not None and self.lease_until > now)
+
+
+class DeliveriesRepository(Repository[DeliveryRecord]):
+    collection_name = DELIVERIES_COLLECTION
+    model = DeliveryRecord
+
+
+class DeliveriesWork(UnitOfWork):
+    deliveries = repository(DeliveriesRepository)
+
+
+class Webhook(Generic[BodyT]):
+    """One declared webhook: what its receiver does with a request and, when it hands off, what its worker does.
+
+    `topic` None means inline: the handler runs in the request and its result, of type `response`, is the answer.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        path: str,
+        verify: Verification,
+        body: type[BodyT],
+        handler: Callable[[WebhookDelivery[BodyT]], Any],
+        *,
+        idempotency_key: Callable[[WebhookRequest[BodyT]], str] | None,
+        topic: Topic[WebhookReceived] | None,
+        response: Any = None,
+        replay_window: timedelta = REPLAY_WINDOW,
+        lease: timedelta = timedelta(seconds=60),
+    ) -> None:
+        self.name, self.path, self.verify, self.body, self.handler = name, path, verify, body, handler
+        self.idempotency_key, self.topic = idempotency_key, topic
+        self.response: Any = WebhookReceipt if topic is not None else response
+        self.status_code = 202 if topic is not None else 201
+        self.adapter: TypeAdapter[Any] = TypeAdapter(self.response)
+        self.replay_window, self.lease = replay_window, lease
+
+    def receiver(self) -> HttpHandler[Empty, Empty]:
+        """The HTTP function: the toolkit's request handling around `receive`."""
+        return HttpHandler(
+            self.name,
+            "POST",
+            self.path,
+            Role.WEBHOOK,
+            Empty,
+            Empty,
+            self.response,
+            self.status_code,
+            self.receive,
+            lambda *_: None,  # a webhook has no signed-in caller: `verify` authenticates the delivery
+        )
+
+    def receive(self, ctx: HttpContext[Any, Any]) -> Reply:
+        """The receiver's handler: verify, validate, claim the key, then hand off or run the handler."""
+        self.verify.verify(ctx.raw_body, ctx.headers)
+        body = validate_model(self.body, parse_json_body(ctx.raw_body))
+        key = self.idempotency_key(WebhookRequest(body, ctx.raw_body, ctx.headers)) if self.idempotency_key else None
+        now = utcnow()
+        if self.topic is not None:
+            # Only what the model keeps travels on: fields the provider sends that we do not use are dropped here.
+            kept = body.model_dump(mode="json", by_alias=True)
+            return self._hand_off(self.topic, WebhookReceived(key=key, received_at=now, body=kept))
+        return self._run_inline(WebhookDelivery(body=body, key=key, received_at=now))
+
+    def work(self, event: Event[WebhookReceived]) -> None:
+        """The worker's handler: the delivery's body validated again, then the declared handler."""
+        try:
+            body = self.body.model_validate(event.payload.body)
+        except ValidationError as exc:  # only when the model changed since the delivery was received
+            raise PermanentEventError(f"{self.name}: delivery no longer valid ({exc.error_count()} errors)") from None
+        self.handler(WebhookDelivery(body=body, key=event.payload.key, received_at=event.payload.received_at))
+
+    def _hand_off(self, topic: Topic[WebhookReceived], received: WebhookReceived) -> Reply:
+        def record(uow: DeliveriesWork) -> DeliveryRecord | None:
+            earlier = None if received.key is None else self._claim(uow, received.key, received.received_at, "queued")
+            if earlier is None:
+                uow.emit(topic, received)
+            return earlier
+
+        if DeliveriesWork.run_in_transaction(record) is not None:
+            _log.info("webhook delivery replayed; answered without doing anything again")
+            return Reply(200, WebhookReceipt(duplicate=True).model_dump(by_alias=True))
+        _log.info("webhook delivery handed to its worker", extra={"topic": topic.name})
+        return Reply(202, WebhookReceipt(duplicate=False).model_dump(by_alias=True))
+
+    def _run_inline(self, delivery: WebhookDelivery[BodyT]) -> Reply:
+        if delivery.key is None:
+            return Reply(201, self._answer(delivery))
+        key = delivery.key
+        earlier = DeliveriesWork.run_in_transaction(
+            lambda uow: self._claim(uow, key, delivery.received_at, "processing")
+        )
+        if earlier is not None:
+            if earlier.status != "done" or earlier.answer is None:
+                raise DELIVERY_IN_PROGRESS.error()
+            _log.info("webhook delivery replayed; its first answer is sent again")
+            return Reply(200, json.loads(earlier.answer))
+        doc_id = self._doc_id(key)
+        try:
+            answer = self._answer(delivery)
+        except Exception:
+            with DeliveriesWork() as uow:
+                uow.deliveries.delete(doc_id)  # released: the provider's retry runs the handler again
+            raise
+        with DeliveriesWork() as uow:
+            uow.deliveries.update(doc_id, {"status": "done", "answer": json.dumps(answer)})
+        return Reply(201, answer)
+
+    def _answer(self, delivery: WebhookDelivery[BodyT]) -> Any:
+        return self.adapter.dump_python(self.handler(delivery), mode="json", by_alias=True)
+
+    def _doc_id(self, key: str) -> str:
+        return f"{self.name}:{hashlib.sha256(key.encode()).hexdigest()}"
+
+    def _claim(
+        self, uow: DeliveriesWork, key: str, now: datetime, status: Literal["queued", "processing"]
+    ) -> DeliveryRecord | None:
+        """Record this delivery under its key, or return the earlier delivery it replays."""
+        doc_id = self._doc_id(key)
+        earlier = uow.deliveries.get(doc_id)
+        if earlier is not None and earlier.makes_replay(now):
+            return earlier
+        record = DeliveryRecord(
+            webhook=self.name,
+            status=status,
+            received_at=now,
+            lease_until=now + self.lease if status == "processing" else None,
+            expire_at=now + self.replay_window,
+        )
+        # `new` when there is none: expired ones, and inline runs that died before answering, are replaced
+        uow.deliveries.save(doc_id, record, new=earlier is None)
+        return None
+
+
+def webhook_function(
+    path: str,
+    *,
+    verify: Verification,
+    body: type[BodyT],
+    summary: str,
+    idempotency_key: Callable[[WebhookRequest[BodyT]], str] | None = None,
+    respond_inline: bool = False,
+    response: Any = None,
+    replay_window: timedelta = REPLAY_WINDOW,
+    secrets: tuple[str, ...] = (),
+    sdks: tuple[Sdk, ...] = (),
+    memory_mb: int = 256,
+    timeout_s: int = 60,
+    tags: tuple[str, ...] = ("webhooks",),
+    errors: tuple[ErrorCatalogue | ErrorSpec, ...] = (),
+) -> Callable[[Callable[[WebhookDelivery[BodyT]], Any]], Callable[[flask.Request], flask.Response]]:
+    """Declare a webhook `POST path`. The decorated name is the receiver's; a hand-off adds `<name>_worker`.
+
+    `secrets`, `sdks`, `memory_mb` and `timeout_s` are the handler's: they go to whichever function runs it. The
+    receiver always gets `verify`'s secret, and Firestore/Pub/Sub when it claims keys or hands off. `errors` are
+    what an inline handler can raise, documented with the scheme's own (see `http_function`).
+    """
+    if respond_inline != (response is not None):
+        raise ValueError("an inline webhook declares its `response`; one handed off answers a WebhookReceipt")
+
+    def decorate(handler: Callable[[WebhookDelivery[BodyT]], Any]) -> Callable[[flask.Request], flask.Response]:
+        assert_not_emulated_in_production()
+        name = handler.__name__
+        topic = (
+            None
+            if respond_inline
+            else declare_topic(f"webhooks.{name.replace('_', '-')}", WebhookReceived, f"Deliveries {name} received")
+        )
+        webhook = Webhook(
+            name,
+            path,
+            verify,
+            body,
+            handler,
+            idempotency_key=idempotency_key,
+            topic=topic,
+            response=response,
+            replay_window=replay_window,
+            lease=timedelta(seconds=timeout_s),
+        )
+        entry = http_entry(webhook.receiver(), handler)
+        receiver_sdks = set(sdks) if respond_inline else {Sdk.PUBSUB, Sdk.FIRESTORE}
+        in_progress = (DELIVERY_IN_PROGRESS,) if respond_inline and idempotency_key is not None else ()
+        if idempotency_key is not None:
+            receiver_sdks.add(Sdk.FIRESTORE)
+        register(
+            FunctionSpec(
+                name=name,
+                module=handler.__module__,
+                kind="http",
+                entry=entry,
+                summary=summary,
+                secrets=tuple(dict.fromkeys((verify.credential, *(secrets if respond_inline else ())))),
+                sdks=tuple(sorted(receiver_sdks)),
+                memory_mb=memory_mb if respond_inline else 256,
+                timeout_s=timeout_s if respond_inline else 60,
+                method="POST",
+                path=path,
+                role=Role.WEBHOOK,
+                body=body,
+                response=webhook.response,
+                status_code=webhook.status_code,
+                tags=tags,
+                errors=documented_errors(
+                    (*verify.errors, *errors, *in_progress), uses_firestore=Sdk.FIRESTORE in receiver_sdks
+                ),
+            )
+        )
+        if topic is not None:
+
+            def worker(event: Event[WebhookReceived]) -> None:
+                webhook.work(event)
+
+            worker.__name__ = worker.__qualname__ = f"{name}_worker"
+            worker.__module__ = handler.__module__
+            event_function(
+                topic,
+                summary=f"Handles what {name} received: {summary}",
+                secrets=secrets,
+                sdks=sdks,
+                memory_mb=memory_mb,
+                timeout_s=timeout_s,
+            )(worker)
+        return entry
+
+    return decorate
