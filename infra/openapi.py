@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import JsonSchemaMode
 
+from bloom.platform.http import BODY_TOO_LARGE
 from bloom.platform.registry import FunctionSpec, Role
 
 REF = "#/components/schemas/{model}"
@@ -79,6 +80,7 @@ def build_openapi(specs: dict[str, FunctionSpec], server_url: str = "/") -> dict
             "x-bloom-function": spec.deploy_name,
         }
         if spec.body is not None:
+            operation["responses"]["413"] = {"description": BODY_TOO_LARGE.message, "content": error}
             operation["requestBody"] = {
                 "required": True,
                 "content": {"application/json": {"schema": schema(spec.name, "body")}},

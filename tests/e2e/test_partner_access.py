@@ -313,11 +313,15 @@ def test_a_super_admin_changes_an_access(stack: RunningStack, auth: AuthEmulator
         False,
     )
     assert changed["featureLiveChat"] is True and changed["accessCode"] == access["accessCode"]
+    # The team tops sessions up past the partner's cap (6) from the dashboard: "+1 session" on 6 sends 7.
+    topped_up = ok(call(stack, "PATCH", f"partner-access/{access['id']}", admin, {"therapySessionsRemaining": 7}))
+    assert topped_up["therapySessionsRemaining"] == 7
     error(
-        call(stack, "PATCH", f"partner-access/{access['id']}", admin, {"therapySessionsRemaining": 7}),
+        call(stack, "PATCH", f"partner-access/{access['id']}", admin, {"therapySessionsRemaining": 51}),
         400,
-        ["therapySessionsRemaining must not be greater than 6"],
+        ["therapySessionsRemaining must not be greater than 50"],
     )
+    ok(call(stack, "PATCH", f"partner-access/{access['id']}", admin, {"therapySessionsRemaining": 5}))
     error(
         call(stack, "PATCH", f"partner-access/{access['id']}", admin, {"featureTherapy": True}),
         400,

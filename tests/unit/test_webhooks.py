@@ -211,6 +211,6 @@ def test_a_handed_off_webhook_registers_a_receiver_a_worker_and_a_topic() -> Non
     [topic] = declared["topics"]
     assert topic == {"name": "webhooks.zz-zoom-webhook", "description": "Deliveries zz_zoom_webhook received"}
     operation = declared["openapi"]["post"]
-    assert set(operation["responses"]) == {"202", "400", "401", "503"}
+    assert set(operation["responses"]) == {"202", "400", "401", "413", "503"}
     assert operation["responses"]["401"]["description"] == "WEBHOOK_TOKEN_MISSING; WEBHOOK_TOKEN_MISMATCH"
     assert "requestBody" in operation and "security" not in operation

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StrictBool
+from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from bloom.accounts.models import PASSWORD_MAX
 from bloom.content.schemas import CourseOut, ResourceOut
@@ -46,7 +46,7 @@ class SearchCriteria(RequestModel):
     partner_access: PartnerAccessCriteria | None = None
     partner_admin: PartnerAdminCriteria | None = None
     include: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=10)
-    limit: int = Field(default=SEARCH_LIMIT_DEFAULT, ge=1, le=SEARCH_LIMIT_MAX)
+    limit: StrictInt = Field(default=SEARCH_LIMIT_DEFAULT, ge=1, le=SEARCH_LIMIT_MAX)
 
     @property
     def wants_accesses(self) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal, NamedTuple
 
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from bloom.core.models import CamelModel, RequestModel
 
@@ -19,14 +19,17 @@ WebhookAction = Literal["published", "unpublished", "deleted", "moved"]
 STORY_KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9\-]{0,99}$"
 
 
+STORY_ID_MAX = 2**63 - 1
+
+
 class StoryblokWebhook(RequestModel):
     """What Storyblok posts for a story event (snake_case on the wire; camelCase also accepted)."""
 
     action: WebhookAction
-    story_id: int = Field(gt=0)
+    story_id: StrictInt = Field(gt=0, le=STORY_ID_MAX)  # Storyblok ids are 64-bit; Firestore stores no more
     full_slug: str | None = Field(default=None, max_length=1000)
     text: str | None = Field(default=None, max_length=5000)
-    space_id: int | None = None
+    space_id: StrictInt | None = None
 
 
 class StoryblokSyncResult(CamelModel):
@@ -85,7 +88,7 @@ class CreateResource(RequestModel):
     status: StoryStatus = "published"
     category: ResourceCategory | None = None
     storyblok_uuid: str = Field(min_length=1, max_length=100, pattern=STORY_KEY_PATTERN)
-    storyblok_id: int | None = Field(default=None, gt=0)
+    storyblok_id: StrictInt | None = Field(default=None, gt=0)
 
 
 class ContentItem(NamedTuple):

@@ -17,6 +17,7 @@ from typing import Any
 
 from bloom.core.errors import BadGateway
 from bloom.core.logging import get_logger
+from bloom.core.validation import nesting_exceeds
 
 DEFAULT_API_URL = "https://api.storyblok.com/v2"
 _log = get_logger(__name__)
@@ -51,6 +52,8 @@ def fetch_story(story_id: int) -> dict[str, Any] | None:
     if response.status_code != 200:
         _log.error("storyblok did not serve the story", extra={"status": response.status_code, "story_id": story_id})
         raise StoryblokUnavailable(f"STORYBLOK_UNAVAILABLE: HTTP {response.status_code}")
+    if nesting_exceeds(response.content):
+        raise StoryblokUnavailable("STORYBLOK_UNAVAILABLE: response nested too deep")
     try:
         payload = response.json()
     except ValueError as exc:

@@ -72,6 +72,10 @@ _ERROR_TYPES: dict[int, type[BloomError]] = {
 }
 
 
+class PayloadTooLarge(BloomError):
+    status_code = 413
+
+
 class ServiceUnavailable(BloomError):
     status_code = 503
 
@@ -82,7 +86,7 @@ class BadGateway(BloomError):
     status_code = 502
 
 
-_ERROR_TYPES.update({503: ServiceUnavailable, 502: BadGateway})
+_ERROR_TYPES.update({413: PayloadTooLarge, 503: ServiceUnavailable, 502: BadGateway})
 _DECLARED: dict[str, ErrorSpec] = {}
 
 

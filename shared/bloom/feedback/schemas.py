@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, field_validator
 
 from bloom.core.models import CamelModel, RequestModel
+from bloom.core.validation import storable_problems
 
 FeedbackTag = Literal["relatable", "useful", "inspiring", "too long", "too complicated", "not useful"]
 EventName = Literal[
@@ -16,6 +17,7 @@ EventName = Literal[
 ]
 MAX_DESCRIPTION = 5000
 MAX_METADATA_CHARS = 2000
+METADATA_MAX_DEPTH = 10
 
 
 def _as_list(value: Any) -> Any:
@@ -68,8 +70,14 @@ class EventLogBody(RequestModel):
 
     @field_validator("metadata")
     @classmethod
-    def _bounded(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        if value is not None and len(json.dumps(value, default=str)) > MAX_METADATA_CHARS:
+    def _storable(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        """Metadata is stored as it is: it must be small and something Firestore can store."""
+        if value is None:
+            return None
+        problems = storable_problems(value, max_depth=METADATA_MAX_DEPTH)
+        if problems:
+            raise ValueError("; ".join(problems))
+        if len(json.dumps(value, ensure_ascii=False)) > MAX_METADATA_CHARS:
             raise ValueError(f"must be at most {MAX_METADATA_CHARS} characters as JSON")
         return value
 

@@ -290,16 +290,15 @@ def list_accesses(query: PartnerAccessQuery) -> list[PartnerAccessOut]:
 
 
 def update_access(access_id: str, body: UpdatePartnerAccess) -> PartnerAccessOut:
-    """A super admin changes an access's therapy counters or features (counters change only in transactions)."""
+    """A super admin changes an access's therapy counters or features (counters change only in transactions).
+
+    The partner's cap bounds only what a partner admin grants: the team tops sessions up past it (0-50)."""
 
     def work(uow: PartnersWork) -> tuple[PartnerAccessRecord, PartnerRecord]:
         access = uow.accesses.get(access_id)
         partner = uow.partners.get(access.partner_id) if access is not None else None
         if access is None or partner is None:
             raise errors.PARTNER_ACCESS_NOT_FOUND.error()
-        problem = therapy_sessions_problem(body.therapy_sessions_remaining, partner.therapy_sessions_cap)
-        if problem is not None:
-            raise BadRequest([problem])
         changes: dict[str, Any] = {"therapy_sessions_remaining": body.therapy_sessions_remaining}
         for name in ("therapy_sessions_redeemed", "feature_live_chat", "feature_therapy", "active"):
             value = getattr(body, name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple
 
-from pydantic import Field, field_validator
+from pydantic import Field, StrictBool, StrictInt, field_validator
 
 from bloom.core.models import CamelModel, RequestModel
 
@@ -13,16 +13,17 @@ NAME_MAX = 50
 AUTOMATIC_ACCESS_CODE = "AUTOMATIC_ACCESS_CODE"
 DEFAULT_THERAPY_SESSIONS_CAP = 6
 MAX_THERAPY_SESSIONS_CAP = 100
+MAX_SESSIONS_SET_BY_THE_TEAM = 50
 
 
 class CreatePartner(RequestModel):
     name: str = Field(min_length=1, max_length=NAME_MAX)
-    therapy_sessions_cap: int | None = Field(default=None, ge=0, le=MAX_THERAPY_SESSIONS_CAP)
+    therapy_sessions_cap: StrictInt | None = Field(default=None, ge=0, le=MAX_THERAPY_SESSIONS_CAP)
 
 
 class UpdatePartner(RequestModel):
-    active: bool
-    therapy_sessions_cap: int | None = Field(default=None, ge=0, le=MAX_THERAPY_SESSIONS_CAP)
+    active: StrictBool
+    therapy_sessions_cap: StrictInt | None = Field(default=None, ge=0, le=MAX_THERAPY_SESSIONS_CAP)
 
 
 class CreateFeature(RequestModel):
@@ -32,11 +33,11 @@ class CreateFeature(RequestModel):
 class CreatePartnerFeature(RequestModel):
     partner_id: str = Field(min_length=1, max_length=64)
     feature_id: str = Field(min_length=1, max_length=64)
-    active: bool
+    active: StrictBool
 
 
 class UpdatePartnerFeature(RequestModel):
-    active: bool
+    active: StrictBool
 
 
 class CreatePartnerAdmin(RequestModel):
@@ -62,22 +63,24 @@ class CreatePartnerAdminUser(RequestModel):
 
 
 class UpdatePartnerAdmin(RequestModel):
-    active: bool
+    active: StrictBool
 
 
 class CreatePartnerAccess(RequestModel):
-    feature_live_chat: bool
-    feature_therapy: bool
-    therapy_sessions_remaining: int = Field(ge=0, le=MAX_THERAPY_SESSIONS_CAP)
-    therapy_sessions_redeemed: int = Field(default=0, ge=0, le=0)  # a new access has redeemed nothing
+    feature_live_chat: StrictBool
+    feature_therapy: StrictBool
+    therapy_sessions_remaining: StrictInt = Field(ge=0, le=MAX_THERAPY_SESSIONS_CAP)
+    therapy_sessions_redeemed: StrictInt = Field(default=0, ge=0, le=0)  # a new access has redeemed nothing
 
 
 class UpdatePartnerAccess(RequestModel):
-    therapy_sessions_remaining: int = Field(ge=0, le=MAX_THERAPY_SESSIONS_CAP)
-    therapy_sessions_redeemed: int | None = Field(default=None, ge=0, le=1000)
-    feature_live_chat: bool | None = None
-    feature_therapy: bool | None = None
-    active: bool | None = None  # addition: switch one code off (or on) without touching its partner
+    """A super admin's change: counts 0-50 each (the partner's cap bounds only what a partner admin grants)."""
+
+    therapy_sessions_remaining: StrictInt = Field(ge=0, le=MAX_SESSIONS_SET_BY_THE_TEAM)
+    therapy_sessions_redeemed: StrictInt | None = Field(default=None, ge=0, le=MAX_SESSIONS_SET_BY_THE_TEAM)
+    feature_live_chat: StrictBool | None = None
+    feature_therapy: StrictBool | None = None
+    active: StrictBool | None = None  # addition: switch one code off (or on) without touching its partner
 
 
 class PartnerAccessCode(RequestModel):

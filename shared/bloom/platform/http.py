@@ -24,7 +24,7 @@ from bloom.core.logging import get_logger, log_context
 from bloom.core.models import RequestModel
 from bloom.core.settings import get_settings
 from bloom.core.time import utcnow
-from bloom.core.validation import validation_messages
+from bloom.core.validation import MAX_NESTING, nesting_exceeds, validation_messages
 from bloom.platform.auth import assert_not_emulated_in_production
 from bloom.platform.rate_limits import RateLimit, enforce_rate_limits
 from bloom.platform.registry import FunctionSpec, Role, Sdk, register
@@ -47,6 +47,9 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
+MAX_BODY_BYTES = 256 * 1024  # far above any body the API takes; checked before parsing
+ERRORS = ErrorCatalogue("http")
+BODY_TOO_LARGE = ERRORS.declare(413, f"body must be at most {MAX_BODY_BYTES // 1024} KiB")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
 ROLE_SDKS = (Sdk.FIRESTORE, Sdk.FIREBASE_AUTH)
 
@@ -162,12 +165,32 @@ def preflight(request: flask.Request) -> flask.Response:
 
 
 def parse_json_body(raw: bytes) -> Any:
+    """The JSON body: 413 beyond MAX_BODY_BYTES, 400 when not JSON, nested too deep or not valid Unicode."""
+    if len(raw) > MAX_BODY_BYTES:
+        raise BODY_TOO_LARGE.error()
     if not raw.strip():
         return {}
+    if nesting_exceeds(raw):
+        raise BadRequest([f"body must not be nested more than {MAX_NESTING} levels deep"])
     try:
-        return json.loads(raw)
+        parsed = json.loads(raw)
     except ValueError as exc:
         raise BadRequest(["body must be valid JSON"]) from exc
+    if _SURROGATE_ESCAPE.search(raw) and _has_unpaired_surrogate(parsed):
+        raise BadRequest(["body must be valid Unicode text (no unpaired surrogates)"])
+    return parsed
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _has_unpaired_surrogate(parsed: Any) -> bool:
+    """`\\ud800` alone parses to a string that cannot be encoded (Firestore and logs would fail on it)."""
+    try:
+        json.dumps(parsed, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def validate_model(model: type[BodyT], data: Any, prefix: str = "") -> BodyT:
@@ -252,6 +275,8 @@ class HttpHandler(Generic[BodyT, QueryT]):
             principal = self.authenticate(headers, self.role)
             if principal is not None:
                 enforce_rate_limits(self.name, self.user_limits, principal.auth_uid)  # the verified token's uid
+            if (request.content_length or 0) > MAX_BODY_BYTES:
+                raise BODY_TOO_LARGE.error()  # before reading it
             raw_body = request.get_data(cache=True)
             query = validate_model(self.query_model, {k: v for k, v in request.args.items()})
             body = (

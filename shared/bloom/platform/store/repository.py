@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 MAX_ID_BYTES = 1500
+MAX_QUERY_TEXT_BYTES = 1024  # longer text in a query filter is refused by Firestore ("too large")
 IN_QUERY_LIMIT = 30  # Firestore's maximum number of values in an `in` filter
 
 
@@ -101,6 +102,20 @@ class DirectSession:
         ref.delete()
 
 
+def _indexable(condition: Filter) -> Filter | None:
+    """The filter without values no indexed field can hold; None when nothing can match it."""
+    if condition.op == "==" and not _fits_index(condition.value):
+        return None
+    if condition.op == "in":
+        values = [value for value in condition.value if _fits_index(value)]
+        return Filter(condition.field, "in", values) if values else None
+    return condition
+
+
+def _fits_index(value: Any) -> bool:
+    return not isinstance(value, str) or len(value.encode("utf-8", "surrogatepass")) <= MAX_QUERY_TEXT_BYTES
+
+
 def _needs_composite(filters: Sequence[Filter], order_by: Sequence[tuple[str, str]]) -> bool:
     fields = {f.field for f in filters} | {name for name, _ in order_by}
     has_range = any(f.op not in ("==", "in", "array_contains") for f in filters)
@@ -166,7 +181,15 @@ class Repository(Generic[ModelT]):
         limit: int | None = None,
         index: CompositeIndex | None = None,
     ) -> list[tuple[str, ModelT]]:
-        """Run a query; one that needs a composite index must name a declared one that covers it."""
+        """Run a query; one that needs a composite index must name a declared one that covers it.
+
+        A text value too long for Firestore to query (it refuses values near 1500 bytes) cannot equal anything we
+        store (names, emails, ids are far shorter), so an equality on it finds nothing without asking.
+        """
+        indexable = [_indexable(f) for f in filters]
+        if None in indexable:
+            return []
+        filters = [f for f in indexable if f is not None]
         if _needs_composite(filters, order_by):
             wanted = [f.field for f in filters] + [name for name, _ in order_by]
             if index is None or index.collection != self.collection_name or not set(wanted) <= set(index.field_names):
