@@ -31,6 +31,7 @@ from bloom.content.models import (
 )
 from bloom.content.schemas import StoryblokWebhook, StoryStatus
 from bloom.core.errors import Unauthorized
+from tests.support.settings import SettingsEnv
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -215,11 +216,11 @@ def test_webhook_body_is_read_in_storyblok_snake_case() -> None:
         StoryblokWebhook.model_validate({"action": "published"})
 
 
-def test_signature_is_hex_hmac_sha1_of_the_raw_body(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_signature_is_hex_hmac_sha1_of_the_raw_body(settings_env: SettingsEnv) -> None:
     body = b'{"action":"published","story_id":1}'
     expected = hmac.new(b"secret", body, hashlib.sha1).hexdigest()
     assert storyblok.signature("secret", body) == expected
-    monkeypatch.setenv("STORYBLOK_WEBHOOK_SECRET", "secret")
+    settings_env.set("STORYBLOK_WEBHOOK_SECRET", "secret")
     storyblok.verify_signature(body, expected)
     storyblok.verify_signature(body, expected.upper())
     for received, message in [
@@ -235,8 +236,8 @@ def test_signature_is_hex_hmac_sha1_of_the_raw_body(monkeypatch: pytest.MonkeyPa
         storyblok.verify_signature(body + b" ", expected)
 
 
-def test_no_configured_secret_rejects_every_signature(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("STORYBLOK_WEBHOOK_SECRET", raising=False)
+def test_no_configured_secret_rejects_every_signature(settings_env: SettingsEnv) -> None:
+    settings_env.unset("STORYBLOK_WEBHOOK_SECRET")
     body = b"{}"
     with pytest.raises(Unauthorized) as raised:
         storyblok.verify_signature(body, storyblok.signature("", body))

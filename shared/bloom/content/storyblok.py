@@ -1,6 +1,6 @@
 """Storyblok: webhook signatures and the Content Delivery API (`GET {base}/cdn/stories/{id}`).
 
-Configuration comes from the environment: `STORYBLOK_API_URL` (default the EU region's
+Configuration comes from settings: `STORYBLOK_API_URL` (default the EU region's
 `https://api.storyblok.com/v2`), `STORYBLOK_PUBLIC_TOKEN` (the space's public access token) and
 `STORYBLOK_WEBHOOK_SECRET` (the secret the webhook signs with), both from Secret Manager when deployed.
 
@@ -13,18 +13,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import time
 from typing import TYPE_CHECKING, Any
 
 from bloom.core.errors import BloomError, Unauthorized
 from bloom.core.logging import get_logger
+from bloom.core.settings import get_settings
 
 if TYPE_CHECKING:
     import requests
 
 
-DEFAULT_API_URL = "https://api.storyblok.com/v2"
 SIGNATURE_HEADER = "webhook-signature"
 SIGNATURE_MISSING = "STORYBLOK_SIGNATURE_MISSING"
 SIGNATURE_MISMATCH = "STORYBLOK_SIGNATURE_MISMATCH"
@@ -43,7 +42,7 @@ class StoryblokUnavailable(BloomError):
 
 
 def api_url() -> str:
-    return (os.environ.get("STORYBLOK_API_URL") or DEFAULT_API_URL).rstrip("/")
+    return get_settings().storyblok_api_url.rstrip("/")
 
 
 def signature(secret: str, raw_body: bytes) -> str:
@@ -55,11 +54,11 @@ def verify_signature(raw_body: bytes, received: str | None) -> None:
     """Raise 401 unless `received` is the body's signature with our secret (constant-time comparison)."""
     if not received or not received.strip():
         raise Unauthorized(SIGNATURE_MISSING)
-    secret = os.environ.get("STORYBLOK_WEBHOOK_SECRET", "")
-    if not secret:
+    secret = get_settings().storyblok_webhook_secret
+    if secret is None:
         _log.error("STORYBLOK_WEBHOOK_SECRET is not configured; rejecting every delivery")
         raise Unauthorized(SIGNATURE_MISMATCH)
-    expected = signature(secret, raw_body).encode()
+    expected = signature(secret.get_secret_value(), raw_body).encode()
     if not hmac.compare_digest(expected, received.strip().lower().encode()):
         raise Unauthorized(SIGNATURE_MISMATCH)
 
@@ -88,11 +87,13 @@ def fetch_story(story_id: int) -> dict[str, Any] | None:
     """The published story object for a numeric story id, or None when the CDN has no published story."""
     import requests
 
-    token = os.environ.get("STORYBLOK_PUBLIC_TOKEN", "")
-    if not token:
+    token = get_settings().storyblok_public_token
+    if token is None:
         raise StoryblokUnavailable("STORYBLOK_PUBLIC_TOKEN is not configured")
     with requests.Session() as session:
-        response = _get(session, f"{api_url()}/cdn/stories/{story_id}", {"token": token, "version": "published"})
+        response = _get(
+            session, f"{api_url()}/cdn/stories/{story_id}", {"token": token.get_secret_value(), "version": "published"}
+        )
     if response.status_code == 404:
         return None
     if response.status_code != 200:
