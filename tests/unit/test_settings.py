@@ -34,17 +34,12 @@ VARIABLES = (
 SECRET_VALUE = "s3cr3t-value-xyz"
 
 
-def _settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
-    """Settings read from exactly `env` (every other variable of the table unset)."""
-    for name in VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    return Settings()
+def _settings(**env: str) -> Settings:
+    return Settings.from_environment(env)
 
 
-def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
-    settings = _settings(monkeypatch)
+def test_defaults() -> None:
+    settings = _settings()
     assert settings.model_dump() == {
         "project_id": "demo-bloom",
         "environment": "local",
@@ -65,9 +60,8 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     }
 
 
-def test_every_variable_is_read_by_its_documented_name(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_variable_is_read_by_its_documented_name() -> None:
     settings = _settings(
-        monkeypatch,
         GOOGLE_CLOUD_PROJECT="bloom-prod",
         BLOOM_ENV="production",
         BLOOM_CORS_ORIGINS="https://bloom.chayn.co",
@@ -110,32 +104,30 @@ def test_every_variable_is_read_by_its_documented_name(monkeypatch: pytest.Monke
     ]
 
 
-def test_the_project_falls_back_to_gcloud_project(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert _settings(monkeypatch, GCLOUD_PROJECT="old-name").project_id == "old-name"
-    assert _settings(monkeypatch, GOOGLE_CLOUD_PROJECT="", GCLOUD_PROJECT="old-name").project_id == "old-name"
-    assert _settings(monkeypatch, GOOGLE_CLOUD_PROJECT="new", GCLOUD_PROJECT="old-name").project_id == "new"
+def test_the_project_falls_back_to_gcloud_project() -> None:
+    assert _settings(GCLOUD_PROJECT="old-name").project_id == "old-name"
+    assert _settings(GOOGLE_CLOUD_PROJECT="", GCLOUD_PROJECT="old-name").project_id == "old-name"
+    assert _settings(GOOGLE_CLOUD_PROJECT="new", GCLOUD_PROJECT="old-name").project_id == "new"
 
 
-def test_cors_origins_are_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
-    settings = _settings(monkeypatch, BLOOM_CORS_ORIGINS=" https://a.example , https://b.example,, ")
+def test_cors_origins_are_comma_separated() -> None:
+    settings = _settings(BLOOM_CORS_ORIGINS=" https://a.example , https://b.example,, ")
     assert settings.cors_origins == ("https://a.example", "https://b.example")
 
 
-def test_any_k_service_means_deployed_and_only_1_exposes_metrics(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert _settings(monkeypatch, K_SERVICE="x").deployed
-    assert not _settings(monkeypatch, K_SERVICE="").deployed
+def test_any_k_service_means_deployed_and_only_1_exposes_metrics() -> None:
+    assert _settings(K_SERVICE="x").deployed
+    assert not _settings(K_SERVICE="").deployed
     for value in ("0", "true", "yes", ""):
-        assert not _settings(monkeypatch, BLOOM_EXPOSE_METRICS=value).expose_metrics
+        assert not _settings(BLOOM_EXPOSE_METRICS=value).expose_metrics
 
 
-def test_an_empty_variable_counts_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert _settings(monkeypatch, **dict.fromkeys(VARIABLES, "")) == _settings(monkeypatch)
+def test_an_empty_variable_counts_as_unset() -> None:
+    assert _settings(**dict.fromkeys(VARIABLES, "")) == _settings()
 
 
-def test_slack_urls_are_trimmed_and_blank_ones_unset(monkeypatch: pytest.MonkeyPatch) -> None:
-    settings = _settings(
-        monkeypatch, SLACK_WEBHOOK_URL_USERS=" https://hooks.slack.com/u\n", SLACK_WEBHOOK_URL_THERAPY=" "
-    )
+def test_slack_urls_are_trimmed_and_blank_ones_unset() -> None:
+    settings = _settings(SLACK_WEBHOOK_URL_USERS=" https://hooks.slack.com/u\n", SLACK_WEBHOOK_URL_THERAPY=" ")
     assert settings.secret("SLACK_WEBHOOK_URL_USERS") == "https://hooks.slack.com/u"
     assert settings.secret("SLACK_WEBHOOK_URL_THERAPY") is None
 
@@ -144,13 +136,13 @@ def test_slack_urls_are_trimmed_and_blank_ones_unset(monkeypatch: pytest.MonkeyP
     ("name", "value"),
     [("BLOOM_TRUSTED_PROXY_HOPS", "-1"), ("BLOOM_TRUSTED_PROXY_HOPS", "two"), ("BLOOM_OUTBOX_SWEEP_AFTER_S", "soon")],
 )
-def test_unusable_values_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+def test_unusable_values_are_refused(name: str, value: str) -> None:
     with pytest.raises(ValidationError, match=name):
-        _settings(monkeypatch, **{name: value})
+        _settings(**{name: value})
 
 
-def test_secrets_never_appear_in_repr_dumps_or_log_lines(monkeypatch: pytest.MonkeyPatch) -> None:
-    settings = _settings(monkeypatch, **dict.fromkeys(SECRET_FIELDS, SECRET_VALUE))
+def test_secrets_never_appear_in_repr_dumps_or_log_lines() -> None:
+    settings = _settings(**dict.fromkeys(SECRET_FIELDS, SECRET_VALUE))
     record = logging.LogRecord("test.settings", logging.INFO, __file__, 1, "settings %s", (settings,), None)
     record.settings = settings
     record.dump = settings.model_dump()
