@@ -12,6 +12,7 @@ from pytest_httpserver import HTTPServer
 from infra.auth_emulator import AuthEmulator
 from infra.stack_runner import RunningStack, start_stack, stop_stack
 from tests.support.fakes import fake_service_env
+from tests.support.settings import SettingsEnv
 
 
 @pytest.fixture(scope="session")
@@ -34,6 +35,15 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory, make_httpserver: HTT
             else:
                 os.environ[key] = value
         get_settings.cache_clear()
+
+
+@pytest.fixture
+def settings_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[SettingsEnv]:
+    """Set or unset variables for this test; settings are read afresh after each change and after the test."""
+    from bloom.core.settings import get_settings
+
+    yield SettingsEnv(monkeypatch)
+    get_settings.cache_clear()  # monkeypatch restores the variables right after; the next read sees them
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ from bloom.platform.store.outbox import publish_message
 from bloom.users.events import USER_DELETED, UserDeleted
 from infra.manifest import load_everything
 from infra.stack_runner import RunningStack
+from tests.support.settings import SettingsEnv
 from tests.support.wait import eventually
 
 load_everything()
@@ -154,9 +155,9 @@ def _log_text(records: list[logging.LogRecord]) -> str:
 
 
 def test_no_webhook_configured_is_logged_and_acknowledged(
-    stack: RunningStack, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    stack: RunningStack, httpserver: HTTPServer, settings_env: SettingsEnv, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.delenv(slack.USERS.secret)
+    settings_env.unset(slack.USERS.secret)
     feedback = _feedback()
     with caplog.at_level(logging.INFO):
         assert notifications.announce_feedback(feedback) is False
@@ -199,10 +200,10 @@ def test_a_slow_slack_times_out_as_a_transient_failure(
 
 
 def test_failures_never_reveal_the_webhook_url_or_the_message(
-    stack: RunningStack, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    stack: RunningStack, settings_env: SettingsEnv, caplog: pytest.LogCaptureFixture
 ) -> None:
     secret_path = "/services/T000SECRET/B000SECRET/abcSECRETdef"
-    monkeypatch.setenv(slack.USERS.secret, f"http://127.0.0.1:9{secret_path}")  # nothing listens on port 9
+    settings_env.set(slack.USERS.secret, f"http://127.0.0.1:9{secret_path}")  # nothing listens on port 9
     feedback = _feedback("A very particular session name")
     with pytest.raises(slack.SlackUnavailable) as unreachable:
         slack.post_message(slack.USERS, notifications.feedback_message(feedback))
@@ -212,7 +213,7 @@ def test_failures_never_reveal_the_webhook_url_or_the_message(
     logged = _log_text(caplog.records)
     assert "event failed; Pub/Sub will redeliver" in logged
     assert "SECRET" not in logged and "particular" not in logged
-    monkeypatch.setenv(slack.USERS.secret, f"not a url{secret_path}")
+    settings_env.set(slack.USERS.secret, f"not a url{secret_path}")
     with pytest.raises(PermanentEventError) as unusable:
         slack.post_message(slack.USERS, "hello")
     assert "SECRET" not in str(unusable.value)

@@ -31,6 +31,7 @@ from bloom.content.models import (
 from bloom.content.schemas import StoryblokWebhook, StoryStatus
 from bloom.core.errors import Unauthorized
 from functions.webhooks import STORYBLOK_SIGNATURE
+from tests.support.settings import SettingsEnv
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -219,11 +220,11 @@ def verify_storyblok(body: bytes, received: str | None) -> None:
     STORYBLOK_SIGNATURE.verify(body, {} if received is None else {"webhook-signature": received})
 
 
-def test_signature_is_hex_hmac_sha1_of_the_raw_body(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_signature_is_hex_hmac_sha1_of_the_raw_body(settings_env: SettingsEnv) -> None:
     body = b'{"action":"published","story_id":1}'
     expected = hmac.new(b"secret", body, hashlib.sha1).hexdigest()
     assert STORYBLOK_SIGNATURE.sign("secret", body) == expected
-    monkeypatch.setenv("STORYBLOK_WEBHOOK_SECRET", "secret")
+    settings_env.set("STORYBLOK_WEBHOOK_SECRET", "secret")
     verify_storyblok(body, expected)
     verify_storyblok(body, expected.upper())
     for received, message in [
@@ -239,8 +240,8 @@ def test_signature_is_hex_hmac_sha1_of_the_raw_body(monkeypatch: pytest.MonkeyPa
         verify_storyblok(body + b" ", expected)
 
 
-def test_no_configured_secret_rejects_every_signature(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("STORYBLOK_WEBHOOK_SECRET", raising=False)
+def test_no_configured_secret_rejects_every_signature(settings_env: SettingsEnv) -> None:
+    settings_env.unset("STORYBLOK_WEBHOOK_SECRET")
     body = b"{}"
     with pytest.raises(Unauthorized) as raised:
         verify_storyblok(body, STORYBLOK_SIGNATURE.sign("", body))

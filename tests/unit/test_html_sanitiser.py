@@ -46,17 +46,18 @@ def test_entities_stay_escaped_and_never_become_markup() -> None:
 
 def test_bare_special_characters_are_escaped() -> None:
     assert sanitise_html('1 < 2 & 3 > 2 "quoted"') == '1 &lt; 2 &amp; 3 &gt; 2 "quoted"'
-    assert sanitise_html("unfinished <b") == "unfinished &lt;b"
+    assert sanitise_html("unfinished <b") == "unfinished "  # a tag cut off by the end is dropped, as browsers do
 
 
 def test_comments_and_declarations_are_dropped() -> None:
     assert sanitise_html("<!DOCTYPE html><!-- secret --><?php echo 1 ?>visible") == "visible"
 
 
-def test_output_is_balanced() -> None:
+def test_output_is_balanced_as_a_browser_parses_it() -> None:
     assert sanitise_html("<b>open <i>nested") == "<b>open <i>nested</i></b>"
-    assert sanitise_html("</p>stray</strong> close") == "stray close"
-    assert sanitise_html("<b><i>x</b>y</i>") == "<b><i>x</i></b>y"
+    assert sanitise_html("</p>stray</strong> close") == "<p></p>stray close"  # HTML5: a stray </p> is an empty p
+    assert sanitise_html("<b><i>x</b>y</i>") == "<b><i>x</i></b><i>y</i>"  # misnested: "y" stays italic
+    assert sanitise_html("<p>a<p>b<li>c") == "<p>a</p><p>b</p><li>c</li>"
 
 
 def test_plain_text_is_unchanged() -> None:

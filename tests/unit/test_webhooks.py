@@ -21,6 +21,7 @@ from bloom.platform.registry import registered
 from bloom.platform.webhooks import HmacSignature, SharedToken, webhook_function
 from functions.webhooks import STORYBLOK_SIGNATURE
 from infra.stack_runner import ROOT
+from tests.support.settings import SettingsEnv
 
 BODY = b'{"id": "b-1", "action": "created"}'
 STRIPE_LIKE = HmacSignature(header="X-Signature", credential="ZZ_SIGNING_KEY", timestamp_header="X-Timestamp")
@@ -36,8 +37,8 @@ def refusal(verify: HmacSignature | SharedToken, body: bytes, headers: dict[str,
     return None
 
 
-def test_hmac_encodings_and_algorithms(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ZZ_SIGNING_KEY", "key")
+def test_hmac_encodings_and_algorithms(settings_env: SettingsEnv) -> None:
+    settings_env.set("ZZ_SIGNING_KEY", "key")
     digest = hmac.new(b"key", BODY, hashlib.sha256).digest()
     base64_scheme = HmacSignature(header="X-Sig", credential="ZZ_SIGNING_KEY", encoding="base64")
     assert refusal(base64_scheme, BODY, {"X-Sig": base64.b64encode(digest).decode()}) is None
@@ -49,8 +50,8 @@ def test_hmac_encodings_and_algorithms(monkeypatch: pytest.MonkeyPatch) -> None:
     assert refusal(hex_scheme, BODY, {"X-Sig": ""}) == "WEBHOOK_SIGNATURE_MISSING"
 
 
-def test_a_signed_timestamp_must_be_recent(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ZZ_SIGNING_KEY", "key")
+def test_a_signed_timestamp_must_be_recent(settings_env: SettingsEnv) -> None:
+    settings_env.set("ZZ_SIGNING_KEY", "key")
     now = int(time.time())
 
     def headers(timestamp: int | str, signed_as: int | str | None = None) -> dict[str, str]:
@@ -66,9 +67,9 @@ def test_a_signed_timestamp_must_be_recent(monkeypatch: pytest.MonkeyPatch) -> N
     assert refusal(STRIPE_LIKE, BODY, {"X-Signature": headers(now)["X-Signature"]}) == "WEBHOOK_SIGNATURE_MISSING"
 
 
-def test_a_shared_token(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_shared_token(settings_env: SettingsEnv) -> None:
     scheme = SharedToken(header="X-Token", credential="ZZ_TOKEN")
-    monkeypatch.setenv("ZZ_TOKEN", "s3cret-token")
+    settings_env.set("ZZ_TOKEN", "s3cret-token")
     assert refusal(scheme, BODY, {"X-Token": "s3cret-token"}) is None
     assert refusal(scheme, BODY, {"X-Token": " s3cret-token "}) is None
     assert refusal(scheme, BODY, {}) == "WEBHOOK_TOKEN_MISSING"
@@ -77,9 +78,9 @@ def test_a_shared_token(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_missing_secret_rejects_everything_and_says_so(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    settings_env: SettingsEnv, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.delenv("ZZ_TOKEN", raising=False)
+    settings_env.unset("ZZ_TOKEN")
     with caplog.at_level(logging.ERROR):
         assert refusal(SharedToken(header="X-Token", credential="ZZ_TOKEN"), BODY, {"X-Token": ""}) == (
             "WEBHOOK_TOKEN_MISSING"
@@ -105,8 +106,8 @@ def storyblok(body: bytes, headers: dict[str, str]) -> tuple[int, Any, flask.Res
     return response.status_code, json.loads(response.get_data()), response
 
 
-def test_storyblok_signatures_are_checked_before_the_body_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("STORYBLOK_WEBHOOK_SECRET", "secret")
+def test_storyblok_signatures_are_checked_before_the_body_is_read(settings_env: SettingsEnv) -> None:
+    settings_env.set("STORYBLOK_WEBHOOK_SECRET", "secret")
     invalid = b'{"action": "renamed"}'
     status, error, response = storyblok(invalid, {})
     assert (status, error["message"]) == (401, "STORYBLOK_SIGNATURE_MISSING")

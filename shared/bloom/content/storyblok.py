@@ -1,6 +1,6 @@
 """Storyblok: the webhook's messages and the Content Delivery API (`GET {base}/cdn/stories/{id}`).
 
-Configuration comes from the environment: `STORYBLOK_API_URL` (default the EU region's
+Configuration comes from settings: `STORYBLOK_API_URL` (default the EU region's
 `https://api.storyblok.com/v2`), `STORYBLOK_PUBLIC_TOKEN` (the space's public access token) and
 `STORYBLOK_WEBHOOK_SECRET` (the secret the webhook signs with), both from Secret Manager when deployed.
 
@@ -12,11 +12,11 @@ nothing to copy).
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from bloom.core.errors import BadGateway
 from bloom.core.logging import get_logger
+from bloom.core.settings import get_settings
 from bloom.core.validation import nesting_exceeds
 
 DEFAULT_API_URL = "https://api.storyblok.com/v2"
@@ -28,7 +28,7 @@ class StoryblokUnavailable(BadGateway):
 
 
 def api_url() -> str:
-    return (os.environ.get("STORYBLOK_API_URL") or DEFAULT_API_URL).rstrip("/")
+    return get_settings().storyblok_api_url.rstrip("/")
 
 
 def fetch_story(story_id: int) -> dict[str, Any] | None:
@@ -37,13 +37,14 @@ def fetch_story(story_id: int) -> dict[str, Any] | None:
 
     from bloom.platform.http_client import integration_session
 
-    token = os.environ.get("STORYBLOK_PUBLIC_TOKEN", "")
-    if not token:
+    token = get_settings().storyblok_public_token
+    if token is None:
         raise StoryblokUnavailable("STORYBLOK_PUBLIC_TOKEN is not configured")
     try:
         with integration_session("storyblok") as session:
             response = session.get(
-                f"{api_url()}/cdn/stories/{story_id}", params={"token": token, "version": "published"}
+                f"{api_url()}/cdn/stories/{story_id}",
+                params={"token": token.get_secret_value(), "version": "published"},
             )
     except requests.RequestException as exc:  # its text quotes the URL, token included: not chained
         raise StoryblokUnavailable(f"STORYBLOK_UNAVAILABLE: {type(exc).__name__}") from None

@@ -1,8 +1,8 @@
 """Slack incoming webhooks: one POST per message, classified so Pub/Sub redelivery does the retrying.
 
 The pattern every integration follows:
-- configuration from the environment at call time (in production, Secret Manager secrets mapped to env vars,
-  declared in `secrets=` of each function that posts to the channel);
+- configuration from settings (in production, Secret Manager secrets mapped to env vars, declared in `secrets=`
+  of each function that posts to the channel);
 - requests through the integrations' client (`bloom.platform.http_client`), always with a timeout; a failed
   connection is retried (nothing was sent), the POST itself never (Slack would show the message twice):
   a subscriber that fails is redelivered by Pub/Sub with backoff, and the event-id dedupe makes that safe;
@@ -13,12 +13,12 @@ The pattern every integration follows:
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 
 from bloom.core.errors import PermanentEventError, TransientEventError
 from bloom.core.logging import get_logger
+from bloom.core.settings import get_settings
 
 # (connect, read) seconds: short enough to stay well inside a subscriber's 60 s and Pub/Sub's ack deadline.
 TIMEOUT_S = (3.05, 10.0)
@@ -44,7 +44,7 @@ class SlackUnavailable(TransientEventError):
 
 
 def webhook_url(channel: Channel) -> str | None:
-    return os.environ.get(channel.secret, "").strip() or None
+    return get_settings().secret(channel.secret)
 
 
 def post_message(channel: Channel, text: str) -> bool:

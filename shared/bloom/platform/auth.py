@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from typing import Any
@@ -21,7 +20,8 @@ _app_lock = threading.Lock()
 
 def assert_not_emulated_in_production() -> None:
     """A deployed function must never trust tokens from the Auth emulator."""
-    if get_settings().deployed and os.environ.get("FIREBASE_AUTH_EMULATOR_HOST"):
+    settings = get_settings()
+    if settings.deployed and settings.firebase_auth_emulator_host:
         raise RuntimeError("FIREBASE_AUTH_EMULATOR_HOST is set in a deployed function; refusing to start")
 
 

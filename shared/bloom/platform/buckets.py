@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
+
+from bloom.core.settings import get_settings
 
 _BUCKETS: dict[str, Bucket] = {}
 
@@ -16,7 +17,7 @@ class Bucket:
     @property
     def resolved_name(self) -> str:
         """Bucket names are global: deployed ones carry the project's prefix (`BLOOM_BUCKET_PREFIX`)."""
-        return f"{os.environ.get('BLOOM_BUCKET_PREFIX', '')}{self.name}"
+        return f"{get_settings().bucket_prefix}{self.name}"
 
 
 def declare_bucket(name: str, description: str) -> Bucket:

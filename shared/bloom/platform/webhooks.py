@@ -25,7 +25,6 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,6 +35,7 @@ from pydantic import BaseModel, JsonValue, TypeAdapter, ValidationError
 from bloom.core.errors import ErrorCatalogue, ErrorSpec, PermanentEventError
 from bloom.core.logging import get_logger
 from bloom.core.models import CamelModel
+from bloom.core.settings import get_settings
 from bloom.core.time import utcnow
 from bloom.platform.auth import assert_not_emulated_in_production
 from bloom.platform.events import Event
@@ -74,7 +74,7 @@ _log = get_logger(__name__)
 
 def read_secret(name: str) -> str | None:
     """A secret by name: an env var locally, a Secret Manager secret mapped to one when deployed."""
-    return os.environ.get(name, "").strip() or None
+    return get_settings().secret(name)
 
 
 def _configured_secret(name: str, rejection: ErrorSpec) -> str:

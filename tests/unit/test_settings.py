@@ -1,0 +1,166 @@
+"""Settings: the environment variables of README's table, their defaults, and secrets that never print."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from pydantic import ValidationError
+
+from bloom.core.logging import CloudLoggingFormatter
+from bloom.core.settings import SECRET_FIELDS, Settings, get_settings
+from infra.manifest import load_everything
+from tests.support.settings import SettingsEnv
+
+VARIABLES = (
+    "GOOGLE_CLOUD_PROJECT",
+    "GCLOUD_PROJECT",
+    "BLOOM_ENV",
+    "BLOOM_CORS_ORIGINS",
+    "K_SERVICE",
+    "BLOOM_EXPOSE_METRICS",
+    "BLOOM_OUTBOX_PUBLISH_TIMEOUT_S",
+    "BLOOM_OUTBOX_SWEEP_AFTER_S",
+    "BLOOM_TRUSTED_PROXY_HOPS",
+    "BLOOM_BUCKET_PREFIX",
+    "FIREBASE_AUTH_EMULATOR_HOST",
+    "STORYBLOK_API_URL",
+    "STORYBLOK_WEBHOOK_SECRET",
+    "STORYBLOK_PUBLIC_TOKEN",
+    "SLACK_WEBHOOK_URL_USERS",
+    "SLACK_WEBHOOK_URL_THERAPY",
+    "SLACK_WEBHOOK_URL_DELETED_USERS",
+)
+SECRET_VALUE = "s3cr3t-value-xyz"
+
+
+def _settings(**env: str) -> Settings:
+    return Settings.from_environment(env)
+
+
+def test_defaults() -> None:
+    settings = _settings()
+    assert settings.model_dump() == {
+        "project_id": "demo-bloom",
+        "environment": "local",
+        "cors_origins": ("http://localhost:3000",),
+        "deployed": False,
+        "expose_metrics": False,
+        "outbox_publish_timeout_s": 10.0,
+        "outbox_sweep_after_s": 30.0,
+        "trusted_proxy_hops": 0,
+        "bucket_prefix": "",
+        "firebase_auth_emulator_host": None,
+        "storyblok_api_url": "https://api.storyblok.com/v2",
+        "storyblok_webhook_secret": None,
+        "storyblok_public_token": None,
+        "slack_webhook_url_users": None,
+        "slack_webhook_url_therapy": None,
+        "slack_webhook_url_deleted_users": None,
+    }
+
+
+def test_every_variable_is_read_by_its_documented_name() -> None:
+    settings = _settings(
+        GOOGLE_CLOUD_PROJECT="bloom-prod",
+        BLOOM_ENV="production",
+        BLOOM_CORS_ORIGINS="https://bloom.chayn.co",
+        K_SERVICE="get-user-profile",
+        BLOOM_EXPOSE_METRICS="1",
+        BLOOM_OUTBOX_PUBLISH_TIMEOUT_S="2.5",
+        BLOOM_OUTBOX_SWEEP_AFTER_S="45",
+        BLOOM_TRUSTED_PROXY_HOPS="2",
+        BLOOM_BUCKET_PREFIX="bloom-prod-",
+        FIREBASE_AUTH_EMULATOR_HOST="127.0.0.1:9099",
+        STORYBLOK_API_URL="https://api-us.storyblok.com/v2",
+        STORYBLOK_WEBHOOK_SECRET="webhook-secret",
+        STORYBLOK_PUBLIC_TOKEN="public-token",
+        SLACK_WEBHOOK_URL_USERS="https://hooks.slack.com/u",
+        SLACK_WEBHOOK_URL_THERAPY="https://hooks.slack.com/t",
+        SLACK_WEBHOOK_URL_DELETED_USERS="https://hooks.slack.com/d",
+    )
+    assert (settings.project_id, settings.environment, settings.cors_origins) == (
+        "bloom-prod",
+        "production",
+        ("https://bloom.chayn.co",),
+    )
+    assert settings.deployed and settings.expose_metrics
+    assert (settings.outbox_publish_timeout_s, settings.outbox_sweep_after_s, settings.trusted_proxy_hops) == (
+        2.5,
+        45.0,
+        2,
+    )
+    assert (settings.bucket_prefix, settings.firebase_auth_emulator_host, settings.storyblok_api_url) == (
+        "bloom-prod-",
+        "127.0.0.1:9099",
+        "https://api-us.storyblok.com/v2",
+    )
+    assert [settings.secret(name) for name in SECRET_FIELDS] == [
+        "webhook-secret",
+        "public-token",
+        "https://hooks.slack.com/u",
+        "https://hooks.slack.com/t",
+        "https://hooks.slack.com/d",
+    ]
+
+
+def test_the_project_falls_back_to_gcloud_project() -> None:
+    assert _settings(GCLOUD_PROJECT="old-name").project_id == "old-name"
+    assert _settings(GOOGLE_CLOUD_PROJECT="", GCLOUD_PROJECT="old-name").project_id == "old-name"
+    assert _settings(GOOGLE_CLOUD_PROJECT="new", GCLOUD_PROJECT="old-name").project_id == "new"
+
+
+def test_cors_origins_are_comma_separated() -> None:
+    settings = _settings(BLOOM_CORS_ORIGINS=" https://a.example , https://b.example,, ")
+    assert settings.cors_origins == ("https://a.example", "https://b.example")
+
+
+def test_any_k_service_means_deployed_and_only_1_exposes_metrics() -> None:
+    assert _settings(K_SERVICE="x").deployed
+    assert not _settings(K_SERVICE="").deployed
+    for value in ("0", "true", "yes", ""):
+        assert not _settings(BLOOM_EXPOSE_METRICS=value).expose_metrics
+
+
+def test_an_empty_variable_counts_as_unset() -> None:
+    assert _settings(**dict.fromkeys(VARIABLES, "")) == _settings()
+
+
+def test_slack_urls_are_trimmed_and_blank_ones_unset() -> None:
+    settings = _settings(SLACK_WEBHOOK_URL_USERS=" https://hooks.slack.com/u\n", SLACK_WEBHOOK_URL_THERAPY=" ")
+    assert settings.secret("SLACK_WEBHOOK_URL_USERS") == "https://hooks.slack.com/u"
+    assert settings.secret("SLACK_WEBHOOK_URL_THERAPY") is None
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("BLOOM_TRUSTED_PROXY_HOPS", "-1"), ("BLOOM_TRUSTED_PROXY_HOPS", "two"), ("BLOOM_OUTBOX_SWEEP_AFTER_S", "soon")],
+)
+def test_unusable_values_are_refused(name: str, value: str) -> None:
+    with pytest.raises(ValidationError, match=name):
+        _settings(**{name: value})
+
+
+def test_secrets_never_appear_in_repr_dumps_or_log_lines() -> None:
+    settings = _settings(**dict.fromkeys(SECRET_FIELDS, SECRET_VALUE))
+    record = logging.LogRecord("test.settings", logging.INFO, __file__, 1, "settings %s", (settings,), None)
+    record.settings = settings
+    record.dump = settings.model_dump()
+    shown = [repr(settings), str(settings), settings.model_dump_json(), CloudLoggingFormatter().format(record)]
+    assert all(SECRET_VALUE not in text for text in shown)
+    assert all(settings.secret(name) == SECRET_VALUE for name in SECRET_FIELDS)
+
+
+def test_every_secret_a_function_declares_is_read_through_settings() -> None:
+    declared = {secret for spec in load_everything().values() for secret in spec.secrets}
+    assert declared
+    assert declared <= set(SECRET_FIELDS)
+
+
+def test_settings_are_read_once_until_the_cache_is_cleared(settings_env: SettingsEnv) -> None:
+    settings_env.set("BLOOM_ENV", "staging")
+    first = get_settings()
+    assert first.environment == "staging"
+    assert get_settings() is first
+    settings_env.set("BLOOM_ENV", "production")
+    assert get_settings().environment == "production"
