@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.bench_api import api_section
+from infra.bench_report import print_table
 from infra.bundle import build_bundle
 
 RUNS = 5  # fresh processes per figure; the median is printed
@@ -84,28 +85,6 @@ def _run_python(program: str, args: Sequence[str], cwd: Path) -> tuple[str, floa
 
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f}"
-
-
-def print_table(
-    title: str, header: Sequence[str], rows: Sequence[Sequence[str]], notes: Sequence[str] = (), left: int = 1
-) -> None:
-    """One aligned table: the first `left` columns (labels) left-aligned, the others (figures) right-aligned."""
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(
-            cell.ljust(width) if i < left else cell.rjust(width)
-            for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
-        ).rstrip()
-
-    print(f"\n== {title} ==")
-    print(line(header))
-    print("  ".join("-" * width for width in widths))
-    for row in rows:
-        print(line(row))
-    for note in notes:
-        print(note)
-    sys.stdout.flush()
 
 
 @dataclass(frozen=True)

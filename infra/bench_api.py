@@ -11,29 +11,17 @@ import pkgutil
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import requests
 
 import infra.bench_scenarios
+from infra.bench_report import print_table
+from infra.bench_scenarios import Probe
 from infra.stack_runner import RunningStack, start_stack, stop_stack
 
 CALLS = 200
-
-
-@dataclass(frozen=True)
-class Probe:
-    label: str
-    method: str
-    path: str  # relative to /api
-    headers: dict[str, str] = field(default_factory=dict)
-    body: Any = None
-    expect_status: int | None = None
-    body_factory: Callable[[], Any] | None = None  # a fresh body per call (e.g. a unique email), instead of `body`
-    calls: int | None = None  # fewer calls than CALLS, e.g. for a rate-limited endpoint
 
 
 @dataclass(frozen=True)
@@ -75,8 +63,6 @@ def measure_all(stack: RunningStack) -> list[Measurement]:
 
 
 def api_section() -> None:
-    from infra.bench import print_table
-
     with tempfile.TemporaryDirectory() as work_dir:
         process, stack = start_stack(Path(work_dir))
         try:

@@ -11,7 +11,6 @@ import pkgutil
 from pathlib import Path
 from typing import Any
 
-from bloom.platform.buckets import all_buckets
 from bloom.platform.registry import FunctionSpec, discover
 from bloom.platform.store.indexes import all_indexes, all_ttl_fields
 from bloom.platform.topics import all_topics
@@ -67,7 +66,6 @@ def build_manifest() -> dict[str, Any]:
         ],
         "ttl_fields": [{"collection": c, "field": f} for c, f in all_ttl_fields()],
         "secrets": sorted({secret for spec in specs.values() for secret in spec.secrets}),
-        "buckets": [{"name": bucket.name, "description": bucket.description} for bucket in all_buckets()],
     }
 
 

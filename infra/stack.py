@@ -1,4 +1,4 @@
-"""The local stack: the official emulators, the topics/subscriptions/buckets, the gateway and the job clock.
+"""The local stack: the official emulators, the topics and subscriptions, the gateway and the job clock.
 
 `make dev` runs this in the foreground. It prints where everything listens and the environment a frontend or
 script needs, and stops every process it started on Ctrl-C (each emulator runs in its own process group).
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
 import json
 import os
 import shutil
@@ -203,15 +202,12 @@ def emulator_processes(ports: Ports, work_dir: Path) -> list[ManagedProcess]:
     ]
 
 
-def provision(gateway_url: str) -> dict[str, Any]:
-    """Create every topic, one push subscription per subscriber (to the gateway) and every bucket."""
+def provision(gateway_url: str) -> list[str]:
+    """Create every topic and one push subscription per subscriber (to the gateway); returns the topics."""
     from google.api_core.exceptions import AlreadyExists
     from google.cloud import pubsub_v1
 
-    storage = importlib.import_module("google.cloud.storage")  # ships no type information
-
     from bloom.core.settings import get_settings
-    from bloom.platform.buckets import all_buckets
     from bloom.platform.topics import all_topics
     from infra.manifest import load_everything
 
@@ -221,31 +217,19 @@ def provision(gateway_url: str) -> dict[str, Any]:
     for topic in all_topics():
         with contextlib.suppress(AlreadyExists):
             publisher.create_topic(name=publisher.topic_path(project, topic))
-    subscriptions = []
     for spec in specs.values():
         if spec.topic is None:
             continue
-        name = subscriber.subscription_path(project, f"{spec.deploy_name}-push")
-        endpoint = f"{gateway_url}/_/events/{spec.name}"
         with contextlib.suppress(AlreadyExists):
             subscriber.create_subscription(
                 request={
-                    "name": name,
+                    "name": subscriber.subscription_path(project, f"{spec.deploy_name}-push"),
                     "topic": publisher.topic_path(project, spec.topic.name),
-                    "push_config": {"push_endpoint": endpoint},
+                    "push_config": {"push_endpoint": f"{gateway_url}/_/events/{spec.name}"},
                     "ack_deadline_seconds": 60,
                 }
             )
-        subscriptions.append({"topic": spec.topic.name, "function": spec.name, "endpoint": endpoint})
-    client = storage.Client(project=project)
-    for bucket in all_buckets():
-        if client.lookup_bucket(bucket.resolved_name) is None:
-            client.create_bucket(bucket.resolved_name)
-    return {
-        "topics": sorted(all_topics()),
-        "subscriptions": subscriptions,
-        "buckets": [bucket.resolved_name for bucket in all_buckets()],
-    }
+    return sorted(all_topics())
 
 
 class JobClock(threading.Thread):
@@ -291,7 +275,8 @@ class Stack:
         self.clock: JobClock | None = None
         self.server: Any = None
 
-    def start(self) -> dict[str, Any]:
+    def start(self) -> list[str]:
+        """Start everything; returns the topics provisioned."""
         os.environ.update(stack_env(self.ports))
         os.environ.setdefault("BLOOM_ENV", "local")
         os.environ.setdefault("BLOOM_EXPOSE_METRICS", "1")
@@ -309,7 +294,7 @@ class Stack:
             gateway_url = f"http://{HOST}:{self.ports.gateway}"
             self.server = make_server(HOST, self.ports.gateway, create_gateway(), threaded=True)
             threading.Thread(target=self.server.serve_forever, name="gateway", daemon=True).start()
-            provisioned = provision(gateway_url)
+            topics = provision(gateway_url)
             if self.with_clock:
                 from bloom.platform.registry import registered
                 from infra.jobs import fire_job
@@ -320,7 +305,7 @@ class Stack:
         except BaseException:
             self.stop()
             raise
-        return provisioned
+        return topics
 
     def stop(self) -> None:
         if self.clock is not None:
@@ -331,7 +316,7 @@ class Stack:
             process.stop()
 
 
-def describe(ports: Ports, provisioned: dict[str, Any]) -> str:
+def describe(ports: Ports, topics: list[str]) -> str:
     env = stack_env(ports)
     lines = [
         "Bloom local stack is up.",
@@ -343,8 +328,7 @@ def describe(ports: Ports, provisioned: dict[str, Any]) -> str:
         f"  Pub/Sub         {HOST}:{ports.pubsub}",
         f"  Firebase Auth   {HOST}:{ports.auth}   (frontend: connectAuthEmulator to http://localhost:{ports.auth})",
         f"  Cloud Storage   http://{HOST}:{ports.storage}",
-        f"  Topics          {', '.join(provisioned['topics'])}",
-        f"  Buckets         {', '.join(provisioned['buckets']) or '(none declared)'}",
+        f"  Topics          {', '.join(topics)}",
         "Environment for scripts and the dev CLI:",
         *[f"  export {key}={value}" for key, value in env.items()],
         "Ctrl-C stops everything.",
@@ -371,7 +355,7 @@ def main(argv: list[str] | None = None) -> None:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    provisioned = stack.start()
+    topics = stack.start()
     state = {
         "ports": asdict(ports),
         "env": stack_env(ports),
@@ -380,7 +364,7 @@ def main(argv: list[str] | None = None) -> None:
         "log_dir": str(work_dir / "logs"),
     }
     args.state_file.write_text(json.dumps(state))
-    print(describe(ports, provisioned), flush=True)
+    print(describe(ports, topics), flush=True)
     try:
         while not stopping.wait(0.5):
             pass

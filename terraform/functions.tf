@@ -59,7 +59,6 @@ resource "google_cloudfunctions2_function" "function" {
       GOOGLE_CLOUD_PROJECT     = var.project_id
       BLOOM_ENV                = var.environment
       BLOOM_CORS_ORIGINS       = join(",", var.frontend_origins)
-      BLOOM_BUCKET_PREFIX      = "${var.project_id}-"
       BLOOM_TRUSTED_PROXY_HOPS = tostring(var.trusted_proxy_hops)
     }
 

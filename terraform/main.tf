@@ -11,13 +11,6 @@ locals {
   publisher_functions = { for name, fn in local.functions : name => fn if contains(fn.sdks, "google.cloud.pubsub_v1") }
 
   topics     = { for topic in local.manifest.topics : topic.name => topic }
-  buckets    = { for bucket in local.manifest.buckets : bucket.name => bucket }
-  storage_functions = { for name, fn in local.functions : name => fn if contains(fn.sdks, "google.cloud.storage") }
-  storage_bucket_users = {
-    for pair in flatten([
-      for name, fn in local.storage_functions : [for bucket in keys(local.buckets) : { function = name, bucket = bucket }]
-    ]) : "${pair.function}/${pair.bucket}" => pair
-  }
   secrets    = toset(local.manifest.secrets)
   ttl_fields = { for ttl in local.manifest.ttl_fields : "${ttl.collection}.${ttl.field}" => ttl }
   indexes = {

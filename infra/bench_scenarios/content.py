@@ -6,7 +6,7 @@ import os
 import uuid
 
 from infra.auth_emulator import AuthEmulator
-from infra.bench_api import Probe
+from infra.bench_scenarios import Probe
 from infra.stack_runner import RunningStack
 
 COURSES = 10

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infra.bench_api import Probe
+from infra.bench_scenarios import Probe
 from infra.stack_runner import RunningStack
 
 

@@ -9,7 +9,7 @@ import uuid
 import requests
 
 from infra.auth_emulator import AuthEmulator
-from infra.bench_api import Probe
+from infra.bench_scenarios import Probe
 from infra.stack_runner import RunningStack
 
 PARTNER = "Bench Partner"

@@ -10,7 +10,7 @@ import uuid
 from typing import Any
 
 from infra.auth_emulator import AuthEmulator
-from infra.bench_api import Probe
+from infra.bench_scenarios import Probe
 from infra.stack_runner import RunningStack
 
 PASSWORD = "bench-Password-2024"  # noqa: S105 - accounts on the emulator

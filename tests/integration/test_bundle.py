@@ -212,9 +212,9 @@ def test_function_loads_from_the_bundle_alone(
 
 
 def test_an_undeclared_sdk_import_is_caught(tmp_path: Path, framework_sdks: set[str]) -> None:
-    """The check above has teeth: a function importing Cloud Storage eagerly without declaring it is flagged."""
+    """The check above has teeth: a function importing Pub/Sub eagerly without declaring it is flagged."""
     source = copy_source(tmp_path / "src")
-    add_probe_function(source, first_line="import google.cloud.storage  # eager and undeclared")
+    add_probe_function(source, first_line="import google.cloud.pubsub_v1  # eager and undeclared")
     out = tmp_path / "bundle.zip"
     build_bundle(out, source)
     with zipfile.ZipFile(out) as archive:
@@ -223,4 +223,4 @@ def test_an_undeclared_sdk_import_is_caught(tmp_path: Path, framework_sdks: set[
 
     report = load(tmp_path / "unzipped", "zz_bundle_probe")
 
-    assert undeclared_sdks(report, manifest["zz_bundle_probe"], framework_sdks) == ["google.cloud.storage"]
+    assert undeclared_sdks(report, manifest["zz_bundle_probe"], framework_sdks) == ["google.cloud.pubsub_v1"]

@@ -1,4 +1,4 @@
-"""Content rules without I/O: components, partner visibility, completion, progress merging, the API objects."""
+"""Content rules without I/O: components, partner lists, completion, progress merging, the API objects."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from bloom.content.models import (
     content_kind,
     course_completed,
     course_out,
-    course_visible_to,
     merge_progress,
     partners_from_content,
     resource_category,
@@ -95,14 +94,6 @@ def test_components_map_to_kinds_and_categories(component: str, kind: str | None
 )
 def test_included_for_partners_defaults_to_public_only(value: object, expected: list[str]) -> None:
     assert partners_from_content(value) == expected
-
-
-def test_public_courses_are_for_everyone_and_partner_courses_for_their_partners() -> None:
-    assert course_visible_to(["Public"], [])
-    assert course_visible_to(["public", "Bumble"], ["Badoo"])
-    assert course_visible_to(["Bumble"], ["bumble"])
-    assert not course_visible_to(["Bumble"], [])
-    assert not course_visible_to(["Bumble"], ["Badoo"])
 
 
 def test_a_course_is_complete_when_every_published_session_is() -> None:

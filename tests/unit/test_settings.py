@@ -22,7 +22,6 @@ VARIABLES = (
     "BLOOM_OUTBOX_PUBLISH_TIMEOUT_S",
     "BLOOM_OUTBOX_SWEEP_AFTER_S",
     "BLOOM_TRUSTED_PROXY_HOPS",
-    "BLOOM_BUCKET_PREFIX",
     "FIREBASE_AUTH_EMULATOR_HOST",
     "STORYBLOK_API_URL",
     "STORYBLOK_WEBHOOK_SECRET",
@@ -49,7 +48,6 @@ def test_defaults() -> None:
         "outbox_publish_timeout_s": 10.0,
         "outbox_sweep_after_s": 30.0,
         "trusted_proxy_hops": 0,
-        "bucket_prefix": "",
         "firebase_auth_emulator_host": None,
         "storyblok_api_url": "https://api.storyblok.com/v2",
         "storyblok_webhook_secret": None,
@@ -70,7 +68,6 @@ def test_every_variable_is_read_by_its_documented_name() -> None:
         BLOOM_OUTBOX_PUBLISH_TIMEOUT_S="2.5",
         BLOOM_OUTBOX_SWEEP_AFTER_S="45",
         BLOOM_TRUSTED_PROXY_HOPS="2",
-        BLOOM_BUCKET_PREFIX="bloom-prod-",
         FIREBASE_AUTH_EMULATOR_HOST="127.0.0.1:9099",
         STORYBLOK_API_URL="https://api-us.storyblok.com/v2",
         STORYBLOK_WEBHOOK_SECRET="webhook-secret",
@@ -90,8 +87,7 @@ def test_every_variable_is_read_by_its_documented_name() -> None:
         45.0,
         2,
     )
-    assert (settings.bucket_prefix, settings.firebase_auth_emulator_host, settings.storyblok_api_url) == (
-        "bloom-prod-",
+    assert (settings.firebase_auth_emulator_host, settings.storyblok_api_url) == (
         "127.0.0.1:9099",
         "https://api-us.storyblok.com/v2",
     )

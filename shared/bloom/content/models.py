@@ -82,14 +82,6 @@ def partners_from_content(value: Any) -> list[str]:
     return unique or [PUBLIC_PARTNER]
 
 
-def course_visible_to(included_for_partners: Sequence[str], partner_names: Iterable[str]) -> bool:
-    """`Public` in the list means everyone; otherwise only users of a listed partner (names case-insensitive)."""
-    included = {name.casefold() for name in included_for_partners}
-    if PUBLIC_PARTNER.casefold() in included:
-        return True
-    return any(name.casefold() in included for name in partner_names)
-
-
 class StoryCopy(CamelModel):
     """What every stored copy of a Storyblok story carries."""
 

@@ -29,7 +29,6 @@ class Settings(BaseModel, frozen=True):
     outbox_publish_timeout_s: float = Field(10.0, validation_alias="BLOOM_OUTBOX_PUBLISH_TIMEOUT_S")
     outbox_sweep_after_s: float = Field(30.0, validation_alias="BLOOM_OUTBOX_SWEEP_AFTER_S")
     trusted_proxy_hops: NonNegativeInt = Field(0, validation_alias="BLOOM_TRUSTED_PROXY_HOPS")
-    bucket_prefix: str = Field("", validation_alias="BLOOM_BUCKET_PREFIX")
     firebase_auth_emulator_host: str | None = Field(None, validation_alias="FIREBASE_AUTH_EMULATOR_HOST")
     storyblok_api_url: str = Field(DEFAULT_STORYBLOK_API_URL, validation_alias="STORYBLOK_API_URL")
     storyblok_webhook_secret: SecretStr | None = Field(None, validation_alias="STORYBLOK_WEBHOOK_SECRET")

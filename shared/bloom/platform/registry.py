@@ -36,9 +36,7 @@ class Sdk(StrEnum):
 
     FIRESTORE = "google.cloud.firestore"
     PUBSUB = "google.cloud.pubsub_v1"
-    STORAGE = "google.cloud.storage"
     FIREBASE_AUTH = "firebase_admin.auth"
-    STRIPE = "stripe"
     REQUESTS = "requests"
 
 
