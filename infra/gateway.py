@@ -3,14 +3,18 @@ push endpoints the Pub/Sub emulator delivers subscriber messages to, the OpenAPI
 
 from __future__ import annotations
 
+import io
+from http import HTTPStatus
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import flask
+from werkzeug.serving import WSGIRequestHandler
 
 from bloom.core.errors import MethodNotAllowed, NotFound
 from bloom.core.logging import get_logger
 from bloom.platform.events import MalformedDelivery, delivery_from_http
-from bloom.platform.http import error_body, json_response, preflight, route_table
+from bloom.platform.http import error_body, json_response, preflight, route_table, standard_headers
 from infra.manifest import load_everything
 from infra.openapi import build_openapi
 
@@ -18,8 +22,25 @@ SWAGGER_DIR = Path(__file__).resolve().parent / "node_modules" / "swagger-ui-dis
 SWAGGER_PAGE = """<!doctype html>
 <html><head><title>Bloom API</title><link rel="stylesheet" href="/swagger/static/swagger-ui.css"></head>
 <body><div id="swagger-ui"></div><script src="/swagger/static/swagger-ui-bundle.js"></script>
-<script>SwaggerUIBundle({url: "/api/openapi.json", dom_id: "#swagger-ui"});</script></body></html>"""
+<script src="/swagger/init.js"></script></body></html>"""
+SWAGGER_INIT = 'SwaggerUIBundle({url: "/api/openapi.json", dom_id: "#swagger-ui"});\n'
+# Swagger UI loads only its own files and calls only this origin. It sets inline styles and its CSS draws its icons
+# as data: SVGs; no inline script runs (the page's one is SWAGGER_INIT, served as a file).
+SWAGGER_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 _log = get_logger("bloom.gateway")
+
+
+def gateway_headers(path: str, origin: str | None) -> dict[str, str]:
+    """The headers of a response the gateway produces itself: those of every function response (security headers,
+    CORS for an allowed origin), so a browser sees a 404 as a 404 and not as a CORS failure; plus the CSP of Swagger
+    UI on its pages."""
+    headers = standard_headers(origin)
+    if path == "/swagger" or path.startswith("/swagger/"):
+        headers["Content-Security-Policy"] = SWAGGER_CSP
+    return headers
 
 
 def create_gateway() -> flask.Flask:
@@ -35,6 +56,10 @@ def create_gateway() -> flask.Flask:
     @app.get("/swagger")
     def swagger() -> flask.Response:
         return flask.Response(SWAGGER_PAGE, mimetype="text/html")
+
+    @app.get("/swagger/init.js")
+    def swagger_init() -> flask.Response:
+        return flask.Response(SWAGGER_INIT, mimetype="text/javascript")
 
     @app.get("/swagger/static/<path:name>")
     def swagger_static(name: str) -> flask.Response:
@@ -52,10 +77,15 @@ def create_gateway() -> flask.Flask:
         path_matches = [spec for method, pattern, spec in routes if pattern.match(request.path)]
         for spec in path_matches:
             if spec.method == request.method:
+                flask.g.function_response = True
                 response: flask.Response = spec.entry(request)
                 return response
-        error = (MethodNotAllowed if path_matches else NotFound)(f"Cannot {request.method} {request.path}")
-        return json_response(error.status_code, error_body(error.status_code, error.message, request.path), {})
+        message = f"Cannot {request.method} {request.path}"
+        served = sorted({spec.method or "" for spec in path_matches})
+        error = MethodNotAllowed(message, allow=(*served, "OPTIONS")) if served else NotFound(message)
+        return json_response(
+            error.status_code, error_body(error.status_code, error.message, request.path), error.headers
+        )
 
     @app.post("/_/events/<name>")
     def push(name: str) -> flask.Response:
@@ -73,4 +103,60 @@ def create_gateway() -> flask.Flask:
             return flask.Response(status=500)
         return flask.Response(outcome, status=200, mimetype="text/plain")
 
+    @app.after_request
+    def add_gateway_headers(response: flask.Response) -> flask.Response:
+        """Every response but a function's own (which must carry its headers itself, as in production): the
+        gateway's 404/405, OpenAPI, Swagger UI (`no-store` replaces the `no-cache` of its files), flask's own errors."""
+        if not flask.g.get("function_response"):
+            request = flask.request
+            response.headers.update(gateway_headers(request.path, request.headers.get("Origin")))
+        return response
+
     return app
+
+
+class _HeaderReader(io.BufferedIOBase):
+    """The request stream while http.server reads the header block: notes the Origin header on the way, as the
+    headers are lost when the block is refused."""
+
+    def __init__(self, stream: io.BufferedIOBase) -> None:
+        super().__init__()
+        self.stream = stream
+        self.origin: str | None = None
+
+    def readline(self, size: int | None = -1, /) -> bytes:
+        line = self.stream.readline(size)
+        name, colon, value = line.partition(b":")
+        if colon and name.strip().lower() == b"origin":
+            self.origin = value.strip().decode("latin-1")
+        return line
+
+
+class GatewayRequestHandler(WSGIRequestHandler):
+    """Werkzeug's request handler, except for the errors Python's HTTP server answers itself before the app runs
+    (`http.server.BaseHTTPRequestHandler.parse_request`: 431 for a header line over 64 KiB or more than 100
+    headers, 400 for a malformed request line; `handle_one_request`: 414 for a request line over 64 KiB). They get
+    the error body and the gateway's headers, CORS included when the Origin header came before the refused line."""
+
+    _headers_read: _HeaderReader
+
+    def parse_request(self) -> bool:
+        stream = self.rfile
+        self.rfile = self._headers_read = _HeaderReader(stream)
+        try:
+            return super().parse_request()
+        finally:
+            self.rfile = stream
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        self.log_error("code %d, message %s, %s", code, message, explain)
+        # `command` is set, with `path`, only once this request's line has been parsed.
+        path = urlsplit(self.path).path if self.command else ""
+        origin = self._headers_read.origin if self.command else None
+        response = json_response(code, error_body(code, HTTPStatus(code).phrase, path), gateway_headers(path, origin))
+        self.send_response(code)
+        for name, value in [*response.headers.items(), ("Connection", "close")]:
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.get_data())

@@ -289,10 +289,12 @@ class Stack:
                 process.wait_ready(timeout_s=90)
             from werkzeug.serving import make_server
 
-            from infra.gateway import create_gateway
+            from infra.gateway import GatewayRequestHandler, create_gateway
 
             gateway_url = f"http://{HOST}:{self.ports.gateway}"
-            self.server = make_server(HOST, self.ports.gateway, create_gateway(), threaded=True)
+            self.server = make_server(
+                HOST, self.ports.gateway, create_gateway(), threaded=True, request_handler=GatewayRequestHandler
+            )
             threading.Thread(target=self.server.serve_forever, name="gateway", daemon=True).start()
             topics = provision(gateway_url)
             if self.with_clock:

@@ -63,3 +63,75 @@ def test_openapi_and_swagger_are_served(stack: RunningStack) -> None:
     page = requests.get(f"{root}/swagger", timeout=10)
     assert page.status_code == 200 and "swagger-ui" in page.text
     assert requests.get(f"{root}/swagger/static/swagger-ui-bundle.js", timeout=10).status_code == 200
+
+
+def assert_security_headers(response: requests.Response) -> None:
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "max-age" in response.headers["Strict-Transport-Security"]
+
+
+def test_a_method_the_path_does_not_serve_is_405_with_allow(stack: RunningStack) -> None:
+    wrong = requests.put(f"{stack.api}/v1/user", headers={"Origin": FRONTEND}, timeout=10)
+    assert wrong.status_code == 405
+    assert wrong.headers["Allow"] == "DELETE, GET, PATCH, POST, OPTIONS"
+    assert wrong.headers["Access-Control-Allow-Origin"] == FRONTEND
+    assert_security_headers(wrong)
+    assert requests.delete(f"{stack.api}/ping", timeout=10).headers["Allow"] == "GET, OPTIONS"
+
+
+def test_the_gateways_own_404_has_cors_and_security_headers(stack: RunningStack) -> None:
+    preflight = requests.options(
+        f"{stack.api}/v1/nothing-here", headers={"Origin": FRONTEND, "Access-Control-Request-Method": "GET"}, timeout=10
+    )
+    assert preflight.headers["Access-Control-Allow-Origin"] == FRONTEND
+    missing = requests.get(f"{stack.api}/v1/nothing-here", headers={"Origin": FRONTEND}, timeout=10)
+    assert missing.status_code == 404
+    assert missing.headers["Access-Control-Allow-Origin"] == FRONTEND
+    assert missing.headers["Access-Control-Allow-Credentials"] == "true"
+    assert_security_headers(missing)
+    other = requests.get(f"{stack.api}/v1/nothing-here", headers={"Origin": "https://evil.example"}, timeout=10)
+    assert "Access-Control-Allow-Origin" not in other.headers
+    assert_security_headers(other)
+    root = stack.api.removesuffix("/api")
+    outside_api = requests.get(f"{root}/nothing-here", headers={"Origin": FRONTEND}, timeout=10)
+    assert outside_api.status_code == 404 and outside_api.headers["Access-Control-Allow-Origin"] == FRONTEND
+    assert_security_headers(outside_api)
+
+
+def test_openapi_and_swagger_carry_security_headers(stack: RunningStack) -> None:
+    document = requests.get(f"{stack.api}/openapi.json", headers={"Origin": FRONTEND}, timeout=10)
+    assert document.headers["Access-Control-Allow-Origin"] == FRONTEND
+    assert_security_headers(document)
+    root = stack.api.removesuffix("/api")
+    page = requests.get(f"{root}/swagger", timeout=10)
+    assert_security_headers(page)
+    policy = dict(directive.strip().split(" ", 1) for directive in page.headers["Content-Security-Policy"].split(";"))
+    assert policy["script-src"] == "'self'" and policy["frame-ancestors"] == "'none'"
+    assert "<script>" not in page.text  # the policy lets no inline script run: every script is a same-origin file
+    for script in ("/swagger/static/swagger-ui-bundle.js", "/swagger/init.js"):
+        assert f'<script src="{script}">' in page.text
+        served = requests.get(f"{root}{script}", timeout=10)
+        assert served.status_code == 200 and served.headers["Content-Type"].startswith("text/javascript")
+        assert_security_headers(served)
+    assert "/api/openapi.json" in requests.get(f"{root}/swagger/init.js", timeout=10).text
+
+
+def test_headers_too_large_are_431_with_the_gateways_headers(stack: RunningStack) -> None:
+    huge_cookie = "session=" + "x" * 64 * 1024
+    refused = requests.get(f"{stack.api}/ping", headers={"Origin": FRONTEND, "Cookie": huge_cookie}, timeout=10)
+    assert refused.status_code == 431
+    assert refused.json() | {"timestamp": ""} == {
+        "statusCode": 431,
+        "message": "Request Header Fields Too Large",
+        "path": "/api/ping",
+        "timestamp": "",
+    }
+    assert refused.headers["Access-Control-Allow-Origin"] == FRONTEND
+    assert_security_headers(refused)
+    too_many = requests.get(f"{stack.api}/ping", headers={f"X-Extra-{n}": "1" for n in range(101)}, timeout=10)
+    assert too_many.status_code == 431 and "Access-Control-Allow-Origin" not in too_many.headers
+    assert_security_headers(too_many)
+    assert requests.get(f"{stack.api}/ping", timeout=10).status_code == 200  # the server still answers

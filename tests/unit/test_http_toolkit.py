@@ -136,3 +136,12 @@ def test_client_ip_never_trusts_what_the_client_wrote(monkeypatch: pytest.Monkey
         assert client_ip("6.6.6.6", "10.9.9.9") == "10.9.9.9"
     finally:
         get_settings.cache_clear()
+
+
+def test_a_direct_call_with_another_method_is_405_with_allow() -> None:
+    with app.test_request_context("/api/v1/thing/t1", method="DELETE"):
+        response = handler(flask.request)
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "POST, OPTIONS"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert json.loads(response.get_data())["message"] == "Cannot DELETE /api/v1/thing/t1"

@@ -45,6 +45,10 @@ class NotFound(BloomError):
 class MethodNotAllowed(BloomError):
     status_code = 405
 
+    def __init__(self, message: str | list[str], *, allow: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.headers["Allow"] = ", ".join(allow)  # the methods the path does serve
+
 
 class Conflict(BloomError):
     status_code = 409
@@ -53,10 +57,9 @@ class Conflict(BloomError):
 class TooManyRequests(BloomError):
     status_code = 429
 
-    def __init__(self, message: str | list[str] = "Too Many Requests", *, retry_after_s: int | None = None) -> None:
+    def __init__(self, message: str | list[str] = "Too Many Requests", *, retry_after_s: int) -> None:
         super().__init__(message)
-        if retry_after_s is not None:
-            self.headers["Retry-After"] = str(retry_after_s)
+        self.headers["Retry-After"] = str(retry_after_s)  # a 429 always says when to come back
 
 
 class PermanentEventError(Exception):
@@ -68,8 +71,8 @@ class TransientEventError(Exception):
 
 
 _ERROR_TYPES: dict[int, type[BloomError]] = {
-    cls.status_code: cls for cls in (BadRequest, Unauthorized, Forbidden, NotFound, Conflict, TooManyRequests)
-}
+    cls.status_code: cls for cls in (BadRequest, Unauthorized, Forbidden, NotFound, Conflict)
+}  # no 429: only rate limits refuse with it, and they know the Retry-After a catalogue's error could not
 
 
 class PayloadTooLarge(BloomError):

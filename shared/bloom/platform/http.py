@@ -142,6 +142,11 @@ def cors_headers(origin: str | None) -> dict[str, str]:
     }
 
 
+def standard_headers(origin: str | None) -> dict[str, str]:
+    """The headers every response carries: the security headers, and CORS when `origin` is an allowed one."""
+    return {**SECURITY_HEADERS, **cors_headers(origin)}
+
+
 def json_response(status: int, payload: Any, headers: Mapping[str, str]) -> flask.Response:
     import flask
 
@@ -235,7 +240,7 @@ class HttpHandler(Generic[BodyT, QueryT]):
         headers = {k.lower(): v for k, v in request.headers.items()}
         supplied_id = headers.get("x-request-id", "")
         request_id = supplied_id if _REQUEST_ID.match(supplied_id) else str(uuid.uuid4())
-        base_headers = {**SECURITY_HEADERS, **cors_headers(request.headers.get("Origin")), "X-Request-ID": request_id}
+        base_headers = {**standard_headers(request.headers.get("Origin")), "X-Request-ID": request_id}
         round_trips = start_round_trip_count()
         with log_context(function=self.name, request_id=request_id, **_trace(headers)):
             if request.method == "OPTIONS":
@@ -266,7 +271,7 @@ class HttpHandler(Generic[BodyT, QueryT]):
         before authentication, per user after it."""
         try:
             if request.method != self.method:
-                raise MethodNotAllowed(f"Cannot {request.method} {request.path}")
+                raise MethodNotAllowed(f"Cannot {request.method} {request.path}", allow=(self.method, "OPTIONS"))
             match = self.pattern.match(request.path)
             if match is None and self.pattern.groups:
                 raise NotFound(f"Cannot {request.method} {request.path}")
