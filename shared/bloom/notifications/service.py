@@ -1,4 +1,4 @@
-"""Team notifications in Slack. Messages carry no personal data: ids, content names, fixed tags, masked emails.
+"""Team notifications in Slack. Messages carry no personal data: ids, content names and fixed tags.
 
 Composition is pure (`*_message` functions, unit-tested); each `announce_*` use case composes and posts.
 A new notification is a message function here, an `announce_*` next to it and a subscriber in
@@ -11,23 +11,7 @@ from bloom.feedback.events import FeedbackSubmitted
 from bloom.notifications import slack
 from bloom.users.events import UserDeleted
 
-MASK = "*****"
 _FEEDBACK_KINDS = {"session": "session", "resource": "resource"}
-
-
-def mask_email(email: str) -> str:
-    """`eleanor@example.org` → `e*****r@example.org`: first and last character of the local part, fixed-width mask.
-
-    Short local parts reveal less (`ab@x.org` → `a*****@x.org`, `a@x.org` → `*****@x.org`); no `@` → only the mask.
-    """
-    local, at, domain = email.strip().rpartition("@")
-    if not at or not local or not domain:
-        return MASK
-    if len(local) == 1:
-        return f"{MASK}@{domain}"
-    if len(local) == 2:
-        return f"{local[0]}{MASK}@{domain}"
-    return f"{local[0]}{MASK}{local[-1]}@{domain}"
 
 
 def slack_escape(text: str) -> str:
