@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from bloom.content import errors as content_errors
 from bloom.content import service as content
@@ -65,26 +66,19 @@ def _store(
     return record
 
 
+def _shown(record: FeedbackRecord) -> dict[str, Any]:
+    """The fields session and resource feedback show alike."""
+    return record.model_dump(include={"id", "feedback_tags", "feedback_description", "created_at", "updated_at"})
+
+
 def submit_session_feedback(user: UserRecord, body: SessionFeedbackBody) -> SessionFeedbackOut:
     session = content.session_by_public_id(body.session_id)
     if session is None:
         raise content_errors.SESSION_NOT_FOUND.error()
     record = _store(
-        lambda uow: uow.session_feedback,
-        "session",
-        user,
-        session,
-        body.feedback_tags,
-        body.feedback_description,
+        lambda uow: uow.session_feedback, "session", user, session, body.feedback_tags, body.feedback_description
     )
-    return SessionFeedbackOut(
-        id=record.id,
-        session_id=record.item_id,
-        feedback_tags=record.feedback_tags,
-        feedback_description=record.feedback_description,
-        created_at=record.created_at,
-        updated_at=record.updated_at,
-    )
+    return SessionFeedbackOut(session_id=record.item_id, **_shown(record))
 
 
 def submit_resource_feedback(user: UserRecord, body: ResourceFeedbackBody) -> ResourceFeedbackOut:
@@ -92,21 +86,9 @@ def submit_resource_feedback(user: UserRecord, body: ResourceFeedbackBody) -> Re
     if resource is None:
         raise content_errors.RESOURCE_NOT_FOUND.error()
     record = _store(
-        lambda uow: uow.resource_feedback,
-        "resource",
-        user,
-        resource,
-        body.feedback_tags,
-        body.feedback_description,
+        lambda uow: uow.resource_feedback, "resource", user, resource, body.feedback_tags, body.feedback_description
     )
-    return ResourceFeedbackOut(
-        id=record.id,
-        resource_id=record.item_id,
-        feedback_tags=record.feedback_tags,
-        feedback_description=record.feedback_description,
-        created_at=record.created_at,
-        updated_at=record.updated_at,
-    )
+    return ResourceFeedbackOut(resource_id=record.item_id, **_shown(record))
 
 
 def log_event(user: UserRecord, body: EventLogBody) -> EventLogOut:
