@@ -13,11 +13,32 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
+# Characters that end an email address in free text, JSON, paths and query strings.
+_NOT_IN_EMAIL = r"\s\"'`<>()\[\]{},;:/\\?#&=@\uff20"
+_DOTS = r".\u3002\uff0e\uff61"  # the label separators IDNA accepts
+_EMAIL = re.compile(
+    rf"(?<![^{_NOT_IN_EMAIL}])[^{_NOT_IN_EMAIL}]+(?:@|\uff20|%40)"
+    rf"[^{_NOT_IN_EMAIL}{_DOTS}]+(?:[{_DOTS}][^{_NOT_IN_EMAIL}{_DOTS}]+)+"
+)
 _BEARER = re.compile(r"(?i)bearer\s+[A-Za-z0-9\-._~+/]+=*")
-_JWT = re.compile(r"eyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*")
-_PHONE_CANDIDATE = re.compile(r"(?<![\w.])\+?\(?\d[\d\s().\-]{7,}\d(?![\w])")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+# A JWT or any fragment of one (header only, header.payload), including the segments of one split across a path.
+_JWT = re.compile(r"eyJ[A-Za-z0-9_\-+=]*(?:[./][A-Za-z0-9_\-+=]+)*")
+# A query string: whatever its parameters carry, it never reaches a log line.
+_QUERY = re.compile(r"\?[^\s\"'<>#=?]+=[^\s\"'<>#]*")
+# Leftmost match wins, so ids we need for debugging are consumed whole before a digit run inside them can be taken
+# for a phone number; a phone number may be glued to letters (`tel07700900123`). The leading lookahead spares the
+# engine trying every alternative at characters none can start with.
+_PHONE = re.compile(
+    r"(?=[\d+(A-Fa-f])"
+    r"(?:(?P<kept>[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}"  # UUID
+    r"|\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+\-]\d{2}:?\d{2})?)?"  # ISO date or time
+    r"|(?<![A-Za-z0-9+])(?:[0-9A-Fa-f]{8}){2,8}(?![A-Za-z0-9])"  # hex ids: trace and span ids, digests
+    r"|0x[0-9A-Fa-f]+"  # addresses in reprs
+    r"|(?<![\d+])1\d{9}(?:\d{3})?(?:\.\d+)?(?!\d))"  # Unix time in seconds or milliseconds
+    r"|(?P<phone>\+?\(?\d[\d\s().\-]{7,}\d))"
+)
+_NUMBER_THEN_STATUS = re.compile(r"(\S+)( [1-5]\d\d)")
+_NINE_DIGITS = re.compile(r"(?:\D*+\d){9}")
 _SENSITIVE_KEYS = frozenset(
     {"email", "phone", "password", "token", "authorization", "name", "idtoken", "refreshtoken", "secret"}
 )
@@ -27,22 +48,34 @@ _log_context: ContextVar[Mapping[str, Any] | None] = ContextVar("bloom_log_conte
 
 def _redact_phone(match: re.Match[str]) -> str:
     text = match.group(0)
-    digits = sum(ch.isdigit() for ch in text)
-    if 9 <= digits <= 15 and not _ISO_DATE.match(text):
-        return REDACTED
-    return text
+    if match.lastgroup != "phone":
+        return text
+    number, status = text, ""
+    # "GET /api/v1/resource/123456 404": the status ending the HTTP toolkit's request line is not part of a number.
+    if match.end() == len(match.string) and (split := _NUMBER_THEN_STATUS.fullmatch(text)):
+        number, status = split.groups()
+    return REDACTED + status if 9 <= sum(ch.isdigit() for ch in number) <= 15 else text
 
 
 def redact_text(text: str) -> str:
-    """Remove emails, bearer tokens, JWTs and phone numbers from free text."""
-    text = _BEARER.sub("Bearer " + REDACTED, text)
-    text = _JWT.sub(REDACTED, text)
-    text = _EMAIL.sub(REDACTED, text)
-    return _PHONE_CANDIDATE.sub(_redact_phone, text)
+    """Remove bearer tokens, query strings, JWTs, emails and phone numbers from free text.
+
+    Each pass runs only when the text holds what it looks for, so most strings cost a few substring checks."""
+    if "bearer" in text.lower():
+        text = _BEARER.sub("Bearer " + REDACTED, text)
+    if "?" in text:
+        text = _QUERY.sub("?" + REDACTED, text)
+    if "eyJ" in text:
+        text = _JWT.sub(REDACTED, text)
+    if "@" in text or "\uff20" in text or "%40" in text:
+        text = _EMAIL.sub(REDACTED, text)
+    if _NINE_DIGITS.match(text):
+        text = _PHONE.sub(_redact_phone, text)
+    return text
 
 
 def redact(value: Any, key: str = "") -> Any:
-    """Redact a structured value: sensitive keys lose their value, strings are scrubbed."""
+    """Redact a structured value: sensitive keys lose their value; strings, and other values as text, are scrubbed."""
     if key.replace("_", "").lower() in _SENSITIVE_KEYS and value not in (None, ""):
         return REDACTED
     if isinstance(value, str):
@@ -51,7 +84,9 @@ def redact(value: Any, key: str = "") -> Any:
         return {str(k): redact(v, str(k)) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [redact(v) for v in value]
-    return value
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return redact_text(str(value))
 
 
 _SEVERITY = {
@@ -68,19 +103,20 @@ class CloudLoggingFormatter(logging.Formatter):
     """One JSON object per line; structured fields from `extra=` and the request context are kept."""
 
     def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "severity": _SEVERITY.get(record.levelno, "DEFAULT"),
-            "message": record.getMessage(),
-            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(),
-            "logger": record.name,
-        }
-        entry.update(_log_context.get() or {})
+        fields: dict[str, Any] = dict(_log_context.get() or {})
         for attr, value in vars(record).items():
             if attr not in _STANDARD_ATTRS and not attr.startswith("_"):
-                entry[attr] = value
+                fields[attr] = value
         if record.exc_info and record.exc_info[0] is not None:
-            entry["stack_trace"] = "".join(traceback.format_exception(*record.exc_info))
-        return json.dumps(redact(entry), default=str)
+            fields["stack_trace"] = "".join(traceback.format_exception(*record.exc_info))
+        entry = {
+            "severity": _SEVERITY.get(record.levelno, "DEFAULT"),
+            "message": redact_text(record.getMessage()),
+            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "logger": record.name,
+            **redact(fields),
+        }
+        return json.dumps(entry)
 
 
 @contextmanager
