@@ -14,7 +14,7 @@ import requests
 
 from bloom.core.time import utcnow
 from bloom.partners.access_service import AccessFilter, PartnerView, partner_views, profile_refs
-from bloom.partners.repository import PartnerAccessesRepository, PartnerAdminsRepository
+from bloom.partners.repository import AccessCodesRepository, PartnerAccessesRepository, PartnerAdminsRepository
 from bloom.partners.schemas import PartnerAccessOut, PartnerAdminOut
 from bloom.platform.store.unit_of_work import UnitOfWork
 from bloom.users.events import UserDeleted
@@ -66,8 +66,12 @@ def assign(stack: RunningStack, who: AuthAccount | None, code: str) -> requests.
 
 
 def age_access(access_id: str, days: int) -> None:
-    """Test data: pretend an access was created `days` ago (no API can back-date one)."""
-    PartnerAccessesRepository().ref(access_id).update({"createdAt": utcnow() - timedelta(days=days)})
+    """Test data: pretend an access was created `days` ago (no API can back-date one), its code's copy too."""
+    created_at = utcnow() - timedelta(days=days)
+    PartnerAccessesRepository().ref(access_id).update({"createdAt": created_at})
+    stored = PartnerAccessesRepository().get(access_id)
+    if stored is not None and stored.access_code:
+        AccessCodesRepository().ref(stored.access_code).update({"access.createdAt": created_at})
 
 
 # ---------------------------------------------------------------- creating codes

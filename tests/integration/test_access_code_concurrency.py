@@ -12,7 +12,6 @@ import pytest
 from bloom.core.errors import BloomError
 from bloom.core.time import utcnow
 from bloom.partners.access_service import redeem_code_in
-from bloom.partners.models import AccessCodeClaim
 from bloom.partners.repository import AccessCodesRepository, PartnerAccessesRepository, PartnersWork
 from bloom.platform.store.unit_of_work import DuplicateDocument, UnitOfWork
 from bloom.users.repository import UsersRepository
@@ -125,7 +124,9 @@ def test_a_code_is_unique_by_construction(stack: RunningStack, auth: AuthEmulato
     """The code is the claim's document id, created with `create`: a second claim of it cannot commit."""
     partner_admin = _partner_admin(stack, auth)
     access = new_code(stack, partner_admin)
-    duplicate = AccessCodeClaim(partner_access_id="another", partner_id="p", created_at=utcnow())
+    claimed = AccessCodesRepository().get(access["accessCode"])
+    assert claimed is not None
+    duplicate = claimed.model_copy(update={"partner_access_id": "another", "created_at": utcnow()})
 
     def claim_again(uow: PartnersWork) -> None:
         uow.codes.create(access["accessCode"], duplicate)

@@ -54,13 +54,13 @@ DELETE_BATCH = 100
 
 
 def _look_up(uow: PartnersWork, code: str) -> tuple[PartnerAccessRecord | None, PartnerRecord | None]:
-    """The access a normalised code belongs to and its partner: two round trips (claim, then both at once)."""
+    """The access a normalised code belongs to and its partner: one read (the claim keeps a copy of both)."""
     if not is_well_formed(code):
         return None, None
     claim = uow.codes.get(code)
     if claim is None:
         return None, None
-    return uow.access_and_partner(claim)
+    return claim.access, claim.partner
 
 
 def _checked(uow: PartnersWork, raw_code: str, caller_user_id: str | None) -> tuple[PartnerAccessRecord, PartnerRecord]:
@@ -78,7 +78,7 @@ def _checked(uow: PartnersWork, raw_code: str, caller_user_id: str | None) -> tu
 def _redeem_in(uow: PartnersWork, code: str, user: UserRecord) -> tuple[PartnerAccessRecord, PartnerRecord]:
     access, partner = _checked(uow, code, user.id)
     now = utcnow()
-    uow.accesses.update(access.id, {"userId": user.id, "activatedAt": now, "updatedAt": now})
+    uow.update_access(access, {"userId": user.id, "activatedAt": now, "updatedAt": now})
     redeemed = access.model_copy(update={"user_id": user.id, "activated_at": now, "updated_at": now})
     return redeemed, partner
 
@@ -244,7 +244,10 @@ def create_access(summary: PartnerAdminSummary, body: CreatePartnerAccess) -> Pa
             created_at=now,
             updated_at=now,
         )
-        uow.codes.create(code, AccessCodeClaim(partner_access_id=access.id, partner_id=partner.id, created_at=now))
+        claim = AccessCodeClaim(
+            partner_access_id=access.id, partner_id=partner.id, created_at=now, access=access, partner=partner
+        )
+        uow.codes.create(code, claim)
         uow.accesses.create(access.id, access)
         return access, partner
 
@@ -308,8 +311,8 @@ def update_access(access_id: str, body: UpdatePartnerAccess) -> PartnerAccessOut
             changes["deactivated_with_partner"] = False  # an explicit choice outlives the partner's reactivation
         changes["updated_at"] = utcnow()
         updated = access.model_copy(update=changes)
-        uow.accesses.update(
-            access.id, {PartnerAccessRecord.model_fields[name].alias or name: value for name, value in changes.items()}
+        uow.update_access(
+            access, {PartnerAccessRecord.model_fields[name].alias or name: value for name, value in changes.items()}
         )
         return updated, partner
 
@@ -327,7 +330,7 @@ def release_accesses_of(user_id: str) -> int:
         accesses = uow.accesses.assigned_to(user_id)
         now = utcnow()
         for access in accesses:
-            uow.accesses.update(access.id, {"userId": None, "releasedAt": now, "updatedAt": now})
+            uow.update_access(access, {"userId": None, "releasedAt": now, "updatedAt": now})
         return len(accesses)
 
     return PartnersWork.run_in_transaction(work)

@@ -44,12 +44,6 @@ class FeatureRecord(CamelModel):
     updated_at: datetime
 
 
-class NameClaim(CamelModel):
-    """`partnerNames/{key}` or `featureNames/{name}`: the name is the document id, so it is unique."""
-
-    owner_id: str
-
-
 class PartnerFeatureRecord(CamelModel):
     id: str
     partner_id: str
@@ -58,6 +52,17 @@ class PartnerFeatureRecord(CamelModel):
     active: bool
     created_at: datetime
     updated_at: datetime
+
+
+class NameClaim(CamelModel):
+    """`partnerNames/{hash}` or `featureNames/{hash}`: the name's uniqueness claim.
+
+    A partner's claim also carries a copy of its AUTOMATIC_ACCESS_CODE partner feature (kept current with the
+    partner's features), so the lookup by partner name is one read.
+    """
+
+    owner_id: str
+    automatic_access: PartnerFeatureRecord | None = None
 
 
 class PartnerRecord(CamelModel):
@@ -116,11 +121,17 @@ class PartnerAccessRecord(CamelModel):
 
 
 class AccessCodeClaim(CamelModel):
-    """`accessCodes/{CODE}`: points at the access the code belongs to (and its partner, to read both at once)."""
+    """`accessCodes/{CODE}`: the code's uniqueness claim, and a copy of its access and partner as they are now.
+
+    Checking or redeeming a code is then one read. Every transaction that changes the access (assignment,
+    counters, activation), or its partner (activation, cap, features), rewrites the copy with the change.
+    """
 
     partner_access_id: str
     partner_id: str
     created_at: datetime
+    access: PartnerAccessRecord
+    partner: PartnerRecord
 
 
 def feature_out(record: FeatureRecord) -> FeatureOut:

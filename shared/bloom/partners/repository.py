@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from typing import Any
 
 from bloom.partners.models import (
     AccessCodeClaim,
@@ -117,6 +118,9 @@ class AccessCodesRepository(Repository[AccessCodeClaim]):
     collection_name = "accessCodes"
     model = AccessCodeClaim
 
+    def codes_of_partner(self, partner_id: str) -> list[str]:
+        return [code for code, _ in self.select([Filter("partnerId", "==", partner_id)])]
+
 
 class PartnersWork(UnitOfWork):
     partners = repository(PartnersRepository)
@@ -128,7 +132,14 @@ class PartnersWork(UnitOfWork):
     accesses = repository(PartnerAccessesRepository)
     codes = repository(AccessCodesRepository)
 
-    def access_and_partner(self, claim: AccessCodeClaim) -> tuple[PartnerAccessRecord | None, PartnerRecord | None]:
-        """The access a code points at and its partner, in one round trip."""
-        fetched = self.fetch([(self.accesses, claim.partner_access_id), (self.partners, claim.partner_id)])
-        return fetched.get(self.accesses, claim.partner_access_id), fetched.get(self.partners, claim.partner_id)
+    def update_access(self, access: PartnerAccessRecord, fields: dict[str, Any]) -> None:
+        """Change stored fields of an access and, when it has a code, the copy its code's claim keeps."""
+        self.accesses.update(access.id, fields)
+        if access.access_code:
+            self.codes.update(access.access_code, {f"access.{name}": value for name, value in fields.items()})
+
+    def copy_partner_to_codes(self, partner: PartnerRecord, codes: list[str]) -> None:
+        """Rewrite the partner copy of each code's claim (the codes read beforehand: reads come first)."""
+        copy = self.partners.to_doc(partner)
+        for code in codes:
+            self.codes.update(code, {"partner": copy})

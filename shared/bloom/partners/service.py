@@ -131,10 +131,11 @@ def update_partner(partner_id: str, body: UpdatePartner) -> PartnerOut:
         cap = body.therapy_sessions_cap if body.therapy_sessions_cap is not None else partner.therapy_sessions_cap
         updated = partner.model_copy(update={"is_active": body.active, "therapy_sessions_cap": cap, "updated_at": now})
         changes: dict[str, Any] = {"isActive": body.active, "therapySessionsCap": cap, "updatedAt": now}
+        codes = uow.codes.codes_of_partner(partner.id)  # all reads first (Firestore transactions), then every write
         if body.active == partner.is_active:
             uow.partners.update(partner.id, changes)
+            uow.copy_partner_to_codes(updated, codes)
             return updated
-        # all reads first (Firestore transactions), then every write
         admins = uow.admins.for_partner(partner.id)
         admin_users = users.admins_of_partner_in(uow, partner.id)
         if body.active:
@@ -147,7 +148,10 @@ def update_partner(partner_id: str, body: UpdatePartner) -> PartnerOut:
             access_changes = deactivation_changes({a.id: a.active for a in accesses})
         uow.partners.update(partner.id, changes)
         uow.admins.update_each({i: {**c, "updatedAt": now} for i, c in admin_changes.items()})
-        uow.accesses.update_each({i: {**c, "updatedAt": now} for i, c in access_changes.items()})
+        for access in accesses:
+            if access.id in access_changes:
+                uow.update_access(access, {**access_changes[access.id], "updatedAt": now})
+        uow.copy_partner_to_codes(updated, codes)
         admins_by_id = {
             a.id: a.model_copy(update={"active": admin_changes[a.id]["active"]}) if a.id in admin_changes else a
             for a in admins
@@ -207,8 +211,22 @@ def _features_doc(features: list[PartnerFeatureRecord]) -> list[dict[str, Any]]:
     return [f.model_dump(by_alias=True) for f in features]
 
 
+def _features_changed(
+    uow: PartnersWork, partner: PartnerRecord, features: list[PartnerFeatureRecord], codes: list[str]
+) -> None:
+    """Write a partner's new features and every copy of them: its codes' claims and its name claim."""
+    uow.partners.update(partner.id, {"features": _features_doc(features)})
+    changed = partner.model_copy(update={"features": features})
+    uow.copy_partner_to_codes(changed, codes)
+    automatic = changed.feature_named(AUTOMATIC_ACCESS_CODE)
+    uow.partner_names.update(
+        claim_id(partner.name_key), {"automaticAccess": automatic.model_dump(by_alias=True) if automatic else None}
+    )
+
+
 def create_partner_feature(body: CreatePartnerFeature) -> PartnerFeatureOut:
     def work(uow: PartnersWork) -> PartnerFeatureRecord:
+        codes = uow.codes.codes_of_partner(body.partner_id)
         fetched = uow.fetch([(uow.partners, body.partner_id), (uow.features, body.feature_id)])
         partner = fetched.get(uow.partners, body.partner_id)
         feature = fetched.get(uow.features, body.feature_id)
@@ -229,7 +247,7 @@ def create_partner_feature(body: CreatePartnerFeature) -> PartnerFeatureOut:
             updated_at=now,
         )
         uow.partner_features.create(record.id, record)
-        uow.partners.update(partner.id, {"features": _features_doc([*partner.features, record])})
+        _features_changed(uow, partner, [*partner.features, record], codes)
         return record
 
     return partner_feature_out(PartnersWork.run_in_transaction(work))
@@ -241,23 +259,26 @@ def update_partner_feature(partner_feature_id: str, active: bool) -> PartnerFeat
         partner = uow.partners.get(record.partner_id) if record is not None else None
         if record is None or partner is None:
             raise errors.PARTNER_FEATURE_NOT_FOUND.error()
+        codes = uow.codes.codes_of_partner(partner.id)
         now = utcnow()
         updated = record.model_copy(update={"active": active, "updated_at": now})
         embedded = [updated if f.id == record.id else f for f in partner.features]
         if all(f.id != record.id for f in partner.features):
             embedded.append(updated)
         uow.partner_features.update(record.id, {"active": active, "updatedAt": now})
-        uow.partners.update(partner.id, {"features": _features_doc(embedded)})
+        _features_changed(uow, partner, embedded, codes)
         return updated
 
     return partner_feature_out(PartnersWork.run_in_transaction(work))
 
 
 def automatic_access_feature(partner_name: str) -> PartnerFeatureOut | None:
-    """The partner's AUTOMATIC_ACCESS_CODE partner feature (active or not: the frontend reads `active`), or None."""
+    """The partner's AUTOMATIC_ACCESS_CODE partner feature (active or not: the frontend reads `active`), or None.
+
+    One read: the partner's name claim keeps a copy of that feature."""
     with PartnersWork() as uow:
-        partner = uow.partners.by_name(name_key(partner_name))
-    feature = partner.feature_named(AUTOMATIC_ACCESS_CODE) if partner is not None else None
+        claim = uow.partner_names.get(claim_id(name_key(partner_name)))
+    feature = claim.automatic_access if claim is not None else None
     return partner_feature_out(feature) if feature is not None else None
 
 
