@@ -59,11 +59,12 @@ def scenarios(stack: RunningStack) -> list[Probe]:
     name = PARTNER.lower().replace(" ", "%20")
     return [
         Probe(
-            "POST /v1/partner-access/validate-code",
+            "POST /v1/partner-access/validate-code (20 calls: rate limit)",
             "POST",
             "/v1/partner-access/validate-code",
             {},
             {"partnerAccessCode": code},
+            calls=20,
         ),
         Probe("GET /v1/partner/{name}", "GET", f"/v1/partner/{name}"),
         Probe(
