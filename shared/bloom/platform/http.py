@@ -150,9 +150,7 @@ def standard_headers(origin: str | None) -> dict[str, str]:
 def json_response(status: int, payload: Any, headers: Mapping[str, str]) -> flask.Response:
     import flask
 
-    response = flask.Response(json.dumps(payload), status=status, mimetype="application/json")
-    response.headers.update(headers)
-    return response
+    return flask.Response(json.dumps(payload), status=status, mimetype="application/json", headers=headers)
 
 
 def preflight(request: flask.Request) -> flask.Response:
@@ -283,7 +281,11 @@ class HttpHandler(Generic[BodyT, QueryT]):
             if (request.content_length or 0) > MAX_BODY_BYTES:
                 raise BODY_TOO_LARGE.error()  # before reading it
             raw_body = request.get_data(cache=True)
-            query = validate_model(self.query_model, {k: v for k, v in request.args.items()})
+            query = (
+                validate_model(self.query_model, dict(request.args.items()))
+                if self.query_model is not Empty or request.args
+                else Empty()
+            )
             body = (
                 validate_model(self.body_model, parse_json_body(raw_body)) if self.body_model is not Empty else Empty()
             )
