@@ -125,3 +125,28 @@ resource "google_pubsub_topic_iam_member" "publisher" {
   role   = "roles/pubsub.publisher"
   member = "serviceAccount:${google_service_account.function[each.value.function].email}"
 }
+
+# Firebase Auth accounts: functions that declare Capability.FIREBASE_AUTH_ADMIN create, look up, change and delete
+# accounts through the Identity Toolkit admin API (firebase_admin.auth), which checks firebaseauth.users.* on the
+# project. Accounts are not IAM resources of their own, so the grant is on the project, but of a custom role
+# holding exactly those four permissions (roles/firebaseauth.admin also has firebaseauth.configs.*), and only to
+# the declaring functions. Permissions: https://cloud.google.com/iam/docs/roles-permissions/firebaseauth
+resource "google_project_iam_custom_role" "firebase_accounts" {
+  role_id     = "bloomFirebaseAccounts"
+  title       = "Bloom: manage Firebase Auth accounts"
+  description = "Create, read, update and delete Firebase Auth users; nothing of the Auth configuration."
+  permissions = [
+    "firebaseauth.users.create",
+    "firebaseauth.users.delete",
+    "firebaseauth.users.get",
+    "firebaseauth.users.update",
+  ]
+}
+
+resource "google_project_iam_member" "firebase_accounts" {
+  for_each = local.account_managers
+
+  project = var.project_id
+  role    = google_project_iam_custom_role.firebase_accounts.name
+  member  = "serviceAccount:${google_service_account.function[each.key].email}"
+}

@@ -14,14 +14,6 @@
 # The alternative that Terraform fully controls is a google_pubsub_subscription with push_config (OIDC as the
 # function's service account) and dead_letter_policy instead of event_trigger.
 
-locals {
-  # Every topic with its dead-letter topic, in one map so one resource block creates them all.
-  pubsub_topics = merge(
-    { for name, topic in local.topics : name => { retention = var.topic_message_retention } },
-    { for name, topic in local.topics : "${name}.dead-letter" => { retention = "2678400s" } }
-  )
-}
-
 resource "google_pubsub_topic" "topic" {
   #checkov:skip=CKV_GCP_83:Google-managed encryption at rest; CMEK needs a key-management process (permanent key ring, rotation, service-agent grants) that is not set up yet.
   for_each = local.pubsub_topics

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import shutil
 import subprocess
+import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -22,6 +25,10 @@ TF_FILES = sorted(TERRAFORM.glob("*.tf"))
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 # --skip-download: offline, no calls to the Prisma Cloud platform for guidelines or custom policies.
 CHECKOV_ARGS = ("--framework", "terraform", "--quiet", "--compact", "-o", "json", "--skip-download")
+
+# Terraform evaluates terraform/manifest.tf's locals offline (`terraform console` needs no provider for them).
+TERRAFORM_BIN = shutil.which("terraform") or str(ROOT / ".bin" / "terraform")
+TEST_VARS = {"project_id": "bloom-test", "environment": "staging", "frontend_origins": '["https://example.org"]'}
 
 FUNCTION_NAME = re.compile(r"^[a-z][a-z0-9-]{0,61}[a-z0-9]$")
 SERVICE_ACCOUNT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
@@ -95,6 +102,55 @@ def _derives_from_manifest(name: str, expressions: dict[str, str], seen: frozens
 def _manifest() -> dict[str, Any]:
     manifest: dict[str, Any] = json.loads(MANIFEST_PATH.read_text())
     return manifest
+
+
+def _resource(rtype: str, name: str) -> dict[str, Any]:
+    found = [body for kind, label, body in _resources() if (kind, label) == (rtype, name)]
+    assert len(found) == 1, f"expected one {rtype}.{name}, found {len(found)}"
+    return found[0]
+
+
+def _resources_of(rtype: str) -> dict[str, dict[str, Any]]:
+    return {name: body for kind, name, body in _resources() if kind == rtype}
+
+
+def _evaluate(expressions: dict[str, str]) -> dict[str, Any]:
+    """Evaluate expressions over terraform/manifest.tf's locals with Terraform itself, offline."""
+    return dict(json.loads(_console(tuple(sorted(expressions.items())))))
+
+
+@cache
+def _console(expressions: tuple[tuple[str, str], ...]) -> str:
+    if not Path(TERRAFORM_BIN).exists():
+        pytest.fail(f"terraform is not installed (looked on PATH and at {TERRAFORM_BIN})")
+    with tempfile.TemporaryDirectory() as work:
+        for name in ("manifest.tf", "variables.tf", "functions.json"):
+            shutil.copy2(TERRAFORM / name, Path(work) / name)
+        variables = [f"-var={name}={value}" for name, value in TEST_VARS.items()]
+        document = ", ".join(f'"{key}" = {expression}' for key, expression in expressions)
+        result = subprocess.run(
+            [TERRAFORM_BIN, "console", *variables],
+            input=f"jsonencode({{{document}}})\n",
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            cwd=work,
+            env={**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"},
+        )
+    assert result.returncode == 0, result.stderr[-2000:]
+    # The console prints the JSON as an HCL string literal; it escapes like JSON, plus "${" and "%{".
+    text: str = json.loads(result.stdout.strip().splitlines()[-1])
+    return text.replace("$${", "${").replace("%%{", "%{")
+
+
+def _manifest_functions() -> dict[str, dict[str, Any]]:
+    return {fn["name"]: fn for fn in _manifest()["functions"]}
+
+
+def _function_member(body: dict[str, Any]) -> bool:
+    """Whether a grant's member is one of the per-function service accounts."""
+    return "google_service_account.function[" in _unquote(str(body.get("member", "")))
 
 
 def service_account_id(deploy_name: str) -> str:
@@ -265,3 +321,31 @@ def test_checkov_passes() -> None:
     assert all(summary.get("parsing_errors", 0) == 0 for summary in summaries), summaries
     assert sum(summary.get("resource_count", 0) for summary in summaries) > 0, summaries
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+# --- 5. IAM follows the registry's declarations ------------------------------------------------------------
+
+
+def test_firebase_account_management_is_granted_to_the_declaring_functions_only() -> None:
+    managers = _evaluate({"managers": "keys(local.account_managers)"})["managers"]
+    declared = [name for name, fn in _manifest_functions().items() if "firebase_auth_admin" in fn["uses"]]
+    assert managers and sorted(managers) == sorted(declared)
+    grant = _resource("google_project_iam_member", "firebase_accounts")
+    assert grant["for_each"] == "${local.account_managers}"
+    assert grant["role"] == "${google_project_iam_custom_role.firebase_accounts.name}"
+    assert _function_member(grant)
+
+
+def test_the_firebase_account_role_holds_exactly_the_account_permissions() -> None:
+    role = _resource("google_project_iam_custom_role", "firebase_accounts")
+    assert sorted(_unquote(permission) for permission in role["permissions"]) == [
+        "firebaseauth.users.create",
+        "firebaseauth.users.delete",
+        "firebaseauth.users.get",
+        "firebaseauth.users.update",
+    ]
+
+
+def test_the_identity_toolkit_api_is_enabled() -> None:
+    services = _resource("google_project_service", "api")["for_each"]
+    assert '"identitytoolkit.googleapis.com"' in services
