@@ -12,7 +12,7 @@ locals {
   http_functions      = { for name, fn in local.functions : name => fn if fn.kind == "http" }
   event_functions     = { for name, fn in local.functions : name => fn if fn.kind != "http" }
   scheduled_functions = { for name, fn in local.functions : name => fn if fn.schedule != null }
-  publisher_functions = { for name, fn in local.functions : name => fn if contains(fn.sdks, "google.cloud.pubsub_v1") }
+  firestore_functions = { for name, fn in local.functions : name => fn if contains(fn.sdks, "google.cloud.firestore") }
   # Functions whose code manages Firebase Auth accounts (Capability.FIREBASE_AUTH_ADMIN in the registry).
   account_managers = { for name, fn in local.functions : name => fn if contains(fn.uses, "firebase_auth_admin") }
 
@@ -40,9 +40,10 @@ locals {
     ]) : "${pair.function}/${pair.secret}" => pair
   }
 
+  # (function, topic) for every topic a function's declarations say it publishes to.
   publisher_topics = {
     for pair in flatten([
-      for name, fn in local.publisher_functions : [for topic in keys(local.topics) : { function = name, topic = topic }]
+      for name, fn in local.functions : [for topic in fn.publishes : { function = name, topic = topic }]
     ]) : "${pair.function}/${pair.topic}" => pair
   }
 

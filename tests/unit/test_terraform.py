@@ -349,3 +349,112 @@ def test_the_firebase_account_role_holds_exactly_the_account_permissions() -> No
 def test_the_identity_toolkit_api_is_enabled() -> None:
     services = _resource("google_project_service", "api")["for_each"]
     assert '"identitytoolkit.googleapis.com"' in services
+
+
+def _pairs(local_name: str) -> set[str]:
+    return set(_evaluate({local_name: f"keys(local.{local_name})"})[local_name])
+
+
+def test_each_function_publishes_only_to_the_topics_it_declares() -> None:
+    manifest = _manifest_functions()
+    declared = {f"{name}/{topic}" for name, fn in manifest.items() for topic in fn["publishes"]}
+    assert declared and _pairs("publisher_topics") == declared
+    jobs = {fn["topic"] for fn in manifest.values() if fn["kind"] == "scheduled"}
+    assert not {pair.split("/", 1)[1] for pair in declared} & jobs, "only Cloud Scheduler publishes to job topics"
+    grant = _resource("google_pubsub_topic_iam_member", "publisher")
+    assert grant["for_each"] == "${local.publisher_topics}"
+    assert _unquote(grant["role"]) == "roles/pubsub.publisher"
+    assert grant["topic"] == "${google_pubsub_topic.topic[each.value.topic].id}"
+
+
+def test_only_functions_that_use_firestore_may_use_it() -> None:
+    users = _pairs("firestore_functions")
+    manifest = _manifest_functions()
+    assert users == {name for name, fn in manifest.items() if "google.cloud.firestore" in fn["sdks"]}
+    assert "ping" in manifest and "ping" not in users
+    grant = _resource("google_project_iam_member", "firestore")
+    assert grant["for_each"] == "${local.firestore_functions}"
+
+
+def test_no_function_account_holds_a_project_wide_role_beyond_its_declarations() -> None:
+    """Project-level grants to function accounts: only Firestore (IAM has nothing narrower) and the account role,
+    each to the functions whose declarations ask for it. Pub/Sub, secrets and invocation are per resource."""
+    allowed = {
+        ('"roles/datastore.user"', "${local.firestore_functions}"),
+        ("${google_project_iam_custom_role.firebase_accounts.name}", "${local.account_managers}"),
+    }
+    grants = {
+        (body["role"], body.get("for_each"))
+        for body in _resources_of("google_project_iam_member").values()
+        if _function_member(body)
+    }
+    assert grants == allowed
+    for authoritative in ("google_project_iam_binding", "google_project_iam_policy"):
+        assert not _resources_of(authoritative), f"{authoritative} would replace grants made outside Terraform"
+
+
+def test_invokers_are_one_authoritative_binding_per_function() -> None:
+    for rtype in ("google_cloud_run_service_iam_member", "google_cloud_run_v2_service_iam_member"):
+        assert not _resources_of(rtype), f"{rtype} adds invokers; use the authoritative binding"
+    binding = _resource("google_cloud_run_v2_service_iam_binding", "invoker")
+    assert binding["for_each"] == "${local.functions}"
+    assert _unquote(binding["role"]) == "roles/run.invoker"
+    assert not any("allUsers" in member or "allAuthenticatedUsers" in member for member in binding["members"])
+
+
+def test_the_build_account_reads_the_source_bucket_and_writes_one_cleaned_repository() -> None:
+    project_grants = [
+        body
+        for body in _resources_of("google_project_iam_member").values()
+        if "google_service_account.build" in body["member"]
+    ]
+    assert [_unquote(body["role"]) for body in project_grants] == ["roles/logging.logWriter"]
+    source = _resource("google_storage_bucket_iam_member", "build_source")
+    assert (source["bucket"], _unquote(source["role"])) == (
+        "${google_storage_bucket.source.name}",
+        "roles/storage.objectViewer",
+    )
+    writer = _resource("google_artifact_registry_repository_iam_member", "build")
+    assert writer["repository"] == "${google_artifact_registry_repository.functions.name}"
+    assert _unquote(writer["role"]) == "roles/artifactregistry.writer"
+    repository = _resource("google_artifact_registry_repository", "functions")
+    actions = {_unquote(policy["action"]) for policy in repository["cleanup_policies"]}
+    assert actions == {"KEEP", "DELETE"} and repository["cleanup_policy_dry_run"] is False
+    [build] = _resource("google_cloudfunctions2_function", "function")["build_config"]
+    assert build["docker_repository"] == "${google_artifact_registry_repository.functions.id}"
+    assert build["service_account"] == "${google_service_account.build.id}"
+
+
+def _audited_services() -> dict[str, set[str]]:
+    """Service -> Data Access log types enabled by google_project_iam_audit_config."""
+    audited: dict[str, set[str]] = {}
+    for body in _resources_of("google_project_iam_audit_config").values():
+        services = re.findall(r'"([a-z.]+\.googleapis\.com)"', body.get("for_each", body["service"]))
+        for service in services:
+            audited.setdefault(service, set()).update(_unquote(c["log_type"]) for c in body["audit_log_config"])
+    return audited
+
+
+def test_data_access_audit_logs_cover_firestore_and_cloud_storage() -> None:
+    audited = _audited_services()
+    for service in ("datastore.googleapis.com", "storage.googleapis.com"):
+        assert {"DATA_READ", "DATA_WRITE"} <= audited.get(service, set()), service
+
+
+SKIP = re.compile(r"#checkov:skip=(CKV2?_[A-Z]+_\d+):(.+)$", re.MULTILINE)
+
+
+def test_every_checkov_skip_gives_a_reason_and_audit_log_claims_are_true() -> None:
+    """A skip justified by audit logs must be backed by the audit configuration for that service."""
+    audited = _audited_services()
+    skips = [(path.name, check, reason) for path in TF_FILES for check, reason in SKIP.findall(path.read_text())]
+    assert skips
+    for name, check, reason in skips:
+        assert len(reason.split()) >= 8, f"{name} {check}: say why the check does not apply"
+        if "audit log" in reason.lower():
+            services = re.findall(r"[a-z]+\.googleapis\.com", reason)
+            assert services, f"{name} {check}: name the service whose audit logs are meant"
+            for service in services:
+                assert {"DATA_READ", "DATA_WRITE"} <= audited.get(service, set()), (
+                    f"{name} {check} cites {service} audit logs that are not enabled"
+                )
