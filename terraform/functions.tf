@@ -98,7 +98,8 @@ resource "google_cloudfunctions2_function" "function" {
     service_account_email          = google_service_account.function[each.key].email
     all_traffic_on_latest_revision = true
     # HTTP functions are reached through API Gateway, which is not "internal" traffic; they stay private
-    # because only the gateway's service account may invoke them. Eventarc deliveries are internal.
+    # because only the gateway's service account may invoke them. Pub/Sub pushes from the same project count as
+    # internal (https://cloud.google.com/run/docs/securing/ingress).
     ingress_settings = each.value.kind == "http" ? "ALLOW_ALL" : "ALLOW_INTERNAL_ONLY"
 
     environment_variables = {
@@ -119,18 +120,6 @@ resource "google_cloudfunctions2_function" "function" {
     }
   }
 
-  # Event and scheduled functions: Eventarc creates a push subscription on the topic (see pubsub.tf).
-  dynamic "event_trigger" {
-    for_each = each.value.topic == null ? [] : [each.value.topic]
-    content {
-      trigger_region        = var.region
-      event_type            = "google.cloud.pubsub.topic.v1.messagePublished"
-      pubsub_topic          = google_pubsub_topic.topic[event_trigger.value].id
-      retry_policy          = "RETRY_POLICY_RETRY"
-      service_account_email = google_service_account.function[each.key].email
-    }
-  }
-
   depends_on = [
     google_project_service.api,
     google_project_iam_member.build_logs,
@@ -140,11 +129,9 @@ resource "google_cloudfunctions2_function" "function" {
   ]
 }
 
-# Who may invoke each function's Cloud Run service: the gateway for HTTP functions, the function's own
-# service account (the Eventarc trigger identity) for event and scheduled ones. Nothing is public. The binding
-# is authoritative for roles/run.invoker on the service: a hand-added invoker is removed at the next apply.
-# (Projects created before 8 April 2021 also need the Pub/Sub service agent to hold
-# roles/iam.serviceAccountTokenCreator for authenticated push; newer projects have it built in.)
+# Who may invoke each function's Cloud Run service: the gateway's account for HTTP functions, the push account
+# (pubsub.tf) for event and scheduled ones. Nothing is public. The binding is authoritative for roles/run.invoker
+# on the service: an invoker added by hand is removed at the next apply.
 resource "google_cloud_run_v2_service_iam_binding" "invoker" {
   for_each = local.functions
 
@@ -155,7 +142,7 @@ resource "google_cloud_run_v2_service_iam_binding" "invoker" {
   members = [
     each.value.kind == "http"
     ? "serviceAccount:${google_service_account.gateway.email}"
-    : "serviceAccount:${google_service_account.function[each.key].email}"
+    : "serviceAccount:${google_service_account.push.email}"
   ]
 }
 

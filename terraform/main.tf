@@ -1,9 +1,5 @@
 # The project's APIs. Everything per function, topic, job, index, TTL field and secret is in manifest.tf.
 
-data "google_project" "this" {
-  project_id = var.project_id
-}
-
 resource "google_project_service" "api" {
   for_each = toset([
     "apigateway.googleapis.com",
@@ -11,9 +7,9 @@ resource "google_project_service" "api" {
     "cloudbuild.googleapis.com",
     "cloudfunctions.googleapis.com",
     "cloudscheduler.googleapis.com",
-    "eventarc.googleapis.com",
     "firestore.googleapis.com",
     "iam.googleapis.com",
+    "monitoring.googleapis.com",
     "identitytoolkit.googleapis.com", # Firebase Auth's admin API (firebase_admin.auth account management)
     "pubsub.googleapis.com",
     "run.googleapis.com",

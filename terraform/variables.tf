@@ -72,3 +72,14 @@ variable "trusted_proxy_hops" {
   type        = number
   default     = 2
 }
+
+variable "alert_emails" {
+  description = "Who Cloud Monitoring emails when an alert policy fires (monitoring.tf)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for email in var.alert_emails : can(regex("^[^@\\s]+@[^@\\s]+$", email))])
+    error_message = "Each alert recipient is an email address."
+  }
+}

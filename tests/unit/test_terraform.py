@@ -204,7 +204,7 @@ def test_every_manifest_collection_resource_uses_for_each() -> None:
     """Resources naming per-function/topic/job/index things are never written once per item."""
     per_item = {*MANIFEST_DRIVEN, "google_firestore_field", "google_secret_manager_secret", "google_service_account"}
     expressions = _locals()
-    singletons = {("google_service_account", "build"), ("google_service_account", "gateway")}
+    singletons = {("google_service_account", name) for name in ("build", "gateway", "push")}
     for rtype, name, body in _resources():
         if rtype not in per_item or (rtype, name) in singletons:
             continue
@@ -458,3 +458,73 @@ def test_every_checkov_skip_gives_a_reason_and_audit_log_claims_are_true() -> No
                 assert {"DATA_READ", "DATA_WRITE"} <= audited.get(service, set()), (
                     f"{name} {check} cites {service} audit logs that are not enabled"
                 )
+
+
+# --- 6. every subscriber's deliveries end in a dead-letter topic ------------------------------------------------
+
+
+def test_every_subscriber_has_a_push_subscription_with_dead_letters_and_push_auth() -> None:
+    manifest = _manifest_functions()
+    subscribers = {name for name, fn in manifest.items() if fn["kind"] != "http"}
+    assert subscribers and _pairs("event_functions") == subscribers
+    push = _resource("google_pubsub_subscription", "push")
+    assert push["for_each"] == "${local.event_functions}"
+    assert push["topic"] == "${google_pubsub_topic.topic[each.value.topic].id}"
+    [policy] = push["dead_letter_policy"]
+    assert policy["dead_letter_topic"] == '${google_pubsub_topic.topic["${each.value.topic}.dead-letter"].id}'
+    assert policy["max_delivery_attempts"] == 10
+    [retry] = push["retry_policy"]
+    assert (_unquote(retry["minimum_backoff"]), _unquote(retry["maximum_backoff"])) == ("10s", "600s")
+    [config] = push["push_config"]
+    uri = "${google_cloudfunctions2_function.function[each.key].service_config[0].uri}"
+    assert config["push_endpoint"] == uri
+    [token] = config["oidc_token"]
+    assert (token["service_account_email"], token["audience"]) == ("${google_service_account.push.email}", uri)
+
+
+def test_a_push_waits_at_least_as_long_as_its_function_may_run() -> None:
+    push = _resource("google_pubsub_subscription", "push")
+    assert push["ack_deadline_seconds"] == "${each.value.timeout_s}"
+    for name, fn in _manifest_functions().items():
+        if fn["kind"] != "http":
+            assert 10 <= fn["timeout_s"] <= 600, f"{name}: Pub/Sub ack deadlines are 10-600 s"
+
+
+def test_no_function_is_triggered_through_eventarc() -> None:
+    function = _resource("google_cloudfunctions2_function", "function")
+    assert "event_trigger" not in json.dumps(function)
+    assert not _resources_of("google_eventarc_trigger")
+
+
+def test_only_the_push_account_invokes_subscribers_and_it_holds_nothing_else() -> None:
+    [members] = _resource("google_cloud_run_v2_service_iam_binding", "invoker")["members"]
+    assert members == (
+        '${each.value.kind == "http" ? "serviceAccount:${google_service_account.gateway.email}"'
+        ' : "serviceAccount:${google_service_account.push.email}"}'
+    )
+    grants = [
+        (rtype, name)
+        for rtype, name, body in _resources()
+        if "google_service_account.push." in json.dumps(body.get("member", "")) and rtype.endswith("_iam_member")
+    ]
+    assert grants == [], f"the push account may only invoke subscribers: {grants}"
+
+
+def test_the_pubsub_agent_may_dead_letter_every_subscription() -> None:
+    publisher = _resource("google_pubsub_topic_iam_member", "dead_letter_publisher")
+    assert publisher["for_each"] == "${local.topics}"
+    assert publisher["topic"] == '${google_pubsub_topic.topic["${each.key}.dead-letter"].id}'
+    forwarder = _resource("google_pubsub_subscription_iam_member", "dead_letter_forwarder")
+    assert forwarder["for_each"] == "${local.event_functions}"
+    assert forwarder["subscription"] == "${google_pubsub_subscription.push[each.key].name}"
+    assert _unquote(forwarder["role"]) == "roles/pubsub.subscriber"
+    for grant in (publisher, forwarder):
+        assert grant["member"] == "${local.pubsub_service_agent}"
+
+
+def test_dead_letters_waiting_raise_an_alert() -> None:
+    [condition] = _resource("google_monitoring_alert_policy", "dead_letters")["conditions"]
+    [threshold] = condition["condition_threshold"]
+    assert "subscription/num_undelivered_messages" in threshold["filter"]
+    assert "dead-letter" in threshold["filter"]
+    assert _unquote(threshold["comparison"]) == "COMPARISON_GT" and threshold["threshold_value"] == 0
