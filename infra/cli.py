@@ -123,6 +123,19 @@ def cmd_dead_letters_replay(args: argparse.Namespace) -> None:
     print(f"{len(replayed)} message(s) published again to {args.topic} in {project}")
 
 
+def cmd_secrets(args: argparse.Namespace) -> None:
+    from infra.secrets import project_of, set_secrets
+
+    try:
+        project = project_of(args.env)
+        print(f"Secret values for {args.env} ({project}), typed here, never echoed or stored in a file:")
+        changed = set_secrets(project, args.names)
+    except (ValueError, RuntimeError) as exc:
+        sys.exit(str(exc))
+    if changed:
+        print("Instances started from now on read the new values; running ones keep theirs until replaced.")
+
+
 def cmd_seed(args: argparse.Namespace) -> None:
     _use_stack(args.state_file)
     from infra.seed import seed
@@ -160,6 +173,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     admin.add_argument("email", help="the user's email")
     add("seed", "Load the demo partners, accounts and content into the running local stack (idempotent).", cmd_seed)
+    secrets = add(
+        "secrets",
+        "Set secret values of a deployed environment from this terminal (`make secrets ENV=...`).",
+        cmd_secrets,
+    )
+    secrets.add_argument("--env", required=True, help="an environment of terraform/environments, e.g. staging")
+    secrets.add_argument("names", nargs="*", help="secrets to set (default: every secret that has no value yet)")
     dead_letters = commands.add_parser(
         "dead-letters",
         help="List or replay the messages Pub/Sub gave up delivering (local stack, or --project PROJECT).",
