@@ -50,6 +50,7 @@ def _function(spec: FunctionSpec, specs: dict[str, FunctionSpec]) -> dict[str, A
         "kind": spec.kind,
         "entry_point": spec.name,
         "summary": spec.summary,
+        "tags": list(spec.tags),
         "secrets": list(spec.secrets),
         "sdks": [sdk.value for sdk in spec.sdks],
         "uses": sorted(capability.value for capability in spec.uses),

@@ -13,6 +13,11 @@ locals {
   event_functions     = { for name, fn in local.functions : name => fn if fn.kind != "http" }
   scheduled_functions = { for name, fn in local.functions : name => fn if fn.schedule != null }
   firestore_functions = { for name, fn in local.functions : name => fn if contains(fn.sdks, "google.cloud.firestore") }
+  outbox_sweepers     = { for name, fn in local.functions : name => fn if contains(fn.uses, "outbox_sweep") }
+  # The health routes an uptime check probes through the gateway (GET routes tagged "health").
+  probed_functions = {
+    for name, fn in local.http_functions : name => fn if contains(fn.tags, "health") && fn.http.method == "GET"
+  }
   # Functions whose code manages Firebase Auth accounts (Capability.FIREBASE_AUTH_ADMIN in the registry).
   account_managers = { for name, fn in local.functions : name => fn if contains(fn.uses, "firebase_auth_admin") }
 

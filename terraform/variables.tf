@@ -83,3 +83,14 @@ variable "alert_emails" {
     error_message = "Each alert recipient is an email address."
   }
 }
+
+variable "error_rate_threshold" {
+  description = "Share of a function's (or the gateway's) responses that may be 5xx over 5 minutes before an alert."
+  type        = number
+  default     = 0.05
+
+  validation {
+    condition     = var.error_rate_threshold > 0 && var.error_rate_threshold < 1
+    error_message = "A share between 0 and 1."
+  }
+}

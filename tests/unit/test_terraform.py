@@ -528,3 +528,65 @@ def test_dead_letters_waiting_raise_an_alert() -> None:
     assert "subscription/num_undelivered_messages" in threshold["filter"]
     assert "dead-letter" in threshold["filter"]
     assert _unquote(threshold["comparison"]) == "COMPARISON_GT" and threshold["threshold_value"] == 0
+
+
+# --- 7. monitoring follows the manifest -----------------------------------------------------------------------
+
+OUTBOX_SOURCE = ROOT / "shared" / "bloom" / "platform" / "store" / "outbox.py"
+
+
+def test_every_function_has_an_error_rate_alert_and_a_dashboard() -> None:
+    for rtype, name in (
+        ("google_monitoring_alert_policy", "function_errors"),
+        ("google_monitoring_dashboard", "function"),
+    ):
+        assert _resource(rtype, name)["for_each"] == "${local.functions}", f"{rtype}.{name}"
+    [condition] = _resource("google_monitoring_alert_policy", "function_errors")["conditions"]
+    [threshold] = condition["condition_threshold"]
+    assert 'resource.label.service_name = \\"${each.value.deploy_name}\\"' in threshold["filter"]
+    assert "response_code_class" in threshold["filter"] and "denominator_filter" in threshold
+    assert "run.googleapis.com/request_count" in threshold["denominator_filter"]
+
+
+def test_5xx_at_the_gateway_raise_an_alert() -> None:
+    [condition] = _resource("google_monitoring_alert_policy", "gateway_errors")["conditions"]
+    [threshold] = condition["condition_threshold"]
+    assert "apigateway.googleapis.com/proxy/request_count" in threshold["filter"]
+    assert "5xx" in threshold["filter"] and "denominator_filter" in threshold
+
+
+def test_the_health_routes_are_probed_through_the_gateway() -> None:
+    paths = _evaluate({"paths": "[for fn in local.probed_functions : fn.http.path]"})["paths"]
+    assert "/api/ping" in paths
+    check = _resource("google_monitoring_uptime_check_config", "health")
+    assert check["for_each"] == "${local.probed_functions}"
+    [http] = check["http_check"]
+    assert http["path"] == "${each.value.http.path}" and http["use_ssl"] is True
+    [resource] = check["monitored_resource"]
+    assert resource["labels"]["host"] == "${google_api_gateway_gateway.bloom.default_hostname}"
+    assert _resource("google_monitoring_alert_policy", "uptime")["for_each"] == "${local.probed_functions}"
+
+
+def test_the_outbox_age_alert_reads_what_the_sweeper_logs() -> None:
+    sweepers = _pairs("outbox_sweepers")
+    assert sweepers == {name for name, fn in _manifest_functions().items() if "outbox_sweep" in fn["uses"]} != set()
+    metric = _resource("google_logging_metric", "outbox_oldest_age")
+    source = OUTBOX_SOURCE.read_text()
+    message = re.search(r'jsonPayload\.message = \\"([^\\]+)\\"', metric["filter"])
+    field = re.fullmatch(r"EXTRACT\(jsonPayload\.(\w+)\)", _unquote(metric["value_extractor"]))
+    assert message and field
+    assert f'_log.info("{message.group(1)}"' in source and f'"{field.group(1)}":' in source
+    assert "local.outbox_sweepers" in metric["filter"]
+    conditions = _resource("google_monitoring_alert_policy", "outbox_age")["conditions"]
+    [threshold] = [
+        condition["condition_threshold"][0] for condition in conditions if "condition_threshold" in condition
+    ]
+    assert threshold["threshold_value"] == 300
+    assert any("condition_absent" in condition for condition in conditions), "a stopped sweeper must alert too"
+
+
+def test_every_alert_notifies_the_configured_recipients() -> None:
+    policies = _resources_of("google_monitoring_alert_policy")
+    assert {"dead_letters", "function_errors", "gateway_errors", "outbox_age", "uptime"} <= set(policies)
+    for name, body in policies.items():
+        assert body["notification_channels"] == "${local.notification_channels}", name
