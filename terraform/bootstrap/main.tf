@@ -54,7 +54,7 @@ locals {
     "roles/run.viewer",
     "roles/secretmanager.viewer", # secrets' metadata, not their values
     "roles/serviceusage.serviceUsageViewer",
-    "projects/${var.project_id}/roles/${google_project_iam_custom_role.planner_firestore.role_id}",
+    "projects/${var.project_id}/roles/${google_project_iam_custom_role.planner_extra.role_id}",
   ])
 }
 
@@ -107,16 +107,37 @@ resource "google_project_iam_member" "deployer_project_iam" {
   }
 }
 
-resource "google_project_iam_custom_role" "planner_firestore" {
-  role_id     = "bloomPlannerFirestore"
-  title       = "Bloom planner: Firestore configuration, without documents"
-  description = "Read the Firestore database, indexes and fields that Terraform manages; never a document."
+# Configuration that no predefined viewer role reads without data: Firestore's database and indexes (not its
+# documents), buckets' metadata (not their objects) and log-based metrics (not the logs).
+resource "google_project_iam_custom_role" "planner_extra" {
+  role_id     = "bloomPlannerExtra"
+  title       = "Bloom planner: configuration without data"
+  description = "Read the Firestore database, indexes, bucket metadata and log metrics Terraform manages; no documents, objects or logs."
   permissions = [
     "datastore.databases.getMetadata",
     "datastore.databases.list",
     "datastore.indexes.get",
     "datastore.indexes.list",
+    "logging.logMetrics.get",
+    "logging.logMetrics.list",
+    "resourcemanager.projects.get",
+    "storage.buckets.get",
   ]
+}
+
+# The bundle object's metadata, in the source bucket only (its objects are the deployed code).
+resource "google_project_iam_member" "planner_source" {
+  project = var.project_id
+  role    = "roles/storage.objectViewer"
+  member  = "serviceAccount:${local.ci_account}"
+
+  condition {
+    title       = "source-bucket-only"
+    description = "Objects of the function source bucket only."
+    expression  = "resource.name.startsWith(\"projects/_/buckets/${var.project_id}-bloom-function-source/\")"
+  }
+
+  depends_on = [google_service_account.ci]
 }
 
 resource "google_project_iam_member" "planner" {

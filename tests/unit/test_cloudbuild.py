@@ -216,9 +216,13 @@ def test_the_ci_account_reads_configuration_never_data() -> None:
     )
     assert not {role for role in roles if role.startswith(forbidden)}
     permissions = {
-        _unquote(p) for p in _bootstrap()[("google_project_iam_custom_role", "planner_firestore")]["permissions"]
+        _unquote(p) for p in _bootstrap()[("google_project_iam_custom_role", "planner_extra")]["permissions"]
     }
-    assert permissions and not {p for p in permissions if p.startswith("datastore.entities.")}
+    assert permissions and not {
+        p for p in permissions if p.startswith(("datastore.entities.", "storage.objects.", "logging.logEntries."))
+    }
+    source = _bootstrap()[("google_project_iam_member", "planner_source")]
+    assert "-bloom-function-source/" in source["condition"][0]["expression"]
 
 
 def test_the_first_deploy_sequence_names_things_that_exist() -> None:
