@@ -6,7 +6,7 @@ CHECKOV_VENV ?= .venv-checkov
 export PYTHONPATH := $(CURDIR)/shared:$(CURDIR)
 PORT ?= 35001
 
-.PHONY: help install tools dev test lint typecheck unit integration e2e manifest bundle bench clean
+.PHONY: help install tools dev test lint typecheck unit integration e2e manifest bundle bench secrets clean
 
 help: ## List the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -55,6 +55,10 @@ bundle: install ## Build the deterministic source zip every function deploys fro
 
 bench: install ## Print cold-start import times and Firestore round trips / latency per endpoint
 	$(PY) -m infra.bench
+
+secrets: install ## Type the secret values of ENV=staging|production that have none yet (gcloud, your login)
+	@test -n "$(ENV)" || { echo "usage: make secrets ENV=staging|production [NAMES='SECRET ...']"; exit 2; }
+	$(PY) -m infra.cli secrets --env $(ENV) $(NAMES)
 
 clean: ## Remove the venvs, node_modules and build output
 	rm -rf $(VENV) $(CHECKOV_VENV) infra/node_modules build

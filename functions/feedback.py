@@ -6,6 +6,7 @@ from __future__ import annotations
 from bloom.api import HttpContext, http_function
 from bloom.content import errors as content_errors
 from bloom.feedback import service as feedback
+from bloom.feedback.events import FEEDBACK_SUBMITTED
 from bloom.feedback.schemas import (
     EventLogBody,
     EventLogOut,
@@ -31,6 +32,7 @@ TAGS = ("feedback",)
     response=SessionFeedbackOut,
     summary="Feedback on a session (description reduced to basic HTML). 404 SESSION NOT FOUND",
     sdks=(Sdk.PUBSUB,),
+    emits=(FEEDBACK_SUBMITTED,),
     tags=TAGS,
     errors=(content_errors.SESSION_NOT_FOUND,),
 )
@@ -46,6 +48,7 @@ def create_session_feedback(ctx: HttpContext[SessionFeedbackBody, Empty]) -> Ses
     response=ResourceFeedbackOut,
     summary="Feedback on a resource (description reduced to basic HTML). 404 RESOURCE NOT FOUND",
     sdks=(Sdk.PUBSUB,),
+    emits=(FEEDBACK_SUBMITTED,),
     tags=TAGS,
     errors=(content_errors.RESOURCE_NOT_FOUND,),
 )

@@ -25,7 +25,7 @@ from bloom.partners.schemas import (
     UpdatePartnerFeature,
 )
 from bloom.platform.http import Empty
-from bloom.platform.registry import Role, Sdk
+from bloom.platform.registry import Capability, Role, Sdk
 from bloom.users import errors as users_errors
 
 TAGS = ("partners",)
@@ -186,6 +186,7 @@ def create_partner_admin(ctx: HttpContext[CreatePartnerAdmin, Empty]) -> Partner
     response=PartnerAdminOut,
     summary="Make the person with this email a partner admin, creating their account if needed",
     sdks=(Sdk.FIREBASE_AUTH,),
+    uses=(Capability.FIREBASE_AUTH_ADMIN,),
     tags=TAGS,
     rate_limit="5/minute per user",
     errors=(

@@ -7,9 +7,10 @@ from bloom.accounts.schemas import CreateUser, CypressCount, Profile, UserSearch
 from bloom.api import HttpContext, http_function
 from bloom.partners import errors as partner_errors
 from bloom.platform.http import Empty
-from bloom.platform.registry import Role, Sdk
+from bloom.platform.registry import Capability, Role, Sdk
 from bloom.users import errors as users_errors
 from bloom.users import service as users
+from bloom.users.events import USER_DELETED
 from bloom.users.schemas import AdminUpdateUser, DeletedUser, UpdateUser, UserOut
 
 TAGS = ("users",)
@@ -23,6 +24,7 @@ TAGS = ("users",)
     response=Profile,
     summary="Sign up: creates the Firebase account and the Bloom user (optionally with a partner access)",
     sdks=(Sdk.FIRESTORE, Sdk.FIREBASE_AUTH),
+    uses=(Capability.FIREBASE_AUTH_ADMIN,),
     tags=TAGS,
     rate_limit="10/minute per ip",
     errors=(users_errors.ERRORS, partner_errors.ERRORS),
@@ -50,6 +52,7 @@ def get_user_profile(ctx: HttpContext[Empty, Empty]) -> Profile:
     body=UpdateUser,
     response=UserOut,
     summary="Change the caller's profile fields (an email change updates Firebase first)",
+    uses=(Capability.FIREBASE_AUTH_ADMIN,),
     tags=TAGS,
     errors=(users_errors.ERRORS,),
 )
@@ -64,6 +67,7 @@ def update_user(ctx: HttpContext[UpdateUser, Empty]) -> UserOut:
     body=AdminUpdateUser,
     response=UserOut,
     summary="Change any user's profile fields, including isSuperAdmin",
+    uses=(Capability.FIREBASE_AUTH_ADMIN,),
     tags=TAGS,
     errors=(users_errors.ERRORS,),
 )
@@ -78,6 +82,8 @@ def admin_update_user(ctx: HttpContext[AdminUpdateUser, Empty]) -> UserOut:
     response=DeletedUser,
     summary="Erase the caller: Firebase account, user record and (through USER_DELETED) everything keyed to it",
     sdks=(Sdk.PUBSUB,),
+    uses=(Capability.FIREBASE_AUTH_ADMIN,),
+    emits=(USER_DELETED,),
     tags=TAGS,
 )
 def delete_user(ctx: HttpContext[Empty, Empty]) -> DeletedUser:
@@ -91,6 +97,8 @@ def delete_user(ctx: HttpContext[Empty, Empty]) -> DeletedUser:
     response=list[DeletedUser],
     summary="Erase the Cypress test users (cypresstestemail…@chayn.co), at most 500 per call",
     sdks=(Sdk.PUBSUB,),
+    uses=(Capability.FIREBASE_AUTH_ADMIN,),
+    emits=(USER_DELETED,),
     timeout_s=300,
     tags=TAGS,
 )
@@ -105,6 +113,8 @@ def delete_cypress_users(_: HttpContext[Empty, Empty]) -> list[DeletedUser]:
     response=DeletedUser,
     summary="Erase a user by id, like DELETE user",
     sdks=(Sdk.PUBSUB,),
+    uses=(Capability.FIREBASE_AUTH_ADMIN,),
+    emits=(USER_DELETED,),
     tags=TAGS,
     errors=(users_errors.USER_NOT_FOUND,),
 )

@@ -74,6 +74,68 @@ def cmd_make_super_admin(args: argparse.Namespace) -> None:
     print("     (on the local stack, SMS codes are at /emulator/v1/projects/<project>/verificationCodes).")
 
 
+def _use_pubsub(args: argparse.Namespace) -> str:
+    """The project whose dead letters to use: `--project` (real Pub/Sub, your gcloud credentials) or the stack."""
+    if args.project is None:
+        _use_stack(args.state_file)
+    elif os.environ.get("PUBSUB_EMULATOR_HOST"):
+        sys.exit("PUBSUB_EMULATOR_HOST is set: unset it to reach the real Pub/Sub of --project")
+    else:
+        os.environ["GOOGLE_CLOUD_PROJECT"] = args.project
+    from bloom.core.settings import get_settings
+
+    return get_settings().project_id
+
+
+def cmd_dead_letters_list(args: argparse.Namespace) -> None:
+    project = _use_pubsub(args)
+    from bloom.platform.topics import all_topics
+    from infra.dead_letters import peek
+    from infra.manifest import load_everything
+
+    load_everything()
+    total = 0
+    for topic in all_topics():
+        letters = peek(project, topic)
+        total += len(letters)
+        if letters:
+            print(f"{topic}: {len(letters)} dead letter(s)")
+        for letter in letters:
+            print(
+                f"  event {letter.event_id or '-'}  from {letter.subscription or '?'}  after {letter.attempts or '?'}"
+                f" attempts  published {letter.published_at}"
+            )
+    print(f"{total} dead letter(s) in {project}")
+
+
+def cmd_dead_letters_replay(args: argparse.Namespace) -> None:
+    project = _use_pubsub(args)
+    from bloom.platform.topics import all_topics
+    from infra.dead_letters import replay
+    from infra.manifest import load_everything
+
+    load_everything()
+    if args.topic not in all_topics():
+        sys.exit(f"no topic named {args.topic!r}: see `python -m infra.cli functions` or terraform/functions.json")
+    replayed = replay(project, args.topic)
+    for letter in replayed:
+        print(f"  replayed event {letter.event_id or '-'} (dead-lettered by {letter.subscription or '?'})")
+    print(f"{len(replayed)} message(s) published again to {args.topic} in {project}")
+
+
+def cmd_secrets(args: argparse.Namespace) -> None:
+    from infra.secrets import project_of, set_secrets
+
+    try:
+        project = project_of(args.env)
+        print(f"Secret values for {args.env} ({project}), typed here, never echoed or stored in a file:")
+        changed = set_secrets(project, args.names)
+    except (ValueError, RuntimeError) as exc:
+        sys.exit(str(exc))
+    if changed:
+        print("Instances started from now on read the new values; running ones keep theirs until replaced.")
+
+
 def cmd_seed(args: argparse.Namespace) -> None:
     _use_stack(args.state_file)
     from infra.seed import seed
@@ -111,6 +173,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     admin.add_argument("email", help="the user's email")
     add("seed", "Load the demo partners, accounts and content into the running local stack (idempotent).", cmd_seed)
+    secrets = add(
+        "secrets",
+        "Set secret values of a deployed environment from this terminal (`make secrets ENV=...`).",
+        cmd_secrets,
+    )
+    secrets.add_argument("--env", required=True, help="an environment of terraform/environments, e.g. staging")
+    secrets.add_argument("names", nargs="*", help="secrets to set (default: every secret that has no value yet)")
+    dead_letters = commands.add_parser(
+        "dead-letters",
+        help="List or replay the messages Pub/Sub gave up delivering (local stack, or --project PROJECT).",
+        description="List or replay the messages Pub/Sub gave up delivering (local stack, or --project PROJECT).",
+    )
+    actions = dead_letters.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="Show every dead letter (nothing is consumed).")
+    listing.set_defaults(handler=cmd_dead_letters_list)
+    again = actions.add_parser("replay", help="Publish a topic's dead letters to it again (event ids kept).")
+    again.add_argument("topic", help="the original topic, e.g. user.deleted")
+    again.set_defaults(handler=cmd_dead_letters_replay)
+    for action in (listing, again):
+        action.add_argument("--project", help="a GCP project (default: the running local stack)")
     return parser
 
 

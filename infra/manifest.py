@@ -11,7 +11,7 @@ import pkgutil
 from pathlib import Path
 from typing import Any
 
-from bloom.platform.registry import FunctionSpec, discover
+from bloom.platform.registry import Capability, FunctionSpec, discover
 from bloom.platform.store.indexes import all_indexes, all_ttl_fields
 from bloom.platform.topics import all_topics
 
@@ -28,7 +28,21 @@ def load_everything() -> dict[str, FunctionSpec]:
     return discover()
 
 
-def _function(spec: FunctionSpec) -> dict[str, Any]:
+def event_topics(specs: dict[str, FunctionSpec]) -> list[str]:
+    """Every topic but the scheduled jobs' own: what the outbox can hold, so what the sweeper may republish."""
+    jobs = {spec.topic.name for spec in specs.values() if spec.kind == "scheduled" and spec.topic is not None}
+    return [name for name in all_topics() if name not in jobs]
+
+
+def publishes(spec: FunctionSpec, specs: dict[str, FunctionSpec]) -> list[str]:
+    """The topics a function may publish to: those it emits, and every event topic for the outbox sweeper."""
+    topics = {topic.name for topic in spec.emits}
+    if Capability.OUTBOX_SWEEP in spec.uses:
+        topics |= set(event_topics(specs))
+    return sorted(topics)
+
+
+def _function(spec: FunctionSpec, specs: dict[str, FunctionSpec]) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "name": spec.name,
         "deploy_name": spec.deploy_name,
@@ -36,8 +50,11 @@ def _function(spec: FunctionSpec) -> dict[str, Any]:
         "kind": spec.kind,
         "entry_point": spec.name,
         "summary": spec.summary,
+        "tags": list(spec.tags),
         "secrets": list(spec.secrets),
         "sdks": [sdk.value for sdk in spec.sdks],
+        "uses": sorted(capability.value for capability in spec.uses),
+        "publishes": publishes(spec, specs),
         "memory_mb": spec.memory_mb,
         "timeout_s": spec.timeout_s,
         "http": None,
@@ -58,7 +75,7 @@ def build_manifest() -> dict[str, Any]:
     specs = load_everything()
     return {
         "comment": "Generated from the function registry by `python -m infra.cli manifest`. Do not edit.",
-        "functions": [_function(spec) for spec in specs.values()],
+        "functions": [_function(spec, specs) for spec in specs.values()],
         "topics": [{"name": topic.name, "description": topic.description} for topic in all_topics().values()],
         "indexes": [
             {"collection": index.collection, "fields": [{"field": f, "order": o} for f, o in index.fields]}

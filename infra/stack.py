@@ -202,31 +202,64 @@ def emulator_processes(ports: Ports, work_dir: Path) -> list[ManagedProcess]:
     ]
 
 
+# Every push subscription's delivery policy. Production's (terraform/pubsub.tf) has the same shape with 10
+# attempts and a 10-600 s backoff; here the attempts are the API's minimum (5) and the backoff short, so an event
+# whose subscriber keeps failing reaches its dead-letter topic within seconds.
+MAX_DELIVERY_ATTEMPTS = 5
+RETRY_BACKOFF_S = (1, 10)
+DEAD_LETTER_RETENTION_S = 7 * 24 * 3600
+
+
+def push_subscription(spec: FunctionSpec) -> str:
+    """The name of a subscriber's push subscription (as in terraform/pubsub.tf)."""
+    return f"{spec.deploy_name}-push"
+
+
 def provision(gateway_url: str) -> list[str]:
-    """Create every topic and one push subscription per subscriber (to the gateway); returns the topics."""
+    """Create every topic and its dead-letter topic (with a pull subscription to inspect it), and one push
+    subscription per subscriber (to the gateway) that dead-letters what it fails to deliver; returns the topics."""
     from google.api_core.exceptions import AlreadyExists
     from google.cloud import pubsub_v1
 
     from bloom.core.settings import get_settings
     from bloom.platform.topics import all_topics
+    from infra.dead_letters import dead_letter_topic
     from infra.manifest import load_everything
 
     project = get_settings().project_id
     specs = load_everything()
     publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
     for topic in all_topics():
+        for name in (topic, dead_letter_topic(topic)):
+            with contextlib.suppress(AlreadyExists):
+                publisher.create_topic(name=publisher.topic_path(project, name))
         with contextlib.suppress(AlreadyExists):
-            publisher.create_topic(name=publisher.topic_path(project, topic))
+            subscriber.create_subscription(
+                request={
+                    "name": subscriber.subscription_path(project, dead_letter_topic(topic)),
+                    "topic": publisher.topic_path(project, dead_letter_topic(topic)),
+                    "message_retention_duration": {"seconds": DEAD_LETTER_RETENTION_S},
+                }
+            )
+    minimum, maximum = RETRY_BACKOFF_S
     for spec in specs.values():
         if spec.topic is None:
             continue
         with contextlib.suppress(AlreadyExists):
             subscriber.create_subscription(
                 request={
-                    "name": subscriber.subscription_path(project, f"{spec.deploy_name}-push"),
+                    "name": subscriber.subscription_path(project, push_subscription(spec)),
                     "topic": publisher.topic_path(project, spec.topic.name),
                     "push_config": {"push_endpoint": f"{gateway_url}/_/events/{spec.name}"},
-                    "ack_deadline_seconds": 60,
+                    "ack_deadline_seconds": spec.timeout_s,
+                    "dead_letter_policy": {
+                        "dead_letter_topic": publisher.topic_path(project, dead_letter_topic(spec.topic.name)),
+                        "max_delivery_attempts": MAX_DELIVERY_ATTEMPTS,
+                    },
+                    "retry_policy": {
+                        "minimum_backoff": {"seconds": minimum},
+                        "maximum_backoff": {"seconds": maximum},
+                    },
                 }
             )
     return sorted(all_topics())

@@ -9,19 +9,64 @@ resource "google_service_account" "function" {
   description  = each.value.summary
 }
 
-# Builds the function containers (Cloud Build) instead of the default compute service account, with the
-# minimal roles a Cloud Functions build needs: read the uploaded source, push the image, write build logs.
+# Builds the function containers (Cloud Build) instead of the default compute service account, with what a
+# Cloud Functions build needs and no more: read the bundle in the source bucket, push images to the one
+# repository below, write build logs (https://cloud.google.com/functions/docs/securing/build-custom-sa).
 resource "google_service_account" "build" {
   account_id   = "bloom-function-build"
   display_name = "Bloom function builds"
 }
 
-resource "google_project_iam_member" "build" {
-  for_each = toset(["roles/artifactregistry.writer", "roles/logging.logWriter", "roles/storage.objectViewer"])
-
+# Build logs go to Cloud Logging, which has no resource narrower than the project to grant on.
+resource "google_project_iam_member" "build_logs" {
   project = var.project_id
-  role    = each.value
+  role    = "roles/logging.logWriter"
   member  = "serviceAccount:${google_service_account.build.email}"
+}
+
+resource "google_storage_bucket_iam_member" "build_source" {
+  bucket = google_storage_bucket.source.name
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.build.email}"
+}
+
+# The function images, in a repository Terraform owns (not the implicit gcf-artifacts one) so that its
+# cleanup policy and its only writer are declared here. Each function's images are one package: the 5
+# newest versions of each are kept (the running one is always the newest), older ones go after 30 days.
+resource "google_artifact_registry_repository" "functions" {
+  #checkov:skip=CKV_GCP_84:Google-managed encryption at rest; CMEK needs a key-management process (permanent key ring, rotation, service-agent grants) that is not set up yet.
+  repository_id          = "bloom-functions"
+  location               = var.region
+  format                 = "DOCKER"
+  description            = "Bloom function images, built by Cloud Functions from the source bundle."
+  labels                 = local.labels
+  cleanup_policy_dry_run = false
+
+  cleanup_policies {
+    id     = "keep-newest-versions"
+    action = "KEEP"
+    most_recent_versions {
+      keep_count = 5
+    }
+  }
+
+  cleanup_policies {
+    id     = "delete-older-than-30-days"
+    action = "DELETE"
+    condition {
+      tag_state  = "ANY"
+      older_than = "2592000s"
+    }
+  }
+
+  depends_on = [google_project_service.api]
+}
+
+resource "google_artifact_registry_repository_iam_member" "build" {
+  location   = google_artifact_registry_repository.functions.location
+  repository = google_artifact_registry_repository.functions.name
+  role       = "roles/artifactregistry.writer"
+  member     = "serviceAccount:${google_service_account.build.email}"
 }
 
 resource "google_cloudfunctions2_function" "function" {
@@ -33,9 +78,10 @@ resource "google_cloudfunctions2_function" "function" {
   labels      = local.labels
 
   build_config {
-    runtime         = "python311"
-    entry_point     = each.value.entry_point
-    service_account = google_service_account.build.id
+    runtime           = "python311"
+    entry_point       = each.value.entry_point
+    service_account   = google_service_account.build.id
+    docker_repository = google_artifact_registry_repository.functions.id
 
     source {
       storage_source {
@@ -52,7 +98,8 @@ resource "google_cloudfunctions2_function" "function" {
     service_account_email          = google_service_account.function[each.key].email
     all_traffic_on_latest_revision = true
     # HTTP functions are reached through API Gateway, which is not "internal" traffic; they stay private
-    # because only the gateway's service account may invoke them. Eventarc deliveries are internal.
+    # because only the gateway's service account may invoke them. Pub/Sub pushes from the same project count as
+    # internal (https://cloud.google.com/run/docs/securing/ingress).
     ingress_settings = each.value.kind == "http" ? "ALLOW_ALL" : "ALLOW_INTERNAL_ONLY"
 
     environment_variables = {
@@ -73,55 +120,73 @@ resource "google_cloudfunctions2_function" "function" {
     }
   }
 
-  # Event and scheduled functions: Eventarc creates a push subscription on the topic (see pubsub.tf).
-  dynamic "event_trigger" {
-    for_each = each.value.topic == null ? [] : [each.value.topic]
-    content {
-      trigger_region        = var.region
-      event_type            = "google.cloud.pubsub.topic.v1.messagePublished"
-      pubsub_topic          = google_pubsub_topic.topic[event_trigger.value].id
-      retry_policy          = "RETRY_POLICY_RETRY"
-      service_account_email = google_service_account.function[each.key].email
-    }
-  }
-
   depends_on = [
     google_project_service.api,
-    google_project_iam_member.build,
+    google_project_iam_member.build_logs,
+    google_storage_bucket_iam_member.build_source,
+    google_artifact_registry_repository_iam_member.build,
     google_secret_manager_secret_iam_member.accessor,
   ]
 }
 
-# Who may invoke each function's Cloud Run service: the gateway for HTTP functions, the function's own
-# service account (the Eventarc trigger identity) for event and scheduled ones. Nothing is public.
-# (Projects created before 8 April 2021 also need the Pub/Sub service agent to hold
-# roles/iam.serviceAccountTokenCreator for authenticated push; newer projects have it built in.)
-resource "google_cloud_run_service_iam_member" "invoker" {
+# Who may invoke each function's Cloud Run service: the gateway's account for HTTP functions, the push account
+# (pubsub.tf) for event and scheduled ones. Nothing is public. The binding is authoritative for roles/run.invoker
+# on the service: an invoker added by hand is removed at the next apply.
+resource "google_cloud_run_v2_service_iam_binding" "invoker" {
   for_each = local.functions
 
+  project  = var.project_id
   location = google_cloudfunctions2_function.function[each.key].location
-  service  = google_cloudfunctions2_function.function[each.key].name
+  name     = google_cloudfunctions2_function.function[each.key].name
   role     = "roles/run.invoker"
-  member = (
+  members = [
     each.value.kind == "http"
     ? "serviceAccount:${google_service_account.gateway.email}"
-    : "serviceAccount:${google_service_account.function[each.key].email}"
-  )
+    : "serviceAccount:${google_service_account.push.email}"
+  ]
 }
 
+# Firestore, for the functions that declare its SDK (every subscriber does: it records processed events).
+# Firestore's IAM is per project; there is one database.
 resource "google_project_iam_member" "firestore" {
-  for_each = local.functions
+  for_each = local.firestore_functions
 
   project = var.project_id
   role    = "roles/datastore.user"
   member  = "serviceAccount:${google_service_account.function[each.key].email}"
 }
 
-# Functions that declare the Pub/Sub SDK (the outbox publishers) may publish to the manifest's topics only.
+# Publishing, per topic, to the functions whose declarations say they emit to it (`emits=`, or every event topic
+# for the outbox sweeper). Job topics are published by Cloud Scheduler only.
 resource "google_pubsub_topic_iam_member" "publisher" {
   for_each = local.publisher_topics
 
   topic  = google_pubsub_topic.topic[each.value.topic].id
   role   = "roles/pubsub.publisher"
   member = "serviceAccount:${google_service_account.function[each.value.function].email}"
+}
+
+# Firebase Auth accounts: functions that declare Capability.FIREBASE_AUTH_ADMIN create, look up, change and delete
+# accounts through the Identity Toolkit admin API (firebase_admin.auth), which checks firebaseauth.users.* on the
+# project. Accounts are not IAM resources of their own, so the grant is on the project, but of a custom role
+# holding exactly those four permissions (roles/firebaseauth.admin also has firebaseauth.configs.*), and only to
+# the declaring functions. Permissions: https://cloud.google.com/iam/docs/roles-permissions/firebaseauth
+resource "google_project_iam_custom_role" "firebase_accounts" {
+  role_id     = "bloomFirebaseAccounts"
+  title       = "Bloom: manage Firebase Auth accounts"
+  description = "Create, read, update and delete Firebase Auth users; nothing of the Auth configuration."
+  permissions = [
+    "firebaseauth.users.create",
+    "firebaseauth.users.delete",
+    "firebaseauth.users.get",
+    "firebaseauth.users.update",
+  ]
+}
+
+resource "google_project_iam_member" "firebase_accounts" {
+  for_each = local.account_managers
+
+  project = var.project_id
+  role    = google_project_iam_custom_role.firebase_accounts.name
+  member  = "serviceAccount:${google_service_account.function[each.key].email}"
 }

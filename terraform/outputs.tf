@@ -19,6 +19,6 @@ output "source_bucket" {
 }
 
 output "dead_letter_topics" {
-  description = "Dead-letter topic of every topic, to attach to the Eventarc subscriptions (see pubsub.tf)."
+  description = "Dead-letter topic of every topic; each has a pull subscription of the same name (see pubsub.tf)."
   value       = { for name in keys(local.topics) : name => google_pubsub_topic.topic["${name}.dead-letter"].id }
 }

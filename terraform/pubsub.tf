@@ -1,25 +1,27 @@
-# Topics: one per domain event and one per scheduled job (jobs.<name>), from the manifest.
+# Topics: one per domain event and one per scheduled job (jobs.<name>), each with a "<topic>.dead-letter" topic,
+# from the manifest.
 #
-# Dead-lettering. Each event_trigger makes Eventarc create and own a push subscription on the topic.
-# Neither google_cloudfunctions2_function nor google_eventarc_trigger can set that subscription's
-# dead_letter_policy (hashicorp/terraform-provider-google #17697 and #25069 are open), and a hand edit is lost
-# whenever the trigger is recreated. So Terraform creates the "<topic>.dead-letter" topics, a subscription on
-# each (a topic without one retains nothing) and the Pub/Sub service agent's publisher grant; attaching them
-# is a post-apply step per trigger:
-#   gcloud pubsub subscriptions update SUBSCRIPTION --dead-letter-topic=TOPIC.dead-letter --max-delivery-attempts=10
-#   gcloud pubsub subscriptions add-iam-policy-binding SUBSCRIPTION \
-#     --member=serviceAccount:service-PROJECT_NUMBER@gcp-sa-pubsub.iam.gserviceaccount.com --role=roles/pubsub.subscriber
-# (the subscription name is on the function's Eventarc trigger: `gcloud eventarc triggers describe`). Until
-# then a message that keeps failing is retried with backoff until the subscription's retention (24 h) ends.
-# The alternative that Terraform fully controls is a google_pubsub_subscription with push_config (OIDC as the
-# function's service account) and dead_letter_policy instead of event_trigger.
+# Delivery. Each subscriber (event or scheduled function) gets its own push subscription to its Cloud Run URL,
+# authenticated with an OIDC token of the push service account, the only principal that may invoke subscribers
+# (functions.tf). A message its function keeps failing is retried with exponential backoff, and after
+# 10 attempts moved to the topic's dead-letter topic, where the "<topic>.dead-letter" pull subscription keeps it
+# 7 days: `python -m infra.cli dead-letters list|replay TOPIC --project PROJECT` (README, "Deploy").
+# Resource reference: https://registry.terraform.io/providers/hashicorp/google/latest/docs/resources/pubsub_subscription
+# (push_config.oidc_token, dead_letter_policy, retry_policy); the service agent's grants below are what
+# https://cloud.google.com/pubsub/docs/handling-failures#grant_forwarding_permissions asks for.
+
+# The Pub/Sub service agent exists only once something asks for it; on a fresh project, this does.
+resource "google_project_service_identity" "pubsub" {
+  provider = google-beta
+
+  project = var.project_id
+  service = "pubsub.googleapis.com"
+
+  depends_on = [google_project_service.api]
+}
 
 locals {
-  # Every topic with its dead-letter topic, in one map so one resource block creates them all.
-  pubsub_topics = merge(
-    { for name, topic in local.topics : name => { retention = var.topic_message_retention } },
-    { for name, topic in local.topics : "${name}.dead-letter" => { retention = "2678400s" } }
-  )
+  pubsub_service_agent = "serviceAccount:${google_project_service_identity.pubsub.email}"
 }
 
 resource "google_pubsub_topic" "topic" {
@@ -37,6 +39,79 @@ resource "google_pubsub_topic" "topic" {
   depends_on = [google_project_service.api]
 }
 
+# Pub/Sub signs each push with a token for this account; it holds no role but run.invoker on the subscribers.
+resource "google_service_account" "push" {
+  account_id   = "bloom-pubsub-push"
+  display_name = "Bloom Pub/Sub push (invokes the event and scheduled functions)"
+}
+
+# The Pub/Sub service agent mints those tokens. Projects created before 8 April 2021 lack this by default
+# (https://cloud.google.com/pubsub/docs/authenticate-push-subscriptions); granted on this one account only.
+resource "google_service_account_iam_member" "push_token_creator" {
+  service_account_id = google_service_account.push.name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = local.pubsub_service_agent
+}
+
+resource "google_pubsub_subscription" "push" {
+  for_each = local.event_functions
+
+  name   = "${each.value.deploy_name}-push"
+  topic  = google_pubsub_topic.topic[each.value.topic].id
+  labels = local.labels
+
+  # A push waits for the function's answer up to the ack deadline, so it is at least the function's timeout
+  # (the manifest keeps subscriber timeouts within Pub/Sub's 10-600 s).
+  ack_deadline_seconds       = each.value.timeout_s
+  message_retention_duration = "604800s"
+
+  push_config {
+    push_endpoint = google_cloudfunctions2_function.function[each.key].service_config[0].uri
+
+    oidc_token {
+      service_account_email = google_service_account.push.email
+      audience              = google_cloudfunctions2_function.function[each.key].service_config[0].uri
+    }
+  }
+
+  dead_letter_policy {
+    dead_letter_topic     = google_pubsub_topic.topic["${each.value.topic}.dead-letter"].id
+    max_delivery_attempts = 10
+  }
+
+  retry_policy {
+    minimum_backoff = "10s"
+    maximum_backoff = "600s"
+  }
+
+  expiration_policy {
+    ttl = ""
+  }
+
+  depends_on = [
+    google_pubsub_topic_iam_member.dead_letter_publisher,
+    google_service_account_iam_member.push_token_creator,
+  ]
+}
+
+# Dead-lettering needs the service agent to publish to the dead-letter topic and to subscribe to (acknowledge
+# on) the source subscription.
+resource "google_pubsub_topic_iam_member" "dead_letter_publisher" {
+  for_each = local.topics
+
+  topic  = google_pubsub_topic.topic["${each.key}.dead-letter"].id
+  role   = "roles/pubsub.publisher"
+  member = local.pubsub_service_agent
+}
+
+resource "google_pubsub_subscription_iam_member" "dead_letter_forwarder" {
+  for_each = local.event_functions
+
+  subscription = google_pubsub_subscription.push[each.key].name
+  role         = "roles/pubsub.subscriber"
+  member       = local.pubsub_service_agent
+}
+
 # Where someone inspects (and replays) dead letters; keeps them for the 7-day maximum and never expires.
 resource "google_pubsub_subscription" "dead_letter" {
   for_each = local.topics
@@ -50,12 +125,4 @@ resource "google_pubsub_subscription" "dead_letter" {
   expiration_policy {
     ttl = ""
   }
-}
-
-resource "google_pubsub_topic_iam_member" "dead_letter_publisher" {
-  for_each = local.topics
-
-  topic  = google_pubsub_topic.topic["${each.key}.dead-letter"].id
-  role   = "roles/pubsub.publisher"
-  member = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
 }

@@ -1,5 +1,8 @@
-# Secret containers only: values are added out of band (`gcloud secrets versions add NAME --data-file=-`),
-# never through Terraform, so they never reach the state file.
+# Secret containers only: values are typed by an operator (`make secrets ENV=...`, which hands them to
+# `gcloud secrets versions add NAME --data-file=-` on stdin), never through Terraform, so they never reach the
+# state file. Cloud Run will not start a function whose secret has no version, so on a fresh project the
+# containers come first (`-target=google_secret_manager_secret.secret`), then the values, then the rest:
+# README, "Deploy", first deploy.
 
 resource "google_secret_manager_secret" "secret" {
   for_each = local.secrets

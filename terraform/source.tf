@@ -2,7 +2,7 @@
 # bundle's hash, so a source change replaces the object and redeploys every function.
 
 resource "google_storage_bucket" "source" {
-  #checkov:skip=CKV_GCP_62:Holds only build bundles (no user data); writes are in Cloud Audit Logs, and usage logs would need a second, unlogged bucket.
+  #checkov:skip=CKV_GCP_62:Holds only build bundles (no user data). Who read or wrote which object is in the Data Access audit logs that audit.tf enables for storage.googleapis.com; usage logs would need a second, unlogged bucket.
   name                        = "${var.project_id}-bloom-function-source"
   location                    = var.region
   storage_class               = "STANDARD"

@@ -72,3 +72,25 @@ variable "trusted_proxy_hops" {
   type        = number
   default     = 2
 }
+
+variable "alert_emails" {
+  description = "Who Cloud Monitoring emails when an alert policy fires (monitoring.tf)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for email in var.alert_emails : can(regex("^[^@\\s]+@[^@\\s]+$", email))])
+    error_message = "Each alert recipient is an email address."
+  }
+}
+
+variable "error_rate_threshold" {
+  description = "Share of a function's (or the gateway's) responses that may be 5xx over 5 minutes before an alert."
+  type        = number
+  default     = 0.05
+
+  validation {
+    condition     = var.error_rate_threshold > 0 && var.error_rate_threshold < 1
+    error_message = "A share between 0 and 1."
+  }
+}

@@ -224,3 +224,34 @@ def test_an_undeclared_sdk_import_is_caught(tmp_path: Path, framework_sdks: set[
     report = load(tmp_path / "unzipped", "zz_bundle_probe")
 
     assert undeclared_sdks(report, manifest["zz_bundle_probe"], framework_sdks) == ["google.cloud.pubsub_v1"]
+
+
+# --- Pub/Sub push ------------------------------------------------------------------------------------------
+
+# A push subscription (terraform/pubsub.tf) POSTs the plain Pub/Sub body, not a CloudEvent; functions-framework
+# turns it into one for a CloudEvent function. An invalid payload is acknowledged (2xx) before any Firestore call.
+PUSH = """
+import base64, json, sys
+from functions_framework import create_app
+client = create_app(target=sys.argv[1], source="main.py").test_client()
+message = {"data": base64.b64encode(b'{"wrong": 1}').decode(), "messageId": "m-1", "attributes": {"event_id": "e-1"}}
+body = {"message": message, "subscription": "projects/demo-bloom/subscriptions/record-heartbeat-push"}
+print(client.post("/", json=body).status_code)
+"""
+
+
+def test_a_subscriber_takes_the_body_of_a_pubsub_push(bundle_dir: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", PUSH, "record_heartbeat"],
+        cwd=bundle_dir,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    *log, status = result.stdout.splitlines()
+    assert status == "200", result.stdout[-2000:]
+    [line] = [json.loads(entry) for entry in log if "event payload rejected" in entry]
+    assert (line["event_id"], line["function"]) == ("e-1", "record_heartbeat")

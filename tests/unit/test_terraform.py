@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import shutil
 import subprocess
+import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -22,6 +25,10 @@ TF_FILES = sorted(TERRAFORM.glob("*.tf"))
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 # --skip-download: offline, no calls to the Prisma Cloud platform for guidelines or custom policies.
 CHECKOV_ARGS = ("--framework", "terraform", "--quiet", "--compact", "-o", "json", "--skip-download")
+
+# Terraform evaluates terraform/manifest.tf's locals offline (`terraform console` needs no provider for them).
+TERRAFORM_BIN = shutil.which("terraform") or str(ROOT / ".bin" / "terraform")
+TEST_VARS = {"project_id": "bloom-test", "environment": "staging", "frontend_origins": '["https://example.org"]'}
 
 FUNCTION_NAME = re.compile(r"^[a-z][a-z0-9-]{0,61}[a-z0-9]$")
 SERVICE_ACCOUNT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
@@ -97,6 +104,55 @@ def _manifest() -> dict[str, Any]:
     return manifest
 
 
+def _resource(rtype: str, name: str) -> dict[str, Any]:
+    found = [body for kind, label, body in _resources() if (kind, label) == (rtype, name)]
+    assert len(found) == 1, f"expected one {rtype}.{name}, found {len(found)}"
+    return found[0]
+
+
+def _resources_of(rtype: str) -> dict[str, dict[str, Any]]:
+    return {name: body for kind, name, body in _resources() if kind == rtype}
+
+
+def _evaluate(expressions: dict[str, str]) -> dict[str, Any]:
+    """Evaluate expressions over terraform/manifest.tf's locals with Terraform itself, offline."""
+    return dict(json.loads(_console(tuple(sorted(expressions.items())))))
+
+
+@cache
+def _console(expressions: tuple[tuple[str, str], ...]) -> str:
+    if not Path(TERRAFORM_BIN).exists():
+        pytest.fail(f"terraform is not installed (looked on PATH and at {TERRAFORM_BIN})")
+    with tempfile.TemporaryDirectory() as work:
+        for name in ("manifest.tf", "variables.tf", "functions.json"):
+            shutil.copy2(TERRAFORM / name, Path(work) / name)
+        variables = [f"-var={name}={value}" for name, value in TEST_VARS.items()]
+        document = ", ".join(f'"{key}" = {expression}' for key, expression in expressions)
+        result = subprocess.run(
+            [TERRAFORM_BIN, "console", *variables],
+            input=f"jsonencode({{{document}}})\n",
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            cwd=work,
+            env={**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"},
+        )
+    assert result.returncode == 0, result.stderr[-2000:]
+    # The console prints the JSON as an HCL string literal; it escapes like JSON, plus "${" and "%{".
+    text: str = json.loads(result.stdout.strip().splitlines()[-1])
+    return text.replace("$${", "${").replace("%%{", "%{")
+
+
+def _manifest_functions() -> dict[str, dict[str, Any]]:
+    return {fn["name"]: fn for fn in _manifest()["functions"]}
+
+
+def _function_member(body: dict[str, Any]) -> bool:
+    """Whether a grant's member is one of the per-function service accounts."""
+    return "google_service_account.function[" in _unquote(str(body.get("member", "")))
+
+
 def service_account_id(deploy_name: str) -> str:
     """Mirror of `local.service_account_ids` in terraform/main.tf."""
     if len(deploy_name) <= 25:
@@ -148,7 +204,7 @@ def test_every_manifest_collection_resource_uses_for_each() -> None:
     """Resources naming per-function/topic/job/index things are never written once per item."""
     per_item = {*MANIFEST_DRIVEN, "google_firestore_field", "google_secret_manager_secret", "google_service_account"}
     expressions = _locals()
-    singletons = {("google_service_account", "build"), ("google_service_account", "gateway")}
+    singletons = {("google_service_account", name) for name in ("build", "gateway", "push")}
     for rtype, name, body in _resources():
         if rtype not in per_item or (rtype, name) in singletons:
             continue
@@ -265,3 +321,272 @@ def test_checkov_passes() -> None:
     assert all(summary.get("parsing_errors", 0) == 0 for summary in summaries), summaries
     assert sum(summary.get("resource_count", 0) for summary in summaries) > 0, summaries
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+# --- 5. IAM follows the registry's declarations ------------------------------------------------------------
+
+
+def test_firebase_account_management_is_granted_to_the_declaring_functions_only() -> None:
+    managers = _evaluate({"managers": "keys(local.account_managers)"})["managers"]
+    declared = [name for name, fn in _manifest_functions().items() if "firebase_auth_admin" in fn["uses"]]
+    assert managers and sorted(managers) == sorted(declared)
+    grant = _resource("google_project_iam_member", "firebase_accounts")
+    assert grant["for_each"] == "${local.account_managers}"
+    assert grant["role"] == "${google_project_iam_custom_role.firebase_accounts.name}"
+    assert _function_member(grant)
+
+
+def test_the_firebase_account_role_holds_exactly_the_account_permissions() -> None:
+    role = _resource("google_project_iam_custom_role", "firebase_accounts")
+    assert sorted(_unquote(permission) for permission in role["permissions"]) == [
+        "firebaseauth.users.create",
+        "firebaseauth.users.delete",
+        "firebaseauth.users.get",
+        "firebaseauth.users.update",
+    ]
+
+
+def test_the_identity_toolkit_api_is_enabled() -> None:
+    services = _resource("google_project_service", "api")["for_each"]
+    assert '"identitytoolkit.googleapis.com"' in services
+
+
+def _pairs(local_name: str) -> set[str]:
+    return set(_evaluate({local_name: f"keys(local.{local_name})"})[local_name])
+
+
+def test_each_function_publishes_only_to_the_topics_it_declares() -> None:
+    manifest = _manifest_functions()
+    declared = {f"{name}/{topic}" for name, fn in manifest.items() for topic in fn["publishes"]}
+    assert declared and _pairs("publisher_topics") == declared
+    jobs = {fn["topic"] for fn in manifest.values() if fn["kind"] == "scheduled"}
+    assert not {pair.split("/", 1)[1] for pair in declared} & jobs, "only Cloud Scheduler publishes to job topics"
+    grant = _resource("google_pubsub_topic_iam_member", "publisher")
+    assert grant["for_each"] == "${local.publisher_topics}"
+    assert _unquote(grant["role"]) == "roles/pubsub.publisher"
+    assert grant["topic"] == "${google_pubsub_topic.topic[each.value.topic].id}"
+
+
+def test_only_functions_that_use_firestore_may_use_it() -> None:
+    users = _pairs("firestore_functions")
+    manifest = _manifest_functions()
+    assert users == {name for name, fn in manifest.items() if "google.cloud.firestore" in fn["sdks"]}
+    assert "ping" in manifest and "ping" not in users
+    grant = _resource("google_project_iam_member", "firestore")
+    assert grant["for_each"] == "${local.firestore_functions}"
+
+
+def test_no_function_account_holds_a_project_wide_role_beyond_its_declarations() -> None:
+    """Project-level grants to function accounts: only Firestore (IAM has nothing narrower) and the account role,
+    each to the functions whose declarations ask for it. Pub/Sub, secrets and invocation are per resource."""
+    allowed = {
+        ('"roles/datastore.user"', "${local.firestore_functions}"),
+        ("${google_project_iam_custom_role.firebase_accounts.name}", "${local.account_managers}"),
+    }
+    grants = {
+        (body["role"], body.get("for_each"))
+        for body in _resources_of("google_project_iam_member").values()
+        if _function_member(body)
+    }
+    assert grants == allowed
+    for authoritative in ("google_project_iam_binding", "google_project_iam_policy"):
+        assert not _resources_of(authoritative), f"{authoritative} would replace grants made outside Terraform"
+
+
+def test_invokers_are_one_authoritative_binding_per_function() -> None:
+    for rtype in ("google_cloud_run_service_iam_member", "google_cloud_run_v2_service_iam_member"):
+        assert not _resources_of(rtype), f"{rtype} adds invokers; use the authoritative binding"
+    binding = _resource("google_cloud_run_v2_service_iam_binding", "invoker")
+    assert binding["for_each"] == "${local.functions}"
+    assert _unquote(binding["role"]) == "roles/run.invoker"
+    assert not any("allUsers" in member or "allAuthenticatedUsers" in member for member in binding["members"])
+
+
+def test_the_build_account_reads_the_source_bucket_and_writes_one_cleaned_repository() -> None:
+    project_grants = [
+        body
+        for body in _resources_of("google_project_iam_member").values()
+        if "google_service_account.build" in body["member"]
+    ]
+    assert [_unquote(body["role"]) for body in project_grants] == ["roles/logging.logWriter"]
+    source = _resource("google_storage_bucket_iam_member", "build_source")
+    assert (source["bucket"], _unquote(source["role"])) == (
+        "${google_storage_bucket.source.name}",
+        "roles/storage.objectViewer",
+    )
+    writer = _resource("google_artifact_registry_repository_iam_member", "build")
+    assert writer["repository"] == "${google_artifact_registry_repository.functions.name}"
+    assert _unquote(writer["role"]) == "roles/artifactregistry.writer"
+    repository = _resource("google_artifact_registry_repository", "functions")
+    actions = {_unquote(policy["action"]) for policy in repository["cleanup_policies"]}
+    assert actions == {"KEEP", "DELETE"} and repository["cleanup_policy_dry_run"] is False
+    [build] = _resource("google_cloudfunctions2_function", "function")["build_config"]
+    assert build["docker_repository"] == "${google_artifact_registry_repository.functions.id}"
+    assert build["service_account"] == "${google_service_account.build.id}"
+
+
+def _audited_services() -> dict[str, set[str]]:
+    """Service -> Data Access log types enabled by google_project_iam_audit_config."""
+    audited: dict[str, set[str]] = {}
+    for body in _resources_of("google_project_iam_audit_config").values():
+        services = re.findall(r'"([a-z.]+\.googleapis\.com)"', body.get("for_each", body["service"]))
+        for service in services:
+            audited.setdefault(service, set()).update(_unquote(c["log_type"]) for c in body["audit_log_config"])
+    return audited
+
+
+def test_data_access_audit_logs_cover_firestore_and_cloud_storage() -> None:
+    audited = _audited_services()
+    for service in ("datastore.googleapis.com", "storage.googleapis.com"):
+        assert {"DATA_READ", "DATA_WRITE"} <= audited.get(service, set()), service
+
+
+SKIP = re.compile(r"#checkov:skip=(CKV2?_[A-Z]+_\d+):(.+)$", re.MULTILINE)
+
+
+def test_every_checkov_skip_gives_a_reason_and_audit_log_claims_are_true() -> None:
+    """A skip justified by audit logs must be backed by the audit configuration for that service."""
+    audited = _audited_services()
+    skips = [(path.name, check, reason) for path in TF_FILES for check, reason in SKIP.findall(path.read_text())]
+    assert skips
+    for name, check, reason in skips:
+        assert len(reason.split()) >= 8, f"{name} {check}: say why the check does not apply"
+        if "audit log" in reason.lower():
+            services = re.findall(r"[a-z]+\.googleapis\.com", reason)
+            assert services, f"{name} {check}: name the service whose audit logs are meant"
+            for service in services:
+                assert {"DATA_READ", "DATA_WRITE"} <= audited.get(service, set()), (
+                    f"{name} {check} cites {service} audit logs that are not enabled"
+                )
+
+
+# --- 6. every subscriber's deliveries end in a dead-letter topic ------------------------------------------------
+
+
+def test_every_subscriber_has_a_push_subscription_with_dead_letters_and_push_auth() -> None:
+    manifest = _manifest_functions()
+    subscribers = {name for name, fn in manifest.items() if fn["kind"] != "http"}
+    assert subscribers and _pairs("event_functions") == subscribers
+    push = _resource("google_pubsub_subscription", "push")
+    assert push["for_each"] == "${local.event_functions}"
+    assert push["topic"] == "${google_pubsub_topic.topic[each.value.topic].id}"
+    [policy] = push["dead_letter_policy"]
+    assert policy["dead_letter_topic"] == '${google_pubsub_topic.topic["${each.value.topic}.dead-letter"].id}'
+    assert policy["max_delivery_attempts"] == 10
+    [retry] = push["retry_policy"]
+    assert (_unquote(retry["minimum_backoff"]), _unquote(retry["maximum_backoff"])) == ("10s", "600s")
+    [config] = push["push_config"]
+    uri = "${google_cloudfunctions2_function.function[each.key].service_config[0].uri}"
+    assert config["push_endpoint"] == uri
+    [token] = config["oidc_token"]
+    assert (token["service_account_email"], token["audience"]) == ("${google_service_account.push.email}", uri)
+
+
+def test_a_push_waits_at_least_as_long_as_its_function_may_run() -> None:
+    push = _resource("google_pubsub_subscription", "push")
+    assert push["ack_deadline_seconds"] == "${each.value.timeout_s}"
+    for name, fn in _manifest_functions().items():
+        if fn["kind"] != "http":
+            assert 10 <= fn["timeout_s"] <= 600, f"{name}: Pub/Sub ack deadlines are 10-600 s"
+
+
+def test_no_function_is_triggered_through_eventarc() -> None:
+    function = _resource("google_cloudfunctions2_function", "function")
+    assert "event_trigger" not in json.dumps(function)
+    assert not _resources_of("google_eventarc_trigger")
+
+
+def test_only_the_push_account_invokes_subscribers_and_it_holds_nothing_else() -> None:
+    [members] = _resource("google_cloud_run_v2_service_iam_binding", "invoker")["members"]
+    assert members == (
+        '${each.value.kind == "http" ? "serviceAccount:${google_service_account.gateway.email}"'
+        ' : "serviceAccount:${google_service_account.push.email}"}'
+    )
+    grants = [
+        (rtype, name)
+        for rtype, name, body in _resources()
+        if "google_service_account.push." in json.dumps(body.get("member", "")) and rtype.endswith("_iam_member")
+    ]
+    assert grants == [], f"the push account may only invoke subscribers: {grants}"
+
+
+def test_the_pubsub_agent_may_dead_letter_every_subscription() -> None:
+    publisher = _resource("google_pubsub_topic_iam_member", "dead_letter_publisher")
+    assert publisher["for_each"] == "${local.topics}"
+    assert publisher["topic"] == '${google_pubsub_topic.topic["${each.key}.dead-letter"].id}'
+    forwarder = _resource("google_pubsub_subscription_iam_member", "dead_letter_forwarder")
+    assert forwarder["for_each"] == "${local.event_functions}"
+    assert forwarder["subscription"] == "${google_pubsub_subscription.push[each.key].name}"
+    assert _unquote(forwarder["role"]) == "roles/pubsub.subscriber"
+    for grant in (publisher, forwarder):
+        assert grant["member"] == "${local.pubsub_service_agent}"
+
+
+def test_dead_letters_waiting_raise_an_alert() -> None:
+    [condition] = _resource("google_monitoring_alert_policy", "dead_letters")["conditions"]
+    [threshold] = condition["condition_threshold"]
+    assert "subscription/num_undelivered_messages" in threshold["filter"]
+    assert "dead-letter" in threshold["filter"]
+    assert _unquote(threshold["comparison"]) == "COMPARISON_GT" and threshold["threshold_value"] == 0
+
+
+# --- 7. monitoring follows the manifest -----------------------------------------------------------------------
+
+OUTBOX_SOURCE = ROOT / "shared" / "bloom" / "platform" / "store" / "outbox.py"
+
+
+def test_every_function_has_an_error_rate_alert_and_a_dashboard() -> None:
+    for rtype, name in (
+        ("google_monitoring_alert_policy", "function_errors"),
+        ("google_monitoring_dashboard", "function"),
+    ):
+        assert _resource(rtype, name)["for_each"] == "${local.functions}", f"{rtype}.{name}"
+    [condition] = _resource("google_monitoring_alert_policy", "function_errors")["conditions"]
+    [threshold] = condition["condition_threshold"]
+    assert 'resource.label.service_name = \\"${each.value.deploy_name}\\"' in threshold["filter"]
+    assert "response_code_class" in threshold["filter"] and "denominator_filter" in threshold
+    assert "run.googleapis.com/request_count" in threshold["denominator_filter"]
+
+
+def test_5xx_at_the_gateway_raise_an_alert() -> None:
+    [condition] = _resource("google_monitoring_alert_policy", "gateway_errors")["conditions"]
+    [threshold] = condition["condition_threshold"]
+    assert "apigateway.googleapis.com/proxy/request_count" in threshold["filter"]
+    assert "5xx" in threshold["filter"] and "denominator_filter" in threshold
+
+
+def test_the_health_routes_are_probed_through_the_gateway() -> None:
+    paths = _evaluate({"paths": "[for fn in local.probed_functions : fn.http.path]"})["paths"]
+    assert "/api/ping" in paths
+    check = _resource("google_monitoring_uptime_check_config", "health")
+    assert check["for_each"] == "${local.probed_functions}"
+    [http] = check["http_check"]
+    assert http["path"] == "${each.value.http.path}" and http["use_ssl"] is True
+    [resource] = check["monitored_resource"]
+    assert resource["labels"]["host"] == "${google_api_gateway_gateway.bloom.default_hostname}"
+    assert _resource("google_monitoring_alert_policy", "uptime")["for_each"] == "${local.probed_functions}"
+
+
+def test_the_outbox_age_alert_reads_what_the_sweeper_logs() -> None:
+    sweepers = _pairs("outbox_sweepers")
+    assert sweepers == {name for name, fn in _manifest_functions().items() if "outbox_sweep" in fn["uses"]} != set()
+    metric = _resource("google_logging_metric", "outbox_oldest_age")
+    source = OUTBOX_SOURCE.read_text()
+    message = re.search(r'jsonPayload\.message = \\"([^\\]+)\\"', metric["filter"])
+    field = re.fullmatch(r"EXTRACT\(jsonPayload\.(\w+)\)", _unquote(metric["value_extractor"]))
+    assert message and field
+    assert f'_log.info("{message.group(1)}"' in source and f'"{field.group(1)}":' in source
+    assert "local.outbox_sweepers" in metric["filter"]
+    conditions = _resource("google_monitoring_alert_policy", "outbox_age")["conditions"]
+    [threshold] = [
+        condition["condition_threshold"][0] for condition in conditions if "condition_threshold" in condition
+    ]
+    assert threshold["threshold_value"] == 300
+    assert any("condition_absent" in condition for condition in conditions), "a stopped sweeper must alert too"
+
+
+def test_every_alert_notifies_the_configured_recipients() -> None:
+    policies = _resources_of("google_monitoring_alert_policy")
+    assert {"dead_letters", "function_errors", "gateway_errors", "outbox_age", "uptime"} <= set(policies)
+    for name, body in policies.items():
+        assert body["notification_channels"] == "${local.notification_channels}", name

@@ -27,9 +27,10 @@ from bloom.core.time import utcnow
 from bloom.core.validation import MAX_NESTING, nesting_exceeds, validation_messages
 from bloom.platform.auth import assert_not_emulated_in_production
 from bloom.platform.rate_limits import RateLimit, enforce_rate_limits
-from bloom.platform.registry import FunctionSpec, Role, Sdk, register
+from bloom.platform.registry import Capability, FunctionSpec, Role, Sdk, register
 from bloom.platform.store.client import start_round_trip_count
 from bloom.platform.store.unit_of_work import CONTENTION
+from bloom.platform.topics import Topic
 
 if TYPE_CHECKING:
     import flask
@@ -348,6 +349,8 @@ def http_function(
     query: type[BaseModel] = Empty,
     secrets: tuple[str, ...] = (),
     sdks: tuple[Sdk, ...] = (),
+    uses: tuple[Capability, ...] = (),
+    emits: tuple[Topic[Any], ...] = (),
     memory_mb: int = 256,
     timeout_s: int = 60,
     tags: tuple[str, ...] = (),
@@ -359,6 +362,7 @@ def http_function(
     document; the toolkit's own answers (400 validation, 401/403 by role, 429, 503 contention) are added to them.
     `rate_limit` is one limit or several, each `"<N>/<second|minute|hour|day> per <ip|user>"` (see `RateLimit`);
     calls over any of them get 429 with Retry-After. `per user` needs a role that signs the caller in.
+    `uses` names the capabilities (IAM grants) the route's code needs and `emits` the topics it publishes to.
     """
     needs_auth = role not in (Role.PUBLIC, Role.WEBHOOK)
     texts = (rate_limit,) if isinstance(rate_limit, str) else rate_limit
@@ -395,6 +399,8 @@ def http_function(
                 summary=summary,
                 secrets=secrets,
                 sdks=all_sdks,
+                uses=uses,
+                emits=emits,
                 memory_mb=memory_mb,
                 timeout_s=timeout_s,
                 method=method,

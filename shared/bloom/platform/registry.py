@@ -40,6 +40,14 @@ class Sdk(StrEnum):
     REQUESTS = "requests"
 
 
+class Capability(StrEnum):
+    """What a function may do beyond its own Firestore documents and the topics it emits: each is an IAM grant
+    that only the functions declaring it get (`terraform/functions.tf`)."""
+
+    FIREBASE_AUTH_ADMIN = "firebase_auth_admin"  # create, read, update and delete Firebase Auth accounts
+    OUTBOX_SWEEP = "outbox_sweep"  # republish any event left in the outbox: publish to every event topic
+
+
 Kind = Literal["http", "event", "scheduled"]
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,50}[a-z0-9]$")
 _PATH_PARAM = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
@@ -56,6 +64,8 @@ class FunctionSpec:
     summary: str
     secrets: tuple[str, ...] = ()
     sdks: tuple[Sdk, ...] = ()
+    uses: tuple[Capability, ...] = ()
+    emits: tuple[Topic[Any], ...] = ()  # the topics its code publishes to (through the outbox)
     memory_mb: int = 256
     timeout_s: int = 60
     # http

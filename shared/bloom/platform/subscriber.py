@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from bloom.core.logging import get_logger
 from bloom.platform.auth import assert_not_emulated_in_production
 from bloom.platform.events import Delivery, Event, MalformedDelivery, delivery_from_cloud_event, handle_delivery
-from bloom.platform.registry import FunctionSpec, Sdk, job_topic_name, register
+from bloom.platform.registry import Capability, FunctionSpec, Sdk, job_topic_name, register
 from bloom.platform.topics import ScheduledRun, Topic, declare_topic
 
 PayloadT = TypeVar("PayloadT", bound=BaseModel)
@@ -42,6 +42,8 @@ class _Deployment:
     summary: str
     secrets: tuple[str, ...]
     sdks: tuple[Sdk, ...]
+    uses: tuple[Capability, ...]
+    emits: tuple[Topic[Any], ...]
     memory_mb: int
     timeout_s: int
 
@@ -70,6 +72,8 @@ def _register_subscriber(
             summary=deployment.summary,
             secrets=deployment.secrets,
             sdks=tuple(sorted(set(deployment.sdks) | {Sdk.FIRESTORE})),
+            uses=deployment.uses,
+            emits=deployment.emits,
             memory_mb=deployment.memory_mb,
             timeout_s=deployment.timeout_s,
             topic=topic,
@@ -87,11 +91,15 @@ def event_function(
     summary: str,
     secrets: tuple[str, ...] = (),
     sdks: tuple[Sdk, ...] = (),
+    uses: tuple[Capability, ...] = (),
+    emits: tuple[Topic[Any], ...] = (),
     memory_mb: int = 256,
     timeout_s: int = 60,
 ) -> Callable[[Callable[[Event[PayloadT]], None]], EventEntry]:
-    """Declare a subscriber: at most one successful run per event id; exceptions ask Pub/Sub to redeliver."""
-    deployment = _Deployment(summary, secrets, sdks, memory_mb, timeout_s)
+    """Declare a subscriber: at most one successful run per event id; exceptions ask Pub/Sub to redeliver.
+
+    `uses` names the capabilities (IAM grants) its code needs and `emits` the topics it publishes to."""
+    deployment = _Deployment(summary, secrets, sdks, uses, emits, memory_mb, timeout_s)
 
     def decorate(handler: Callable[[Event[PayloadT]], None]) -> EventEntry:
         return _register_subscriber(handler, topic, deployment)
@@ -106,11 +114,13 @@ def scheduled_function(
     time_zone: str = "Etc/UTC",
     secrets: tuple[str, ...] = (),
     sdks: tuple[Sdk, ...] = (),
+    uses: tuple[Capability, ...] = (),
+    emits: tuple[Topic[Any], ...] = (),
     memory_mb: int = 256,
     timeout_s: int = 300,
 ) -> Callable[[Callable[[Event[ScheduledRun]], None]], EventEntry]:
     """Declare a job fired by Cloud Scheduler through its own Pub/Sub topic, on `cron` in `time_zone`."""
-    deployment = _Deployment(summary, secrets, sdks, memory_mb, timeout_s)
+    deployment = _Deployment(summary, secrets, sdks, uses, emits, memory_mb, timeout_s)
 
     def decorate(handler: Callable[[Event[ScheduledRun]], None]) -> EventEntry:
         name = handler.__name__

@@ -49,7 +49,7 @@ from bloom.platform.http import (
     parse_json_body,
     validate_model,
 )
-from bloom.platform.registry import FunctionSpec, Role, Sdk, register
+from bloom.platform.registry import Capability, FunctionSpec, Role, Sdk, register
 from bloom.platform.store.indexes import ttl_field
 from bloom.platform.store.repository import Repository
 from bloom.platform.store.unit_of_work import UnitOfWork, repository
@@ -372,6 +372,8 @@ def webhook_function(
     replay_window: timedelta = REPLAY_WINDOW,
     secrets: tuple[str, ...] = (),
     sdks: tuple[Sdk, ...] = (),
+    uses: tuple[Capability, ...] = (),
+    emits: tuple[Topic[Any], ...] = (),
     memory_mb: int = 256,
     timeout_s: int = 60,
     tags: tuple[str, ...] = ("webhooks",),
@@ -379,9 +381,10 @@ def webhook_function(
 ) -> Callable[[Callable[[WebhookDelivery[BodyT]], Any]], Callable[[flask.Request], flask.Response]]:
     """Declare a webhook `POST path`. The decorated name is the receiver's; a hand-off adds `<name>_worker`.
 
-    `secrets`, `sdks`, `memory_mb` and `timeout_s` are the handler's: they go to whichever function runs it. The
-    receiver always gets `verify`'s secret, and Firestore/Pub/Sub when it claims keys or hands off. `errors` are
-    what an inline handler can raise, documented with the scheme's own (see `http_function`).
+    `secrets`, `sdks`, `uses`, `emits`, `memory_mb` and `timeout_s` are the handler's: they go to whichever function
+    runs it. The receiver always gets `verify`'s secret, and Firestore/Pub/Sub (and its worker's topic) when it
+    claims keys or hands off. `errors` are what an inline handler can raise, documented with the scheme's own (see
+    `http_function`).
     """
     if respond_inline != (response is not None):
         raise ValueError("an inline webhook declares its `response`; one handed off answers a WebhookReceipt")
@@ -420,6 +423,8 @@ def webhook_function(
                 summary=summary,
                 secrets=tuple(dict.fromkeys((verify.credential, *(secrets if respond_inline else ())))),
                 sdks=tuple(sorted(receiver_sdks)),
+                uses=uses if respond_inline else (),
+                emits=emits if topic is None else (topic,),
                 memory_mb=memory_mb if respond_inline else 256,
                 timeout_s=timeout_s if respond_inline else 60,
                 method="POST",
@@ -446,6 +451,8 @@ def webhook_function(
                 summary=f"Handles what {name} received: {summary}",
                 secrets=secrets,
                 sdks=sdks,
+                uses=uses,
+                emits=emits,
                 memory_mb=memory_mb,
                 timeout_s=timeout_s,
             )(worker)

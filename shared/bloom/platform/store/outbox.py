@@ -108,6 +108,8 @@ def sweep(batch_size: int = 200) -> int:
     Only events older than the grace period are swept, so a request still publishing its own is left alone.
     """
     entries = pending(timedelta(seconds=get_settings().outbox_sweep_after_s), batch_size)
+    # How long the oldest event has waited (0 when none): the "outbox age" alert reads it (terraform/monitoring.tf).
+    oldest_age_s = round((utcnow() - entries[0].created_at).total_seconds()) if entries else 0
     sent = publish_entries(entries) if entries else 0
-    _log.info("outbox swept", extra={"pending": len(entries), "published": sent})
+    _log.info("outbox swept", extra={"pending": len(entries), "published": sent, "oldest_age_s": oldest_age_s})
     return sent

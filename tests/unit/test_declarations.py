@@ -1,0 +1,186 @@
+"""What each function declares it does (capabilities, topics emitted) is what its code can do, no more, no less.
+
+Terraform grants IAM from these declarations only (`terraform/functions.tf`), so a missing declaration is a
+function that fails in production with a 403 from Google, and a superfluous one is a privilege nobody needs.
+
+The reference is the static call graph of `tests/support/callgraph.py`, not the import graph: every signed-in
+route imports `bloom.users.firebase_accounts` (through `bloom.api` → `bloom.users.service`), but only the routes
+whose handler can call into it manage accounts. `bloom.api.authenticate` is a root of every HTTP function, so
+whatever the toolkit's authentication calls counts too.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from bloom.platform.registry import Capability, FunctionSpec, Role, Sdk
+from infra.manifest import build_manifest, event_topics, load_everything
+from tests.support.callgraph import CallGraph, Node
+
+ROOT = Path(__file__).resolve().parents[2]
+SPECS = load_everything()
+ACCOUNTS_MODULE = "bloom.users.firebase_accounts"
+SWEEP = Node("bloom.platform.store.outbox", "sweep")
+AUTHENTICATE = Node("bloom.api", "authenticate")
+# The one `uow.emit(topic, ...)` whose topic is a variable: a webhook receiver handing a delivery to its worker.
+# The receiver's declaration carries that topic (`webhook_function` sets `emits`), checked below.
+HAND_OFF = Node("bloom.platform.webhooks", "Webhook._hand_off")
+
+
+@cache
+def graph() -> CallGraph:
+    return CallGraph([(ROOT / "shared", "bloom"), (ROOT, "functions")])
+
+
+def hands_off(spec: FunctionSpec) -> FunctionSpec | None:
+    """The worker of a webhook receiver that hands deliveries off, if `spec` is one."""
+    worker = SPECS.get(f"{spec.name}_worker")
+    return worker if spec.role == Role.WEBHOOK and worker is not None else None
+
+
+def roots(spec: FunctionSpec) -> list[Node]:
+    """Where the function's own code starts: its handler (for a webhook worker, the webhook's handler)."""
+    if hands_off(spec) is not None:
+        return [AUTHENTICATE]  # the handler runs in the worker; the receiver only verifies and records
+    name = spec.name
+    if not graph().has(Node(spec.module, name)) and name.endswith("_worker"):
+        name = name.removesuffix("_worker")
+    handler = Node(spec.module, name)
+    assert graph().has(handler), f"{spec.name}: no function {handler} in the source to start the analysis from"
+    return [handler, AUTHENTICATE] if spec.kind == "http" else [handler]
+
+
+def reached(spec: FunctionSpec) -> set[Node]:
+    return graph().reachable(roots(spec))
+
+
+# --- the analysis itself --------------------------------------------------------------------------------------
+
+
+def test_the_only_emit_with_a_variable_topic_is_the_webhook_hand_off() -> None:
+    """Every other `emit` names a module-level Topic, which the analysis resolves; a new dynamic one must be
+    understood (and this test extended) before declarations can be checked against it."""
+    assert graph().dynamic_emits == {HAND_OFF}
+
+
+def test_the_call_graph_follows_aliases_methods_and_callbacks(tmp_path: Path) -> None:
+    """The analysis on a small package: what it must find, and what it must not."""
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    sources = {
+        "accounts.py": "def delete(uid):\n    return uid\n",
+        "service.py": """
+            from pkg import accounts as acc
+            from pkg.accounts import delete as remove_account
+
+            class Work:
+                def run(self, work):
+                    return work(self)
+
+            def erase(uid):
+                def work(uow):
+                    acc.delete(uid)
+                return Work().run(work)
+
+            def erase_again(uid):
+                return remove_account(uid)
+
+            def read(uid):
+                return uid
+        """,
+        "entry.py": """
+            from pkg import service
+
+            def delete_route(ctx):
+                return service.erase(ctx)
+
+            def delete_route_2(ctx):
+                return service.erase_again(ctx)
+
+            def read_route(ctx):
+                return service.read(ctx)
+        """,
+    }
+    for name, text in sources.items():
+        (package / name).write_text(textwrap.dedent(text))
+    calls = CallGraph([(tmp_path, "pkg")])
+    target = Node("pkg.accounts", "delete")
+
+    assert target in calls.reachable([Node("pkg.entry", "delete_route")])
+    assert target in calls.reachable([Node("pkg.entry", "delete_route_2")])
+    assert target not in calls.reachable([Node("pkg.entry", "read_route")])
+
+
+# --- capabilities -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("spec", SPECS.values(), ids=lambda spec: spec.name)
+def test_a_function_manages_firebase_accounts_exactly_when_it_declares_it(spec: FunctionSpec) -> None:
+    calls = sorted(str(node) for node in reached(spec) if node.module == ACCOUNTS_MODULE)
+    declared = Capability.FIREBASE_AUTH_ADMIN in spec.uses
+    assert declared == bool(calls), (
+        f"{spec.name} can call {calls}: declare uses=(Capability.FIREBASE_AUTH_ADMIN,)"
+        if calls
+        else f"{spec.name} declares FIREBASE_AUTH_ADMIN but its code never manages an account"
+    )
+    if declared:
+        assert Sdk.FIREBASE_AUTH in spec.sdks, spec.name
+
+
+def test_the_account_managers_are_the_expected_ones() -> None:
+    """The derived set, written out once: a change to it is a change of who may manage accounts."""
+    managers = {name for name, spec in SPECS.items() if Capability.FIREBASE_AUTH_ADMIN in spec.uses}
+    assert managers == {
+        "create_user",
+        "update_user",
+        "admin_update_user",
+        "delete_user",
+        "delete_user_by_id",
+        "delete_cypress_users",
+        "create_partner_admin_user",
+    }
+
+
+@pytest.mark.parametrize("spec", SPECS.values(), ids=lambda spec: spec.name)
+def test_a_function_sweeps_the_outbox_exactly_when_it_declares_it(spec: FunctionSpec) -> None:
+    assert (Capability.OUTBOX_SWEEP in spec.uses) == (SWEEP in reached(spec)), spec.name
+
+
+# --- topics ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("spec", SPECS.values(), ids=lambda spec: spec.name)
+def test_a_function_declares_exactly_the_topics_its_code_emits(spec: FunctionSpec) -> None:
+    nodes = reached(spec)
+    emitted = {topic for node in nodes for topic in graph().topic_emits.get(node, set())}
+    worker = hands_off(spec)
+    if worker is not None:
+        assert worker.topic is not None
+        emitted.add(worker.topic.name)
+    assert {topic.name for topic in spec.emits} == emitted, spec.name
+
+
+@pytest.mark.parametrize("spec", SPECS.values(), ids=lambda spec: spec.name)
+def test_a_function_loads_the_pubsub_sdk_exactly_when_it_publishes(spec: FunctionSpec) -> None:
+    publishes = bool(spec.emits) or Capability.OUTBOX_SWEEP in spec.uses
+    assert (Sdk.PUBSUB in spec.sdks) == publishes, spec.name
+    if publishes:
+        assert Sdk.FIRESTORE in spec.sdks, f"{spec.name} publishes through the outbox, which is in Firestore"
+
+
+def test_the_manifest_grants_publishing_from_declarations_and_never_to_job_topics() -> None:
+    manifest = {fn["name"]: fn for fn in build_manifest()["functions"]}
+    jobs = {spec.topic.name for spec in SPECS.values() if spec.kind == "scheduled" and spec.topic is not None}
+    everything = set(event_topics(SPECS))
+    assert jobs and not jobs & everything
+    for name, spec in SPECS.items():
+        publishes = set(manifest[name]["publishes"])
+        assert not publishes & jobs, f"{name} may publish to a job topic: only Cloud Scheduler does"
+        expected = everything if Capability.OUTBOX_SWEEP in spec.uses else {topic.name for topic in spec.emits}
+        assert publishes == expected, name
+        assert manifest[name]["uses"] == sorted(capability.value for capability in spec.uses), name
