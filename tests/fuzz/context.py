@@ -5,17 +5,19 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
 class Signature:
-    """How a webhook's deliveries are signed: an HMAC of the raw body (of `{timestamp}.{body}` with a timestamp)."""
+    """A webhook's `HmacSignature` (bloom.platform.webhooks), and the secret to sign its deliveries with."""
 
     header: str
-    algorithm: str
+    credential: str
+    algorithm: Literal["sha1", "sha256", "sha512"]
+    encoding: Literal["hex", "base64"]
+    timestamp_header: str | None
     secret: str
-    timestamp_header: str | None = None
 
 
 @dataclass(frozen=True)
