@@ -5,8 +5,10 @@ PY := $(VENV)/bin/python
 CHECKOV_VENV ?= .venv-checkov
 export PYTHONPATH := $(CURDIR)/shared:$(CURDIR)
 PORT ?= 35001
+FUZZ_EXAMPLES ?= 500
+export FUZZ_SEED
 
-.PHONY: help install tools dev test lint typecheck unit integration e2e manifest bundle bench secrets clean
+.PHONY: help install tools dev test lint typecheck unit integration e2e manifest bundle bench fuzz secrets clean
 
 help: ## List the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -46,6 +48,9 @@ test: tools lint typecheck ## Lint, type-check and run every test (unit, integra
 
 unit: install ## Only the pure-domain unit tests (no emulator)
 	$(PY) -m pytest tests/unit
+
+fuzz: install ## Fuzz every API operation for long (FUZZ_EXAMPLES=500 per operation, 10x make test; FUZZ_SEED=…)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/fuzz -v
 
 manifest: install ## Regenerate terraform/functions.json from the registry
 	$(PY) -m infra.cli manifest
