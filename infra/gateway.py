@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import flask
+from werkzeug.routing import PathConverter
 from werkzeug.serving import WSGIRequestHandler
 
 from bloom.core.errors import MethodNotAllowed, NotFound
@@ -43,6 +44,13 @@ def gateway_headers(path: str, origin: str | None) -> dict[str, str]:
     return headers
 
 
+class AnyPath(PathConverter):
+    """A path whose segments may hold any character, a decoded newline included (flask's `path` stops at one,
+    so `/api/v1/partner/a%0Ab` would get flask's HTML 404 instead of reaching the function as API Gateway does)."""
+
+    regex = "(?s:[^/].*?)"
+
+
 def create_gateway() -> flask.Flask:
     specs = load_everything()
     routes = route_table()
@@ -65,7 +73,9 @@ def create_gateway() -> flask.Flask:
     def swagger_static(name: str) -> flask.Response:
         return flask.send_from_directory(SWAGGER_DIR, name)
 
-    @app.route("/api/<path:_>", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+    app.url_map.converters["anypath"] = AnyPath
+
+    @app.route("/api/<anypath:_>", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
     def api(_: str) -> flask.Response:
         request = flask.request
         # Behave as the production proxies do: append the connecting peer to X-Forwarded-For.

@@ -82,7 +82,8 @@ def build_openapi(specs: dict[str, FunctionSpec], server_url: str = "/") -> dict
         if spec.body is not None:
             operation["responses"]["413"] = {"description": BODY_TOO_LARGE.message, "content": error}
             operation["requestBody"] = {
-                "required": True,
+                # An empty body is taken as `{}`: it is required only when the model has required fields.
+                "required": any(field.is_required() for field in spec.body.model_fields.values()),
                 "content": {"application/json": {"schema": schema(spec.name, "body")}},
             }
         if spec.role not in (Role.PUBLIC, Role.WEBHOOK):

@@ -140,3 +140,17 @@ def test_integers_and_booleans_are_strict_where_the_contract_says_so(stack: Runn
     )
     error(call(stack, "PATCH", f"partner/{partner['id']}", admin, {"active": 1}), 400, ["active must be a boolean"])
     ok(call(stack, "PATCH", f"partner/{partner['id']}", admin, {"active": True, "therapySessionsCap": 3}))
+
+
+def test_found_by_fuzzing(stack: RunningStack, auth: AuthEmulator) -> None:
+    """Each was a 5xx or an undocumented answer in the CI fuzz run (tests/fuzz)."""
+    # A decoded newline in a path segment reaches the function (it was flask's HTML 404).
+    response = call(stack, "GET", "partner-feature/automatic-access-code/a%0Ab")
+    assert (response.status_code, response.json()) == (200, None)
+    # A Storyblok id beyond 64 bits in a hand-made resource was a 500 (Firestore refuses the integer).
+    admin = super_admin(auth)
+    body = {"storyblokId": 2**63, "storyblokUuid": "0b1d0000-0000-4000-8000-000000000001", "name": "x", "slug": "x"}
+    body |= {"status": "published", "category": "conversation"}
+    error(
+        call(stack, "POST", "resource", admin, body), 400, ["storyblokId must not be greater than 9223372036854775807"]
+    )

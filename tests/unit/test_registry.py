@@ -77,3 +77,10 @@ def test_openapi_lists_the_errors_each_route_declares() -> None:
     for name, status in documented:
         spec = SPECS[name]
         assert status in paths[spec.path or ""][(spec.method or "").lower()]["responses"], (name, status)
+
+
+def test_a_body_is_required_only_when_its_model_has_required_fields() -> None:
+    """An empty body is taken as `{}`: PATCH user with none changes nothing and is no schema violation."""
+    paths = build_openapi(SPECS)["paths"]
+    assert paths["/api/v1/user"]["patch"]["requestBody"]["required"] is False
+    assert paths["/api/v1/user"]["post"]["requestBody"]["required"] is True

@@ -29,7 +29,7 @@ class StoryblokWebhook(RequestModel):
     story_id: StrictInt = Field(gt=0, le=STORY_ID_MAX)  # Storyblok ids are 64-bit; Firestore stores no more
     full_slug: str | None = Field(default=None, max_length=1000)
     text: str | None = Field(default=None, max_length=5000)
-    space_id: StrictInt | None = None
+    space_id: StrictInt | None = Field(default=None, le=STORY_ID_MAX)
 
 
 class StoryblokSyncResult(CamelModel):
@@ -88,7 +88,7 @@ class CreateResource(RequestModel):
     status: StoryStatus = "published"
     category: ResourceCategory | None = None
     storyblok_uuid: str = Field(min_length=1, max_length=100, pattern=STORY_KEY_PATTERN)
-    storyblok_id: StrictInt | None = Field(default=None, gt=0)
+    storyblok_id: StrictInt | None = Field(default=None, gt=0, le=STORY_ID_MAX)
 
 
 class ContentItem(NamedTuple):
