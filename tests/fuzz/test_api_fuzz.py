@@ -5,7 +5,8 @@ Each caller starts from an empty stack loaded with the dev seed (`infra.seed`: p
 AUTOMATIC_ACCESS_CODE feature and partner feature, partner admins, a public user, a super admin; the demo
 course, sessions and resource) plus an access code, and the hooks (`tests/fuzz/hooks.py`) mix those ids into
 generated path parameters and id fields so the fuzzer gets past 404s. Checks: no 5xx, documented status codes,
-documented content types, responses matching their schemas, and invalid input refused (`negative_data_rejection`).
+documented content types and responses matching their schemas. (Not `negative_data_rejection`: the API ignores
+unknown fields and takes an empty body as `{}` on purpose, and that check then reports valid requests.)
 A 429 is a documented answer on rate-limited routes; each request comes from its own client IP and routes limited
 per user rotate over a pool of callers of the same role, so the limits do not eat the run.
 
@@ -51,7 +52,6 @@ CHECKS = (
     "status_code_conformance",
     "content_type_conformance",
     "response_schema_conformance",
-    "negative_data_rejection",
 )
 CALLERS = ("anonymous", "user", "super_admin")
 SKIPPED = {"anonymous": (), "user": ("delete_user",), "super_admin": ("delete_user",)}
