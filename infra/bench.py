@@ -16,18 +16,17 @@ import logging
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from infra.bench_api import api_section
-from infra.bench_report import print_table
+from infra.bench_report import print_table, run_python
+from infra.bench_toolkit import toolkit_section
 from infra.bundle import build_bundle
 
 RUNS = 5  # fresh processes per figure; the median is printed
@@ -56,33 +55,6 @@ print(t1 - t0)
 """
 
 
-def _clean_env() -> dict[str, str]:
-    """Nothing of this repository on the path: what a deployed function has."""
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": os.environ.get("HOME", "/tmp"),  # noqa: S108 - only a fallback for HOME
-        "GOOGLE_CLOUD_PROJECT": "demo-bloom",
-    }
-
-
-def _run_python(program: str, args: Sequence[str], cwd: Path) -> tuple[str, float]:
-    """Run `program` in a fresh interpreter; returns its stdout and the wall time of the whole process."""
-    start = time.perf_counter()
-    result = subprocess.run(  # noqa: S603 - our own interpreter and constant programs
-        [sys.executable, "-c", program, *args],
-        cwd=cwd,
-        env=_clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    wall = time.perf_counter() - start
-    if result.returncode != 0:
-        raise RuntimeError(f"benchmark process failed ({' '.join(args)}):\n{result.stderr}")
-    return result.stdout.strip().splitlines()[-1], wall
-
-
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f}"
 
@@ -102,7 +74,7 @@ def _cold_start(bundle_dir: Path, target: str, runs: int) -> ColdStart:
     samples: list[dict[str, float]] = []
     walls: list[float] = []
     for _ in range(runs):
-        out, wall = _run_python(_COLD_START, [target], bundle_dir)
+        out, wall = run_python(_COLD_START, [target], bundle_dir)
         samples.append(json.loads(out))
         walls.append(wall)
     return ColdStart(
@@ -115,7 +87,7 @@ def _cold_start(bundle_dir: Path, target: str, runs: int) -> ColdStart:
 def _sdk_floor(sdks: tuple[str, ...], cwd: Path, runs: int) -> float:
     if not sdks:
         return 0.0
-    return statistics.median(float(_run_python(_SDK_FLOOR, sdks, cwd)[0]) for _ in range(runs))
+    return statistics.median(float(run_python(_SDK_FLOOR, sdks, cwd)[0]) for _ in range(runs))
 
 
 def _short(sdk: str) -> str:
@@ -135,7 +107,7 @@ def import_section(runs: int = RUNS) -> None:
         floors: dict[tuple[str, ...], float] = {}
         rows: list[list[str]] = []
         for fn in functions:
-            _run_python(_COLD_START, [fn["name"]], bundle_dir)  # warm-up: writes the bytecode cache
+            run_python(_COLD_START, [fn["name"]], bundle_dir)  # warm-up: writes the bytecode cache
             cold = _cold_start(bundle_dir, fn["name"], runs)
             sdks = tuple(sorted(fn["sdks"]))
             if sdks not in floors:
@@ -169,7 +141,7 @@ def import_section(runs: int = RUNS) -> None:
 
 
 # Run in order by `main()`; append further sections (each prints its own table) here.
-SECTIONS: list[Section] = [import_section, api_section]
+SECTIONS: list[Section] = [import_section, toolkit_section, api_section]
 
 
 def main() -> None:

@@ -1,9 +1,13 @@
-"""The aligned tables every `make bench` section prints."""
+"""What every `make bench` section shares: aligned tables, and fresh interpreters to measure in."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
+import time
 from collections.abc import Sequence
+from pathlib import Path
 
 
 def print_table(
@@ -26,3 +30,30 @@ def print_table(
     for note in notes:
         print(note)
     sys.stdout.flush()
+
+
+def _clean_env() -> dict[str, str]:
+    """Nothing of this repository on the path: what a deployed function has."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", "/tmp"),  # noqa: S108 - only a fallback for HOME
+        "GOOGLE_CLOUD_PROJECT": "demo-bloom",
+    }
+
+
+def run_python(program: str, args: Sequence[str], cwd: Path) -> tuple[str, float]:
+    """Run `program` in a fresh interpreter; returns its stdout and the wall time of the whole process."""
+    start = time.perf_counter()
+    result = subprocess.run(  # noqa: S603 - our own interpreter and constant programs
+        [sys.executable, "-c", program, *args],
+        cwd=cwd,
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    wall = time.perf_counter() - start
+    if result.returncode != 0:
+        raise RuntimeError(f"benchmark process failed ({' '.join(args)}):\n{result.stderr}")
+    return result.stdout.strip().splitlines()[-1], wall
