@@ -44,6 +44,8 @@ def test_contention_outlasting_every_attempt_is_a_503_not_a_crash(stack: Running
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert sorted(outcomes) == ["committed", "contention"]
+    # One loses; on a saturated machine the emulator may abort both (each lock wait outlasts the other): either way
+    # every loser gets the typed 503, and exactly the committed increments are stored.
+    assert len(outcomes) == 2 and "contention" in outcomes and set(outcomes) <= {"committed", "contention"}
     stored = repository.get("hot")
-    assert stored is not None and stored.count == 1
+    assert stored is not None and stored.count == outcomes.count("committed")
