@@ -1,1 +1,1 @@
-"""Bloom's domain library: models, services, repositories, integrations and the function toolkit."""
+"""Bloom's domain library: `core` and `platform` under one package per area (see the README's Architecture)."""
