@@ -17,6 +17,8 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -r requirements-dev.txt
+	@# the venv finds `bloom` and the repo's packages without PYTHONPATH (lint-imports, hooks, an editor)
+	$(PY) -c "import pathlib, site; pathlib.Path(site.getsitepackages()[0], 'bloom-dev.pth').write_text('$(CURDIR)/shared\n$(CURDIR)\n')"
 	touch $@
 
 infra/node_modules/.installed: infra/package.json infra/package-lock.json
