@@ -54,20 +54,19 @@ PROGRESS_ATTEMPTS = 10
 _log = get_logger(__name__)
 
 
+def _item_refs(
+    items: Repository[Any], records: Repository[Any], user: UserRecord, uuids: list[str]
+) -> list[tuple[Repository[Any], str]]:
+    """Each started item (course or resource) and the user's record of it."""
+    return [ref for uuid in dict.fromkeys(uuids) for ref in ((items, uuid), (records, progress_key(user.id, uuid)))]
+
+
 def _course_refs(uow: ContentWork, user: UserRecord) -> list[tuple[Repository[Any], str]]:
-    refs: list[tuple[Repository[Any], str]] = []
-    for course_uuid in dict.fromkeys(user.course_ids):
-        refs.append((uow.courses, course_uuid))
-        refs.append((uow.course_users, progress_key(user.id, course_uuid)))
-    return refs
+    return _item_refs(uow.courses, uow.course_users, user, user.course_ids)
 
 
 def _resource_refs(uow: ContentWork, user: UserRecord) -> list[tuple[Repository[Any], str]]:
-    refs: list[tuple[Repository[Any], str]] = []
-    for resource_uuid in dict.fromkeys(user.resource_ids):
-        refs.append((uow.resources, resource_uuid))
-        refs.append((uow.resource_users, progress_key(user.id, resource_uuid)))
-    return refs
+    return _item_refs(uow.resources, uow.resource_users, user, user.resource_ids)
 
 
 def profile_refs(uow: UnitOfWork, user: UserRecord) -> list[tuple[Repository[Any], str]]:
