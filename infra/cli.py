@@ -149,6 +149,29 @@ def cmd_seed(args: argparse.Namespace) -> None:
         print(f"  {line}")
 
 
+def cmd_profiles_rebuild(args: argparse.Namespace) -> None:
+    if args.project is None:
+        _use_stack(args.state_file)
+    elif os.environ.get("FIRESTORE_EMULATOR_HOST"):
+        sys.exit("FIRESTORE_EMULATOR_HOST is set: unset it to reach the real Firestore of --project")
+    else:
+        os.environ["GOOGLE_CLOUD_PROJECT"] = args.project
+    from tqdm import tqdm
+
+    from bloom.accounts import service as accounts
+
+    partners, content = accounts.rebuild_catalogues()
+    print(f"catalogues rewritten: {partners} partner(s), {content} course(s) and resource(s)")
+    if args.user is not None:
+        print("changed" if accounts.rebuild_profile(args.user) else "already current")
+        return
+    changed = total = 0
+    for _, was_changed in tqdm(accounts.rebuild_all_profiles(), desc="profiles", unit=" users"):
+        total += 1
+        changed += was_changed
+    print(f"{total} profile projection(s) checked, {changed} rewritten")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m infra.cli", description="Bloom developer commands.")
     parser.add_argument("--state-file", type=Path, default=DEFAULT_STATE, help="the running stack's state file")
@@ -193,6 +216,18 @@ def build_parser() -> argparse.ArgumentParser:
     again.set_defaults(handler=cmd_dead_letters_replay)
     for action in (listing, again):
         action.add_argument("--project", help="a GCP project (default: the running local stack)")
+    profiles = commands.add_parser(
+        "profiles",
+        help="Rebuild the profile projections and catalogues from the records (local stack, or --project).",
+        description="Rebuild the profile projections and catalogues from the records (local stack, or --project).",
+    )
+    profile_actions = profiles.add_subparsers(dest="action", required=True)
+    rebuild = profile_actions.add_parser(
+        "rebuild", help="Rewrite the catalogues, then every user's projection that differs (resumable: run again)."
+    )
+    rebuild.add_argument("--user", help="only this account (its Firebase uid = user document id)")
+    rebuild.add_argument("--project", help="a GCP project (default: the running local stack)")
+    rebuild.set_defaults(handler=cmd_profiles_rebuild)
     return parser
 
 

@@ -11,6 +11,7 @@ Contract with the accounts area (signup, GET user/me, user search) and the users
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,12 +23,15 @@ from bloom.partners.codes import code_problem, generate_code, is_well_formed, no
 from bloom.partners.models import (
     AccessCodeClaim,
     PartnerAccessRecord,
+    PartnerAdminRecord,
+    PartnerCatalogue,
     PartnerRecord,
+    admin_summary,
     partner_access_out,
     partner_admin_out,
     therapy_sessions_problem,
 )
-from bloom.partners.repository import PartnersWork
+from bloom.partners.repository import CATALOGUE_ID, PartnersWork
 from bloom.partners.schemas import (
     AUTOMATIC_ACCESS_CODE,
     CreatePartnerAccess,
@@ -75,11 +79,17 @@ def _checked(uow: PartnersWork, raw_code: str, caller_user_id: str | None) -> tu
     return access, partner
 
 
-def _redeem_in(uow: PartnersWork, code: str, user: UserRecord) -> tuple[PartnerAccessRecord, PartnerRecord]:
+def _redeem_in(
+    uow: PartnersWork, code: str, user: UserRecord, auth_uid: str
+) -> tuple[PartnerAccessRecord, PartnerRecord]:
+    """Assign the access to the user; the caller puts the access into the user's profile projection."""
     access, partner = _checked(uow, code, user.id)
     now = utcnow()
-    uow.update_access(access, {"userId": user.id, "activatedAt": now, "updatedAt": now})
-    redeemed = access.model_copy(update={"user_id": user.id, "activated_at": now, "updated_at": now})
+    fields = {"userId": user.id, "holderUid": auth_uid, "activatedAt": now, "updatedAt": now}
+    uow.update_access(access, fields, project=False)
+    redeemed = access.model_copy(
+        update={"user_id": user.id, "holder_uid": auth_uid, "activated_at": now, "updated_at": now}
+    )
     return redeemed, partner
 
 
@@ -90,17 +100,18 @@ def validate_code(raw_code: str) -> PartnerAccessOut:
     return partner_access_out(access, partner)
 
 
-def redeem_code_in(uow: UnitOfWork, code: str, user: UserRecord) -> GrantedAccess:
+def redeem_code_in(uow: UnitOfWork, code: str, user: UserRecord, auth_uid: str) -> GrantedAccess:
     """Check a code (case-insensitive) for `user` and assign it, setting activatedAt; inside the caller's transaction.
 
-    Raises the contract's errors. The caller adds the access id and partner id to the user record it writes,
+    Raises the contract's errors. The caller adds the access (ids and copy) to the user record it creates,
     and must not read after calling this (Firestore: reads before writes).
     """
-    access, _ = _redeem_in(PartnersWork.join(uow), code, user)
-    return GrantedAccess(access_id=access.id, partner_id=access.partner_id)
+    work = PartnersWork.join(uow)
+    access, _ = _redeem_in(work, code, user, auth_uid)
+    return GrantedAccess(access_id=access.id, partner_id=access.partner_id, copy=work.accesses.to_doc(access))
 
 
-def create_automatic_access_in(uow: UnitOfWork, partner_id: str, user: UserRecord) -> GrantedAccess:
+def create_automatic_access_in(uow: UnitOfWork, partner_id: str, user: UserRecord, auth_uid: str) -> GrantedAccess:
     """Create an access for a partner with the AUTOMATIC_ACCESS_CODE feature; inside the caller's transaction."""
     work = PartnersWork.join(uow)
     partner = work.partners.get(partner_id)
@@ -115,6 +126,7 @@ def create_automatic_access_in(uow: UnitOfWork, partner_id: str, user: UserRecor
         id=str(uuid.uuid4()),
         partner_id=partner.id,
         user_id=user.id,
+        holder_uid=auth_uid,
         access_code=None,
         feature_live_chat=True,
         feature_therapy=False,
@@ -125,15 +137,15 @@ def create_automatic_access_in(uow: UnitOfWork, partner_id: str, user: UserRecor
         updated_at=now,
     )
     work.accesses.create(access.id, access)
-    return GrantedAccess(access_id=access.id, partner_id=partner.id)
+    return GrantedAccess(access_id=access.id, partner_id=partner.id, copy=work.accesses.to_doc(access))
 
 
 def assign_code(auth_uid: str, user: UserRecord, raw_code: str) -> PartnerAccessOut:
     """A signed-in user redeems a code: the access is theirs from now (activatedAt), linked on their user doc."""
 
     def work(uow: PartnersWork) -> tuple[PartnerAccessRecord, PartnerRecord]:
-        access, partner = _redeem_in(uow, raw_code, user)
-        users.add_partner_access_in(uow, auth_uid, access.id, partner.id)
+        access, partner = _redeem_in(uow, raw_code, user, auth_uid)
+        users.add_partner_access_in(uow, auth_uid, access.id, partner.id, uow.accesses.to_doc(access))
         return access, partner
 
     access, partner = PartnersWork.run_in_transaction(work)
@@ -183,20 +195,108 @@ def partner_views(
     """The user's accesses that pass the filter (each with its partner) and their partner-admin record, from
     documents read with `profile_refs`. Records that no longer point back at the user are left out."""
     work = PartnersWork.join(uow)
-    access_outs: list[PartnerAccessOut] = []
+    admin = None
+    if user.partner_admin is not None:
+        admin = fetched.get(work.admins, user.partner_admin.id)
+    return _views(
+        user,
+        lambda access_id: fetched.get(work.accesses, access_id),
+        lambda partner_id: fetched.get(work.partners, partner_id),
+        admin,
+        accesses,
+        active_admin_only=active_admin_only,
+    )
+
+
+def expected_projection(
+    uow: UnitOfWork, user: UserRecord, fetched: Fetched
+) -> tuple[dict[str, dict[str, Any]], PartnerAdminSummary | None]:
+    """What the user's document must hold of this area, computed from the records `profile_refs` fetched: the
+    copies of the accesses that point back at the user, and the admin summary."""
+    work = PartnersWork.join(uow)
+    copies: dict[str, dict[str, Any]] = {}
     for access_id in user.partner_access_ids:
         access = fetched.get(work.accesses, access_id)
-        if access is None or access.user_id != user.id or not accesses.accepts(access):
-            continue
-        partner = fetched.get(work.partners, access.partner_id)
-        if partner is not None:
-            access_outs.append(partner_access_out(access, partner))
-    admin_out: PartnerAdminOut | None = None
+        if access is not None and access.user_id == user.id:
+            copies[access_id] = work.accesses.to_doc(access)
+    summary = None
     if user.partner_admin is not None:
         admin = fetched.get(work.admins, user.partner_admin.id)
         partner = fetched.get(work.partners, user.partner_admin.partner_id)
-        shown = admin is not None and admin.user_id == user.id and (admin.active or not active_admin_only)
-        if admin is not None and shown and partner is not None:
+        if admin is not None and partner is not None:
+            summary = admin_summary(admin, partner)
+    return copies, summary
+
+
+def adopt_accesses_in(uow: UnitOfWork, auth_uid: str, copies: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Mark the user's accesses with their account (`holderUid`) where they lack it, so later writes keep the
+    projection current; returns the copies as they will be stored."""
+    work = PartnersWork.join(uow)
+    adopted: dict[str, dict[str, Any]] = {}
+    for access_id, doc in copies.items():
+        access = PartnerAccessRecord.model_validate(doc)
+        if access.holder_uid != auth_uid:
+            work.update_access(access, {"holderUid": auth_uid}, project=False)
+            access = access.model_copy(update={"holder_uid": auth_uid})
+        adopted[access_id] = work.accesses.to_doc(access)
+    return adopted
+
+
+def catalogue_refs(uow: UnitOfWork) -> list[tuple[Repository[Any], str]]:
+    """The partner catalogue, for reading with the caller's user document."""
+    work = PartnersWork.join(uow)
+    return [(work.catalogue, CATALOGUE_ID)]
+
+
+def projected_views(uow: UnitOfWork, user: UserRecord, fetched: Fetched) -> PartnerView:
+    """The profile's accesses (active ones) and active admin record, from the user's projection and admin summary
+    and the partner catalogue read with them: no further read."""
+    work = PartnersWork.join(uow)
+    catalogue = fetched.get(work.catalogue, CATALOGUE_ID) or PartnerCatalogue()
+    copies = user.profile.accesses
+    summary = user.partner_admin
+    admin = None
+    if summary is not None and summary.created_at is not None and summary.updated_at is not None:
+        admin = PartnerAdminRecord(
+            id=summary.id,
+            user_id=user.id,
+            partner_id=summary.partner_id,
+            active=summary.active,
+            created_at=summary.created_at,
+            updated_at=summary.updated_at,
+        )
+    return _views(
+        user,
+        lambda access_id: PartnerAccessRecord.model_validate(copies[access_id]) if access_id in copies else None,
+        catalogue.partners.get,
+        admin,
+        AccessFilter(active=True),
+        active_admin_only=True,
+    )
+
+
+def _views(
+    user: UserRecord,
+    access_of: Callable[[str], PartnerAccessRecord | None],
+    partner_of: Callable[[str], PartnerRecord | None],
+    admin: PartnerAdminRecord | None,
+    accesses: AccessFilter,
+    *,
+    active_admin_only: bool,
+) -> PartnerView:
+    access_outs: list[PartnerAccessOut] = []
+    for access_id in user.partner_access_ids:
+        access = access_of(access_id)
+        if access is None or access.user_id != user.id or not accesses.accepts(access):
+            continue
+        partner = partner_of(access.partner_id)
+        if partner is not None:
+            access_outs.append(partner_access_out(access, partner))
+    admin_out: PartnerAdminOut | None = None
+    if admin is not None and user.partner_admin is not None:
+        partner = partner_of(user.partner_admin.partner_id)
+        shown = admin.user_id == user.id and (admin.active or not active_admin_only)
+        if shown and partner is not None:
             admin_out = partner_admin_out(admin, partner)
     return PartnerView(access_outs, admin_out)
 
@@ -330,7 +430,8 @@ def release_accesses_of(user_id: str) -> int:
         accesses = uow.accesses.assigned_to(user_id)
         now = utcnow()
         for access in accesses:
-            uow.update_access(access, {"userId": None, "releasedAt": now, "updatedAt": now})
+            fields = {"userId": None, "holderUid": None, "releasedAt": now, "updatedAt": now}
+            uow.update_access(access, fields, project=False)  # the holder's document is gone
         return len(accesses)
 
     return PartnersWork.run_in_transaction(work)
