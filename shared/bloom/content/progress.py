@@ -18,10 +18,9 @@ records (the most recent entry per session wins) and each course takes the entri
 Each course-user and resource-user record is also copied into the user's profile projection (`users/{authUid}
 .profile`) in the transaction that writes it, and every course and resource into `catalogues/content`.
 
-Costs: `GET courses-user` is the user document (read by authentication) plus ONE batched read of the started
-courses and their course-user records — two round trips whatever the number of courses. The profile
-(`GET user/me`) reads the catalogue with the user document and needs nothing more (`projected_content`);
-`profile_refs` / `profile_content` compute the same from the records themselves (rebuilds and checks).
+Costs: `GET courses-user` and the profile (`GET user/me`) read the catalogue with the user document and need
+nothing more (`projected_content`): one round trip whatever the number of courses. `profile_refs` /
+`profile_content` compute the same from the records themselves (one more batched read; rebuilds and checks).
 """
 
 from __future__ import annotations
@@ -177,10 +176,13 @@ def _parsed(model: type[T], doc: dict[str, Any] | None) -> T | None:
     return model.model_validate(doc) if doc is not None else None
 
 
-def courses_for_user(user: UserRecord) -> list[CourseOut]:
-    """`GET courses-user`: one batched read, whatever the number of courses."""
-    with ContentWork() as uow:
-        return _courses_from(uow, user, uow.fetch(_course_refs(uow, user)))
+def courses_for_user(user: UserRecord, catalogues: Fetched | None) -> list[CourseOut]:
+    """`GET courses-user`: from the projection and the content catalogue, which authentication read with the
+    user (read here when not given)."""
+    uow = ContentWork()
+    if catalogues is None:
+        catalogues = uow.fetch(catalogue_refs(uow))
+    return projected_content(uow, user, catalogues)[0]
 
 
 def _apply(
