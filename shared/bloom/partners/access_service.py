@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from bloom.core.errors import BadRequest
@@ -19,6 +20,14 @@ from bloom.core.logging import get_logger
 from bloom.core.time import utcnow
 from bloom.partners import errors
 from bloom.partners.codes import code_problem, generate_code, is_well_formed, normalise_code
+from bloom.partners.events import (
+    PARTNER_ACCESS_ACTIVATED,
+    PARTNER_ACCESS_CHANGED,
+    PARTNER_ACCESS_GRANTED,
+    PartnerAccessActivated,
+    PartnerAccessChanged,
+    PartnerAccessGranted,
+)
 from bloom.partners.models import (
     AccessCodeClaim,
     PartnerAccessRecord,
@@ -50,6 +59,30 @@ CYPRESS_MAX_USERS = 5000  # test users read per cleanup call (bounded; call agai
 DELETE_BATCH = 100
 
 
+# ---------------------------------------------------------------- events (recorded with the change)
+
+
+def emit_granted(uow: UnitOfWork, access: PartnerAccessRecord) -> None:
+    granted = PartnerAccessGranted(
+        access_id=access.id, partner_id=access.partner_id, created_at=access.created_at.isoformat()
+    )
+    uow.emit(PARTNER_ACCESS_GRANTED, granted)
+
+
+def emit_activated(uow: UnitOfWork, access: PartnerAccessRecord, user_id: str, when: datetime) -> None:
+    activated = PartnerAccessActivated(
+        access_id=access.id, partner_id=access.partner_id, user_id=user_id, activated_at=when.isoformat()
+    )
+    uow.emit(PARTNER_ACCESS_ACTIVATED, activated)
+
+
+def emit_changed(uow: UnitOfWork, access: PartnerAccessRecord, user_id: str | None, when: datetime) -> None:
+    changed = PartnerAccessChanged(
+        access_id=access.id, partner_id=access.partner_id, user_id=user_id, changed_at=when.isoformat()
+    )
+    uow.emit(PARTNER_ACCESS_CHANGED, changed)
+
+
 # ---------------------------------------------------------------- checking and redeeming codes
 
 
@@ -79,6 +112,7 @@ def _redeem_in(uow: PartnersWork, code: str, user: UserRecord) -> tuple[PartnerA
     access, partner = _checked(uow, code, user.id)
     now = utcnow()
     uow.update_access(access, {"userId": user.id, "activatedAt": now, "updatedAt": now})
+    emit_activated(uow, access, user.id, now)
     redeemed = access.model_copy(update={"user_id": user.id, "activated_at": now, "updated_at": now})
     return redeemed, partner
 
@@ -125,6 +159,8 @@ def create_automatic_access_in(uow: UnitOfWork, partner_id: str, user: UserRecor
         updated_at=now,
     )
     work.accesses.create(access.id, access)
+    emit_granted(work, access)
+    emit_activated(work, access, user.id, now)
     return GrantedAccess(access_id=access.id, partner_id=partner.id)
 
 
@@ -249,6 +285,7 @@ def create_access(summary: PartnerAdminSummary, body: CreatePartnerAccess) -> Pa
         )
         uow.codes.create(code, claim)
         uow.accesses.create(access.id, access)
+        emit_granted(uow, access)
         return access, partner
 
     for attempt in range(1, CREATE_ATTEMPTS + 1):
@@ -314,6 +351,7 @@ def update_access(access_id: str, body: UpdatePartnerAccess) -> PartnerAccessOut
         uow.update_access(
             access, {PartnerAccessRecord.model_fields[name].alias or name: value for name, value in changes.items()}
         )
+        emit_changed(uow, access, access.user_id, changes["updated_at"])
         return updated, partner
 
     access, partner = PartnersWork.run_in_transaction(work)
@@ -331,6 +369,7 @@ def release_accesses_of(user_id: str) -> int:
         now = utcnow()
         for access in accesses:
             uow.update_access(access, {"userId": None, "releasedAt": now, "updatedAt": now})
+            emit_changed(uow, access, None, now)
         return len(accesses)
 
     return PartnersWork.run_in_transaction(work)
@@ -365,8 +404,10 @@ def delete_cypress_accesses() -> int:
         def work(uow: PartnersWork, batch: list[str] = batch) -> int:
             doomed = [access for access in uow.accesses.get_many(batch).values() if matches(access)]
             by_user: dict[str, list[str]] = {}
+            now = utcnow()
             for access in doomed:
                 uow.accesses.delete(access.id)
+                emit_changed(uow, access, None, now)
                 if access.access_code:
                     uow.codes.delete(access.access_code)
                 if access.user_id is not None:
