@@ -6,7 +6,7 @@ from __future__ import annotations
 from bloom.api import HttpContext, http_function
 from bloom.content import errors as content_errors
 from bloom.feedback import service as feedback
-from bloom.feedback.events import FEEDBACK_SUBMITTED
+from bloom.feedback.events import EVENT_LOG_RECORDED, FEEDBACK_SUBMITTED
 from bloom.feedback.schemas import (
     EventLogBody,
     EventLogOut,
@@ -64,6 +64,8 @@ def create_resource_feedback(ctx: HttpContext[ResourceFeedbackBody, Empty]) -> R
     response=EventLogOut,
     summary="Record an event of the caller (chat messages, log in/out, grounding exercise)",
     tags=TAGS,
+    emits=(EVENT_LOG_RECORDED,),
+    sdks=(Sdk.PUBSUB,),
 )
 def create_event_log(ctx: HttpContext[EventLogBody, Empty]) -> EventLogOut:
     return feedback.log_event(ctx.caller.user, ctx.body)

@@ -6,6 +6,7 @@ from bloom.api import HttpContext, http_function
 from bloom.partners import access_service as partner_access
 from bloom.partners import errors as partner_errors
 from bloom.partners import service as partners
+from bloom.partners.events import PARTNER_ACCESS_ACTIVATED, PARTNER_ACCESS_CHANGED, PARTNER_ACCESS_GRANTED
 from bloom.partners.schemas import (
     CreatePartnerAccess,
     CypressCleanupOut,
@@ -32,6 +33,8 @@ TAGS = ("partner access",)
     response=PartnerAccessOut,
     summary="A partner admin creates an access with a fresh code for their partner",
     tags=TAGS,
+    emits=(PARTNER_ACCESS_GRANTED,),
+    sdks=(Sdk.PUBSUB,),
 )
 def create_partner_access(ctx: HttpContext[CreatePartnerAccess, Empty]) -> PartnerAccessOut:
     summary = ctx.caller.user.partner_admin
@@ -62,6 +65,8 @@ def list_partner_accesses(ctx: HttpContext[Empty, PartnerAccessQuery]) -> list[P
     summary="Change an access's therapy sessions or features",
     tags=TAGS,
     errors=(partner_errors.PARTNER_ACCESS_NOT_FOUND,),
+    emits=(PARTNER_ACCESS_CHANGED,),
+    sdks=(Sdk.PUBSUB,),
 )
 def update_partner_access(ctx: HttpContext[UpdatePartnerAccess, Empty]) -> PartnerAccessOut:
     return partner_access.update_access(ctx.path["id"], ctx.body)
@@ -93,6 +98,8 @@ def validate_partner_access_code(ctx: HttpContext[PartnerAccessCode, Empty]) -> 
     tags=TAGS,
     rate_limit=("10/minute per user", "20/minute per ip"),
     errors=partner_errors.CODE_ERRORS,
+    emits=(PARTNER_ACCESS_ACTIVATED,),
+    sdks=(Sdk.PUBSUB,),
 )
 def assign_partner_access(ctx: HttpContext[PartnerAccessCode, Empty]) -> PartnerAccessOut:
     caller = ctx.caller
@@ -106,12 +113,19 @@ def assign_partner_access(ctx: HttpContext[PartnerAccessCode, Empty]) -> Partner
     response=CypressCleanupOut,
     summary="Test data: delete accesses of Cypress test users and unassigned ones their partner admins created",
     tags=TAGS,
+    emits=(PARTNER_ACCESS_CHANGED,),
+    sdks=(Sdk.PUBSUB,),
 )
 def delete_cypress_partner_accesses(_: HttpContext[Empty, Empty]) -> CypressCleanupOut:
     return CypressCleanupOut(deleted_count=partner_access.delete_cypress_accesses())
 
 
-@event_function(USER_DELETED, summary="Release a deleted user's partner accesses and remove their partner-admin record")
+@event_function(
+    USER_DELETED,
+    summary="Release a deleted user's partner accesses and remove their partner-admin record",
+    emits=(PARTNER_ACCESS_CHANGED,),
+    sdks=(Sdk.PUBSUB,),
+)
 def erase_partner_data_of_deleted_user(event: Event[UserDeleted]) -> None:
     partner_access.release_accesses_of(event.payload.user_id)
     partners.remove_partner_admin_of(event.payload.user_id)

@@ -10,6 +10,7 @@ from bloom.accounts import service as accounts
 from bloom.api import HttpContext, http_function
 from bloom.partners import errors as partner_errors
 from bloom.partners import service as partners
+from bloom.partners.events import PARTNER_ACCESS_CHANGED
 from bloom.partners.schemas import (
     CreateFeature,
     CreatePartner,
@@ -27,6 +28,7 @@ from bloom.partners.schemas import (
 from bloom.platform.http import Empty
 from bloom.platform.registry import Capability, Role, Sdk
 from bloom.users import errors as users_errors
+from bloom.users.events import USER_CREATED
 
 TAGS = ("partners",)
 
@@ -75,6 +77,8 @@ def get_partner(ctx: HttpContext[Empty, Empty]) -> PartnerOut:
     summary="(De)activate a partner; reactivation restores only the admins and codes its deactivation switched off",
     tags=TAGS,
     errors=(partner_errors.PARTNER_NOT_FOUND,),
+    emits=(PARTNER_ACCESS_CHANGED,),
+    sdks=(Sdk.PUBSUB,),
 )
 def update_partner(ctx: HttpContext[UpdatePartner, Empty]) -> PartnerOut:
     return partners.update_partner(ctx.path["partner"], ctx.body)
@@ -185,7 +189,10 @@ def create_partner_admin(ctx: HttpContext[CreatePartnerAdmin, Empty]) -> Partner
     body=CreatePartnerAdminUser,
     response=PartnerAdminOut,
     summary="Make the person with this email a partner admin, creating their account if needed",
-    sdks=(Sdk.FIREBASE_AUTH,),
+    sdks=(
+        Sdk.PUBSUB,
+        Sdk.FIREBASE_AUTH,
+    ),
     uses=(Capability.FIREBASE_AUTH_ADMIN,),
     tags=TAGS,
     rate_limit="5/minute per user",
@@ -195,6 +202,7 @@ def create_partner_admin(ctx: HttpContext[CreatePartnerAdmin, Empty]) -> Partner
         partner_errors.PARTNER_DOES_NOT_EXIST,
         partner_errors.ALREADY_PARTNER_ADMIN,
     ),
+    emits=(USER_CREATED,),
 )
 def create_partner_admin_user(ctx: HttpContext[CreatePartnerAdminUser, Empty]) -> PartnerAdminOut:
     body = ctx.body

@@ -7,10 +7,11 @@ from typing import Any
 from bloom.api import HttpContext, http_function, profile_http_function
 from bloom.content import errors as content_errors
 from bloom.content import progress
+from bloom.content.events import PROGRESS_CHANGED
 from bloom.content.schemas import CourseOut, ResourceOut, StoryblokUuidBody
 from bloom.platform.events import Event
 from bloom.platform.http import Empty
-from bloom.platform.registry import Role
+from bloom.platform.registry import Role, Sdk
 from bloom.platform.subscriber import event_function
 from bloom.users.events import USER_DELETED, UserDeleted
 
@@ -46,6 +47,8 @@ def _resource(ctx: HttpContext[StoryblokUuidBody, Empty], change: progress.Chang
     summary="Start a session (and its course); idempotent. 404 SESSION NOT FOUND",
     tags=TAGS,
     errors=(content_errors.SESSION_NOT_FOUND, content_errors.COURSE_NOT_FOUND),
+    emits=(PROGRESS_CHANGED,),
+    sdks=(Sdk.PUBSUB,),
 )
 def start_session_user(ctx: HttpContext[StoryblokUuidBody, Empty]) -> CourseOut:
     return _session(ctx, "start")
@@ -60,6 +63,8 @@ def start_session_user(ctx: HttpContext[StoryblokUuidBody, Empty]) -> CourseOut:
     summary="Complete a session (starting it if needed); returns its course with completion",
     tags=TAGS,
     errors=(content_errors.SESSION_NOT_FOUND, content_errors.COURSE_NOT_FOUND),
+    emits=(PROGRESS_CHANGED,),
+    sdks=(Sdk.PUBSUB,),
 )
 def complete_session_user(ctx: HttpContext[StoryblokUuidBody, Empty]) -> CourseOut:
     return _session(ctx, "complete")
@@ -74,6 +79,8 @@ def complete_session_user(ctx: HttpContext[StoryblokUuidBody, Empty]) -> CourseO
     summary="Mark a session incomplete; returns its course with completion",
     tags=TAGS,
     errors=(content_errors.SESSION_NOT_FOUND, content_errors.COURSE_NOT_FOUND),
+    emits=(PROGRESS_CHANGED,),
+    sdks=(Sdk.PUBSUB,),
 )
 def incomplete_session_user(ctx: HttpContext[StoryblokUuidBody, Empty]) -> CourseOut:
     return _session(ctx, "incomplete")
@@ -88,6 +95,8 @@ def incomplete_session_user(ctx: HttpContext[StoryblokUuidBody, Empty]) -> Cours
     summary="Start a resource; idempotent. 404 RESOURCE NOT FOUND",
     tags=TAGS,
     errors=(content_errors.RESOURCE_NOT_FOUND,),
+    emits=(PROGRESS_CHANGED,),
+    sdks=(Sdk.PUBSUB,),
 )
 def start_resource_user(ctx: HttpContext[StoryblokUuidBody, Empty]) -> ResourceOut:
     return _resource(ctx, "start")
@@ -102,6 +111,8 @@ def start_resource_user(ctx: HttpContext[StoryblokUuidBody, Empty]) -> ResourceO
     summary="Complete a resource (starting it if needed)",
     tags=TAGS,
     errors=(content_errors.RESOURCE_NOT_FOUND,),
+    emits=(PROGRESS_CHANGED,),
+    sdks=(Sdk.PUBSUB,),
 )
 def complete_resource_user(ctx: HttpContext[StoryblokUuidBody, Empty]) -> ResourceOut:
     return _resource(ctx, "complete")
@@ -116,6 +127,8 @@ def complete_resource_user(ctx: HttpContext[StoryblokUuidBody, Empty]) -> Resour
     summary="Mark a resource incomplete",
     tags=TAGS,
     errors=(content_errors.RESOURCE_NOT_FOUND,),
+    emits=(PROGRESS_CHANGED,),
+    sdks=(Sdk.PUBSUB,),
 )
 def incomplete_resource_user(ctx: HttpContext[StoryblokUuidBody, Empty]) -> ResourceOut:
     return _resource(ctx, "incomplete")

@@ -6,11 +6,12 @@ from bloom.accounts import service as accounts
 from bloom.accounts.schemas import CreateUser, CypressCount, Profile, UserSearchQuery, UserSearchResult
 from bloom.api import HttpContext, http_function, profile_http_function
 from bloom.partners import errors as partner_errors
+from bloom.partners.events import PARTNER_ACCESS_ACTIVATED, PARTNER_ACCESS_GRANTED
 from bloom.platform.http import Empty
 from bloom.platform.registry import Capability, Role, Sdk
 from bloom.users import errors as users_errors
 from bloom.users import service as users
-from bloom.users.events import USER_DELETED
+from bloom.users.events import USER_CREATED, USER_DELETED, USER_UPDATED
 from bloom.users.schemas import AdminUpdateUser, DeletedUser, UpdateUser, UserOut
 
 TAGS = ("users",)
@@ -23,11 +24,16 @@ TAGS = ("users",)
     body=CreateUser,
     response=Profile,
     summary="Sign up: creates the Firebase account and the Bloom user (optionally with a partner access)",
-    sdks=(Sdk.FIRESTORE, Sdk.FIREBASE_AUTH),
+    sdks=(Sdk.PUBSUB, Sdk.FIRESTORE, Sdk.FIREBASE_AUTH),
     uses=(Capability.FIREBASE_AUTH_ADMIN,),
     tags=TAGS,
     rate_limit="10/minute per ip",
     errors=(users_errors.ERRORS, partner_errors.ERRORS),
+    emits=(
+        PARTNER_ACCESS_ACTIVATED,
+        PARTNER_ACCESS_GRANTED,
+        USER_CREATED,
+    ),
 )
 def create_user(ctx: HttpContext[CreateUser, Empty]) -> Profile:
     return accounts.register(ctx.body)
@@ -55,6 +61,8 @@ def get_user_profile(ctx: HttpContext[Empty, Empty]) -> Profile:
     uses=(Capability.FIREBASE_AUTH_ADMIN,),
     tags=TAGS,
     errors=(users_errors.ERRORS,),
+    emits=(USER_UPDATED,),
+    sdks=(Sdk.PUBSUB,),
 )
 def update_user(ctx: HttpContext[UpdateUser, Empty]) -> UserOut:
     return users.update_me(ctx.caller.auth_uid, ctx.caller.user, ctx.body)
@@ -70,6 +78,8 @@ def update_user(ctx: HttpContext[UpdateUser, Empty]) -> UserOut:
     uses=(Capability.FIREBASE_AUTH_ADMIN,),
     tags=TAGS,
     errors=(users_errors.ERRORS,),
+    emits=(USER_UPDATED,),
+    sdks=(Sdk.PUBSUB,),
 )
 def admin_update_user(ctx: HttpContext[AdminUpdateUser, Empty]) -> UserOut:
     return users.admin_update(ctx.path["id"], ctx.body)

@@ -52,9 +52,9 @@ def assert_fresh(stack: RunningStack, step: str, *accounts_to_check: AuthAccount
         served = response.json()
         served["user"].pop("lastActiveAt"), expected["user"].pop("lastActiveAt")
         assert served == expected, f"{step}: GET user/me of {account.email}"
-        courses = requests.get(f"{stack.api}/v1/courses-user", headers=account.headers, timeout=10)
-        assert courses.headers[ROUND_TRIPS] == "1", step
-        assert courses.json() == expected["courses"], f"{step}: GET courses-user of {account.email}"
+        started = requests.get(f"{stack.api}/v1/courses-user", headers=account.headers, timeout=10)
+        assert started.headers[ROUND_TRIPS] == "1", step
+        assert started.json() == expected["courses"], f"{step}: GET courses-user of {account.email}"
 
 
 def test_every_write_path_keeps_projection_and_catalogues_fresh(

@@ -28,8 +28,9 @@ from bloom.core.validation import validation_messages
 from bloom.partners import access_service as partner_access
 from bloom.partners import errors as partner_errors
 from bloom.partners import service as partners
-from bloom.partners.access_service import AccessFilter, PartnerView
+from bloom.partners import views as partner_views
 from bloom.partners.schemas import GrantedAccess, PartnerAdminOut
+from bloom.partners.views import AccessFilter, PartnerView
 from bloom.platform.store.unit_of_work import Fetched, UnitOfWork
 from bloom.users import errors as user_errors
 from bloom.users import firebase_accounts
@@ -125,15 +126,15 @@ def _remove_account_unless_used(auth_uid: str) -> None:
 def caller_records(auth_uid: str) -> tuple[UserRecord | None, Fetched]:
     """The caller's user document and the profile's catalogues (partners, content): one round trip."""
     uow = UnitOfWork()
-    return users.record_with(auth_uid, partner_access.catalogue_refs(uow) + progress.catalogue_refs(uow))
+    return users.record_with(auth_uid, partner_views.catalogue_refs(uow) + progress.catalogue_refs(uow))
 
 
 def profile_of(user: UserRecord, catalogues: Fetched | None = None) -> Profile:
     """The profile from the user's projection and the catalogues (read here when not given: one round trip)."""
     uow = UnitOfWork()
     if catalogues is None:
-        catalogues = uow.fetch(partner_access.catalogue_refs(uow) + progress.catalogue_refs(uow))
-    view = partner_access.projected_views(uow, user, catalogues)
+        catalogues = uow.fetch(partner_views.catalogue_refs(uow) + progress.catalogue_refs(uow))
+    view = partner_views.projected_views(uow, user, catalogues)
     courses, resources = progress.projected_content(uow, user, catalogues)
     return _profile(user, view, courses, resources)
 
@@ -142,8 +143,8 @@ def profile_from_records(user: UserRecord) -> Profile:
     """The profile computed from the records themselves rather than the projection (one batched read): what
     the projection must always equal. Used to rebuild projections and to check them."""
     uow = UnitOfWork()
-    fetched = uow.fetch(partner_access.profile_refs(uow, user) + progress.profile_refs(uow, user))
-    view = partner_access.partner_views(uow, user, fetched, AccessFilter(active=True), active_admin_only=True)
+    fetched = uow.fetch(partner_views.profile_refs(uow, user) + progress.profile_refs(uow, user))
+    view = partner_views.partner_views(uow, user, fetched, AccessFilter(active=True), active_admin_only=True)
     courses, resources = progress.profile_content(uow, user, fetched)
     return _profile(user, view, courses, resources)
 
@@ -161,8 +162,8 @@ def _profile(user: UserRecord, view: PartnerView, courses: list[CourseOut], reso
 
 def expected_projection(uow: UnitOfWork, user: UserRecord) -> tuple[ProfileProjection, PartnerAdminSummary | None]:
     """What the user's projection and admin summary must be, computed from the records (one batched read)."""
-    fetched = uow.fetch(partner_access.profile_refs(uow, user) + progress.profile_refs(uow, user))
-    accesses, admin = partner_access.expected_projection(uow, user, fetched)
+    fetched = uow.fetch(partner_views.profile_refs(uow, user) + progress.profile_refs(uow, user))
+    accesses, admin = partner_views.expected_projection(uow, user, fetched)
     courses, resources = progress.expected_projection(uow, user, fetched)
     return ProfileProjection(accesses=accesses, courses=courses, resources=resources), admin
 
@@ -176,7 +177,7 @@ def rebuild_profile(auth_uid: str) -> bool:
         if user is None or user.deleted_at is not None:
             return False
         projection, admin = expected_projection(uow, user)
-        projection.accesses = partner_access.adopt_accesses_in(uow, auth_uid, projection.accesses)
+        projection.accesses = partner_views.adopt_accesses_in(uow, auth_uid, projection.accesses)
         if projection == user.profile and admin == user.partner_admin:
             return False
         users.replace_projection_in(uow, auth_uid, projection, admin)
@@ -242,7 +243,7 @@ def search_users(raw_criteria: str | None) -> list[UserSearchResult]:
     accesses = AccessFilter(wanted.active, wanted.feature_therapy) if wanted is not None else AccessFilter()
     pages: Iterable[list[UserRecord]]
     if wanted is not None and len(needle) < 3 and admin_id is None:
-        pages = [users.by_public_ids(partner_access.user_ids_with_accesses(accesses, SEARCH_MAX_READ))]
+        pages = [users.by_public_ids(partner_views.user_ids_with_accesses(accesses, SEARCH_MAX_READ))]
     else:
         scan = users.search_pages(needle, admin_id, page_size=SEARCH_PAGE, max_docs=SEARCH_MAX_READ)
         pages = ([user for _, user in page] for page in scan)
@@ -272,12 +273,12 @@ def _search_results(
     refs = [
         ref
         for user in found
-        for ref in partner_access.profile_refs(uow, user, accesses=criteria.wants_accesses, admin=criteria.wants_admin)
+        for ref in partner_views.profile_refs(uow, user, accesses=criteria.wants_accesses, admin=criteria.wants_admin)
     ]
     fetched = uow.fetch(refs)
     results: list[UserSearchResult] = []
     for user in found:
-        view = partner_access.partner_views(uow, user, fetched, accesses, active_admin_only=False)
+        view = partner_views.partner_views(uow, user, fetched, accesses, active_admin_only=False)
         if criteria.partner_access is not None and not view.accesses:
             continue
         results.append(UserSearchResult(user=user_out(user), partner_accesses=view.accesses, partner_admin=view.admin))

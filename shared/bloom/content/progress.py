@@ -32,6 +32,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel
 
 from bloom.content import errors
+from bloom.content.events import PROGRESS_CHANGED, ProgressChanged, Transition
 from bloom.content.models import (
     ContentCatalogue,
     CourseRecord,
@@ -47,7 +48,7 @@ from bloom.content.models import (
     resource_out,
 )
 from bloom.content.repository import CATALOGUE_ID, ContentWork
-from bloom.content.schemas import CourseOut, ResourceOut
+from bloom.content.schemas import ContentKind, CourseOut, ResourceCategory, ResourceOut
 from bloom.core.logging import get_logger
 from bloom.core.time import utcnow
 from bloom.platform.store.repository import Repository
@@ -196,6 +197,38 @@ def _apply(
     return completed, completed_at
 
 
+def transitions(was_started: bool, was_completed: bool, completed: bool) -> list[Transition]:
+    """The real transitions of one item: a first record is a start; completion flips either way."""
+    found: list[Transition] = [] if was_started else ["started"]
+    if completed != was_completed:
+        found.append("completed" if completed else "uncompleted")
+    return found
+
+
+def _emit_progress(
+    uow: UnitOfWork,
+    user: UserRecord,
+    kind: ContentKind,
+    item_id: str,
+    changes: list[Transition],
+    when: datetime,
+    *,
+    course_id: str | None = None,
+    resource_category: ResourceCategory | None = None,
+) -> None:
+    for transition in changes:
+        changed = ProgressChanged(
+            user_id=user.id,
+            kind=kind,
+            transition=transition,
+            item_id=item_id,
+            course_id=course_id,
+            resource_category=resource_category,
+            occurred_at=when.isoformat(),
+        )
+        uow.emit(PROGRESS_CHANGED, changed)
+
+
 def change_session(user: UserRecord, auth_uid: str, session_uuid: str, change: Change) -> CourseOut:
     """Start, complete or mark incomplete a session (creating the records if needed); returns its course.
 
@@ -252,6 +285,12 @@ def change_session(user: UserRecord, auth_uid: str, session_uuid: str, change: C
                 course_user = course_user.model_copy(update={"updated_at": now})
             uow.course_users.save(course_key, course_user, new=old_course_user is None)
             users.project_in(uow, auth_uid, "courses", {course_uuid: uow.course_users.to_doc(course_user)})
+        was_session = (old_session_user is not None, old_session_user is not None and old_session_user.completed)
+        session_changes = transitions(*was_session, session_user.completed)
+        _emit_progress(uow, user, "session", session_uuid, session_changes, now, course_id=course_uuid)
+        was_course = (old_course_user is not None, old_course_user is not None and old_course_user.completed)
+        course_changes = transitions(*was_course, course_user.completed)
+        _emit_progress(uow, user, "course", course_uuid, course_changes, now, course_id=course_uuid)
         if course_uuid not in user.course_ids:
             users.add_course_in(uow, auth_uid, course_uuid)
         return course_out(course, course_user, progress)
@@ -278,6 +317,8 @@ def change_resource(user: UserRecord, auth_uid: str, resource_uuid: str, change:
                 record = record.model_copy(update={"updated_at": now})
             uow.resource_users.save(key, record, new=old is None)
             users.project_in(uow, auth_uid, "resources", {resource_uuid: uow.resource_users.to_doc(record)})
+        changes = transitions(old is not None, old is not None and old.completed, record.completed)
+        _emit_progress(uow, user, "resource", resource_uuid, changes, now, resource_category=resource.category)
         if resource_uuid not in user.resource_ids:
             users.add_resource_in(uow, auth_uid, resource_uuid)
         return resource_out(resource, record)

@@ -18,3 +18,14 @@ class FeedbackSubmitted(BaseModel):
 
 
 FEEDBACK_SUBMITTED = declare_topic("feedback.submitted", FeedbackSubmitted, "A user left feedback on content")
+
+
+class EventLogRecorded(BaseModel):
+    """The frontend logged an event (`POST event-logger`): the event's name, never its metadata."""
+
+    user_id: str
+    event: str
+    occurred_at: str
+
+
+EVENT_LOG_RECORDED = declare_topic("event_log.recorded", EventLogRecorded, "A user's event was logged")

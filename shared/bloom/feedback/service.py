@@ -17,7 +17,7 @@ from bloom.content import service as content
 from bloom.content.schemas import ContentItem
 from bloom.core.logging import get_logger
 from bloom.core.time import utcnow
-from bloom.feedback.events import FEEDBACK_SUBMITTED, FeedbackSubmitted
+from bloom.feedback.events import EVENT_LOG_RECORDED, FEEDBACK_SUBMITTED, EventLogRecorded, FeedbackSubmitted
 from bloom.feedback.html import sanitise_html
 from bloom.feedback.models import EventLogRecord, FeedbackKind, FeedbackRecord
 from bloom.feedback.repository import FeedbackWork
@@ -104,6 +104,7 @@ def log_event(user: UserRecord, body: EventLogBody) -> EventLogOut:
     )
     with FeedbackWork() as uow:
         uow.event_logs.create(record.id, record)
+        uow.emit(EVENT_LOG_RECORDED, EventLogRecorded(user_id=user.id, event=record.event, occurred_at=now.isoformat()))
     return EventLogOut(
         id=record.id,
         created_at=record.created_at,

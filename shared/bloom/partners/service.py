@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from bloom.core.errors import ErrorSpec
 from bloom.core.logging import get_logger
 from bloom.core.time import utcnow
-from bloom.partners import errors
+from bloom.partners import access_service, errors
 from bloom.partners.models import (
     FeatureRecord,
     NameClaim,
@@ -158,6 +158,7 @@ def update_partner(partner_id: str, body: UpdatePartner) -> PartnerOut:
         for access in accesses:
             if access.id in access_changes:
                 uow.update_access(access, {**access_changes[access.id], "updatedAt": now})
+                access_service.emit_changed(uow, access, access.user_id, now)
         uow.copy_partner_to_codes(updated, codes)
         admins_by_id = {
             a.id: a.model_copy(update={"active": admin_changes[a.id]["active"], "updated_at": now})

@@ -15,3 +15,24 @@ class UserDeleted(BaseModel):
 
 
 USER_DELETED = declare_topic("user.deleted", UserDeleted, "A user and everything keyed to them was erased")
+
+
+class UserCreated(BaseModel):
+    """A user record was created (signup, a partner admin's account). Ids only: no email or name."""
+
+    user_id: str
+    partner_ids: list[str]
+    sign_up_language: str | None
+    created_at: str
+
+
+class UserUpdated(BaseModel):
+    """Profile or consent fields of a user changed; `changed` names them (camelCase), never their values."""
+
+    user_id: str
+    changed: list[str]
+    updated_at: str
+
+
+USER_CREATED = declare_topic("user.created", UserCreated, "A user record was created")
+USER_UPDATED = declare_topic("user.updated", UserUpdated, "Profile or consent fields of a user changed")

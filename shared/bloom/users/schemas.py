@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StrictBool
+from pydantic.alias_generators import to_camel
 
 from bloom.core.models import CamelModel, RequestModel
 from bloom.platform.registry import Role
@@ -182,6 +183,12 @@ def user_out(record: UserRecord) -> UserOut:
         service_emails_permission=record.service_emails_permission,
         crisp_token_id=record.crisp_token_id,
     )
+
+
+def changed_fields(current: UserRecord, changes: dict[str, Any]) -> list[str]:
+    """The camelCase names of the fields whose value `changes` really changes (for USER_UPDATED)."""
+    names = [name for name, value in changes.items() if getattr(current, name, None) != value]
+    return sorted(to_camel(name) for name in names)
 
 
 # Test accounts the frontend's Cypress suite creates: cypresstestemail…@chayn.co

@@ -23,7 +23,7 @@ from bloom.platform.store.repository import Repository
 from bloom.platform.store.unit_of_work import Fetched, UnitOfWork
 from bloom.users import firebase_accounts
 from bloom.users.errors import USER_NOT_FOUND
-from bloom.users.events import USER_DELETED, UserDeleted
+from bloom.users.events import USER_CREATED, USER_DELETED, USER_UPDATED, UserCreated, UserDeleted, UserUpdated
 from bloom.users.repository import UsersWork, email_substring_filters, partner_admin_filter
 from bloom.users.schemas import (
     CYPRESS_EMAIL_PREFIX,
@@ -35,6 +35,7 @@ from bloom.users.schemas import (
     UpdateUser,
     UserOut,
     UserRecord,
+    changed_fields,
     is_cypress_email,
     user_out,
 )
@@ -117,8 +118,16 @@ def admins_of_partner_in(uow: UnitOfWork, partner_id: str) -> list[Row]:
 
 
 def create_in(uow: UnitOfWork, auth_uid: str, user: UserRecord) -> None:
-    """Create the user document; the commit fails if one exists for this account by then."""
-    UsersWork.join(uow).users.create(auth_uid, user)
+    """Create the user document (and USER_CREATED with it); the commit fails if one exists for this account by then."""
+    work = UsersWork.join(uow)
+    work.users.create(auth_uid, user)
+    created = UserCreated(
+        user_id=user.id,
+        partner_ids=list(user.partner_ids),
+        sign_up_language=user.sign_up_language,
+        created_at=(user.created_at or utcnow()).isoformat(),
+    )
+    work.emit(USER_CREATED, created)
 
 
 def set_partner_admin_in(uow: UnitOfWork, auth_uid: str, summary: PartnerAdminSummary | None) -> None:
@@ -195,8 +204,12 @@ def _update(auth_uid: str, current: UserRecord, changes: dict[str, Any]) -> User
         stored = uow.users.get(auth_uid)
         if stored is None:
             raise USER_NOT_FOUND.error()
-        fields = {**changes, "updated_at": utcnow()}
+        now = utcnow()
+        fields = {**changes, "updated_at": now}
         uow.users.update_fields(auth_uid, fields)
+        changed = changed_fields(stored, changes)
+        if changed:
+            uow.emit(USER_UPDATED, UserUpdated(user_id=stored.id, changed=changed, updated_at=now.isoformat()))
         return stored.model_copy(update=fields)
 
     updated = UsersWork.run_in_transaction(work)
