@@ -74,14 +74,19 @@ def cmd_make_super_admin(args: argparse.Namespace) -> None:
     print("     (on the local stack, SMS codes are at /emulator/v1/projects/<project>/verificationCodes).")
 
 
-def _use_pubsub(args: argparse.Namespace) -> str:
-    """The project whose dead letters to use: `--project` (real Pub/Sub, your gcloud credentials) or the stack."""
+def _use_target(args: argparse.Namespace, emulator_variable: str) -> None:
+    """Point the SDKs at `--project` (the real service, your gcloud credentials) or at the running local stack."""
     if args.project is None:
         _use_stack(args.state_file)
-    elif os.environ.get("PUBSUB_EMULATOR_HOST"):
-        sys.exit("PUBSUB_EMULATOR_HOST is set: unset it to reach the real Pub/Sub of --project")
+    elif os.environ.get(emulator_variable):
+        sys.exit(f"{emulator_variable} is set: unset it to reach the real service of --project")
     else:
         os.environ["GOOGLE_CLOUD_PROJECT"] = args.project
+
+
+def _use_pubsub(args: argparse.Namespace) -> str:
+    """The project whose dead letters to use: `--project` (real Pub/Sub, your gcloud credentials) or the stack."""
+    _use_target(args, "PUBSUB_EMULATOR_HOST")
     from bloom.core.settings import get_settings
 
     return get_settings().project_id
@@ -150,12 +155,7 @@ def cmd_seed(args: argparse.Namespace) -> None:
 
 
 def cmd_profiles_rebuild(args: argparse.Namespace) -> None:
-    if args.project is None:
-        _use_stack(args.state_file)
-    elif os.environ.get("FIRESTORE_EMULATOR_HOST"):
-        sys.exit("FIRESTORE_EMULATOR_HOST is set: unset it to reach the real Firestore of --project")
-    else:
-        os.environ["GOOGLE_CLOUD_PROJECT"] = args.project
+    _use_target(args, "FIRESTORE_EMULATOR_HOST")
     from tqdm import tqdm
 
     from bloom.accounts import service as accounts

@@ -8,8 +8,11 @@ each catalogue with the documents it copies.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 from pytest_httpserver import HTTPServer
 
@@ -20,6 +23,7 @@ from bloom.partners.models import PartnerCatalogue
 from bloom.partners.repository import PartnerCatalogueRepository, PartnersRepository
 from bloom.platform.store.unit_of_work import UnitOfWork
 from bloom.users.repository import UsersRepository
+from infra import cli
 from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.seed_content import DEMO_COURSE_UUID, DEMO_RESOURCE_UUID, DEMO_SESSION_UUIDS, seed_content
 from infra.stack_runner import RunningStack
@@ -172,3 +176,21 @@ def test_rebuild_restores_a_projection_and_catalogues_lost_or_never_written(
     before["user"].pop("lastActiveAt"), after["user"].pop("lastActiveAt")
     assert after == before
     assert_fresh(stack, "rebuilt", user, padmin)
+
+
+def test_the_rebuild_command_reports_what_it_rewrote(
+    stack: RunningStack, auth: AuthEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = signed_up(stack, auth, "first@example.com")
+    signed_up(stack, auth, "second@example.com")
+    seed_content()
+    call(stack, "POST", "resource-user", first, json={"storyblokUuid": DEMO_RESOURCE_UUID})
+    UsersRepository().update(first.uid, {"profile": {}})
+    state_file = tmp_path / "stack.json"
+    state_file.write_text(json.dumps({"env": stack.env}))
+
+    cli.main(["--state-file", str(state_file), "profiles", "rebuild"])
+    out = capsys.readouterr().out
+    assert "catalogues rewritten: 0 partner(s), 2 course(s) and resource(s)" in out
+    assert "2 profile projection(s) checked, 1 rewritten" in out
+    assert_fresh(stack, "rebuilt by the command", first)
