@@ -74,15 +74,8 @@ COMPLETION_BATCH = 200
 # ---------------------------------------------------------------- applying deliveries
 
 
-def _emit(
-    uow: TherapyWork,
-    record: TherapyBookingRecord,
-    kinds: tuple[EventKind, ...],
-    *,
-    refunded: bool,
-    cancel_in_simplybook: bool = False,
-) -> None:
-    common: dict[str, Any] = {
+def _facts(record: TherapyBookingRecord) -> dict[str, Any]:
+    return {
         "session_id": record.id,
         "booking_code": record.booking_code,
         "user_id": record.user_id,
@@ -91,19 +84,33 @@ def _emit(
         "service_provider_name": record.service_provider_name,
         "start_date_time": record.start_date_time.isoformat(),
     }
+
+
+def _emit_cancelled(
+    uow: TherapyWork, record: TherapyBookingRecord, *, refunded: bool, cancel_in_simplybook: bool = False
+) -> None:
+    event = TherapyCancelled(refunded=refunded, cancel_in_simplybook=cancel_in_simplybook, **_facts(record))
+    uow.emit(THERAPY_CANCELLED, event)
+
+
+def _emit_completed(uow: TherapyWork, record: TherapyBookingRecord) -> None:
+    done = record.completed_at.isoformat() if record.completed_at else ""
+    uow.emit(THERAPY_COMPLETED, TherapyCompleted(completed_at=done, **_facts(record)))
+
+
+def _emit(uow: TherapyWork, record: TherapyBookingRecord, kinds: tuple[EventKind, ...], *, refunded: bool) -> None:
+    """The events of one ledger step, recorded with it."""
     for kind in kinds:
         if kind == "booked":
             outcome = record.outcome if record.outcome != "cancelled_before_booked" else "unmatched"
-            uow.emit(THERAPY_BOOKED, TherapyBooked(outcome=outcome, **common))
+            uow.emit(THERAPY_BOOKED, TherapyBooked(outcome=outcome, **_facts(record)))
         elif kind == "cancelled":
-            cancelled = TherapyCancelled(refunded=refunded, cancel_in_simplybook=cancel_in_simplybook, **common)
-            uow.emit(THERAPY_CANCELLED, cancelled)
+            _emit_cancelled(uow, record, refunded=refunded)
         elif kind == "rescheduled":
             moved_from = record.rescheduled_from.isoformat() if record.rescheduled_from else ""
-            uow.emit(THERAPY_RESCHEDULED, TherapyRescheduled(rescheduled_from=moved_from, **common))
+            uow.emit(THERAPY_RESCHEDULED, TherapyRescheduled(rescheduled_from=moved_from, **_facts(record)))
         else:
-            done = record.completed_at.isoformat() if record.completed_at else ""
-            uow.emit(THERAPY_COMPLETED, TherapyCompleted(completed_at=done, **common))
+            _emit_completed(uow, record)
 
 
 def _match_in(uow: TherapyWork, booking: Booking, email_user_id: str | None) -> Match:
@@ -235,7 +242,7 @@ def cancel_session(user: UserRecord, session_id: str) -> TherapySessionOut:
             access_service.refund_therapy_session_in(uow, record.partner_access_id, fetched)
         uow.bookings.save(key, step.record)
         # Without Simplybook's id (a booking only Zapier told us of) the team cancels it there by hand.
-        _emit(uow, step.record, step.events, refunded=step.refund, cancel_in_simplybook=record.simplybook_id is None)
+        _emit_cancelled(uow, step.record, refunded=step.refund, cancel_in_simplybook=record.simplybook_id is None)
         return step.record
 
     cancelled = TherapyWork.run_in_transaction(work)
@@ -287,7 +294,7 @@ def complete_ended_sessions(now: datetime | None = None) -> int:
                 if step.record is None:
                     return False
                 uow.bookings.save(key, step.record)
-                _emit(uow, step.record, step.events, refunded=False)
+                _emit_completed(uow, step.record)
                 return True
 
             changed_in_batch += TherapyWork.run_in_transaction(work)
