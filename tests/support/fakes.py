@@ -17,6 +17,7 @@ def fake_service_env(base_url: str) -> dict[str, str]:
         "SIMPLYBOOK_COMPANY": "chayn-test",
         "SIMPLYBOOK_LOGIN": "test-simplybook-login",
         "SIMPLYBOOK_PASSWORD": "test-simplybook-password",
+        "SIMPLYBOOK_TOTP_SECRET": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
         "SIMPLYBOOK_WEBHOOK_TOKEN": "test-simplybook-webhook-token",
         "ZAPIER_TOKEN": "test-zapier-token",
     }
