@@ -22,7 +22,7 @@ from bloom.core.time import utcnow
 from bloom.partners import access_service
 from bloom.partners.schemas import TherapySessionOut
 from bloom.platform.store.repository import Repository
-from bloom.platform.store.unit_of_work import Fetched
+from bloom.platform.store.unit_of_work import DuplicateDocument, Fetched
 from bloom.therapy import errors, simplybook
 from bloom.therapy.events import (
     THERAPY_BOOKED,
@@ -134,13 +134,26 @@ def _email_user_id(booking: Booking) -> str | None:
     return found[1].id if found is not None else None
 
 
-def apply_booking(operation: Operation, booking: Booking) -> TherapyBookingRecord | None:
-    """Apply one delivery to the ledger; returns the record as it now is (None when it changed nothing)."""
-    key = ledger_key(booking.code)
-    # Read before the transaction, and only for a booking that names no user and is not a cancel.
-    email_user_id = _email_user_id(booking) if operation != "cancel" else None
+def _first_delivery(operation: Operation, booking: Booking, email_user_id: str | None) -> Step:
+    """Record a booking we presume new without reading its record: the `create` fails at commit if one exists by
+    then, and the charge made in the same transaction goes with it (`DuplicateDocument`)."""
 
-    def work(uow: TherapyWork) -> tuple[TherapyBookingRecord | None, Step]:
+    def work(uow: TherapyWork) -> Step:
+        match = _match_in(uow, booking, email_user_id)
+        step = first_record(str(uuid.uuid4()), operation, booking, match, utcnow())
+        assert step.record is not None  # a first record always exists
+        uow.bookings.create(ledger_key(booking.code), step.record)
+        _emit(uow, step.record, step.events, refunded=False)
+        return step
+
+    return TherapyWork.run_in_transaction(work)
+
+
+def _later_delivery(operation: Operation, booking: Booking, email_user_id: str | None) -> Step:
+    """Read the booking's record in the transaction and apply the delivery to what it holds."""
+    key = ledger_key(booking.code)
+
+    def work(uow: TherapyWork) -> Step:
         record = uow.bookings.get(key)
         now = utcnow()
         if record is None:
@@ -153,17 +166,32 @@ def apply_booking(operation: Operation, booking: Booking) -> TherapyBookingRecor
         if step.record is not None:
             uow.bookings.save(key, step.record)
             _emit(uow, step.record, step.events, refunded=step.refund)
-        return step.record, step
+        return step
 
-    applied, step = TherapyWork.run_in_transaction(work)
-    if applied is not None:
-        _log.info(
-            "therapy booking applied",
-            extra={"session_id": applied.id, "operation": operation, "outcome": applied.outcome, "events": step.events},
-        )
+    return TherapyWork.run_in_transaction(work)
+
+
+def apply_booking(operation: Operation, booking: Booking) -> TherapyBookingRecord | None:
+    """Apply one delivery to the ledger; returns the record as it now is (None when it changed nothing).
+
+    A create is nearly always a booking's first delivery, so it is recorded without reading the ledger first
+    (one round trip less); when the booking is known already, it is applied as any later delivery is."""
+    # Read before the transaction, and only for a booking that names no user and is not a cancel.
+    email_user_id = _email_user_id(booking) if operation != "cancel" else None
+    step: Step | None = None
+    if operation == "book":
+        try:
+            step = _first_delivery(operation, booking, email_user_id)
+        except DuplicateDocument:
+            step = None
+    if step is None:
+        step = _later_delivery(operation, booking, email_user_id)
+    if step.record is not None:
+        extra = {"session_id": step.record.id, "operation": operation, "outcome": step.record.outcome}
+        _log.info("therapy booking applied", extra={**extra, "events": step.events})
     else:
         _log.info("therapy delivery changed nothing", extra={"operation": operation})
-    return applied
+    return step.record
 
 
 def apply_simplybook_notification(notification: SimplybookNotification) -> TherapyBookingRecord | None:
