@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bloom.core.errors import Conflict
 from bloom.core.time import utcnow
 from bloom.partners.models import PartnerAccessRecord, PartnerRecord
 from bloom.partners.repository import PartnerAccessesRepository, PartnersRepository
@@ -237,3 +238,27 @@ def test_erasure_keeps_the_counters_history_without_the_person(stack: RunningSta
     assert record is not None
     assert (record.user_id, record.client_email, record.client_timezone) == (None, None, None)
     assert (record.partner_access_id, record.charged_at is not None) == (access_id, True)
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_a_user_cancel_racing_the_cancel_webhook_refunds_once(stack: RunningStack, round_: int) -> None:
+    user_id, access_id = given_user_with_access()
+    record = therapy.apply_booking("book", booking(user_id))
+    assert record is not None and counters(access_id) == (SESSIONS - 1, 1)
+    user = UserRecord(id=user_id, email=f"{user_id}@example.com")
+    outcomes: list[str] = []
+
+    def by_user() -> None:
+        try:
+            therapy.cancel_session(user, record.id)
+            outcomes.append("user")
+        except Conflict:  # the webhook's cancel won: THERAPY_SESSION_ALREADY_CANCELLED
+            outcomes.append("409")
+
+    def by_webhook() -> None:
+        therapy.apply_booking("cancel", booking(user_id))
+
+    at_once(by_user, by_webhook)
+    assert counters(access_id) == (SESSIONS, 0), outcomes
+    cancelled = ledger()
+    assert cancelled is not None and cancelled.refunded_at is not None
