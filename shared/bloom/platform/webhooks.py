@@ -463,6 +463,7 @@ def webhook_function(
                 errors=documented_errors(
                     (*verify.errors, *errors, *in_progress), uses_firestore=Sdk.FIRESTORE in receiver_sdks
                 ),
+                also_answers=((201, "Needs no work: nothing recorded"),) if ignore is not None else (),
             )
         )
         if topic is not None:
