@@ -8,10 +8,18 @@ from __future__ import annotations
 
 from bloom.feedback.events import FEEDBACK_SUBMITTED, FeedbackSubmitted
 from bloom.notifications import service as notifications
-from bloom.notifications.slack import DELETED_USERS, USERS
+from bloom.notifications.slack import DELETED_USERS, THERAPY, USERS
 from bloom.platform.events import Event
 from bloom.platform.registry import Sdk
 from bloom.platform.subscriber import event_function
+from bloom.therapy.events import (
+    THERAPY_BOOKED,
+    THERAPY_CANCELLED,
+    THERAPY_RESCHEDULED,
+    TherapyBooked,
+    TherapyCancelled,
+    TherapyRescheduled,
+)
 from bloom.users.events import USER_DELETED, UserDeleted
 
 
@@ -33,3 +41,33 @@ def slack_feedback_submitted(event: Event[FeedbackSubmitted]) -> None:
 )
 def slack_user_deleted(event: Event[UserDeleted]) -> None:
     notifications.announce_user_deleted(event.payload)
+
+
+@event_function(
+    THERAPY_BOOKED,
+    summary="Tell the team in Slack about a therapy booking: booked, rejected or unmatched (ids, partner, therapist)",
+    secrets=(THERAPY.secret,),
+    sdks=(Sdk.REQUESTS,),
+)
+def slack_therapy_booked(event: Event[TherapyBooked]) -> None:
+    notifications.announce_therapy_booked(event.payload)
+
+
+@event_function(
+    THERAPY_CANCELLED,
+    summary="Tell the team in Slack that a therapy booking was cancelled (ids, partner, therapist)",
+    secrets=(THERAPY.secret,),
+    sdks=(Sdk.REQUESTS,),
+)
+def slack_therapy_cancelled(event: Event[TherapyCancelled]) -> None:
+    notifications.announce_therapy_cancelled(event.payload)
+
+
+@event_function(
+    THERAPY_RESCHEDULED,
+    summary="Tell the team in Slack that a therapy booking moved (ids, partner, therapist)",
+    secrets=(THERAPY.secret,),
+    sdks=(Sdk.REQUESTS,),
+)
+def slack_therapy_rescheduled(event: Event[TherapyRescheduled]) -> None:
+    notifications.announce_therapy_rescheduled(event.payload)

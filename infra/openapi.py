@@ -79,6 +79,11 @@ def build_openapi(specs: dict[str, FunctionSpec], server_url: str = "/") -> dict
             },
             "x-bloom-function": spec.deploy_name,
         }
+        for status, description in spec.also_answers:
+            operation["responses"][str(status)] = {
+                "description": description,
+                "content": {"application/json": {"schema": {"type": "null"}}},
+            }
         if spec.body is not None:
             operation["responses"]["413"] = {"description": BODY_TOO_LARGE.message, "content": error}
             operation["requestBody"] = {

@@ -107,6 +107,7 @@ resource "google_cloudfunctions2_function" "function" {
       BLOOM_ENV                = var.environment
       BLOOM_CORS_ORIGINS       = join(",", var.frontend_origins)
       BLOOM_TRUSTED_PROXY_HOPS = tostring(var.trusted_proxy_hops)
+      SIMPLYBOOK_COMPANY       = var.simplybook_company
     }
 
     dynamic "secret_environment_variables" {

@@ -62,6 +62,12 @@ variable "topic_message_retention" {
   default     = "604800s"
 }
 
+variable "simplybook_company" {
+  description = "Simplybook company login, exposed to functions as SIMPLYBOOK_COMPANY (the therapy webhooks refuse every delivery while it is empty)."
+  type        = string
+  default     = ""
+}
+
 variable "trusted_proxy_hops" {
   description = <<-EOT
     How many Google proxies append to X-Forwarded-For between the caller and a function (API Gateway's

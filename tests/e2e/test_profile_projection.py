@@ -9,6 +9,7 @@ each catalogue with the documents it copies.
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,9 @@ from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.seed_content import DEMO_COURSE_UUID, DEMO_RESOURCE_UUID, DEMO_SESSION_UUIDS, seed_content
 from infra.stack_runner import RunningStack
 from tests.e2e.test_storyblok_webhook import COURSE_UUID, SESSION_UUID, deliver, publish_course, publish_session
+from tests.e2e.test_therapy import serve_slack, zapier, zapier_body
 from tests.support.accounts import access_code, call, partner, partner_admin, signed_up, super_admin
+from tests.support.wait import eventually
 
 ROUND_TRIPS = "X-Bloom-Firestore-Round-Trips"
 
@@ -75,6 +78,14 @@ def test_every_write_path_keeps_projection_and_catalogues_fresh(
     public = signed_up(stack, auth, "public@example.com")
     everyone = (padmin, with_code, automatic, public)
     assert_fresh(stack, "signups (code, automatic, public) and a partner admin", *everyone)
+
+    user_id = call(stack, "GET", "user/me", with_code)["user"]["id"]
+    serve_slack(httpserver)
+    for action, remaining in (("NEW_BOOKING", 3), ("CANCELLED_BOOKING", 4)):
+        assert zapier(stack, zapier_body(action, user_id)).status_code == 202
+        profile = eventually(lambda: me_of(stack, with_code), partial(has_remaining, remaining))
+        assert profile["partnerAccesses"][0]["therapySessionsRedeemed"] == 4 - remaining
+        assert_fresh(stack, f"therapy booking webhook: {action}", with_code)
 
     call(stack, "POST", "partner-access/assign", padmin, json={"partnerAccessCode": access_code(stack, padmin)})
     call(stack, "POST", "partner-access/assign", public, json={"partnerAccessCode": access_code(stack, padmin)})
@@ -144,6 +155,15 @@ def test_every_write_path_keeps_projection_and_catalogues_fresh(
 
     assert requests.delete(f"{stack.api}/v1/user", headers=with_code.headers, timeout=30).status_code == 200
     assert_fresh(stack, "a user erased (their accesses released)", padmin, automatic, public)
+
+
+def me_of(stack: RunningStack, account: AuthAccount) -> dict[str, Any]:
+    found: dict[str, Any] = call(stack, "GET", "user/me", account)
+    return found
+
+
+def has_remaining(sessions: int, profile: dict[str, Any]) -> bool:
+    return bool(profile["partnerAccesses"][0]["therapySessionsRemaining"] == sessions)
 
 
 def bumble_feature_id(stack: RunningStack, admin: AuthAccount, partner_id: str) -> str:

@@ -21,6 +21,19 @@ class Signature:
 
 
 @dataclass(frozen=True)
+class TokenCredential:
+    """A webhook that proves itself with a shared token: in a header (`<scheme> <token>` with a scheme) or in the
+    query string; `body_fields` are values its scheme also checks in the body, `timestamp_fields` get now."""
+
+    header: str | None
+    scheme: str | None
+    query: str | None
+    secret: str
+    body_fields: dict[str, str] = field(default_factory=dict)
+    timestamp_fields: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class FuzzContext:
     caller: str
     token: str | None  # the caller's Firebase ID token; None for the anonymous caller
@@ -29,6 +42,7 @@ class FuzzContext:
     pool: list[str] = field(default_factory=list)
     pooled_operations: list[str] = field(default_factory=list)  # "METHOD /path"
     signatures: dict[str, Signature] = field(default_factory=dict)  # "METHOD /path" -> how to sign it
+    tokens: dict[str, TokenCredential] = field(default_factory=dict)  # "METHOD /path" -> its token
     # Seeded values to mix into generated inputs: path template -> parameter -> values; body field -> values,
     # and per path template, body field -> values that replace the general ones there
     path_values: dict[str, dict[str, list[str]]] = field(default_factory=dict)
@@ -45,6 +59,7 @@ class FuzzContext:
         data = json.loads(path.read_text())
         data["known_issues_file"] = Path(data["known_issues_file"])
         data["signatures"] = {key: Signature(**value) for key, value in data["signatures"].items()}
+        data["tokens"] = {key: TokenCredential(**value) for key, value in data["tokens"].items()}
         return cls(**data)
 
 

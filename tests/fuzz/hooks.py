@@ -133,6 +133,16 @@ def before_call(context: HookContext, case: Case[Any], kwargs: dict[str, Any]) -
             stamp = str(int(time.time()))
             case.headers[scheme.timestamp_header] = stamp
         case.headers[scheme.header] = scheme.sign(signature.secret, _raw_json(case.body), stamp)
+    credential = CONTEXT.tokens.get(f"{method} {path}")
+    if credential is not None:
+        if credential.header is not None:
+            prefix = f"{credential.scheme} " if credential.scheme else ""
+            case.headers[credential.header] = prefix + credential.secret
+        if credential.query is not None:
+            case.query = {**(case.query or {}), credential.query: credential.secret}
+        if isinstance(case.body, dict):
+            case.body.update(credential.body_fields)
+            case.body.update(dict.fromkeys(credential.timestamp_fields, int(time.time())))
 
 
 @dataclass(frozen=True)

@@ -35,13 +35,14 @@ import pytest
 
 from bloom.content.repository import ContentWork
 from bloom.platform.registry import Role
+from functions.therapy import ZAPIER_TOKEN
 from functions.webhooks import STORYBLOK_SIGNATURE
 from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.manifest import load_everything
 from infra.seed import BADOO_ADMIN, BUMBLE_ADMIN, PUBLIC_USER, SUPER_ADMIN, DemoAccount, seed
 from infra.seed_content import DEMO_COURSE_UUID, DEMO_RESOURCE_UUID, DEMO_SESSION_UUIDS, demo_stories, seed_content
 from infra.stack_runner import ROOT, RunningStack
-from tests.fuzz.context import FuzzContext, KnownIssueHit, Signature
+from tests.fuzz.context import FuzzContext, KnownIssueHit, Signature, TokenCredential
 from tests.support.accounts import access_code, call, super_admin
 from tests.support.users import make_user
 
@@ -57,8 +58,25 @@ CALLERS = ("anonymous", "user", "super_admin")
 SKIPPED = {"anonymous": (), "user": ("delete_user",), "super_admin": ("delete_user",)}
 POOL_SIZE = 10  # partner-admin/create-user allows 5 calls a minute per super admin
 SPECS = [spec for spec in load_everything().values() if spec.kind == "http"]
-# Every webhook route's signature scheme (a new webhook fails here until it is added).
+# Every webhook route's signature or token scheme (a new webhook fails here until it is added); a token's
+# secret and the body values its scheme checks are the fake's, exported by the `running_stack` fixture.
 SIGNATURES = {"storyblok_webhook": STORYBLOK_SIGNATURE}
+TOKENS = {
+    "simplybook_zapier_webhook": lambda: TokenCredential(
+        header=ZAPIER_TOKEN.header,
+        scheme=ZAPIER_TOKEN.scheme,
+        query=None,
+        secret=os.environ[ZAPIER_TOKEN.credential],
+    ),
+    "simplybook_webhook": lambda: TokenCredential(
+        header=None,
+        scheme=None,
+        query="token",
+        secret=os.environ["SIMPLYBOOK_WEBHOOK_TOKEN"],
+        body_fields={"company": os.environ["SIMPLYBOOK_COMPANY"]},
+        timestamp_fields=["webhook_timestamp"],
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -145,10 +163,12 @@ def caller_context(caller: str, auth: AuthEmulator, seeded: Seeded, known_issues
         token = seeded.super_admin.token
         pool = [super_admin(auth, f"fuzz.admin.{n}@example.com").token for n in range(POOL_SIZE)]
     pooled = [f"{spec.method} {spec.path}" for spec in SPECS if any(limit.per == "user" for limit in spec.rate_limits)]
-    signatures = {}
+    signatures, tokens = {}, {}
     if caller != "anonymous":  # the anonymous caller sends webhook deliveries unsigned
         for spec in SPECS:
-            if spec.role is Role.WEBHOOK:
+            if spec.role is Role.WEBHOOK and spec.name in TOKENS:
+                tokens[f"{spec.method} {spec.path}"] = TOKENS[spec.name]()
+            elif spec.role is Role.WEBHOOK:
                 scheme = SIGNATURES[spec.name]
                 signatures[f"{spec.method} {spec.path}"] = Signature(
                     header=scheme.header,
@@ -165,6 +185,7 @@ def caller_context(caller: str, auth: AuthEmulator, seeded: Seeded, known_issues
         pool=pool,
         pooled_operations=pooled,
         signatures=signatures,
+        tokens=tokens,
         path_values=path_values,
         body_values=body_values,
         operation_body_values=seeded.operation_body_values,

@@ -13,4 +13,11 @@ def fake_service_env(base_url: str) -> dict[str, str]:
         "SLACK_WEBHOOK_URL_USERS": f"{base}/slack/users",
         "SLACK_WEBHOOK_URL_THERAPY": f"{base}/slack/therapy",
         "SLACK_WEBHOOK_URL_DELETED_USERS": f"{base}/slack/deleted-users",
+        "SIMPLYBOOK_API_URL": f"{base}/simplybook",
+        "SIMPLYBOOK_COMPANY": "chayn-test",
+        "SIMPLYBOOK_LOGIN": "test-simplybook-login",
+        "SIMPLYBOOK_PASSWORD": "test-simplybook-password",
+        "SIMPLYBOOK_TOTP_SECRET": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+        "SIMPLYBOOK_WEBHOOK_TOKEN": "test-simplybook-webhook-token",
+        "ZAPIER_TOKEN": "test-zapier-token",
     }

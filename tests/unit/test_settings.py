@@ -55,6 +55,13 @@ def test_defaults() -> None:
         "slack_webhook_url_users": None,
         "slack_webhook_url_therapy": None,
         "slack_webhook_url_deleted_users": None,
+        "simplybook_api_url": "https://user-api-v2.simplybook.me",
+        "simplybook_company": None,
+        "simplybook_login": None,
+        "simplybook_password": None,
+        "simplybook_totp_secret": None,
+        "simplybook_webhook_token": None,
+        "zapier_token": None,
     }
 
 
@@ -75,6 +82,13 @@ def test_every_variable_is_read_by_its_documented_name() -> None:
         SLACK_WEBHOOK_URL_USERS="https://hooks.slack.com/u",
         SLACK_WEBHOOK_URL_THERAPY="https://hooks.slack.com/t",
         SLACK_WEBHOOK_URL_DELETED_USERS="https://hooks.slack.com/d",
+        SIMPLYBOOK_API_URL="https://simplybook.example",
+        SIMPLYBOOK_COMPANY="chayn",
+        SIMPLYBOOK_LOGIN="login",
+        SIMPLYBOOK_PASSWORD="password",
+        SIMPLYBOOK_TOTP_SECRET="totp",
+        SIMPLYBOOK_WEBHOOK_TOKEN="sb-token",
+        ZAPIER_TOKEN="zapier-token",
     )
     assert (settings.project_id, settings.environment, settings.cors_origins) == (
         "bloom-prod",
@@ -97,7 +111,13 @@ def test_every_variable_is_read_by_its_documented_name() -> None:
         "https://hooks.slack.com/u",
         "https://hooks.slack.com/t",
         "https://hooks.slack.com/d",
+        "login",
+        "password",
+        "totp",
+        "sb-token",
+        "zapier-token",
     ]
+    assert (settings.simplybook_api_url, settings.simplybook_company) == ("https://simplybook.example", "chayn")
 
 
 def test_the_project_falls_back_to_gcloud_project() -> None:

@@ -176,7 +176,7 @@ manifest = build_manifest()
 names = ("zz_zoom_webhook", "zz_zoom_webhook_worker")
 print(json.dumps({
     "functions": {f["name"]: f for f in manifest["functions"] if f["name"] in names},
-    "topics": [t for t in manifest["topics"] if t["name"].startswith("webhooks.")],
+    "topics": [t for t in manifest["topics"] if t["name"].startswith("webhooks.zz-")],
     "openapi": build_openapi(load_everything())["paths"]["/api/webhooks/zz-zoom"],
 }))
 """

@@ -18,6 +18,7 @@ from pydantic import AliasChoices, BaseModel, Field, NonNegativeInt, SecretStr, 
 
 DEFAULT_PROJECT = "demo-bloom"
 DEFAULT_STORYBLOK_API_URL = "https://api.storyblok.com/v2"
+DEFAULT_SIMPLYBOOK_API_URL = "https://user-api-v2.simplybook.me"
 
 
 class Settings(BaseModel, frozen=True):
@@ -36,6 +37,13 @@ class Settings(BaseModel, frozen=True):
     slack_webhook_url_users: SecretStr | None = Field(None, validation_alias="SLACK_WEBHOOK_URL_USERS")
     slack_webhook_url_therapy: SecretStr | None = Field(None, validation_alias="SLACK_WEBHOOK_URL_THERAPY")
     slack_webhook_url_deleted_users: SecretStr | None = Field(None, validation_alias="SLACK_WEBHOOK_URL_DELETED_USERS")
+    simplybook_api_url: str = Field(DEFAULT_SIMPLYBOOK_API_URL, validation_alias="SIMPLYBOOK_API_URL")
+    simplybook_company: str | None = Field(None, validation_alias="SIMPLYBOOK_COMPANY")
+    simplybook_login: SecretStr | None = Field(None, validation_alias="SIMPLYBOOK_LOGIN")
+    simplybook_password: SecretStr | None = Field(None, validation_alias="SIMPLYBOOK_PASSWORD")
+    simplybook_totp_secret: SecretStr | None = Field(None, validation_alias="SIMPLYBOOK_TOTP_SECRET")
+    simplybook_webhook_token: SecretStr | None = Field(None, validation_alias="SIMPLYBOOK_WEBHOOK_TOKEN")
+    zapier_token: SecretStr | None = Field(None, validation_alias="ZAPIER_TOKEN")
 
     @field_validator("cors_origins", mode="before")
     @classmethod

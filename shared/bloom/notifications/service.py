@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from bloom.feedback.events import FeedbackSubmitted
 from bloom.notifications import slack
+from bloom.partners import service as partners
+from bloom.therapy.events import TherapyBooked, TherapyCancelled, TherapyEvent, TherapyRescheduled
 from bloom.users.events import UserDeleted
 
 _FEEDBACK_KINDS = {"session": "session", "resource": "resource"}
@@ -39,3 +41,58 @@ def announce_feedback(feedback: FeedbackSubmitted) -> bool:
 
 def announce_user_deleted(deleted: UserDeleted) -> bool:
     return slack.post_message(slack.DELETED_USERS, user_deleted_message(deleted))
+
+
+# ---------------------------------------------------------------- therapy (ids, partner, therapist; never the client)
+
+
+def mask(identifier: str | None) -> str:
+    """Enough of an id for the team to find the record, not enough to pass around: its last 6 characters."""
+    if not identifier:
+        return "none"
+    return "…" + slack_escape(identifier[-6:])
+
+
+def _therapy_facts(event: TherapyEvent, partner_name: str | None) -> str:
+    partner = slack_escape(partner_name) if partner_name else "no partner"
+    therapist = slack_escape(event.service_provider_name) or "unknown therapist"
+    return (
+        f"session {mask(event.session_id)}, booking {mask(event.booking_code)}, user {mask(event.user_id)}, "
+        f"{partner}, with {therapist}, starting {slack_escape(event.start_date_time)}"
+    )
+
+
+def therapy_booked_message(event: TherapyBooked, partner_name: str | None) -> str:
+    facts = _therapy_facts(event, partner_name)
+    if event.outcome == "booked":
+        return f"Therapy booked: {facts}."
+    if event.outcome == "rejected":
+        return f"Therapy booking REJECTED (no access with sessions left; cancel it in Simplybook): {facts}."
+    return f"Therapy booking UNMATCHED (no Bloom user found; check it in Simplybook): {facts}."
+
+
+def therapy_cancelled_message(event: TherapyCancelled, partner_name: str | None) -> str:
+    refund = "session refunded" if event.refunded else "nothing to refund"
+    todo = " Cancel it in Simplybook too." if event.cancel_in_simplybook else ""
+    return f"Therapy cancelled ({refund}): {_therapy_facts(event, partner_name)}.{todo}"
+
+
+def therapy_rescheduled_message(event: TherapyRescheduled, partner_name: str | None) -> str:
+    moved = slack_escape(event.rescheduled_from)
+    return f"Therapy rescheduled from {moved}: {_therapy_facts(event, partner_name)}."
+
+
+def _partner_name(event: TherapyEvent) -> str | None:
+    return partners.partner_name(event.partner_id) if event.partner_id else None
+
+
+def announce_therapy_booked(event: TherapyBooked) -> bool:
+    return slack.post_message(slack.THERAPY, therapy_booked_message(event, _partner_name(event)))
+
+
+def announce_therapy_cancelled(event: TherapyCancelled) -> bool:
+    return slack.post_message(slack.THERAPY, therapy_cancelled_message(event, _partner_name(event)))
+
+
+def announce_therapy_rescheduled(event: TherapyRescheduled) -> bool:
+    return slack.post_message(slack.THERAPY, therapy_rescheduled_message(event, _partner_name(event)))

@@ -6,6 +6,10 @@ Contract with the accounts area (signup, GET user/me, user search) and the users
   partner id to the user record it writes (`user.partner_access_ids`, `user.partner_ids`).
 - `profile_refs(uow, user)` names every document a user's partner view needs; `partner_views(...)` shapes them.
 - `release_accesses_of(user_id)` runs when a user is erased (USER_DELETED).
+
+Contract with the therapy area: a booking's charge and refund join the therapy ledger's transaction
+(`charge_therapy_session_in`, `refund_therapy_session_in`); both read first and then write the access through
+`PartnersWork.update_access`, like every other change to an access.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from bloom.partners.models import (
     AccessCodeClaim,
     PartnerAccessRecord,
     PartnerRecord,
+    oldest_therapy_access,
     partner_access_out,
     therapy_sessions_problem,
 )
@@ -41,10 +46,12 @@ from bloom.partners.schemas import (
     GrantedAccess,
     PartnerAccessOut,
     PartnerAccessQuery,
+    TherapyCharge,
     UpdatePartnerAccess,
 )
 from bloom.platform.auth import FORBIDDEN
-from bloom.platform.store.unit_of_work import DuplicateDocument, UnitOfWork
+from bloom.platform.store.repository import Repository
+from bloom.platform.store.unit_of_work import DuplicateDocument, Fetched, UnitOfWork
 from bloom.users import service as users
 from bloom.users.schemas import PartnerAdminSummary, UserRecord
 
@@ -178,6 +185,70 @@ def assign_code(auth_uid: str, user: UserRecord, raw_code: str) -> PartnerAccess
 
     access, partner = PartnersWork.run_in_transaction(work)
     return partner_access_out(access, partner)
+
+
+# ---------------------------------------------------------------- therapy sessions (the therapy area's ledger)
+
+
+def charge_therapy_session_in(uow: UnitOfWork, user_id: str) -> TherapyCharge | None:
+    """Charge one therapy session to the user's oldest eligible access (active, therapy on, sessions left), in the
+    caller's transaction: `remaining - 1`, `redeemed + 1`. None (and nothing written) when no access is eligible.
+
+    Reads the user's accesses first, then writes: the caller must not read after calling this."""
+    work = PartnersWork.join(uow)
+    access = oldest_therapy_access(work.accesses.assigned_to(user_id))
+    if access is None:
+        return None
+    now = utcnow()
+    work.update_access(
+        access,
+        {
+            "therapySessionsRemaining": access.therapy_sessions_remaining - 1,
+            "therapySessionsRedeemed": access.therapy_sessions_redeemed + 1,
+            "updatedAt": now,
+        },
+    )
+    emit_changed(work, access, access.user_id, now)
+    return TherapyCharge(access_id=access.id, partner_id=access.partner_id)
+
+
+def therapy_access_ref(uow: UnitOfWork, access_id: str) -> tuple[Repository[Any], str]:
+    """The document `refund_therapy_session_in` reads, for a caller that batches it with its own reads."""
+    return (PartnersWork.join(uow).accesses, access_id)
+
+
+def refund_therapy_session_in(uow: UnitOfWork, access_id: str, fetched: Fetched | None = None) -> bool:
+    """Give back one therapy session to the access a booking charged, in the caller's transaction: `remaining + 1`,
+    `redeemed - 1` (never below 0). Reads the access (or takes it from `fetched`, read with `therapy_access_ref`)
+    and then writes it. False when the access no longer exists."""
+    work = PartnersWork.join(uow)
+    access = fetched.get(work.accesses, access_id) if fetched is not None else work.accesses.get(access_id)
+    if access is None:
+        _log.warning("therapy refund for an access that no longer exists", extra={"partner_access_id": access_id})
+        return False
+    now = utcnow()
+    work.update_access(
+        access,
+        {
+            "therapySessionsRemaining": access.therapy_sessions_remaining + 1,
+            "therapySessionsRedeemed": max(access.therapy_sessions_redeemed - 1, 0),
+            "updatedAt": now,
+        },
+    )
+    emit_changed(work, access, access.user_id, now)
+    return True
+
+
+def accesses_by_ids(access_ids: list[str]) -> dict[str, PartnerAccessOut]:
+    """Accesses (with their partner) by id, for listings; unknown ids are absent."""
+    with PartnersWork() as uow:
+        accesses = uow.accesses.get_many(access_ids)
+        partners = uow.partners.get_many({a.partner_id for a in accesses.values()})
+    return {
+        access_id: partner_access_out(access, partners[access.partner_id])
+        for access_id, access in accesses.items()
+        if access.partner_id in partners
+    }
 
 
 # ---------------------------------------------------------------- managing accesses

@@ -203,6 +203,12 @@ def admin_summary(admin: PartnerAdminRecord, partner: PartnerRecord) -> PartnerA
     )
 
 
+def oldest_therapy_access(accesses: list[PartnerAccessRecord]) -> PartnerAccessRecord | None:
+    """The charging rule: of the active accesses with therapy and sessions left, the oldest (`createdAt`)."""
+    eligible = [a for a in accesses if a.active and a.feature_therapy and a.therapy_sessions_remaining > 0]
+    return min(eligible, key=lambda a: (a.created_at, a.id), default=None)
+
+
 def therapy_sessions_problem(remaining: int, cap: int) -> str | None:
     """therapySessionsRemaining must lie within 0..cap (the cap is a partner setting, 6 by default)."""
     if remaining < 0:

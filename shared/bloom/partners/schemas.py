@@ -129,6 +129,8 @@ class PartnerAdminOut(CamelModel):
 
 
 class TherapySessionOut(CamelModel):
+    """The contract's TherapySession object (the therapy area fills it; a partner access may list them)."""
+
     id: str
     action: str
     service_name: str | None = None
@@ -137,7 +139,7 @@ class TherapySessionOut(CamelModel):
     start_date_time: datetime | None = None
     end_date_time: datetime | None = None
     cancelled_at: datetime | None = None
-    rescheduled_from: str | None = None
+    rescheduled_from: datetime | None = None
     completed_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
@@ -160,6 +162,13 @@ class PartnerAccessOut(CamelModel):
 
 class CypressCleanupOut(CamelModel):
     deleted_count: int
+
+
+class TherapyCharge(NamedTuple):
+    """The access a therapy booking was charged to."""
+
+    access_id: str
+    partner_id: str
 
 
 class GrantedAccess(NamedTuple):

@@ -307,6 +307,13 @@ def automatic_access_feature(partner_name: str) -> PartnerFeatureOut | None:
 # ---------------------------------------------------------------- partner admins
 
 
+def partner_name(partner_id: str) -> str | None:
+    """A partner's name (for team notices), or None when there is no such partner."""
+    with PartnersWork() as uow:
+        partner = uow.partners.get(partner_id)
+    return partner.name if partner is not None else None
+
+
 def partner_exists(partner_id: str) -> bool:
     with PartnersWork() as uow:
         return uow.partners.get(partner_id) is not None

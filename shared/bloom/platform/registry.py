@@ -79,6 +79,7 @@ class FunctionSpec:
     tags: tuple[str, ...] = ()
     errors: tuple[ErrorSpec, ...] = ()  # what the route's service can raise (for the OpenAPI document)
     rate_limits: tuple[RateLimit, ...] = ()
+    also_answers: tuple[tuple[int, str], ...] = ()  # other successes, answered `null`: (status, description)
     # event / scheduled
     topic: Topic[Any] | None = None
     cron: str | None = None

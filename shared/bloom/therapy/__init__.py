@@ -1,0 +1,1 @@
+"""Therapy: Simplybook bookings charged to partner accesses, through a ledger that keeps the counters exact."""

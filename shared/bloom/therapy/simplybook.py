@@ -1,0 +1,316 @@
+"""Simplybook's REST admin API: sign-in (with an optional TOTP second factor), read a booking, cancel one.
+
+Configuration from settings: `SIMPLYBOOK_API_URL` (default `https://user-api-v2.simplybook.me`),
+`SIMPLYBOOK_COMPANY`, and the secrets `SIMPLYBOOK_LOGIN`, `SIMPLYBOOK_PASSWORD`, `SIMPLYBOOK_TOTP_SECRET` (only
+when the account has two-factor sign-in; `pyotp` computes the code).
+
+A token lives an hour. It is cached for every instance in Firestore (`simplybookTokens/admin`) for at most
+`TOKEN_LIFETIME` (55 minutes), and only one instance refreshes it at a time: the refresher takes a lease in a
+transaction, the others wait for its token (or take over when the lease lapses). A call answered 401 drops the
+token and is tried once more with a fresh one.
+
+Requests go through the integrations' client (timeouts, bounded retries on connection errors, 429 and 5xx).
+Failures raise `SimplybookUnavailable` (worth retrying: Simplybook down, slow or failing) or `SimplybookRefused`
+(configuration or a booking Simplybook does not know): subscribers map them to a redelivery or an
+acknowledgement, the cancel endpoint to 502. Logs never carry tokens, codes or booking contents.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from bloom.core.errors import ErrorSpec
+from bloom.core.logging import get_logger
+from bloom.core.settings import get_settings
+from bloom.core.time import utcnow
+from bloom.therapy import errors
+from bloom.therapy.repository import CACHE_DOC_ID, SimplybookTokenRecord, TherapyWork
+from bloom.therapy.schemas import Booking
+
+TOKEN_LIFETIME = timedelta(minutes=55)
+REFRESH_LEASE = timedelta(seconds=30)
+WAIT_FOR_REFRESH_S = 10.0
+POLL_S = 0.25
+SECRETS = ("SIMPLYBOOK_LOGIN", "SIMPLYBOOK_PASSWORD", "SIMPLYBOOK_TOTP_SECRET")
+_log = get_logger(__name__)
+
+
+class SimplybookError(Exception):
+    """Simplybook could not do what we asked; the message names the step, never a token or booking data."""
+
+
+class SimplybookUnavailable(SimplybookError):
+    """Down, slow, or failing (connection error, timeout, 429, 5xx): worth trying again later."""
+
+
+class SimplybookRefused(SimplybookError):
+    """A refusal that retrying will not change (configuration, an unknown booking, an unusable answer)."""
+
+
+class _Named(BaseModel):
+    name: str = ""
+    email: str | None = None
+
+
+class _Field(BaseModel):
+    field_name: str | None = None
+    value: Any = None
+
+
+class _ApiBooking(BaseModel):
+    """`GET /admin/bookings/{id}` as we read it (other fields ignored)."""
+
+    id: int
+    code: str
+    start_datetime: datetime
+    end_datetime: datetime
+    service: _Named | None = None
+    provider: _Named | None = None
+    client: _Named | None = None
+    additional_fields: list[_Field] = []
+
+
+def _base() -> str:
+    return get_settings().simplybook_api_url.rstrip("/")
+
+
+def _company() -> str:
+    company = get_settings().simplybook_company
+    if not company:
+        raise SimplybookRefused("SIMPLYBOOK_COMPANY is not configured")
+    return company
+
+
+def _secret(name: str) -> str | None:
+    return get_settings().secret(name)
+
+
+def _send(method: str, path: str, *, token: str | None = None, body: dict[str, Any] | None = None) -> Any:
+    """One exchange with the admin API: the parsed JSON, or raise. 401 with a token raises `_TokenRejected`."""
+    import requests
+
+    from bloom.platform.http_client import integration_session
+
+    headers = {"X-Company-Login": _company()}
+    if token is not None:
+        headers["X-Token"] = token
+    try:
+        with integration_session("simplybook", idempotent_post=True) as session:
+            response = session.request(method, f"{_base()}{path}", json=body, headers=headers)
+    except requests.RequestException as exc:  # the text may quote the URL: only the type is kept
+        raise SimplybookUnavailable(f"simplybook {method} {path.split('/')[2]}: {type(exc).__name__}") from None
+    status = response.status_code
+    if status == 401 and token is not None:
+        raise _TokenRejected
+    if status == 429 or status >= 500:
+        raise SimplybookUnavailable(f"simplybook answered HTTP {status}")
+    if status == 404:
+        raise SimplybookNotFound(f"simplybook answered HTTP {status}")
+    if status >= 400:
+        raise SimplybookRefused(f"simplybook answered HTTP {status}")
+    if not response.content.strip():
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        raise SimplybookRefused("simplybook answered something that is not JSON") from None
+
+
+class _TokenRejected(Exception):
+    """The cached token no longer works (revoked or expired early)."""
+
+
+class SimplybookNotFound(SimplybookRefused):
+    """Simplybook does not know the booking."""
+
+
+# ------------------------------------------------------------------ tokens
+
+
+def _sign_in() -> str:
+    """A fresh token: password sign-in, then the TOTP second factor when Simplybook asks for it."""
+    login, password = _secret("SIMPLYBOOK_LOGIN"), _secret("SIMPLYBOOK_PASSWORD")
+    if login is None or password is None:
+        raise SimplybookRefused("SIMPLYBOOK_LOGIN / SIMPLYBOOK_PASSWORD are not configured")
+    answer = _send("POST", "/admin/auth", body={"company": _company(), "login": login, "password": password})
+    if isinstance(answer, dict) and answer.get("require2fa"):
+        totp_secret = _secret("SIMPLYBOOK_TOTP_SECRET")
+        if totp_secret is None:
+            raise SimplybookRefused("simplybook asks for a second factor and SIMPLYBOOK_TOTP_SECRET is not configured")
+        import pyotp
+
+        second = {
+            "company": _company(),
+            "session_id": str(answer.get("auth_session_id", "")),
+            "type": "ga",
+            "code": pyotp.TOTP(totp_secret).now(),
+        }
+        answer = _send("POST", "/admin/auth/2fa", body=second)
+    token = answer.get("token") if isinstance(answer, dict) else None
+    if not isinstance(token, str) or not token:
+        raise SimplybookRefused("simplybook sign-in answered no token")
+    _log.info("simplybook token refreshed")
+    return token
+
+
+def _usable(record: SimplybookTokenRecord | None, now: datetime) -> str | None:
+    if record is None or record.token is None or record.expires_at is None or record.expires_at <= now:
+        return None
+    return record.token
+
+
+def _take_refresh_lease() -> tuple[str | None, bool]:
+    """(a usable token, False) if one is cached by now; else (None, whether this instance got the lease)."""
+
+    def work(uow: TherapyWork) -> tuple[str | None, bool]:
+        now = utcnow()
+        record = uow.tokens.get(CACHE_DOC_ID)
+        token = _usable(record, now)
+        if token is not None:
+            return token, False
+        if record is not None and record.refreshing_until is not None and record.refreshing_until > now:
+            return None, False
+        kept = record or SimplybookTokenRecord()
+        uow.tokens.save(CACHE_DOC_ID, kept.model_copy(update={"refreshing_until": now + REFRESH_LEASE}))
+        return None, True
+
+    return TherapyWork.run_in_transaction(work)
+
+
+def _refreshed_token() -> str:
+    deadline = time.monotonic() + WAIT_FOR_REFRESH_S
+    while True:
+        token, leased = _take_refresh_lease()
+        if token is not None:
+            return token
+        if leased:
+            try:
+                token = _sign_in()
+            except Exception:
+                with TherapyWork() as uow:
+                    uow.tokens.update(CACHE_DOC_ID, {"refreshingUntil": None})  # another instance may try now
+                raise
+            record = SimplybookTokenRecord(token=token, expires_at=utcnow() + TOKEN_LIFETIME, refreshing_until=None)
+            with TherapyWork() as uow:
+                uow.tokens.save(CACHE_DOC_ID, record)
+            return token
+        if time.monotonic() > deadline:
+            raise SimplybookUnavailable("simplybook token refresh by another instance did not finish")
+        time.sleep(POLL_S)
+
+
+def _cached_token() -> str:
+    with TherapyWork() as uow:
+        record = uow.tokens.get(CACHE_DOC_ID)
+    return _usable(record, utcnow()) or _refreshed_token()
+
+
+def _drop_token(token: str) -> None:
+    """Forget a token Simplybook refused, unless another instance already replaced it."""
+
+    def work(uow: TherapyWork) -> None:
+        record = uow.tokens.get(CACHE_DOC_ID)
+        if record is not None and record.token == token:
+            uow.tokens.save(CACHE_DOC_ID, record.model_copy(update={"token": None, "expires_at": None}))
+
+    TherapyWork.run_in_transaction(work)
+
+
+def _authorised(method: str, path: str) -> Any:
+    token = _cached_token()
+    try:
+        return _send(method, path, token=token)
+    except _TokenRejected:
+        _drop_token(token)
+    try:
+        return _send(method, path, token=_refreshed_token())
+    except _TokenRejected:
+        raise SimplybookRefused("simplybook refused a fresh token") from None
+
+
+# ------------------------------------------------------------------ bookings
+
+
+def get_booking(booking_id: int) -> Booking:
+    """The booking as Simplybook has it now (cancelled ones included)."""
+    answer = _authorised("GET", f"/admin/bookings/{booking_id}")
+    try:
+        found = _ApiBooking.model_validate(answer)
+    except ValidationError as exc:
+        raise SimplybookRefused(f"simplybook booking unusable ({exc.error_count()} problems)") from None
+    user_field = next((f.value for f in found.additional_fields if f.field_name == "user_id"), None)
+    try:
+        return Booking(
+            code=found.code,
+            simplybook_id=found.id,
+            user_id=str(user_field).strip() or None if user_field is not None else None,
+            client_email=found.client.email if found.client else None,
+            service_name=found.service.name if found.service else "",
+            service_provider_name=found.provider.name if found.provider else "",
+            service_provider_email=found.provider.email if found.provider else None,
+            start_date_time=found.start_datetime,
+            end_date_time=found.end_datetime,
+        )
+    except ValidationError:
+        raise SimplybookRefused("simplybook booking code unusable") from None
+
+
+def cancel_booking(booking_id: int) -> None:
+    """Cancel a booking in Simplybook. One Simplybook no longer knows counts as cancelled."""
+    try:
+        _authorised("DELETE", f"/admin/bookings/{booking_id}")
+    except SimplybookNotFound:
+        _log.warning("simplybook booking to cancel was not found; treated as cancelled")
+
+
+# ------------------------------------------------------------------ the callback's verification
+
+
+def _same(expected: str, received: str) -> bool:
+    """Constant-time comparison that does not reveal the expected length either."""
+    return hmac.compare_digest(hashlib.sha256(expected.encode()).digest(), hashlib.sha256(received.encode()).digest())
+
+
+@dataclass(frozen=True)
+class CallbackCheck:
+    """How Simplybook's callback proves itself: `?token=` equal to `SIMPLYBOOK_WEBHOOK_TOKEN` (constant time, before
+    anything is parsed), then the body's `company` equal to `SIMPLYBOOK_COMPANY` and its `webhook_timestamp`, when
+    sent, within `tolerance_s` of now. A body that is not a JSON object is left to validation (400)."""
+
+    credential: str = "SIMPLYBOOK_WEBHOOK_TOKEN"
+    tolerance_s: int = 300
+
+    @property
+    def errors(self) -> tuple[ErrorSpec, ...]:
+        return (errors.WEBHOOK_TOKEN_INVALID, errors.WEBHOOK_COMPANY_INVALID, errors.WEBHOOK_TIMESTAMP_STALE)
+
+    def verify(self, raw_body: bytes, headers: Mapping[str, str], query: Mapping[str, str]) -> None:
+        expected = get_settings().secret(self.credential)
+        received = query.get("token", "")
+        if expected is None:
+            _log.error(
+                "webhook secret is not configured; rejecting every delivery", extra={"secret_name": self.credential}
+            )
+        if expected is None or not received or not _same(expected, received):
+            raise errors.WEBHOOK_TOKEN_INVALID.error()
+        try:
+            body = json.loads(raw_body)
+        except ValueError:
+            return
+        if not isinstance(body, dict):
+            return
+        company = get_settings().simplybook_company
+        if company is None or not isinstance(body.get("company"), str) or not _same(company, body["company"]):
+            raise errors.WEBHOOK_COMPANY_INVALID.error()
+        sent = body.get("webhook_timestamp")
+        if sent is not None and not (isinstance(sent, int) and abs(utcnow().timestamp() - sent) <= self.tolerance_s):
+            raise errors.WEBHOOK_TIMESTAMP_STALE.error()
