@@ -13,4 +13,7 @@ def fake_service_env(base_url: str) -> dict[str, str]:
         "SLACK_WEBHOOK_URL_USERS": f"{base}/slack/users",
         "SLACK_WEBHOOK_URL_THERAPY": f"{base}/slack/therapy",
         "SLACK_WEBHOOK_URL_DELETED_USERS": f"{base}/slack/deleted-users",
+        "SLACK_API_URL": f"{base}/slack-api/",
+        "SLACK_BOT_TOKEN": "xoxb-test-reporting-token",
+        "SLACK_REPORTING_CHANNEL": "C0REPORTING",
     }

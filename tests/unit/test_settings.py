@@ -55,6 +55,10 @@ def test_defaults() -> None:
         "slack_webhook_url_users": None,
         "slack_webhook_url_therapy": None,
         "slack_webhook_url_deleted_users": None,
+        "reporting_timezone": "Europe/London",
+        "slack_api_url": "https://slack.com/api/",
+        "slack_bot_token": None,
+        "slack_reporting_channel": None,
     }
 
 
@@ -75,6 +79,10 @@ def test_every_variable_is_read_by_its_documented_name() -> None:
         SLACK_WEBHOOK_URL_USERS="https://hooks.slack.com/u",
         SLACK_WEBHOOK_URL_THERAPY="https://hooks.slack.com/t",
         SLACK_WEBHOOK_URL_DELETED_USERS="https://hooks.slack.com/d",
+        REPORTING_TIMEZONE="America/New_York",
+        SLACK_API_URL="http://127.0.0.1:9/slack-api",
+        SLACK_BOT_TOKEN="xoxb-bot",
+        SLACK_REPORTING_CHANNEL="C123",
     )
     assert (settings.project_id, settings.environment, settings.cors_origins) == (
         "bloom-prod",
@@ -97,7 +105,13 @@ def test_every_variable_is_read_by_its_documented_name() -> None:
         "https://hooks.slack.com/u",
         "https://hooks.slack.com/t",
         "https://hooks.slack.com/d",
+        "xoxb-bot",
     ]
+    assert (settings.reporting_timezone, settings.slack_api_url, settings.slack_reporting_channel) == (
+        "America/New_York",
+        "http://127.0.0.1:9/slack-api/",
+        "C123",
+    )
 
 
 def test_the_project_falls_back_to_gcloud_project() -> None:

@@ -1,0 +1,99 @@
+"""Reporting's documents: counter shards, the events already counted, digest runs and the backfill's state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from bloom.platform.store.indexes import composite_index, ttl_field
+from bloom.platform.store.repository import Filter, Repository
+from bloom.platform.store.unit_of_work import UnitOfWork, repository
+from bloom.reporting.models import CountedEvent, CounterDoc, RunRecord
+
+COUNTED_EVENTS = "reportingEvents"
+RUNS = "reportingRuns"
+ttl_field(COUNTED_EVENTS, "expireAt")
+RUNS_BY_PERIOD = composite_index(RUNS, ("period", "ASCENDING"), ("start", "DESCENDING"))
+
+
+class CountersRepository(Repository[CounterDoc]):
+    collection_name = "reportingCounters"
+    model = CounterDoc
+
+    def add(
+        self, doc_id: str, kind: str, key: str, counts: dict[str, int], breakdowns: dict[str, dict[str, int]]
+    ) -> None:
+        """Add to a shard with increments (no read: concurrent events never contend on the counters)."""
+        from google.cloud.firestore import Increment
+
+        data: dict[str, Any] = {
+            "kind": kind,
+            "key": key,
+            "counts": {name: Increment(n) for name, n in counts.items() if n},
+            "breakdowns": {
+                name: {k: Increment(n) for k, n in values.items() if n} for name, values in breakdowns.items() if values
+            },
+        }
+        self.session.set(self.ref(doc_id), data, merge=True)
+
+
+class CountedEventsRepository(Repository[CountedEvent]):
+    collection_name = COUNTED_EVENTS
+    model = CountedEvent
+
+
+class RunsRepository(Repository[RunRecord]):
+    collection_name = RUNS
+    model = RunRecord
+
+    def latest(self, period: str | None, limit: int) -> list[RunRecord]:
+        filters = [Filter("period", "==", period)] if period is not None else []
+        rows = self.select(filters, order_by=[("start", "DESCENDING")], limit=limit, index=RUNS_BY_PERIOD)
+        return [run for _, run in rows]
+
+
+class BackfillState(BaseModel):
+    """`reportingBackfill/{from}`: which source the backfill reads and where it stopped (resumable)."""
+
+    source_index: int = 0
+    after: str | None = None
+    staged: int = 0
+    written_through: str | None = None  # the last day whose counters were replaced
+    done: bool = False
+
+
+class BackfillStateRepository(Repository[BackfillState]):
+    collection_name = "reportingBackfill"
+    model = BackfillState
+
+
+class StagedDay(BaseModel):
+    """`reportingBackfillDays/{from}_{day}`: the totals the backfill counted for a day so far."""
+
+    counts: dict[str, int] = {}
+    breakdowns: dict[str, dict[str, int]] = {}
+
+
+class StagedDaysRepository(Repository[StagedDay]):
+    collection_name = "reportingBackfillDays"
+    model = StagedDay
+
+    def add(self, doc_id: str, counts: dict[str, int], breakdowns: dict[str, dict[str, int]]) -> None:
+        from google.cloud.firestore import Increment
+
+        data: dict[str, Any] = {
+            "counts": {name: Increment(n) for name, n in counts.items() if n},
+            "breakdowns": {
+                name: {k: Increment(n) for k, n in values.items() if n} for name, values in breakdowns.items() if values
+            },
+        }
+        self.session.set(self.ref(doc_id), data, merge=True)
+
+
+class ReportingWork(UnitOfWork):
+    counters = repository(CountersRepository)
+    counted = repository(CountedEventsRepository)
+    runs = repository(RunsRepository)
+    backfill = repository(BackfillStateRepository)
+    staged = repository(StagedDaysRepository)
