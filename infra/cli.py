@@ -149,6 +149,34 @@ def cmd_seed(args: argparse.Namespace) -> None:
         print(f"  {line}")
 
 
+def cmd_reporting_backfill(args: argparse.Namespace) -> None:
+    if args.project is None:
+        _use_stack(args.state_file)
+    else:
+        os.environ["GOOGLE_CLOUD_PROJECT"] = args.project
+    from datetime import date
+
+    from bloom.reporting.backfill import Progress, backfill
+
+    try:
+        start = date.fromisoformat(args.start)
+    except ValueError:
+        sys.exit(f"--from must be a date (YYYY-MM-DD), not {args.start!r}")
+
+    def show(progress: Progress) -> None:
+        if progress.total:
+            filled = progress.done * 30 // progress.total
+            bar = "#" * filled + "." * (30 - filled)
+            print(f"\r{progress.stage} {progress.label:8} [{bar}] {progress.done}/{progress.total}", end="", flush=True)
+            if progress.done == progress.total:
+                print()
+        else:
+            print(f"\rstage   {progress.label:18} {progress.done} records read", end="", flush=True)
+
+    state = backfill(start, show)
+    print(f"\nbackfill from {start} done: {state.staged} records counted (run it again to rebuild once more)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m infra.cli", description="Bloom developer commands.")
     parser.add_argument("--state-file", type=Path, default=DEFAULT_STATE, help="the running stack's state file")
@@ -193,6 +221,16 @@ def build_parser() -> argparse.ArgumentParser:
     again.set_defaults(handler=cmd_dead_letters_replay)
     for action in (listing, again):
         action.add_argument("--project", help="a GCP project (default: the running local stack)")
+    reporting = commands.add_parser(
+        "reporting", help="Reporting counters.", description="Reporting counters (README, 'Reporting')."
+    )
+    reporting_actions = reporting.add_subparsers(dest="action", required=True)
+    rebuild = reporting_actions.add_parser(
+        "backfill", help="Rebuild the counters from the stored records (batched, resumable: run it again to resume)."
+    )
+    rebuild.add_argument("--from", dest="start", required=True, help="the first day to rebuild, YYYY-MM-DD")
+    rebuild.add_argument("--project", help="a GCP project (default: the running local stack)")
+    rebuild.set_defaults(handler=cmd_reporting_backfill)
     return parser
 
 

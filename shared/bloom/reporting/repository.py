@@ -56,6 +56,7 @@ class RunsRepository(Repository[RunRecord]):
 class BackfillState(BaseModel):
     """`reportingBackfill/{from}`: which source the backfill reads and where it stopped (resumable)."""
 
+    generation: int = 0  # a finished backfill run again starts a new generation of staged totals
     source_index: int = 0
     after: str | None = None
     staged: int = 0
@@ -69,7 +70,7 @@ class BackfillStateRepository(Repository[BackfillState]):
 
 
 class StagedDay(BaseModel):
-    """`reportingBackfillDays/{from}_{day}`: the totals the backfill counted for a day so far."""
+    """`reportingBackfillDays/{from}_{generation}_{day}`: the totals the backfill counted for a day so far."""
 
     counts: dict[str, int] = {}
     breakdowns: dict[str, dict[str, int]] = {}
