@@ -45,7 +45,7 @@ from bloom.reporting.models import (
     local_day,
     month_doc_id,
 )
-from bloom.reporting.repository import BackfillState, ReportingWork, StagedDay
+from bloom.reporting.repository import BackfillState, ReportingWork
 from bloom.reporting.schemas import BREAKDOWNS, METRICS
 from bloom.users import service as users
 from bloom.users.events import USER_CREATED
@@ -118,7 +118,7 @@ class Progress:
 Report = Callable[[Progress], None]
 
 
-def _merge(into: StagedDay, counts: dict[str, int], breakdowns: dict[str, dict[str, int]]) -> None:
+def _merge(into: CounterDoc, counts: dict[str, int], breakdowns: dict[str, dict[str, int]]) -> None:
     for name, n in counts.items():
         into.counts[name] = into.counts.get(name, 0) + n
     for name, values in breakdowns.items():
@@ -135,14 +135,14 @@ def _stage_page(start: date, generation: int, index: int, after: str | None) -> 
     """Stage one page of source `index` (once: the cursor moves in the same transaction). Returns (records, next)."""
     events, next_after = SOURCES[index][1](after, PAGE)
     zone = get_settings().reporting_timezone
-    per_day: dict[date, StagedDay] = {}
+    per_day: dict[date, CounterDoc] = {}
     for topic, payload in events:
         tally = tally_of(topic, payload)
         if tally is None or tally.when is None:
             continue
         day = local_day(datetime.fromisoformat(tally.when), zone)
         if day >= start:
-            _merge(per_day.setdefault(day, StagedDay()), tally.counts, tally.breakdowns)
+            _merge(per_day.setdefault(day, CounterDoc(key=day.isoformat())), tally.counts, tally.breakdowns)
     state_id = start.isoformat()
 
     def work(uow: ReportingWork) -> None:
@@ -150,7 +150,7 @@ def _stage_page(start: date, generation: int, index: int, after: str | None) -> 
         if (state.generation, state.source_index, state.after) != (generation, index, after):
             return  # another run of the command staged this page meanwhile
         for day, staged in per_day.items():
-            uow.staged.add(_staged_id(start, generation, day), staged.counts, staged.breakdowns)
+            uow.staged.add(_staged_id(start, generation, day), DAY, day.isoformat(), staged.counts, staged.breakdowns)
         cursor = {"after": next_after} if next_after is not None else {"source_index": index + 1, "after": None}
         uow.backfill.save(state_id, state.model_copy(update={"staged": state.staged + len(events), **cursor}))
 
@@ -164,7 +164,7 @@ def _rewrite_day(start: date, generation: int, day: date) -> None:
 
     def work(uow: ReportingWork) -> None:
         fetched = uow.fetch([(uow.counters, doc_id) for doc_id in ids] + [(uow.staged, staged_id)])
-        staged = fetched.get(uow.staged, staged_id) or StagedDay()
+        staged = fetched.get(uow.staged, staged_id) or CounterDoc()
         for shard, doc_id in enumerate(ids):
             existing = fetched.get(uow.counters, doc_id)
             counts = {k: v for k, v in (existing.counts if existing else {}).items() if k not in REBUILT_METRICS}
