@@ -22,7 +22,7 @@ from bloom.core.logging import get_logger
 from bloom.core.settings import get_settings
 from bloom.core.time import utcnow
 from bloom.reporting import digest, slack
-from bloom.reporting.counting import Tally, tally_of
+from bloom.reporting.counting import tally_of
 from bloom.reporting.errors import NOT_A_PERIOD_START, PERIOD_NOT_OVER
 from bloom.reporting.models import (
     CLAIM_RETENTION,
@@ -57,8 +57,9 @@ _log = get_logger(__name__)
 # ---------------------------------------------------------------- counting events
 
 
-def _moment(tally: Tally, published_at: str | None) -> datetime:
-    for candidate in (tally.when, published_at):
+def _moment(*candidates: str | None) -> datetime:
+    """The first of the ISO timestamps given that carries a zone, else now."""
+    for candidate in candidates:
         if candidate:
             parsed = datetime.fromisoformat(candidate.replace("Z", "+00:00"))
             if parsed.tzinfo is not None:
@@ -72,7 +73,7 @@ def count_event(topic: str, payload: BaseModel, event_id: str, published_at: str
     tally = tally_of(topic, payload)
     if tally is None:
         return False
-    day = local_day(_moment(tally, published_at), get_settings().reporting_timezone)
+    day = local_day(_moment(tally.when, published_at), get_settings().reporting_timezone)
     shard = shard_of(event_id)
 
     def work(uow: ReportingWork) -> bool:
@@ -220,8 +221,7 @@ def run_digest(period: Period, start: date) -> RunOut:
 
 def run_scheduled(period: Period, scheduled_at: str | None) -> RunOut:
     """What a scheduled job runs: the previous whole period, as of the time the job was meant to fire."""
-    moment = _moment(Tally(scheduled_at, {}), None)
-    today = local_day(moment, get_settings().reporting_timezone)
+    today = local_day(_moment(scheduled_at), get_settings().reporting_timezone)
     return run_digest(period, last_whole_period(period, today))
 
 
