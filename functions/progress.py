@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bloom.api import HttpContext, http_function
+from bloom.api import HttpContext, http_function, profile_http_function
 from bloom.content import errors as content_errors
 from bloom.content import progress
 from bloom.content.events import PROGRESS_CHANGED
@@ -18,7 +18,7 @@ from bloom.users.events import USER_DELETED, UserDeleted
 TAGS = ("progress",)
 
 
-@http_function(
+@profile_http_function(
     "GET",
     "/api/v1/courses-user",
     role=Role.USER,
@@ -27,7 +27,7 @@ TAGS = ("progress",)
     tags=TAGS,
 )
 def get_courses_user(ctx: HttpContext[Any, Any]) -> list[CourseOut]:
-    return progress.courses_for_user(ctx.caller.user)
+    return progress.courses_for_user(ctx.caller.user, ctx.caller.prefetched)
 
 
 def _session(ctx: HttpContext[StoryblokUuidBody, Empty], change: progress.Change) -> CourseOut:

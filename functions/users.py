@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bloom.accounts import service as accounts
 from bloom.accounts.schemas import CreateUser, CypressCount, Profile, UserSearchQuery, UserSearchResult
-from bloom.api import HttpContext, http_function
+from bloom.api import HttpContext, http_function, profile_http_function
 from bloom.partners import errors as partner_errors
 from bloom.partners.events import PARTNER_ACCESS_ACTIVATED, PARTNER_ACCESS_GRANTED
 from bloom.platform.http import Empty
@@ -39,7 +39,7 @@ def create_user(ctx: HttpContext[CreateUser, Empty]) -> Profile:
     return accounts.register(ctx.body)
 
 
-@http_function(
+@profile_http_function(
     "GET",
     "/api/v1/user/me",
     role=Role.USER,
@@ -48,7 +48,7 @@ def create_user(ctx: HttpContext[CreateUser, Empty]) -> Profile:
     tags=TAGS,
 )
 def get_user_profile(ctx: HttpContext[Empty, Empty]) -> Profile:
-    return accounts.my_profile(ctx.caller.auth_uid, ctx.caller.user)
+    return accounts.my_profile(ctx.caller)
 
 
 @http_function(

@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from infra.stack import DEFAULT_STATE
 
@@ -74,14 +75,19 @@ def cmd_make_super_admin(args: argparse.Namespace) -> None:
     print("     (on the local stack, SMS codes are at /emulator/v1/projects/<project>/verificationCodes).")
 
 
-def _use_pubsub(args: argparse.Namespace) -> str:
-    """The project whose dead letters to use: `--project` (real Pub/Sub, your gcloud credentials) or the stack."""
+def _use_target(args: argparse.Namespace, emulator_variable: str) -> None:
+    """Point the SDKs at `--project` (the real service, your gcloud credentials) or at the running local stack."""
     if args.project is None:
         _use_stack(args.state_file)
-    elif os.environ.get("PUBSUB_EMULATOR_HOST"):
-        sys.exit("PUBSUB_EMULATOR_HOST is set: unset it to reach the real Pub/Sub of --project")
+    elif os.environ.get(emulator_variable):
+        sys.exit(f"{emulator_variable} is set: unset it to reach the real service of --project")
     else:
         os.environ["GOOGLE_CLOUD_PROJECT"] = args.project
+
+
+def _use_pubsub(args: argparse.Namespace) -> str:
+    """The project whose dead letters to use: `--project` (real Pub/Sub, your gcloud credentials) or the stack."""
+    _use_target(args, "PUBSUB_EMULATOR_HOST")
     from bloom.core.settings import get_settings
 
     return get_settings().project_id
@@ -149,12 +155,29 @@ def cmd_seed(args: argparse.Namespace) -> None:
         print(f"  {line}")
 
 
+def cmd_profiles_rebuild(args: argparse.Namespace) -> None:
+    _use_target(args, "FIRESTORE_EMULATOR_HOST")
+    from tqdm import tqdm
+
+    from bloom.accounts import service as accounts
+
+    partners, content = accounts.rebuild_catalogues()
+    print(f"catalogues rewritten: {partners} partner(s), {content} course(s) and resource(s)")
+    if args.user is not None:
+        print("changed" if accounts.rebuild_profile(args.user) else "already current")
+        return
+    changed = total = 0
+    for _, was_changed in tqdm(accounts.rebuild_all_profiles(), desc="profiles", unit=" users"):
+        total += 1
+        changed += was_changed
+    print(f"{total} profile projection(s) checked, {changed} rewritten")
+
+
 def cmd_reporting_backfill(args: argparse.Namespace) -> None:
-    if args.project is None:
-        _use_stack(args.state_file)
-    else:
-        os.environ["GOOGLE_CLOUD_PROJECT"] = args.project
+    _use_target(args, "FIRESTORE_EMULATOR_HOST")
     from datetime import date
+
+    from tqdm import tqdm
 
     from bloom.reporting.backfill import Progress, backfill
 
@@ -162,19 +185,21 @@ def cmd_reporting_backfill(args: argparse.Namespace) -> None:
         start = date.fromisoformat(args.start)
     except ValueError:
         sys.exit(f"--from must be a date (YYYY-MM-DD), not {args.start!r}")
+    bars: dict[str, Any] = {}  # one tqdm bar per source, then for the days and the months
 
     def show(progress: Progress) -> None:
-        if progress.total:
-            filled = progress.done * 30 // progress.total
-            bar = "#" * filled + "." * (30 - filled)
-            print(f"\r{progress.stage} {progress.label:8} [{bar}] {progress.done}/{progress.total}", end="", flush=True)
-            if progress.done == progress.total:
-                print()
-        else:
-            print(f"\rstage   {progress.label:18} {progress.done} records read", end="", flush=True)
+        if progress.label not in bars:
+            for earlier in bars.values():
+                earlier.close()
+            unit = " records" if progress.total is None else " " + progress.label
+            bars[progress.label] = tqdm(desc=progress.label, total=progress.total, unit=unit)
+        bar = bars[progress.label]
+        bar.update(progress.done - bar.n)
 
     state = backfill(start, show)
-    print(f"\nbackfill from {start} done: {state.staged} records counted (run it again to rebuild once more)")
+    for bar in bars.values():
+        bar.close()
+    print(f"backfill from {start} done: {state.staged} records counted (run it again to rebuild once more)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -221,6 +246,18 @@ def build_parser() -> argparse.ArgumentParser:
     again.set_defaults(handler=cmd_dead_letters_replay)
     for action in (listing, again):
         action.add_argument("--project", help="a GCP project (default: the running local stack)")
+    profiles = commands.add_parser(
+        "profiles",
+        help="Rebuild the profile projections and catalogues from the records (local stack, or --project).",
+        description="Rebuild the profile projections and catalogues from the records (local stack, or --project).",
+    )
+    profile_actions = profiles.add_subparsers(dest="action", required=True)
+    rebuild = profile_actions.add_parser(
+        "rebuild", help="Rewrite the catalogues, then every user's projection that differs (resumable: run again)."
+    )
+    rebuild.add_argument("--user", help="only this account (its Firebase uid = user document id)")
+    rebuild.add_argument("--project", help="a GCP project (default: the running local stack)")
+    rebuild.set_defaults(handler=cmd_profiles_rebuild)
     reporting = commands.add_parser(
         "reporting", help="Reporting counters.", description="Reporting counters (README, 'Reporting')."
     )

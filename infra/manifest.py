@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bloom.platform.registry import Capability, FunctionSpec, discover
-from bloom.platform.store.indexes import all_indexes, all_ttl_fields
+from bloom.platform.store.indexes import all_indexes, all_ttl_fields, all_unindexed_fields
 from bloom.platform.topics import all_topics
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,6 +82,7 @@ def build_manifest() -> dict[str, Any]:
             for index in all_indexes()
         ],
         "ttl_fields": [{"collection": c, "field": f} for c, f in all_ttl_fields()],
+        "unindexed_fields": [{"collection": c, "field": f} for c, f in all_unindexed_fields()],
         "secrets": sorted({secret for spec in specs.values() for secret in spec.secrets}),
     }
 

@@ -42,3 +42,15 @@ resource "google_firestore_field" "ttl" {
   ttl_config {}
   index_config {}
 }
+
+# Map fields that are never queried (bloom.store.indexes.unindexed_field): the profile projection on user
+# documents and the catalogues. No single-field index is kept for anything inside them.
+resource "google_firestore_field" "unindexed" {
+  for_each = local.unindexed_fields
+
+  database   = google_firestore_database.main.name
+  collection = each.value.collection
+  field      = each.value.field
+
+  index_config {}
+}

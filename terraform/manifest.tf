@@ -21,9 +21,10 @@ locals {
   # Functions whose code manages Firebase Auth accounts (Capability.FIREBASE_AUTH_ADMIN in the registry).
   account_managers = { for name, fn in local.functions : name => fn if contains(fn.uses, "firebase_auth_admin") }
 
-  topics     = { for topic in local.manifest.topics : topic.name => topic }
-  secrets    = toset(local.manifest.secrets)
-  ttl_fields = { for ttl in local.manifest.ttl_fields : "${ttl.collection}.${ttl.field}" => ttl }
+  topics           = { for topic in local.manifest.topics : topic.name => topic }
+  secrets          = toset(local.manifest.secrets)
+  ttl_fields       = { for ttl in local.manifest.ttl_fields : "${ttl.collection}.${ttl.field}" => ttl }
+  unindexed_fields = { for f in local.manifest.unindexed_fields : "${f.collection}.${f.field}" => f }
   indexes = {
     for index in local.manifest.indexes :
     "${index.collection}:${join(",", [for field in index.fields : "${field.field}:${field.order}"])}" => index

@@ -7,9 +7,10 @@ handlers a context whose `caller` is typed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel
 
@@ -17,7 +18,10 @@ from bloom.platform import http
 from bloom.platform.auth import FORBIDDEN, MISSING_TOKEN, bearer_token, verify_token
 from bloom.platform.registry import Role
 from bloom.users.errors import NOT_A_BLOOM_USER
-from bloom.users.schemas import Caller
+from bloom.users.schemas import Caller, UserRecord
+
+if TYPE_CHECKING:
+    from bloom.platform.store.unit_of_work import Fetched
 
 BodyT = TypeVar("BodyT", bound=BaseModel)
 QueryT = TypeVar("QueryT", bound=BaseModel)
@@ -25,15 +29,29 @@ QueryT = TypeVar("QueryT", bound=BaseModel)
 
 def authenticate(headers: dict[str, str], role: Role) -> Caller | None:
     """Resolve the caller for a role: 401 for token problems or no Bloom user, 403 for a missing role."""
+    from bloom.users import service as users
+
+    return _authenticate(headers, role, lambda uid: (users.record_of(uid), None))
+
+
+def authenticate_with_profile(headers: dict[str, str], role: Role) -> Caller | None:
+    """`authenticate`, reading with the user, in the same round trip, what their profile needs besides."""
+    from bloom.accounts import service as accounts
+
+    return _authenticate(headers, role, accounts.caller_records)
+
+
+def _authenticate(
+    headers: dict[str, str], role: Role, lookup: Callable[[str], tuple[UserRecord | None, Fetched | None]]
+) -> Caller | None:
     if role in (Role.PUBLIC, Role.WEBHOOK):
         return None
     claims = verify_token(bearer_token(headers))
-    from bloom.users import service as users
-
-    user = users.record_of(str(claims["uid"]))
+    uid = str(claims["uid"])
+    user, prefetched = lookup(uid)
     if user is None:
         raise NOT_A_BLOOM_USER.error()
-    caller = Caller(auth_uid=str(claims["uid"]), claims=claims, user=user)
+    caller = Caller(auth_uid=uid, claims=claims, user=user, prefetched=prefetched)
     if not caller.has_role(role):
         raise FORBIDDEN.error()
     return caller
@@ -49,3 +67,5 @@ class HttpContext(http.HttpContext[BodyT, QueryT]):
 
 
 http_function = partial(http.http_function, authenticate=authenticate, context=HttpContext)
+# For routes that show the caller's profile: the user document and the profile's catalogues in one read.
+profile_http_function = partial(http.http_function, authenticate=authenticate_with_profile, context=HttpContext)

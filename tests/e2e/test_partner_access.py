@@ -13,9 +13,9 @@ from typing import Any
 import requests
 
 from bloom.core.time import utcnow
-from bloom.partners.access_service import AccessFilter, PartnerView, partner_views, profile_refs
 from bloom.partners.repository import AccessCodesRepository, PartnerAccessesRepository, PartnerAdminsRepository
 from bloom.partners.schemas import PartnerAccessOut, PartnerAdminOut
+from bloom.partners.views import AccessFilter, PartnerView, partner_views, profile_refs
 from bloom.platform.store.unit_of_work import UnitOfWork
 from bloom.users.events import UserDeleted
 from bloom.users.repository import UsersRepository

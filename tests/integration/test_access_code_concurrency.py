@@ -102,7 +102,7 @@ def _signup_redeem(code: str, user_id: str) -> str | BloomError:
     """What signup does: redeem inside its own transaction, for a user that does not exist yet."""
     user = UserRecord(id=user_id, email=f"{user_id}@example.com")
     try:
-        return UnitOfWork.run_in_transaction(lambda uow: redeem_code_in(uow, code, user)).access_id
+        return UnitOfWork.run_in_transaction(lambda uow: redeem_code_in(uow, code, user, f"uid-{user_id}")).access_id
     except BloomError as exc:
         return exc
 

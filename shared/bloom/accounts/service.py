@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import json
 import secrets
+import sys
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from pydantic import ValidationError
 
 from bloom.accounts.models import is_new_active_day, is_weak_password
 from bloom.accounts.schemas import CreateUser, CypressCount, Profile, SearchCriteria, UserSearchResult
 from bloom.content import progress
+from bloom.content import service as content
+from bloom.content.schemas import CourseOut, ResourceOut
 from bloom.core.errors import BadRequest
 from bloom.core.logging import get_logger
 from bloom.core.time import utcnow
@@ -25,13 +28,21 @@ from bloom.core.validation import validation_messages
 from bloom.partners import access_service as partner_access
 from bloom.partners import errors as partner_errors
 from bloom.partners import service as partners
-from bloom.partners.access_service import AccessFilter
+from bloom.partners import views as partner_views
 from bloom.partners.schemas import GrantedAccess, PartnerAdminOut
-from bloom.platform.store.unit_of_work import UnitOfWork
+from bloom.partners.views import AccessFilter, PartnerView
+from bloom.platform.store.unit_of_work import Fetched, UnitOfWork
 from bloom.users import errors as user_errors
 from bloom.users import firebase_accounts
 from bloom.users import service as users
-from bloom.users.schemas import DeletedUser, UserRecord, user_out
+from bloom.users.schemas import (
+    Caller,
+    DeletedUser,
+    PartnerAdminSummary,
+    ProfileProjection,
+    UserRecord,
+    user_out,
+)
 
 SEARCH_PAGE, SEARCH_MAX_READ = 100, 1000  # a search reads at most this many user documents
 CYPRESS_MAX_READ, CYPRESS_MAX_DELETE = 10_000, 500
@@ -81,12 +92,13 @@ def _create_user(uow: UnitOfWork, auth_uid: str, draft: UserRecord, code: str, p
     user = draft.model_copy(deep=True)  # a fresh copy for every attempt of the transaction
     granted: GrantedAccess | None = None
     if code:
-        granted = partner_access.redeem_code_in(uow, code, user)
+        granted = partner_access.redeem_code_in(uow, code, user, auth_uid)
     elif partner_id:
-        granted = partner_access.create_automatic_access_in(uow, partner_id, user)
+        granted = partner_access.create_automatic_access_in(uow, partner_id, user, auth_uid)
     if granted is not None:
         user.partner_access_ids = [granted.access_id]
         user.partner_ids = [granted.partner_id]
+        user.profile.accesses = {granted.access_id: granted.copy}
     users.create_in(uow, auth_uid, user)  # no read after the partner functions' writes
     return user
 
@@ -111,12 +123,33 @@ def _remove_account_unless_used(auth_uid: str) -> None:
 # ---------------------------------------------------------------- the profile (GET user/me)
 
 
-def profile_of(user: UserRecord) -> Profile:
-    """One round trip (none when the user points at nothing)."""
+def caller_records(auth_uid: str) -> tuple[UserRecord | None, Fetched]:
+    """The caller's user document and the profile's catalogues (partners, content): one round trip."""
     uow = UnitOfWork()
-    fetched = uow.fetch(partner_access.profile_refs(uow, user) + progress.profile_refs(uow, user))
-    view = partner_access.partner_views(uow, user, fetched, AccessFilter(active=True), active_admin_only=True)
+    return users.record_with(auth_uid, partner_views.catalogue_refs(uow) + progress.catalogue_refs(uow))
+
+
+def profile_of(user: UserRecord, catalogues: Fetched | None = None) -> Profile:
+    """The profile from the user's projection and the catalogues (read here when not given: one round trip)."""
+    uow = UnitOfWork()
+    if catalogues is None:
+        catalogues = uow.fetch(partner_views.catalogue_refs(uow) + progress.catalogue_refs(uow))
+    view = partner_views.projected_views(uow, user, catalogues)
+    courses, resources = progress.projected_content(uow, user, catalogues)
+    return _profile(user, view, courses, resources)
+
+
+def profile_from_records(user: UserRecord) -> Profile:
+    """The profile computed from the records themselves rather than the projection (one batched read): what
+    the projection must always equal. Used to rebuild projections and to check them."""
+    uow = UnitOfWork()
+    fetched = uow.fetch(partner_views.profile_refs(uow, user) + progress.profile_refs(uow, user))
+    view = partner_views.partner_views(uow, user, fetched, AccessFilter(active=True), active_admin_only=True)
     courses, resources = progress.profile_content(uow, user, fetched)
+    return _profile(user, view, courses, resources)
+
+
+def _profile(user: UserRecord, view: PartnerView, courses: list[CourseOut], resources: list[ResourceOut]) -> Profile:
     return Profile(
         user=user_out(user),
         partner_accesses=view.accesses,
@@ -127,12 +160,52 @@ def profile_of(user: UserRecord) -> Profile:
     )
 
 
-def my_profile(auth_uid: str, user: UserRecord) -> Profile:
-    """The caller's profile (their document was read by authentication); records lastActiveAt once a day."""
-    now = utcnow()
-    if is_new_active_day(user.last_active_at, now) and users.record_active(auth_uid, now):
+def expected_projection(uow: UnitOfWork, user: UserRecord) -> tuple[ProfileProjection, PartnerAdminSummary | None]:
+    """What the user's projection and admin summary must be, computed from the records (one batched read)."""
+    fetched = uow.fetch(partner_views.profile_refs(uow, user) + progress.profile_refs(uow, user))
+    accesses, admin = partner_views.expected_projection(uow, user, fetched)
+    courses, resources = progress.expected_projection(uow, user, fetched)
+    return ProfileProjection(accesses=accesses, courses=courses, resources=resources), admin
+
+
+def rebuild_profile(auth_uid: str) -> bool:
+    """Recompute a user's projection from the records and store it if it differs (first deploy, or after a
+    fix); the user's accesses are marked with their account on the way. Returns whether anything changed."""
+
+    def work(uow: UnitOfWork) -> bool:
+        user = users.get_in(uow, auth_uid)
+        if user is None or user.deleted_at is not None:
+            return False
+        projection, admin = expected_projection(uow, user)
+        projection.accesses = partner_views.adopt_accesses_in(uow, auth_uid, projection.accesses)
+        if projection == user.profile and admin == user.partner_admin:
+            return False
+        users.replace_projection_in(uow, auth_uid, projection, admin)
+        return True
+
+    return UnitOfWork.run_in_transaction(work)
+
+
+def rebuild_catalogues() -> tuple[int, int]:
+    """Rewrite the partner and content catalogues from their records: (partners, content entries)."""
+    return partners.rebuild_catalogue(), content.rebuild_catalogue()
+
+
+def rebuild_all_profiles(page_size: int = 200) -> Iterator[tuple[str, bool]]:
+    """`rebuild_profile` for every user, in document order: yields (auth uid, changed). Safe to stop and run
+    again (unchanged users cost a read and no write)."""
+    for page in users.search_pages("", None, page_size=page_size, max_docs=sys.maxsize):
+        for auth_uid, _ in page:
+            yield auth_uid, rebuild_profile(auth_uid)
+
+
+def my_profile(caller: Caller) -> Profile:
+    """The caller's profile (authentication read their document and the catalogues); records lastActiveAt once
+    a day."""
+    user, now = caller.user, utcnow()
+    if is_new_active_day(user.last_active_at, now) and users.record_active(caller.auth_uid, now):
         user = user.model_copy(update={"last_active_at": now})
-    return profile_of(user)
+    return profile_of(user, caller.prefetched)
 
 
 # ---------------------------------------------------------------- search (super admin)
@@ -170,7 +243,7 @@ def search_users(raw_criteria: str | None) -> list[UserSearchResult]:
     accesses = AccessFilter(wanted.active, wanted.feature_therapy) if wanted is not None else AccessFilter()
     pages: Iterable[list[UserRecord]]
     if wanted is not None and len(needle) < 3 and admin_id is None:
-        pages = [users.by_public_ids(partner_access.user_ids_with_accesses(accesses, SEARCH_MAX_READ))]
+        pages = [users.by_public_ids(partner_views.user_ids_with_accesses(accesses, SEARCH_MAX_READ))]
     else:
         scan = users.search_pages(needle, admin_id, page_size=SEARCH_PAGE, max_docs=SEARCH_MAX_READ)
         pages = ([user for _, user in page] for page in scan)
@@ -200,12 +273,12 @@ def _search_results(
     refs = [
         ref
         for user in found
-        for ref in partner_access.profile_refs(uow, user, accesses=criteria.wants_accesses, admin=criteria.wants_admin)
+        for ref in partner_views.profile_refs(uow, user, accesses=criteria.wants_accesses, admin=criteria.wants_admin)
     ]
     fetched = uow.fetch(refs)
     results: list[UserSearchResult] = []
     for user in found:
-        view = partner_access.partner_views(uow, user, fetched, accesses, active_admin_only=False)
+        view = partner_views.partner_views(uow, user, fetched, accesses, active_admin_only=False)
         if criteria.partner_access is not None and not view.accesses:
             continue
         results.append(UserSearchResult(user=user_out(user), partner_accesses=view.accesses, partner_admin=view.admin))

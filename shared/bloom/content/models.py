@@ -120,6 +120,15 @@ class ResourceRecord(StoryCopy):
     updated_at: datetime
 
 
+class ContentCatalogue(CamelModel):
+    """`catalogues/content`: every course (with its session list) and resource as stored, keyed by story uuid,
+    rewritten entry by entry in the transactions that write them. Read with the caller's user document, it
+    gives the profile its content; entries stay raw until a profile needs one (most users start few)."""
+
+    courses: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    resources: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
 TIMESTAMPS = frozenset({"created_at", "updated_at"})
 
 

@@ -15,19 +15,26 @@ so any read of a course view recomputes completion from what is published *now*.
 A session moved to another course keeps its progress: progress is merged across all the user's course
 records (the most recent entry per session wins) and each course takes the entries of the sessions it lists.
 
-Costs: `GET courses-user` is the user document (read by authentication) plus ONE batched read of the started
-courses and their course-user records — two round trips whatever the number of courses. The profile
-(`GET user/me`) gets the same documents through `profile_refs` / `profile_content`.
+Each course-user and resource-user record is also copied into the user's profile projection (`users/{authUid}
+.profile`) in the transaction that writes it, and every course and resource into `catalogues/content`.
+
+Costs: `GET courses-user` and the profile (`GET user/me`) read the catalogue with the user document and need
+nothing more (`projected_content`): one round trip whatever the number of courses. `profile_refs` /
+`profile_content` compute the same from the records themselves (one more batched read; rebuilds and checks).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel
 
 from bloom.content import errors
 from bloom.content.events import PROGRESS_CHANGED, ProgressChanged, Transition
 from bloom.content.models import (
+    ContentCatalogue,
     CourseRecord,
     CourseUserRecord,
     ResourceRecord,
@@ -40,7 +47,7 @@ from bloom.content.models import (
     progress_key,
     resource_out,
 )
-from bloom.content.repository import ContentWork
+from bloom.content.repository import CATALOGUE_ID, ContentWork
 from bloom.content.schemas import ContentKind, CourseOut, ResourceCategory, ResourceOut
 from bloom.core.logging import get_logger
 from bloom.core.time import utcnow
@@ -50,6 +57,7 @@ from bloom.users import service as users
 from bloom.users.schemas import UserRecord
 
 Change = Literal["start", "complete", "incomplete"]
+T = TypeVar("T", bound=BaseModel)
 # Only one user's own records contend (several tabs, repeated clicks); a retry keeps its place in line.
 PROGRESS_ATTEMPTS = 10
 _log = get_logger(__name__)
@@ -76,11 +84,14 @@ def profile_refs(uow: UnitOfWork, user: UserRecord) -> list[tuple[Repository[Any
     return _course_refs(work, user) + _resource_refs(work, user)
 
 
-def _courses_from(uow: ContentWork, user: UserRecord, fetched: Fetched) -> list[CourseOut]:
+Lookup = Callable[[str], T | None]
+
+
+def _courses(user: UserRecord, course_of: Lookup[CourseRecord], record_of: Lookup[CourseUserRecord]) -> list[CourseOut]:
+    """The user's started courses, from a lookup of courses and one of the user's course records (by uuid)."""
     pairs: list[tuple[CourseRecord, CourseUserRecord]] = []
     for course_uuid in dict.fromkeys(user.course_ids):
-        course = fetched.get(uow.courses, course_uuid)
-        record = fetched.get(uow.course_users, progress_key(user.id, course_uuid))
+        course, record = course_of(course_uuid), record_of(course_uuid)
         if course is not None and record is not None:
             pairs.append((course, record))
     progress = merge_progress(record for _, record in pairs)
@@ -88,27 +99,91 @@ def _courses_from(uow: ContentWork, user: UserRecord, fetched: Fetched) -> list[
     return [course_out(course, record, progress) for course, record in pairs]
 
 
-def _resources_from(uow: ContentWork, user: UserRecord, fetched: Fetched) -> list[ResourceOut]:
+def _resources(
+    user: UserRecord, resource_of: Lookup[ResourceRecord], record_of: Lookup[ResourceUserRecord]
+) -> list[ResourceOut]:
     pairs: list[tuple[ResourceRecord, ResourceUserRecord]] = []
     for resource_uuid in dict.fromkeys(user.resource_ids):
-        resource = fetched.get(uow.resources, resource_uuid)
-        record = fetched.get(uow.resource_users, progress_key(user.id, resource_uuid))
+        resource, record = resource_of(resource_uuid), record_of(resource_uuid)
         if resource is not None and record is not None:
             pairs.append((resource, record))
     pairs.sort(key=lambda pair: pair[1].created_at)
     return [resource_out(resource, record) for resource, record in pairs]
 
 
+def _courses_from(uow: ContentWork, user: UserRecord, fetched: Fetched) -> list[CourseOut]:
+    return _courses(
+        user,
+        lambda key: fetched.get(uow.courses, key),
+        lambda key: fetched.get(uow.course_users, progress_key(user.id, key)),
+    )
+
+
 def profile_content(uow: UnitOfWork, user: UserRecord, fetched: Fetched) -> tuple[list[CourseOut], list[ResourceOut]]:
-    """The profile's `courses` and `resources`, from what `profile_refs` fetched."""
+    """The profile's `courses` and `resources` from the records themselves, as `profile_refs` fetched them."""
     work = ContentWork.join(uow)
-    return _courses_from(work, user, fetched), _resources_from(work, user, fetched)
+    resources = _resources(
+        user,
+        lambda key: fetched.get(work.resources, key),
+        lambda key: fetched.get(work.resource_users, progress_key(user.id, key)),
+    )
+    return _courses_from(work, user, fetched), resources
 
 
-def courses_for_user(user: UserRecord) -> list[CourseOut]:
-    """`GET courses-user`: one batched read, whatever the number of courses."""
-    with ContentWork() as uow:
-        return _courses_from(uow, user, uow.fetch(_course_refs(uow, user)))
+def expected_projection(
+    uow: UnitOfWork, user: UserRecord, fetched: Fetched
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """The copies of course and resource records the user's projection must hold, from what `profile_refs`
+    fetched (keyed by story uuid)."""
+    work = ContentWork.join(uow)
+    courses = {
+        key: work.course_users.to_doc(record)
+        for key in dict.fromkeys(user.course_ids)
+        if (record := fetched.get(work.course_users, progress_key(user.id, key))) is not None
+    }
+    resources = {
+        key: work.resource_users.to_doc(found)
+        for key in dict.fromkeys(user.resource_ids)
+        if (found := fetched.get(work.resource_users, progress_key(user.id, key))) is not None
+    }
+    return courses, resources
+
+
+def catalogue_refs(uow: UnitOfWork) -> list[tuple[Repository[Any], str]]:
+    """The content catalogue, for reading with the caller's user document."""
+    work = ContentWork.join(uow)
+    return [(work.catalogue, CATALOGUE_ID)]
+
+
+def projected_content(uow: UnitOfWork, user: UserRecord, fetched: Fetched) -> tuple[list[CourseOut], list[ResourceOut]]:
+    """The profile's `courses` and `resources` from the user's projection and the catalogue (no further read)."""
+    work = ContentWork.join(uow)
+    catalogue = fetched.get(work.catalogue, CATALOGUE_ID) or ContentCatalogue()
+    projection = user.profile
+    courses = _courses(
+        user,
+        lambda key: _parsed(CourseRecord, catalogue.courses.get(key)),
+        lambda key: _parsed(CourseUserRecord, projection.courses.get(key)),
+    )
+    resources = _resources(
+        user,
+        lambda key: _parsed(ResourceRecord, catalogue.resources.get(key)),
+        lambda key: _parsed(ResourceUserRecord, projection.resources.get(key)),
+    )
+    return courses, resources
+
+
+def _parsed(model: type[T], doc: dict[str, Any] | None) -> T | None:
+    return model.model_validate(doc) if doc is not None else None
+
+
+def courses_for_user(user: UserRecord, catalogues: Fetched | None) -> list[CourseOut]:
+    """`GET courses-user`: from the projection and the content catalogue, which authentication read with the
+    user (read here when not given)."""
+    uow = ContentWork()
+    if catalogues is None:
+        catalogues = uow.fetch(catalogue_refs(uow))
+    return projected_content(uow, user, catalogues)[0]
 
 
 def _apply(
@@ -209,6 +284,7 @@ def change_session(user: UserRecord, auth_uid: str, session_uuid: str, change: C
             if old_course_user is not None:
                 course_user = course_user.model_copy(update={"updated_at": now})
             uow.course_users.save(course_key, course_user, new=old_course_user is None)
+            users.project_in(uow, auth_uid, "courses", {course_uuid: uow.course_users.to_doc(course_user)})
         was_session = (old_session_user is not None, old_session_user is not None and old_session_user.completed)
         session_changes = transitions(*was_session, session_user.completed)
         _emit_progress(uow, user, "session", session_uuid, session_changes, now, course_id=course_uuid)
@@ -240,6 +316,7 @@ def change_resource(user: UserRecord, auth_uid: str, resource_uuid: str, change:
             if old is not None:
                 record = record.model_copy(update={"updated_at": now})
             uow.resource_users.save(key, record, new=old is None)
+            users.project_in(uow, auth_uid, "resources", {resource_uuid: uow.resource_users.to_doc(record)})
         changes = transitions(old is not None, old is not None and old.completed, record.completed)
         _emit_progress(uow, user, "resource", resource_uuid, changes, now, resource_category=resource.category)
         if resource_uuid not in user.resource_ids:

@@ -2,7 +2,8 @@
 user's progress through them (`courseUsers`, `sessionUsers`, `resourceUsers`, keyed `{userId}_{storyUuid}`).
 
 Lookups by the numeric story id (unpublish/delete deliveries) and by the public id (feedback, `GET resource/:id`)
-are single-field equality queries, which Firestore's automatic indexes serve.
+are single-field equality queries, which Firestore's automatic indexes serve. `catalogues/content` keeps a copy
+of every course and resource (see `ContentCatalogue`), written with them by `ContentWork.save_course/_resource`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import Generic, TypeVar
 
 from bloom.content.models import (
+    ContentCatalogue,
     CourseRecord,
     CourseUserRecord,
     ResourceRecord,
@@ -18,6 +20,7 @@ from bloom.content.models import (
     SessionUserRecord,
     StoryCopy,
 )
+from bloom.platform.store.indexes import unindexed_field
 from bloom.platform.store.repository import Repository
 from bloom.platform.store.unit_of_work import UnitOfWork, repository
 
@@ -65,6 +68,16 @@ class ResourceUsersRepository(Repository[ResourceUserRecord]):
     model = ResourceUserRecord
 
 
+class ContentCatalogueRepository(Repository[ContentCatalogue]):
+    collection_name = "catalogues"
+    model = ContentCatalogue
+
+
+CATALOGUE_ID = "content"
+unindexed_field(ContentCatalogueRepository.collection_name, "courses")
+unindexed_field(ContentCatalogueRepository.collection_name, "resources")
+
+
 class ContentWork(UnitOfWork):
     courses = repository(CoursesRepository)
     sessions = repository(SessionsRepository)
@@ -72,3 +85,14 @@ class ContentWork(UnitOfWork):
     course_users = repository(CourseUsersRepository)
     session_users = repository(SessionUsersRepository)
     resource_users = repository(ResourceUsersRepository)
+    catalogue = repository(ContentCatalogueRepository)
+
+    def save_course(self, course_uuid: str, course: CourseRecord, *, new: bool = False) -> None:
+        """Write a course and its catalogue entry (the only way courses are written)."""
+        self.courses.save(course_uuid, course, new=new)
+        self.catalogue.put_entry(CATALOGUE_ID, "courses", course_uuid, self.courses.to_doc(course))
+
+    def save_resource(self, resource_uuid: str, resource: ResourceRecord, *, new: bool = False) -> None:
+        """Write a resource and its catalogue entry (the only way resources are written)."""
+        self.resources.save(resource_uuid, resource, new=new)
+        self.catalogue.put_entry(CATALOGUE_ID, "resources", resource_uuid, self.resources.to_doc(resource))

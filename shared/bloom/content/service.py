@@ -26,6 +26,7 @@ from pydantic import ValidationError
 
 from bloom.content import errors, storyblok
 from bloom.content.models import (
+    ContentCatalogue,
     CourseRecord,
     ResourceRecord,
     SessionRecord,
@@ -38,7 +39,7 @@ from bloom.content.models import (
     with_session,
     without_session,
 )
-from bloom.content.repository import ContentWork
+from bloom.content.repository import CATALOGUE_ID, ContentWork
 from bloom.content.schemas import (
     STORY_KEY_PATTERN,
     ContentItem,
@@ -130,7 +131,7 @@ def _upsert_course(uow: ContentWork, story: StoryblokStory) -> bool:
     )
     if existing is not None and same_content(existing, course):
         return False
-    uow.courses.save(story.uuid, course, new=existing is None)
+    uow.save_course(story.uuid, course, new=existing is None)
     return True
 
 
@@ -154,12 +155,12 @@ def _upsert_session(uow: ContentWork, story: StoryblokStory) -> bool:
         changed = True
     listed = with_session(course, session.summary())
     if not same_content(course, listed):
-        uow.courses.save(course_uuid, listed.model_copy(update={"updated_at": now}), new=False)
+        uow.save_course(course_uuid, listed.model_copy(update={"updated_at": now}), new=False)
         changed = True
     if previous_course is not None:
         unlisted = without_session(previous_course, story.uuid)
         if not same_content(previous_course, unlisted):
-            uow.courses.save(
+            uow.save_course(
                 previous_course.storyblok_uuid,
                 unlisted.model_copy(update={"updated_at": now}),
                 new=False,
@@ -174,7 +175,7 @@ def _upsert_resource(uow: ContentWork, story: StoryblokStory) -> bool:
     resource = ResourceRecord(**_published_copy(story, existing, now), category=resource_category(story.component))
     if existing is not None and same_content(existing, resource):
         return False
-    uow.resources.save(story.uuid, resource, new=existing is None)
+    uow.save_resource(story.uuid, resource, new=existing is None)
     return True
 
 
@@ -208,13 +209,13 @@ def _set_status(uow: ContentWork, kind: ContentKind, key: str, status: StoryStat
         course = uow.courses.get(key)
         if course is None or course.status == status:
             return False
-        uow.courses.save(key, course.model_copy(update={"status": status, "updated_at": now}), new=False)
+        uow.save_course(key, course.model_copy(update={"status": status, "updated_at": now}), new=False)
         return True
     if kind == "resource":
         resource = uow.resources.get(key)
         if resource is None or resource.status == status:
             return False
-        uow.resources.save(key, resource.model_copy(update={"status": status, "updated_at": now}), new=False)
+        uow.save_resource(key, resource.model_copy(update={"status": status, "updated_at": now}), new=False)
         return True
     session = uow.sessions.get(key)
     if session is None:
@@ -228,9 +229,21 @@ def _set_status(uow: ContentWork, kind: ContentKind, key: str, status: StoryStat
     if course is not None:
         listed = with_session(course, session.summary())
         if not same_content(course, listed):
-            uow.courses.save(course.storyblok_uuid, listed.model_copy(update={"updated_at": now}), new=False)
+            uow.save_course(course.storyblok_uuid, listed.model_copy(update={"updated_at": now}), new=False)
             changed = True
     return changed
+
+
+def rebuild_catalogue() -> int:
+    """Rewrite `catalogues/content` from the course and resource documents; returns how many entries it holds."""
+
+    def work(uow: ContentWork) -> int:
+        courses = {key: uow.courses.to_doc(course) for key, course in uow.courses.select()}
+        resources = {key: uow.resources.to_doc(resource) for key, resource in uow.resources.select()}
+        uow.catalogue.save(CATALOGUE_ID, ContentCatalogue(courses=courses, resources=resources))
+        return len(courses) + len(resources)
+
+    return ContentWork.run_in_transaction(work)
 
 
 def create_resource(body: CreateResource) -> ResourceOut:
@@ -251,7 +264,7 @@ def create_resource(body: CreateResource) -> ResourceOut:
             created_at=now,
             updated_at=now,
         )
-        uow.resources.save(body.storyblok_uuid, record, new=True)
+        uow.save_resource(body.storyblok_uuid, record, new=True)
         return record
 
     return resource_out(ContentWork.run_in_transaction(work))

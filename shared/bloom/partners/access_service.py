@@ -11,7 +11,6 @@ Contract with the accounts area (signup, GET user/me, user search) and the users
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -33,7 +32,6 @@ from bloom.partners.models import (
     PartnerAccessRecord,
     PartnerRecord,
     partner_access_out,
-    partner_admin_out,
     therapy_sessions_problem,
 )
 from bloom.partners.repository import PartnersWork
@@ -43,12 +41,10 @@ from bloom.partners.schemas import (
     GrantedAccess,
     PartnerAccessOut,
     PartnerAccessQuery,
-    PartnerAdminOut,
     UpdatePartnerAccess,
 )
 from bloom.platform.auth import FORBIDDEN
-from bloom.platform.store.repository import Repository
-from bloom.platform.store.unit_of_work import DuplicateDocument, Fetched, UnitOfWork
+from bloom.platform.store.unit_of_work import DuplicateDocument, UnitOfWork
 from bloom.users import service as users
 from bloom.users.schemas import PartnerAdminSummary, UserRecord
 
@@ -108,12 +104,18 @@ def _checked(uow: PartnersWork, raw_code: str, caller_user_id: str | None) -> tu
     return access, partner
 
 
-def _redeem_in(uow: PartnersWork, code: str, user: UserRecord) -> tuple[PartnerAccessRecord, PartnerRecord]:
+def _redeem_in(
+    uow: PartnersWork, code: str, user: UserRecord, auth_uid: str
+) -> tuple[PartnerAccessRecord, PartnerRecord]:
+    """Assign the access to the user; the caller puts the access into the user's profile projection."""
     access, partner = _checked(uow, code, user.id)
     now = utcnow()
-    uow.update_access(access, {"userId": user.id, "activatedAt": now, "updatedAt": now})
+    fields = {"userId": user.id, "holderUid": auth_uid, "activatedAt": now, "updatedAt": now}
+    uow.update_access(access, fields, project=False)
     emit_activated(uow, access, user.id, now)
-    redeemed = access.model_copy(update={"user_id": user.id, "activated_at": now, "updated_at": now})
+    redeemed = access.model_copy(
+        update={"user_id": user.id, "holder_uid": auth_uid, "activated_at": now, "updated_at": now}
+    )
     return redeemed, partner
 
 
@@ -124,17 +126,18 @@ def validate_code(raw_code: str) -> PartnerAccessOut:
     return partner_access_out(access, partner)
 
 
-def redeem_code_in(uow: UnitOfWork, code: str, user: UserRecord) -> GrantedAccess:
+def redeem_code_in(uow: UnitOfWork, code: str, user: UserRecord, auth_uid: str) -> GrantedAccess:
     """Check a code (case-insensitive) for `user` and assign it, setting activatedAt; inside the caller's transaction.
 
-    Raises the contract's errors. The caller adds the access id and partner id to the user record it writes,
+    Raises the contract's errors. The caller adds the access (ids and copy) to the user record it creates,
     and must not read after calling this (Firestore: reads before writes).
     """
-    access, _ = _redeem_in(PartnersWork.join(uow), code, user)
-    return GrantedAccess(access_id=access.id, partner_id=access.partner_id)
+    work = PartnersWork.join(uow)
+    access, _ = _redeem_in(work, code, user, auth_uid)
+    return GrantedAccess(access_id=access.id, partner_id=access.partner_id, copy=work.accesses.to_doc(access))
 
 
-def create_automatic_access_in(uow: UnitOfWork, partner_id: str, user: UserRecord) -> GrantedAccess:
+def create_automatic_access_in(uow: UnitOfWork, partner_id: str, user: UserRecord, auth_uid: str) -> GrantedAccess:
     """Create an access for a partner with the AUTOMATIC_ACCESS_CODE feature; inside the caller's transaction."""
     work = PartnersWork.join(uow)
     partner = work.partners.get(partner_id)
@@ -149,6 +152,7 @@ def create_automatic_access_in(uow: UnitOfWork, partner_id: str, user: UserRecor
         id=str(uuid.uuid4()),
         partner_id=partner.id,
         user_id=user.id,
+        holder_uid=auth_uid,
         access_code=None,
         feature_live_chat=True,
         feature_therapy=False,
@@ -161,19 +165,22 @@ def create_automatic_access_in(uow: UnitOfWork, partner_id: str, user: UserRecor
     work.accesses.create(access.id, access)
     emit_granted(work, access)
     emit_activated(work, access, user.id, now)
-    return GrantedAccess(access_id=access.id, partner_id=partner.id)
+    return GrantedAccess(access_id=access.id, partner_id=partner.id, copy=work.accesses.to_doc(access))
 
 
 def assign_code(auth_uid: str, user: UserRecord, raw_code: str) -> PartnerAccessOut:
     """A signed-in user redeems a code: the access is theirs from now (activatedAt), linked on their user doc."""
 
     def work(uow: PartnersWork) -> tuple[PartnerAccessRecord, PartnerRecord]:
-        access, partner = _redeem_in(uow, raw_code, user)
-        users.add_partner_access_in(uow, auth_uid, access.id, partner.id)
+        access, partner = _redeem_in(uow, raw_code, user, auth_uid)
+        users.add_partner_access_in(uow, auth_uid, access.id, partner.id, uow.accesses.to_doc(access))
         return access, partner
 
     access, partner = PartnersWork.run_in_transaction(work)
     return partner_access_out(access, partner)
+
+
+# ---------------------------------------------------------------- reporting's backfill
 
 
 def access_events_page(
@@ -201,79 +208,6 @@ def access_events_page(
                 )
             )
     return events, (rows[-1][0] if len(rows) == limit else None)
-
-
-# ---------------------------------------------------------------- what profiles and searches show
-
-
-def profile_refs(
-    uow: UnitOfWork, user: UserRecord, *, accesses: bool = True, admin: bool = True
-) -> list[tuple[Repository[Any], str]]:
-    """Every document `partner_views` needs for `user` (their accesses, their admin record), for one batched read."""
-    work = PartnersWork.join(uow)
-    refs: list[tuple[Repository[Any], str]] = []
-    if accesses:
-        refs.extend((work.accesses, access_id) for access_id in user.partner_access_ids)
-        refs.extend((work.partners, partner_id) for partner_id in user.partner_ids)
-    if admin and user.partner_admin is not None:
-        refs.append((work.admins, user.partner_admin.id))
-        refs.append((work.partners, user.partner_admin.partner_id))
-    return refs
-
-
-@dataclass(frozen=True)
-class AccessFilter:
-    """Which of a user's accesses a view shows (None: any)."""
-
-    active: bool | None = None
-    feature_therapy: bool | None = None
-
-    def accepts(self, access: PartnerAccessRecord) -> bool:
-        return (self.active is None or access.active == self.active) and (
-            self.feature_therapy is None or access.feature_therapy == self.feature_therapy
-        )
-
-
-@dataclass(frozen=True)
-class PartnerView:
-    accesses: list[PartnerAccessOut] = field(default_factory=list)
-    admin: PartnerAdminOut | None = None
-
-
-def partner_views(
-    uow: UnitOfWork, user: UserRecord, fetched: Fetched, accesses: AccessFilter, *, active_admin_only: bool
-) -> PartnerView:
-    """The user's accesses that pass the filter (each with its partner) and their partner-admin record, from
-    documents read with `profile_refs`. Records that no longer point back at the user are left out."""
-    work = PartnersWork.join(uow)
-    access_outs: list[PartnerAccessOut] = []
-    for access_id in user.partner_access_ids:
-        access = fetched.get(work.accesses, access_id)
-        if access is None or access.user_id != user.id or not accesses.accepts(access):
-            continue
-        partner = fetched.get(work.partners, access.partner_id)
-        if partner is not None:
-            access_outs.append(partner_access_out(access, partner))
-    admin_out: PartnerAdminOut | None = None
-    if user.partner_admin is not None:
-        admin = fetched.get(work.admins, user.partner_admin.id)
-        partner = fetched.get(work.partners, user.partner_admin.partner_id)
-        shown = admin is not None and admin.user_id == user.id and (admin.active or not active_admin_only)
-        if admin is not None and shown and partner is not None:
-            admin_out = partner_admin_out(admin, partner)
-    return PartnerView(access_outs, admin_out)
-
-
-def user_ids_with_accesses(accesses: AccessFilter, limit: int) -> list[str]:
-    """Public ids of users holding an access that passes the filter (equality queries; at most `limit` read)."""
-    equals: dict[str, object] = {}
-    if accesses.feature_therapy is not None:
-        equals["featureTherapy"] = accesses.feature_therapy
-    if accesses.active is not None:
-        equals["active"] = accesses.active
-    with PartnersWork() as uow:
-        found = uow.accesses.search(equals, limit)
-    return [access.user_id for access in found if access.user_id is not None]
 
 
 # ---------------------------------------------------------------- managing accesses
@@ -395,7 +329,8 @@ def release_accesses_of(user_id: str) -> int:
         accesses = uow.accesses.assigned_to(user_id)
         now = utcnow()
         for access in accesses:
-            uow.update_access(access, {"userId": None, "releasedAt": now, "updatedAt": now})
+            fields = {"userId": None, "holderUid": None, "releasedAt": now, "updatedAt": now}
+            uow.update_access(access, fields, project=False)  # the holder's document is gone
             emit_changed(uow, access, None, now)
         return len(accesses)
 

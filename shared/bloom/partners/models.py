@@ -98,6 +98,7 @@ class PartnerAccessRecord(CamelModel):
     partner_id: str
     partner_admin_id: str | None = None
     user_id: str | None = None  # the PUBLIC user id, once assigned
+    holder_uid: str | None = None  # and their account: the user document whose profile projection copies this
     access_code: str | None = None
     active: bool = True
     feature_live_chat: bool
@@ -118,6 +119,13 @@ class PartnerAccessRecord(CamelModel):
             redeemed=self.user_id is not None or self.released_at is not None,
             created_at=self.created_at,
         )
+
+
+class PartnerCatalogue(CamelModel):
+    """`catalogues/partners`: every partner as stored (features embedded), rewritten entry by entry in the
+    transactions that change a partner. Read with the caller's user document, it gives the profile its partners."""
+
+    partners: dict[str, PartnerRecord] = Field(default_factory=dict)
 
 
 class AccessCodeClaim(CamelModel):
@@ -186,7 +194,12 @@ def partner_access_out(record: PartnerAccessRecord, partner: PartnerRecord) -> P
 def admin_summary(admin: PartnerAdminRecord, partner: PartnerRecord) -> PartnerAdminSummary:
     """What the admin's user document carries so the role check needs no extra read."""
     return PartnerAdminSummary(
-        id=admin.id, partner_id=admin.partner_id, active=admin.active, partner_active=partner.is_active
+        id=admin.id,
+        partner_id=admin.partner_id,
+        active=admin.active,
+        partner_active=partner.is_active,
+        created_at=admin.created_at,
+        updated_at=admin.updated_at,
     )
 
 

@@ -4,8 +4,9 @@
 and points at the access and its partner, so a redemption reads both in one batched round trip. Names are
 unique through claim documents too (`partnerNames/{hash}`, `featureNames/{hash}`).
 
-The partner fields kept on user documents (admin summary, access ids) belong to the users area's document:
-this area changes them through `bloom.users.service`, joined to its unit of work.
+The partner fields kept on user documents (admin summary, access ids, the copies of accesses in the profile
+projection) belong to the users area's document: this area changes them through `bloom.users.service`,
+joined to its unit of work. `catalogues/partners` holds a copy of every partner (see `PartnerCatalogue`).
 """
 
 from __future__ import annotations
@@ -20,11 +21,16 @@ from bloom.partners.models import (
     NameClaim,
     PartnerAccessRecord,
     PartnerAdminRecord,
+    PartnerCatalogue,
     PartnerFeatureRecord,
     PartnerRecord,
 )
+from bloom.platform.store.indexes import unindexed_field
 from bloom.platform.store.repository import Filter, Repository, chunks
 from bloom.platform.store.unit_of_work import UnitOfWork, repository
+from bloom.users import service as users
+
+CATALOGUE_ID = "partners"
 
 
 def claim_id(name: str) -> str:
@@ -122,6 +128,14 @@ class AccessCodesRepository(Repository[AccessCodeClaim]):
         return [code for code, _ in self.select([Filter("partnerId", "==", partner_id)])]
 
 
+class PartnerCatalogueRepository(Repository[PartnerCatalogue]):
+    collection_name = "catalogues"
+    model = PartnerCatalogue
+
+
+unindexed_field(PartnerCatalogueRepository.collection_name, "partners")
+
+
 class PartnersWork(UnitOfWork):
     partners = repository(PartnersRepository)
     partner_names = repository(PartnerNamesRepository)
@@ -131,12 +145,21 @@ class PartnersWork(UnitOfWork):
     admins = repository(PartnerAdminsRepository)
     accesses = repository(PartnerAccessesRepository)
     codes = repository(AccessCodesRepository)
+    catalogue = repository(PartnerCatalogueRepository)
 
-    def update_access(self, access: PartnerAccessRecord, fields: dict[str, Any]) -> None:
-        """Change stored fields of an access and, when it has a code, the copy its code's claim keeps."""
+    def update_access(self, access: PartnerAccessRecord, fields: dict[str, Any], *, project: bool = True) -> None:
+        """Change stored fields of an access and every copy of it: its code's claim, and its holder's profile
+        projection (unless `project` is False: the holder's document is being created or is gone)."""
         self.accesses.update(access.id, fields)
         if access.access_code:
             self.codes.update(access.access_code, {f"access.{name}": value for name, value in fields.items()})
+        if project and access.holder_uid is not None and access.user_id is not None:
+            updated = PartnerAccessRecord.model_validate({**self.accesses.to_doc(access), **fields})
+            users.project_in(self, access.holder_uid, "accesses", {access.id: self.accesses.to_doc(updated)})
+
+    def publish_partner(self, partner: PartnerRecord) -> None:
+        """Write the partner's entry of the catalogue (with the transaction that writes the partner)."""
+        self.catalogue.put_entry(CATALOGUE_ID, "partners", partner.id, self.partners.to_doc(partner))
 
     def copy_partner_to_codes(self, partner: PartnerRecord, codes: list[str]) -> None:
         """Rewrite the partner copy of each code's claim (the codes read beforehand: reads come first)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from pydantic import Field, StrictBool, StrictInt, field_validator
 
@@ -163,7 +163,9 @@ class CypressCleanupOut(CamelModel):
 
 
 class GrantedAccess(NamedTuple):
-    """An access given to a user during signup; the user record lists both ids."""
+    """An access given to a user during signup; the user record lists both ids and keeps `copy` (the access as
+    stored) in its profile projection."""
 
     access_id: str
     partner_id: str
+    copy: dict[str, Any]

@@ -24,6 +24,7 @@ from bloom.partners.models import (
     FeatureRecord,
     NameClaim,
     PartnerAdminRecord,
+    PartnerCatalogue,
     PartnerFeatureRecord,
     PartnerRecord,
     admin_summary,
@@ -35,7 +36,7 @@ from bloom.partners.models import (
     partner_out,
     reactivation_changes,
 )
-from bloom.partners.repository import PartnersWork, claim_id
+from bloom.partners.repository import CATALOGUE_ID, PartnersWork, claim_id
 from bloom.partners.schemas import (
     AUTOMATIC_ACCESS_CODE,
     DEFAULT_THERAPY_SESSIONS_CAP,
@@ -78,6 +79,7 @@ def create_partner(body: CreatePartner) -> PartnerOut:
         partner.id,
         partner,
         errors.PARTNER_ALREADY_EXISTS,
+        publish=lambda uow: uow.publish_partner(partner),
     )
     return partner_out(partner)
 
@@ -88,6 +90,7 @@ def _create_named(
     record_id: str,
     record: RecordT,
     taken: ErrorSpec,
+    publish: Callable[[PartnersWork], None] | None = None,
 ) -> None:
     """Create a record whose name is unique: the name's claim document and the record commit together.
 
@@ -100,6 +103,8 @@ def _create_named(
             raise taken.error()
         names.create(claim, NameClaim(owner_id=record_id))
         records.create(record_id, record)
+        if publish is not None:
+            publish(uow)
 
     try:
         PartnersWork.run_in_transaction(work)
@@ -134,6 +139,7 @@ def update_partner(partner_id: str, body: UpdatePartner) -> PartnerOut:
         codes = uow.codes.codes_of_partner(partner.id)  # all reads first (Firestore transactions), then every write
         if body.active == partner.is_active:
             uow.partners.update(partner.id, changes)
+            uow.publish_partner(updated)
             uow.copy_partner_to_codes(updated, codes)
             return updated
         admins = uow.admins.for_partner(partner.id)
@@ -147,6 +153,7 @@ def update_partner(partner_id: str, body: UpdatePartner) -> PartnerOut:
             admin_changes = deactivation_changes({a.id: a.active for a in admins})
             access_changes = deactivation_changes({a.id: a.active for a in accesses})
         uow.partners.update(partner.id, changes)
+        uow.publish_partner(updated)
         uow.admins.update_each({i: {**c, "updatedAt": now} for i, c in admin_changes.items()})
         for access in accesses:
             if access.id in access_changes:
@@ -154,7 +161,9 @@ def update_partner(partner_id: str, body: UpdatePartner) -> PartnerOut:
                 access_service.emit_changed(uow, access, access.user_id, now)
         uow.copy_partner_to_codes(updated, codes)
         admins_by_id = {
-            a.id: a.model_copy(update={"active": admin_changes[a.id]["active"]}) if a.id in admin_changes else a
+            a.id: a.model_copy(update={"active": admin_changes[a.id]["active"], "updated_at": now})
+            if a.id in admin_changes
+            else a
             for a in admins
         }
         for auth_uid, user in admin_users:
@@ -174,6 +183,17 @@ def update_partner(partner_id: str, body: UpdatePartner) -> PartnerOut:
         return updated
 
     return partner_out(PartnersWork.run_in_transaction(work))
+
+
+def rebuild_catalogue() -> int:
+    """Rewrite `catalogues/partners` from the partner documents (first deploy, or after a fix); returns the count."""
+
+    def work(uow: PartnersWork) -> int:
+        partners = uow.partners.all()
+        uow.catalogue.save(CATALOGUE_ID, PartnerCatalogue(partners={p.id: p for p in partners}))
+        return len(partners)
+
+    return PartnersWork.run_in_transaction(work)
 
 
 # ---------------------------------------------------------------- features
@@ -218,6 +238,7 @@ def _features_changed(
     """Write a partner's new features and every copy of them: its codes' claims and its name claim."""
     uow.partners.update(partner.id, {"features": _features_doc(features)})
     changed = partner.model_copy(update={"features": features})
+    uow.publish_partner(changed)
     uow.copy_partner_to_codes(changed, codes)
     automatic = changed.feature_named(AUTOMATIC_ACCESS_CODE)
     uow.partner_names.update(

@@ -222,12 +222,14 @@ def backfill(start: date, report: Report = lambda _: None) -> BackfillState:
             state = BackfillState(generation=state.generation + 1)
             uow.backfill.save(state_id, state)
     generation = state.generation
+    read_from: dict[int, int] = {}  # records read per source by this run of the command
     while state.source_index < len(SOURCES):
         index, after = state.source_index, state.after
         read, _ = _stage_page(start, generation, index, after)
+        read_from[index] = read_from.get(index, 0) + read
         with ReportingWork() as uow:
             state = uow.backfill.get(state_id) or BackfillState()
-        report(Progress("stage", SOURCES[index][0], state.staged, None))
+        report(Progress("stage", SOURCES[index][0], read_from[index], None))
         if read == 0 and state.source_index == index and state.after == after:
             break  # nothing moved (cannot happen unless the store refuses writes): do not spin
     today = local_day(utcnow(), get_settings().reporting_timezone)

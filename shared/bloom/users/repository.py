@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic.alias_generators import to_camel
 
 from bloom.platform.store.client import count_round_trip
+from bloom.platform.store.indexes import unindexed_field
 from bloom.platform.store.repository import Filter, Repository
 from bloom.platform.store.unit_of_work import UnitOfWork, repository
 from bloom.users.schemas import UserRecord
@@ -159,6 +160,9 @@ class UsersRepository(Repository[UserRecord]):
             yield rows
             if len(snapshots) < size:
                 return
+
+
+unindexed_field(UsersRepository.collection_name, "profile")  # the profile projection is read whole, never queried
 
 
 class UsersWork(UnitOfWork):

@@ -1,8 +1,10 @@
 """The Bloom user as stored at `users/{authUid}`.
 
-Besides the user's own fields, the document carries the ids a profile needs (accesses, partners, started
-content), so `GET user/me` is two round trips: this document (read while authenticating) and one batched
-read of everything it points to. Services that change those links update these lists in the same transaction.
+Besides the user's own fields, the document carries what the profile (`GET user/me`) shows of other areas:
+the ids of the user's accesses, partners and started content, their partner-admin summary, and `profile`, a
+projection holding copies of the user's access records and progress records. The areas that own those
+records write the copies in the same transactions as the records (through `bloom.users.service`), so the
+read that authenticates a request is all the profile needs of the user.
 """
 
 from __future__ import annotations
@@ -10,13 +12,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StrictBool
 from pydantic.alias_generators import to_camel
 
 from bloom.core.models import CamelModel, RequestModel
 from bloom.platform.registry import Role
+
+if TYPE_CHECKING:
+    from bloom.platform.store.unit_of_work import Fetched
 
 CYPRESS_EMAIL_PREFIX = "cypresstestemail"
 CYPRESS_EMAIL = re.compile(r"^cypresstestemail[^@]*@chayn\.co$")
@@ -27,6 +32,8 @@ class Caller:
     auth_uid: str
     claims: dict[str, Any]
     user: UserRecord
+    # Documents read in the same round trip as the user, for routes that declare them (the profile's catalogues).
+    prefetched: Fetched | None = None
 
     @property
     def has_second_factor(self) -> bool:
@@ -52,6 +59,21 @@ class PartnerAdminSummary(CamelModel):
     partner_id: str
     active: bool
     partner_active: bool
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+ProjectionSection = Literal["accesses", "courses", "resources"]
+
+
+class ProfileProjection(CamelModel):
+    """Copies of the user's records the profile shows, keyed like their documents: partner accesses (by access
+    id), course and resource progress (by story uuid). Stored as the owning area wrote them; each area parses
+    its own. Written only through `bloom.users.service.project_in`, in the transaction that writes the record."""
+
+    accesses: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    courses: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    resources: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
 class UserRecord(CamelModel):
@@ -75,6 +97,7 @@ class UserRecord(CamelModel):
     contact_permission: bool = False
     service_emails_permission: bool = True
     crisp_token_id: str | None = None
+    profile: ProfileProjection = Field(default_factory=ProfileProjection)
 
     @property
     def is_partner_admin(self) -> bool:

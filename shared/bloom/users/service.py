@@ -19,7 +19,8 @@ from typing import Any
 
 from bloom.core.logging import get_logger
 from bloom.core.time import utcnow
-from bloom.platform.store.unit_of_work import UnitOfWork
+from bloom.platform.store.repository import Repository
+from bloom.platform.store.unit_of_work import Fetched, UnitOfWork
 from bloom.users import firebase_accounts
 from bloom.users.errors import USER_NOT_FOUND
 from bloom.users.events import USER_CREATED, USER_DELETED, USER_UPDATED, UserCreated, UserDeleted, UserUpdated
@@ -29,6 +30,8 @@ from bloom.users.schemas import (
     AdminUpdateUser,
     DeletedUser,
     PartnerAdminSummary,
+    ProfileProjection,
+    ProjectionSection,
     UpdateUser,
     UserOut,
     UserRecord,
@@ -49,6 +52,14 @@ def record_of(auth_uid: str) -> UserRecord | None:
     with UsersWork() as uow:
         user = uow.users.get(auth_uid)
     return user if user is not None and user.deleted_at is None else None
+
+
+def record_with(auth_uid: str, also: list[tuple[Repository[Any], str]]) -> tuple[UserRecord | None, Fetched]:
+    """`record_of`, plus other documents read in the same round trip (what the caller's route needs)."""
+    with UsersWork() as uow:
+        fetched = uow.fetch([(uow.users, auth_uid), *also])
+    user = fetched.get(uow.users, auth_uid)
+    return (user if user is not None and user.deleted_at is None else None), fetched
 
 
 def by_public_ids(user_ids: list[str]) -> list[UserRecord]:
@@ -149,12 +160,39 @@ def set_partner_admin_in(uow: UnitOfWork, auth_uid: str, summary: PartnerAdminSu
     UsersWork.join(uow).users.update(auth_uid, {"partnerAdmin": value})
 
 
-def add_partner_access_in(uow: UnitOfWork, auth_uid: str, access_id: str, partner_id: str) -> None:
-    UsersWork.join(uow).users.add_to_lists(auth_uid, partner_access_ids=access_id, partner_ids=partner_id)
+def add_partner_access_in(
+    uow: UnitOfWork, auth_uid: str, access_id: str, partner_id: str, copy: dict[str, Any]
+) -> None:
+    """Link an access to the user: its ids on their lists, its copy in their profile projection."""
+    users = UsersWork.join(uow).users
+    users.add_to_lists(auth_uid, partner_access_ids=access_id, partner_ids=partner_id)
+    users.update_entries(auth_uid, ("profile", "accesses"), {access_id: copy})
 
 
 def remove_partner_accesses_in(uow: UnitOfWork, auth_uid: str, access_ids: list[str]) -> None:
-    UsersWork.join(uow).users.remove_from_list(auth_uid, "partner_access_ids", access_ids)
+    users = UsersWork.join(uow).users
+    users.remove_from_list(auth_uid, "partner_access_ids", access_ids)
+    users.update_entries(auth_uid, ("profile", "accesses"), dict.fromkeys(access_ids))
+
+
+def project_in(
+    uow: UnitOfWork, auth_uid: str, section: ProjectionSection, entries: dict[str, dict[str, Any] | None]
+) -> None:
+    """Replace (or remove, with None) copies in the user's profile projection; the user document must exist."""
+    UsersWork.join(uow).users.update_entries(auth_uid, ("profile", section), entries)
+
+
+def replace_projection_in(
+    uow: UnitOfWork, auth_uid: str, projection: ProfileProjection, admin: PartnerAdminSummary | None
+) -> None:
+    """Rewrite the whole profile projection and admin summary (a rebuild from the records)."""
+    UsersWork.join(uow).users.update_fields(
+        auth_uid,
+        {
+            "profile": projection.model_dump(by_alias=True),
+            "partner_admin": admin.model_dump(by_alias=True) if admin is not None else None,
+        },
+    )
 
 
 def add_course_in(uow: UnitOfWork, auth_uid: str, course_uuid: str) -> None:

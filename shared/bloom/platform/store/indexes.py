@@ -40,3 +40,17 @@ def ttl_field(collection: str, field: str) -> str:
 
 def all_ttl_fields() -> list[tuple[str, str]]:
     return sorted(_TTL_FIELDS)
+
+
+_UNINDEXED_FIELDS: set[tuple[str, str]] = set()
+
+
+def unindexed_field(collection: str, field: str) -> str:
+    """Declare a map field that is never queried, so Firestore keeps no single-field index of anything in it
+    (projections and catalogues: indexing every nested key would cost a write per key and bloat the index)."""
+    _UNINDEXED_FIELDS.add((collection, field))
+    return field
+
+
+def all_unindexed_fields() -> list[tuple[str, str]]:
+    return sorted(_UNINDEXED_FIELDS)

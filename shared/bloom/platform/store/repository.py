@@ -21,6 +21,7 @@ from bloom.platform.store.indexes import CompositeIndex
 
 if TYPE_CHECKING:
     from google.cloud.firestore import CollectionReference, DocumentReference, DocumentSnapshot, Transaction
+    from google.cloud.firestore_v1.field_path import FieldPath
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 MAX_ID_BYTES = 1500
@@ -73,7 +74,7 @@ class Session(Protocol):
 
     def create(self, ref: DocumentReference, data: dict[str, Any]) -> None: ...
 
-    def set(self, ref: DocumentReference, data: dict[str, Any], merge: bool = False) -> None: ...
+    def set(self, ref: DocumentReference, data: dict[str, Any], merge: bool | list[FieldPath] = False) -> None: ...
 
     def update(self, ref: DocumentReference, data: dict[str, Any]) -> None: ...
 
@@ -89,9 +90,9 @@ class DirectSession:
         count_round_trip()
         ref.create(data)
 
-    def set(self, ref: DocumentReference, data: dict[str, Any], merge: bool = False) -> None:
+    def set(self, ref: DocumentReference, data: dict[str, Any], merge: bool | list[FieldPath] = False) -> None:
         count_round_trip()
-        ref.set(data, merge=merge)
+        ref.set(data, merge=merge)  # type: ignore[arg-type]  # the SDK takes field paths too; its hint says bool
 
     def update(self, ref: DocumentReference, data: dict[str, Any]) -> None:
         count_round_trip()
@@ -263,6 +264,28 @@ class Repository(Generic[ModelT]):
 
     def update(self, doc_id: str, fields: dict[str, Any]) -> None:
         """Change the given stored fields (camelCase names, or Firestore transforms); the document must exist."""
+        self.session.update(self.ref(doc_id), fields)
+
+    def put_entry(self, doc_id: str, field: str, key: str, value: dict[str, Any] | None) -> None:
+        """Replace (or, with None, remove) the entry `key` of the map `field`, leaving the rest of the document
+        alone; the document is created when missing. Writers of different keys never conflict."""
+        from google.cloud.firestore import DELETE_FIELD
+        from google.cloud.firestore_v1.field_path import FieldPath
+
+        entry = DELETE_FIELD if value is None else value
+        self.session.set(self.ref(doc_id), {field: {key: entry}}, merge=[FieldPath(field, key)])
+
+    def update_entries(self, doc_id: str, path: tuple[str, ...], entries: dict[str, dict[str, Any] | None]) -> None:
+        """Replace or remove (None) entries of the map at `path` of an existing document, leaving the rest alone."""
+        if not entries:
+            return
+        from google.cloud.firestore import DELETE_FIELD
+        from google.cloud.firestore_v1.field_path import FieldPath
+
+        fields = {
+            FieldPath(*path, key).to_api_repr(): DELETE_FIELD if value is None else value
+            for key, value in entries.items()
+        }
         self.session.update(self.ref(doc_id), fields)
 
     def update_each(self, changes: dict[str, dict[str, Any]]) -> None:

@@ -35,6 +35,7 @@ from bloom.platform.topics import Topic
 
 if TYPE_CHECKING:
     from google.cloud.firestore import DocumentReference, Transaction, WriteBatch
+    from google.cloud.firestore_v1.field_path import FieldPath
 
 T = TypeVar("T")
 P = TypeVar("P", bound=BaseModel)
@@ -146,7 +147,7 @@ class UnitOfWork:
     def create(self, ref: DocumentReference, data: dict[str, Any]) -> None:
         self._writer().create(ref, data)
 
-    def set(self, ref: DocumentReference, data: dict[str, Any], merge: bool = False) -> None:
+    def set(self, ref: DocumentReference, data: dict[str, Any], merge: bool | list[FieldPath] = False) -> None:
         self._writer().set(ref, data, merge=merge)
 
     def update(self, ref: DocumentReference, data: dict[str, Any]) -> None:
