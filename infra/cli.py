@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from infra.stack import DEFAULT_STATE
 
@@ -172,6 +173,35 @@ def cmd_profiles_rebuild(args: argparse.Namespace) -> None:
     print(f"{total} profile projection(s) checked, {changed} rewritten")
 
 
+def cmd_reporting_backfill(args: argparse.Namespace) -> None:
+    _use_target(args, "FIRESTORE_EMULATOR_HOST")
+    from datetime import date
+
+    from tqdm import tqdm
+
+    from bloom.reporting.backfill import Progress, backfill
+
+    try:
+        start = date.fromisoformat(args.start)
+    except ValueError:
+        sys.exit(f"--from must be a date (YYYY-MM-DD), not {args.start!r}")
+    bars: dict[str, Any] = {}  # one tqdm bar per source, then for the days and the months
+
+    def show(progress: Progress) -> None:
+        if progress.label not in bars:
+            for earlier in bars.values():
+                earlier.close()
+            unit = " records" if progress.total is None else " " + progress.label
+            bars[progress.label] = tqdm(desc=progress.label, total=progress.total, unit=unit)
+        bar = bars[progress.label]
+        bar.update(progress.done - bar.n)
+
+    state = backfill(start, show)
+    for bar in bars.values():
+        bar.close()
+    print(f"backfill from {start} done: {state.staged} records counted (run it again to rebuild once more)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m infra.cli", description="Bloom developer commands.")
     parser.add_argument("--state-file", type=Path, default=DEFAULT_STATE, help="the running stack's state file")
@@ -228,6 +258,16 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild.add_argument("--user", help="only this account (its Firebase uid = user document id)")
     rebuild.add_argument("--project", help="a GCP project (default: the running local stack)")
     rebuild.set_defaults(handler=cmd_profiles_rebuild)
+    reporting = commands.add_parser(
+        "reporting", help="Reporting counters.", description="Reporting counters (README, 'Reporting')."
+    )
+    reporting_actions = reporting.add_subparsers(dest="action", required=True)
+    rebuild = reporting_actions.add_parser(
+        "backfill", help="Rebuild the counters from the stored records (batched, resumable: run it again to resume)."
+    )
+    rebuild.add_argument("--from", dest="start", required=True, help="the first day to rebuild, YYYY-MM-DD")
+    rebuild.add_argument("--project", help="a GCP project (default: the running local stack)")
+    rebuild.set_defaults(handler=cmd_reporting_backfill)
     return parser
 
 

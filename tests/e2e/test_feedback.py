@@ -114,6 +114,7 @@ def test_session_feedback_is_stored_sanitised_linked_and_announced(
         "item_id": session_id,
         "item_name": "session",
         "tags": ["useful"],
+        "submitted_at": stored.created_at.isoformat(),
     }
     assert "helpful" not in json.dumps(event)
 

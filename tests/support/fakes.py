@@ -20,4 +20,7 @@ def fake_service_env(base_url: str) -> dict[str, str]:
         "SIMPLYBOOK_TOTP_SECRET": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
         "SIMPLYBOOK_WEBHOOK_TOKEN": "test-simplybook-webhook-token",
         "ZAPIER_TOKEN": "test-zapier-token",
+        "SLACK_API_URL": f"{base}/slack-api/",
+        "SLACK_BOT_TOKEN": "xoxb-test-reporting-token",
+        "SLACK_REPORTING_CHANNEL": "C0REPORTING",
     }

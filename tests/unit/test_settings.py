@@ -62,6 +62,10 @@ def test_defaults() -> None:
         "simplybook_totp_secret": None,
         "simplybook_webhook_token": None,
         "zapier_token": None,
+        "reporting_timezone": "Europe/London",
+        "slack_api_url": "https://slack.com/api/",
+        "slack_bot_token": None,
+        "slack_reporting_channel": None,
     }
 
 
@@ -89,6 +93,10 @@ def test_every_variable_is_read_by_its_documented_name() -> None:
         SIMPLYBOOK_TOTP_SECRET="totp",
         SIMPLYBOOK_WEBHOOK_TOKEN="sb-token",
         ZAPIER_TOKEN="zapier-token",
+        REPORTING_TIMEZONE="America/New_York",
+        SLACK_API_URL="http://127.0.0.1:9/slack-api",
+        SLACK_BOT_TOKEN="xoxb-bot",
+        SLACK_REPORTING_CHANNEL="C123",
     )
     assert (settings.project_id, settings.environment, settings.cors_origins) == (
         "bloom-prod",
@@ -116,8 +124,14 @@ def test_every_variable_is_read_by_its_documented_name() -> None:
         "totp",
         "sb-token",
         "zapier-token",
+        "xoxb-bot",
     ]
     assert (settings.simplybook_api_url, settings.simplybook_company) == ("https://simplybook.example", "chayn")
+    assert (settings.reporting_timezone, settings.slack_api_url, settings.slack_reporting_channel) == (
+        "America/New_York",
+        "http://127.0.0.1:9/slack-api/",
+        "C123",
+    )
 
 
 def test_the_project_falls_back_to_gcloud_project() -> None:

@@ -326,6 +326,36 @@ def change_resource(user: UserRecord, auth_uid: str, resource_uuid: str, change:
     return ContentWork.run_in_transaction(work, max_attempts=PROGRESS_ATTEMPTS)
 
 
+def progress_events_page(kind: ContentKind, after: str | None, limit: int) -> tuple[list[ProgressChanged], str | None]:
+    """Starts and completions as recorded, rebuilt from one kind of progress record (reporting's backfill), a page
+    at a time in document order; the second value is where the next page starts (None: done). A record holds its
+    start (`createdAt`) and, while complete, its completion (`completedAt`)."""
+    with ContentWork() as uow:
+        rows: list[tuple[str, CourseUserRecord | SessionUserRecord | ResourceUserRecord]]
+        if kind == "course":
+            rows = list(uow.course_users.page(after, limit))
+        elif kind == "session":
+            rows = list(uow.session_users.page(after, limit))
+        else:
+            rows = list(uow.resource_users.page(after, limit))
+        resources = uow.resources.get_many(r.resource_uuid for _, r in rows if isinstance(r, ResourceUserRecord))
+    events: list[ProgressChanged] = []
+    for _, record in rows:
+        common: dict[str, Any] = {"user_id": record.user_id, "kind": kind}
+        if isinstance(record, ResourceUserRecord):
+            found = resources.get(record.resource_uuid)
+            common |= {"item_id": record.resource_uuid, "resource_category": found.category if found else None}
+        elif isinstance(record, SessionUserRecord):
+            common |= {"item_id": record.session_uuid, "course_id": record.course_uuid}
+        else:
+            common |= {"item_id": record.course_uuid, "course_id": record.course_uuid}
+        events.append(ProgressChanged(transition="started", occurred_at=record.created_at.isoformat(), **common))
+        if record.completed and record.completed_at is not None:
+            completed_at = record.completed_at.isoformat()
+            events.append(ProgressChanged(transition="completed", occurred_at=completed_at, **common))
+    return events, (rows[-1][0] if len(rows) == limit else None)
+
+
 def erase_user_progress(user_id: str) -> int:
     """Delete every progress record of a user (by public id). Idempotent; returns how many were deleted."""
     with ContentWork() as uow:

@@ -19,6 +19,8 @@ from pydantic import AliasChoices, BaseModel, Field, NonNegativeInt, SecretStr, 
 DEFAULT_PROJECT = "demo-bloom"
 DEFAULT_STORYBLOK_API_URL = "https://api.storyblok.com/v2"
 DEFAULT_SIMPLYBOOK_API_URL = "https://user-api-v2.simplybook.me"
+DEFAULT_REPORTING_TIMEZONE = "Europe/London"
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
 
 class Settings(BaseModel, frozen=True):
@@ -44,6 +46,10 @@ class Settings(BaseModel, frozen=True):
     simplybook_totp_secret: SecretStr | None = Field(None, validation_alias="SIMPLYBOOK_TOTP_SECRET")
     simplybook_webhook_token: SecretStr | None = Field(None, validation_alias="SIMPLYBOOK_WEBHOOK_TOKEN")
     zapier_token: SecretStr | None = Field(None, validation_alias="ZAPIER_TOKEN")
+    reporting_timezone: str = Field(DEFAULT_REPORTING_TIMEZONE, validation_alias="REPORTING_TIMEZONE")
+    slack_api_url: str = Field(DEFAULT_SLACK_API_URL, validation_alias="SLACK_API_URL")
+    slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
+    slack_reporting_channel: str | None = Field(None, validation_alias="SLACK_REPORTING_CHANNEL")
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -70,6 +76,23 @@ class Settings(BaseModel, frozen=True):
     def _url_without_whitespace(cls, value: Any) -> Any:
         """A secret pasted with a trailing newline is still the URL; one of only whitespace is no URL."""
         return (value.strip() or None) if isinstance(value, str) else value
+
+    @field_validator("reporting_timezone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _ends_with_slash(cls, value: str) -> str:
+        """slack-sdk joins the method name to the base URL as is."""
+        return value if value.endswith("/") else value + "/"
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Settings:

@@ -15,6 +15,7 @@ class FeedbackSubmitted(BaseModel):
     item_id: str
     item_name: str
     tags: list[str]
+    submitted_at: str | None = None  # absent in events recorded before reporting counted them
 
 
 FEEDBACK_SUBMITTED = declare_topic("feedback.submitted", FeedbackSubmitted, "A user left feedback on content")

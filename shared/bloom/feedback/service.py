@@ -60,7 +60,14 @@ def _store(
         repository(uow).create(record.id, record)
         uow.emit(
             FEEDBACK_SUBMITTED,
-            FeedbackSubmitted(feedback_id=record.id, kind=kind, item_id=item.id, item_name=item.name, tags=list(tags)),
+            FeedbackSubmitted(
+                feedback_id=record.id,
+                kind=kind,
+                item_id=item.id,
+                item_name=item.name,
+                tags=list(tags),
+                submitted_at=now.isoformat(),
+            ),
         )
     _log.info("feedback stored", extra={"kind": kind, "feedback_id": record.id})
     return record
@@ -114,6 +121,39 @@ def log_event(user: UserRecord, body: EventLogBody) -> EventLogOut:
         user_id=record.user_id,
         metadata=record.metadata,
     )
+
+
+def feedback_events_page(
+    kind: FeedbackKind, after: str | None, limit: int
+) -> tuple[list[FeedbackSubmitted], str | None]:
+    """FEEDBACK_SUBMITTED as recorded, rebuilt from stored feedback (reporting's backfill; the content's name is
+    not stored with the feedback and reports do not need it), a page at a time in document order."""
+    with FeedbackWork() as uow:
+        repo = uow.session_feedback if kind == "session" else uow.resource_feedback
+        rows = repo.page(after, limit)
+    events = [
+        FeedbackSubmitted(
+            feedback_id=record.id,
+            kind=kind,
+            item_id=record.item_id,
+            item_name="",
+            tags=list(record.feedback_tags),
+            submitted_at=record.created_at.isoformat(),
+        )
+        for _, record in rows
+    ]
+    return events, (rows[-1][0] if len(rows) == limit else None)
+
+
+def event_log_events_page(after: str | None, limit: int) -> tuple[list[EventLogRecorded], str | None]:
+    """EVENT_LOG_RECORDED as recorded, rebuilt from the stored event log, a page at a time in document order."""
+    with FeedbackWork() as uow:
+        rows = uow.event_logs.page(after, limit)
+    events = [
+        EventLogRecorded(user_id=record.user_id, event=record.event, occurred_at=record.date.isoformat())
+        for _, record in rows
+    ]
+    return events, (rows[-1][0] if len(rows) == limit else None)
 
 
 def erase_user_feedback(user_id: str) -> int:

@@ -251,6 +251,36 @@ def accesses_by_ids(access_ids: list[str]) -> dict[str, PartnerAccessOut]:
     }
 
 
+# ---------------------------------------------------------------- reporting's backfill
+
+
+def access_events_page(
+    after: str | None, limit: int
+) -> tuple[list[PartnerAccessGranted | PartnerAccessActivated], str | None]:
+    """The grant and activation events as recorded, rebuilt from stored accesses (reporting's backfill), a page
+    at a time in document order; the second value is where the next page starts (None: done). A released
+    access keeps its activation (its holder was erased: the id is gone, the activation happened)."""
+    with PartnersWork() as uow:
+        rows = uow.accesses.page(after, limit)
+    events: list[PartnerAccessGranted | PartnerAccessActivated] = []
+    for _, access in rows:
+        events.append(
+            PartnerAccessGranted(
+                access_id=access.id, partner_id=access.partner_id, created_at=access.created_at.isoformat()
+            )
+        )
+        if access.activated_at is not None:
+            events.append(
+                PartnerAccessActivated(
+                    access_id=access.id,
+                    partner_id=access.partner_id,
+                    user_id=access.user_id or "",
+                    activated_at=access.activated_at.isoformat(),
+                )
+            )
+    return events, (rows[-1][0] if len(rows) == limit else None)
+
+
 # ---------------------------------------------------------------- managing accesses
 
 

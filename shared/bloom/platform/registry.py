@@ -38,6 +38,7 @@ class Sdk(StrEnum):
     PUBSUB = "google.cloud.pubsub_v1"
     FIREBASE_AUTH = "firebase_admin.auth"
     REQUESTS = "requests"
+    SLACK = "slack_sdk"
 
 
 class Capability(StrEnum):

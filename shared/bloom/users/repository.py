@@ -111,6 +111,9 @@ class UsersRepository(Repository[UserRecord]):
 
         self.update(auth_uid, {to_camel(name): ArrayRemove(values)})
 
+    def count_active_between(self, start: datetime, end: datetime) -> int:
+        return self.count([Filter("lastActiveAt", ">=", start), Filter("lastActiveAt", "<", end)])
+
     def record_active(self, auth_uid: str, when: datetime) -> bool:
         """Set `lastActiveAt` (one write, no transaction: the latest value wins); False if the user is gone."""
         from google.api_core.exceptions import NotFound

@@ -95,6 +95,31 @@ def find_by_email(email: str) -> Row | None:
         return uow.users.find_by_email(email)
 
 
+def count_active_between(start: datetime, end: datetime) -> int:
+    """Users whose lastActiveAt (stamped at most once a day by `GET user/me`) falls in [start, end): a count
+    aggregation on the automatic single-field index, reading no user document."""
+    with UsersWork() as uow:
+        return uow.users.count_active_between(start, end)
+
+
+def created_events_page(after: str | None, limit: int) -> tuple[list[UserCreated], str | None]:
+    """USER_CREATED as it was recorded, rebuilt from stored users (reporting's backfill), a page at a time in
+    document order; the second value is where the next page starts (None: done)."""
+    with UsersWork() as uow:
+        rows = uow.users.page(after, limit)
+    events = [
+        UserCreated(
+            user_id=user.id,
+            partner_ids=list(user.partner_ids),
+            sign_up_language=user.sign_up_language,
+            created_at=user.created_at.isoformat(),
+        )
+        for _, user in rows
+        if user.created_at is not None and user.deleted_at is None
+    ]
+    return events, (rows[-1][0] if len(rows) == limit else None)
+
+
 def record_active(auth_uid: str, when: datetime) -> bool:
     """Stamp `lastActiveAt` (latest write wins); False if the user is gone."""
     with UsersWork() as uow:

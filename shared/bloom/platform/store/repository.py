@@ -212,6 +212,31 @@ class Repository(Generic[ModelT]):
                 results.append((snapshot.id, item))
         return results
 
+    def count(self, filters: Sequence[Filter]) -> int:
+        """How many documents match, by a count aggregation over single-field indexes (no document is read;
+        Firestore bills one read per 1,000 index entries matched)."""
+        from google.cloud.firestore import FieldFilter
+
+        query: Any = self.collection()
+        for f in filters:
+            query = query.where(filter=FieldFilter(f.field, f.op, f.value))
+        count_round_trip()
+        result = query.count(alias="n").get(transaction=self.session.transaction)
+        return int(result[0][0].value)
+
+    def page(self, after: str | None, limit: int) -> list[tuple[str, ModelT]]:
+        """Up to `limit` documents in document-id order, after the id `after` (None: from the start)."""
+        query: Any = self.collection().order_by("__name__").limit(limit)  # "__name__": the document id
+        if after is not None:
+            query = query.start_after({"__name__": self.ref(after)})
+        count_round_trip()
+        results: list[tuple[str, ModelT]] = []
+        for snapshot in query.stream(transaction=self.session.transaction):
+            item = self.from_snapshot(snapshot)
+            if item is not None:
+                results.append((snapshot.id, item))
+        return results
+
     def find_one(self, field: str, value: Any) -> tuple[str, ModelT] | None:
         """(document id, item) of the first document whose `field` equals `value` (single-field index)."""
         rows = self.select([Filter(field, "==", value)], limit=1)
