@@ -20,6 +20,7 @@ from bloom.platform.topics import ScheduledRun
 from bloom.reporting import errors
 from bloom.reporting import service as reporting
 from bloom.reporting.schemas import RunOut, RunQuery, RunsQuery
+from bloom.therapy.events import THERAPY_BOOKED, THERAPY_CANCELLED, THERAPY_COMPLETED
 from bloom.users.events import USER_CREATED, USER_DELETED
 
 TAGS = ("reporting",)
@@ -66,6 +67,21 @@ def count_feedback_submitted(event: Event[Any]) -> None:
 
 @event_function(EVENT_LOG_RECORDED, summary="Count chat messages sent and received in the reporting counters")
 def count_event_log_recorded(event: Event[Any]) -> None:
+    _count(event)
+
+
+@event_function(THERAPY_BOOKED, summary="Count a therapy booking that charged an access")
+def count_therapy_booked(event: Event[Any]) -> None:
+    _count(event)
+
+
+@event_function(THERAPY_CANCELLED, summary="Count a cancelled therapy booking")
+def count_therapy_cancelled(event: Event[Any]) -> None:
+    _count(event)
+
+
+@event_function(THERAPY_COMPLETED, summary="Count a completed therapy session")
+def count_therapy_completed(event: Event[Any]) -> None:
     _count(event)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 
@@ -21,6 +22,7 @@ from bloom.reporting.models import (
     previous_start,
 )
 from bloom.reporting.schemas import METRICS, Period
+from bloom.therapy.events import TherapyBooked, TherapyCancelled, TherapyCompleted
 from bloom.users.events import UserCreated
 
 LONDON = "Europe/London"
@@ -104,7 +106,28 @@ def test_counting_rules() -> None:
     chat = EventLogRecorded(user_id="u", event="CHAT_MESSAGE_RECEIVED", occurred_at="2026-03-01T10:00:00Z")
     login = EventLogRecorded(user_id="u", event="LOGGED_IN", occurred_at="2026-03-01T10:00:00Z")
     assert tally_of("event_log.recorded", chat) is not None and tally_of("event_log.recorded", login) is None
-    assert "therapy.booked" not in RULES  # therapy and WhatsApp metrics read 0 until their topics exist
+    assert "whatsapp.subscribed" not in RULES  # WhatsApp metrics read 0 until their topics exist
+
+
+def test_therapy_counting_rules() -> None:
+    facts: dict[str, Any] = {
+        "session_id": "s",
+        "booking_code": "b",
+        "user_id": "u",
+        "partner_id": "p1",
+        "partner_access_id": "a",
+        "service_provider_name": "Dr Example",
+        "start_date_time": "2026-03-02T10:00:00Z",
+    }
+    booked = tally_of("therapy.booked", TherapyBooked(**facts, outcome="booked"))
+    assert booked is not None and booked.counts == {"therapyBookingsBooked": 1}
+    assert booked.breakdowns == {"therapyByTherapist": {"Dr Example": 1}, "therapyByPartner": {"p1": 1}}
+    assert tally_of("therapy.booked", TherapyBooked(**facts, outcome="rejected")) is None
+    cancelled = tally_of("therapy.cancelled", TherapyCancelled(**facts, refunded=True))
+    assert cancelled is not None and cancelled.counts == {"therapyBookingsCancelled": 1}
+    completed = tally_of("therapy.completed", TherapyCompleted(**facts, completed_at="2026-03-02T11:00:00Z"))
+    assert completed is not None and completed.counts == {"therapySessionsCompleted": 1}
+    assert completed.when == "2026-03-02T11:00:00Z"
 
 
 def metrics(**values: int | None) -> dict[str, int | None]:

@@ -1,7 +1,7 @@
 """What each domain event adds to the counters: one small rule per topic, no I/O.
 
-Adding a topic (therapy bookings, WhatsApp subscriptions) is one `@counts(TOPIC)` rule here and one
-subscriber in `functions/reporting.py`; until then those metrics read 0 from the counters.
+Adding a topic (e.g. WhatsApp subscriptions) is one `@counts(TOPIC)` rule here and one subscriber in
+`functions/reporting.py`; until then its metrics read 0 from the counters.
 """
 
 from __future__ import annotations
@@ -21,6 +21,15 @@ from bloom.partners.events import (
     PartnerAccessGranted,
 )
 from bloom.platform.topics import Topic
+from bloom.therapy.events import (
+    THERAPY_BOOKED,
+    THERAPY_CANCELLED,
+    THERAPY_COMPLETED,
+    TherapyBooked,
+    TherapyCancelled,
+    TherapyCompleted,
+    TherapyEvent,
+)
 from bloom.users.events import USER_CREATED, USER_DELETED, UserCreated, UserDeleted
 
 P = TypeVar("P", bound=BaseModel)
@@ -118,3 +127,29 @@ _CHAT_METRICS = {"CHAT_MESSAGE_SENT": "chatMessagesSent", "CHAT_MESSAGE_RECEIVED
 def _event_logged(event: EventLogRecorded) -> Tally | None:
     metric = _CHAT_METRICS.get(event.event)
     return Tally(event.occurred_at, {metric: 1}) if metric is not None else None
+
+
+def _therapy_breakdowns(event: TherapyEvent) -> dict[str, dict[str, int]]:
+    return {
+        "therapyByTherapist": {_key(event.service_provider_name): 1},
+        "therapyByPartner": {_key(event.partner_id): 1},
+    }
+
+
+@counts(THERAPY_BOOKED)
+def _therapy_booked(event: TherapyBooked) -> Tally | None:
+    """Bookings that charged an access (the ledger records each booking once); rejected and unmatched ones are
+    the team's to handle, announced in Slack, not sessions."""
+    if event.outcome != "booked":
+        return None
+    return Tally(None, {"therapyBookingsBooked": 1}, _therapy_breakdowns(event))
+
+
+@counts(THERAPY_CANCELLED)
+def _therapy_cancelled(event: TherapyCancelled) -> Tally:
+    return Tally(None, {"therapyBookingsCancelled": 1})
+
+
+@counts(THERAPY_COMPLETED)
+def _therapy_completed(event: TherapyCompleted) -> Tally:
+    return Tally(event.completed_at, {"therapySessionsCompleted": 1})
