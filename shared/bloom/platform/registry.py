@@ -38,6 +38,8 @@ class Sdk(StrEnum):
     PUBSUB = "google.cloud.pubsub_v1"
     FIREBASE_AUTH = "firebase_admin.auth"
     REQUESTS = "requests"
+    STORAGE = "google.cloud.storage"
+    WEBAUTHN = "webauthn"
 
 
 class Capability(StrEnum):
@@ -46,6 +48,8 @@ class Capability(StrEnum):
 
     FIREBASE_AUTH_ADMIN = "firebase_auth_admin"  # create, read, update and delete Firebase Auth accounts
     OUTBOX_SWEEP = "outbox_sweep"  # republish any event left in the outbox: publish to every event topic
+    UPLOADS_BUCKET = "uploads_bucket"  # read, write and delete objects of the private uploads bucket
+    SIGN_AS_SELF = "sign_as_self"  # sign blobs as its own service account (signed URLs, Firebase custom tokens)
 
 
 Kind = Literal["http", "event", "scheduled"]
