@@ -25,9 +25,7 @@ Publish = Callable[[bytes, dict[str, str]], None]
 
 def create_bucket(emulator: str, project: str, bucket: str) -> None:
     """Create the uploads bucket in the emulator (it starts empty, in memory)."""
-    response = requests.post(
-        f"{emulator}/storage/v1/b", params={"project": project}, json={"name": bucket}, timeout=10
-    )
+    response = requests.post(f"{emulator}/storage/v1/b", params={"project": project}, json={"name": bucket}, timeout=10)
     if response.status_code not in (200, 409):
         response.raise_for_status()
 
@@ -54,9 +52,7 @@ class StorageNotifier(threading.Thread):
 
     def tick(self) -> int:
         """Publish a notification for every object generation not seen yet; returns how many."""
-        response = requests.get(
-            f"{self.emulator}/storage/v1/b/{self.bucket}/o", params={"prefix": PREFIX}, timeout=5
-        )
+        response = requests.get(f"{self.emulator}/storage/v1/b/{self.bucket}/o", params={"prefix": PREFIX}, timeout=5)
         response.raise_for_status()
         published = 0
         for item in response.json().get("items", []):

@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any, Literal
 
-
 from pydantic import AliasChoices, BaseModel, Field, NonNegativeInt, SecretStr, field_validator
 
 DEFAULT_PROJECT = "demo-bloom"

@@ -61,7 +61,7 @@ class GcsStore:
             from google.auth.transport.requests import Request
 
             if self._credentials is None:
-                self._credentials, _ = google.auth.default()  # type: ignore[no-untyped-call]
+                self._credentials, _ = google.auth.default()
             if not self._credentials.valid:
                 self._credentials.refresh(Request())
             return {

@@ -75,7 +75,8 @@ class S3Store:
         return StoredObject(size=int(head["ContentLength"]), content_type=head.get("ContentType"))
 
     def read(self, name: str) -> bytes:
-        return self._client.get_object(Bucket=self._bucket_name, Key=name)["Body"].read()
+        data: bytes = self._client.get_object(Bucket=self._bucket_name, Key=name)["Body"].read()
+        return data
 
     def promote(self, source: str, target: str) -> None:
         self._client.copy_object(

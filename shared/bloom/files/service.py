@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from bloom.core.logging import get_logger
 from bloom.core.time import utcnow
 from bloom.files import errors
+from bloom.files.backends import object_store
 from bloom.files.models import (
     DOWNLOAD_URL_TTL,
     UNCHECKED_RETENTION,
@@ -30,7 +31,6 @@ from bloom.files.schemas import (
     UploadOut,
     UploadTicket,
 )
-from bloom.files.storage import object_store
 from bloom.platform.store.unit_of_work import UnitOfWork
 
 _log = get_logger(__name__)

@@ -1,14 +1,13 @@
 """The object store behind uploads: one interface, two backends (`STORAGE_BACKEND`: `gcs` or `s3`).
 
 Services never see a provider's SDK: they sign, stat, read, promote and delete objects by name through
-`object_store()`. Objects are private; the only ways in and out are the short-lived signed URLs made here.
+`backends.object_store()`. Objects are private; the only ways in and out are the short-lived signed URLs made here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import cache
 from typing import Protocol
 
 
@@ -49,18 +48,3 @@ class ObjectStore(Protocol):
     def delete(self, name: str) -> None:
         """Delete the object; nothing happens when it is already gone."""
         ...
-
-
-@cache
-def object_store() -> ObjectStore:
-    """The configured backend, created once per process (its SDK is imported only then)."""
-    from bloom.core.settings import get_settings
-
-    settings = get_settings()
-    if settings.storage_backend == "s3":
-        from bloom.files.s3 import S3Store
-
-        return S3Store(settings)
-    from bloom.files.gcs import GcsStore
-
-    return GcsStore(settings)
