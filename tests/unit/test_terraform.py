@@ -606,7 +606,7 @@ def test_signing_as_oneself_is_granted_on_each_declaring_functions_own_account_o
     grant = _resource("google_service_account_iam_member", "sign_as_self")
     assert grant["for_each"] == "${local.self_signers}"
     assert grant["service_account_id"] == "${google_service_account.function[each.key].name}"
-    assert grant["member"] == "serviceAccount:${google_service_account.function[each.key].email}"
+    assert _unquote(grant["member"]) == "serviceAccount:${google_service_account.function[each.key].email}"
     assert grant["role"] == "${google_project_iam_custom_role.sign_blob.name}"
     role = _resource("google_project_iam_custom_role", "sign_blob")
     assert [_unquote(permission) for permission in role["permissions"]] == ["iam.serviceAccounts.signBlob"]
