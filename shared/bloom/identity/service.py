@@ -37,6 +37,8 @@ _log = get_logger(__name__)
 RP_NAME = "Bloom"
 NEUTRAL_USER_NAME = "Bloom"
 TIMEOUT_MS = int(CHALLENGE_TTL.total_seconds() * 1000)
+# What the webauthn package's parsers can raise on a client's malformed JSON, base64 or CBOR besides its own errors.
+MALFORMED = (ValueError, KeyError, TypeError, AttributeError, IndexError, OverflowError)
 
 
 def record_auth_audit_in(
@@ -76,7 +78,7 @@ def _consume_challenge(client_data_json: bytes, purpose: ChallengePurpose, user_
 
     try:
         challenge = parse_client_data_json(client_data_json).challenge
-    except (WebAuthnException, ValueError, KeyError, TypeError):
+    except (WebAuthnException, *MALFORMED):
         raise errors.PASSKEY_CHALLENGE_INVALID.error() from None
     challenge_id = bytes_to_base64url(challenge)
 
@@ -133,7 +135,7 @@ def register(user_id: str, auth_uid: str, body: RegisterPasskey) -> PasskeyOut:
     settings = get_settings()
     try:
         credential = parse_registration_credential_json(body.credential)
-    except (WebAuthnException, ValueError, KeyError, TypeError):
+    except (WebAuthnException, *MALFORMED):
         raise errors.PASSKEY_REGISTRATION_FAILED.error() from None
     challenge = _consume_challenge(credential.response.client_data_json, "register", user_id)
     try:
@@ -143,7 +145,7 @@ def register(user_id: str, auth_uid: str, body: RegisterPasskey) -> PasskeyOut:
             expected_rp_id=settings.webauthn_rp_id,
             expected_origin=list(settings.webauthn_origins),
         )
-    except (WebAuthnException, ValueError, KeyError, TypeError):
+    except (WebAuthnException, *MALFORMED):
         raise errors.PASSKEY_REGISTRATION_FAILED.error() from None
     now = utcnow()
     record = PasskeyRecord(
@@ -195,7 +197,7 @@ def login(body: LoginWithPasskey) -> CustomToken:
 
     try:
         credential = parse_authentication_credential_json(body.credential)
-    except (WebAuthnException, ValueError, KeyError, TypeError):
+    except (WebAuthnException, *MALFORMED):
         raise errors.PASSKEY_LOGIN_FAILED.error() from None
     challenge = _consume_challenge(credential.response.client_data_json, "login", None)
     passkey_id = bytes_to_base64url(credential.raw_id)
@@ -241,7 +243,7 @@ def _verify_assertion(credential: Any, challenge: bytes, passkey: PasskeyRecord)
             credential_public_key=base64url_to_bytes(passkey.public_key),
             credential_current_sign_count=0,
         )
-    except (WebAuthnException, ValueError, KeyError, TypeError):
+    except (WebAuthnException, *MALFORMED):
         return "verification", None
     if counter_regressed(passkey.sign_count, verified.new_sign_count):
         return "counter", verified.new_sign_count
