@@ -11,6 +11,7 @@ import pkgutil
 from pathlib import Path
 from typing import Any
 
+from bloom.platform.buckets import all_buckets
 from bloom.platform.registry import Capability, FunctionSpec, discover
 from bloom.platform.store.indexes import all_indexes, all_ttl_fields, all_unindexed_fields
 from bloom.platform.topics import all_topics
@@ -84,6 +85,20 @@ def build_manifest() -> dict[str, Any]:
         "ttl_fields": [{"collection": c, "field": f} for c, f in all_ttl_fields()],
         "unindexed_fields": [{"collection": c, "field": f} for c, f in all_unindexed_fields()],
         "secrets": sorted({secret for spec in specs.values() for secret in spec.secrets}),
+        "buckets": [
+            {
+                "name": bucket.name,
+                "env_var": bucket.env_var,
+                "capability": bucket.capability.value,
+                "cors_methods": list(bucket.cors_methods),
+                "cors_headers": list(bucket.cors_headers),
+                "notify_topic": bucket.notify_topic.name if bucket.notify_topic else None,
+                "notify_prefix": bucket.notify_prefix,
+                "expire_prefix": bucket.expire_prefix,
+                "expire_after_days": bucket.expire_after_days,
+            }
+            for bucket in all_buckets()
+        ],
     }
 
 

@@ -28,6 +28,7 @@ import requests
 
 if TYPE_CHECKING:
     from bloom.platform.registry import FunctionSpec
+    from infra.storage_notifications import StorageNotifier
 
 ROOT = Path(__file__).resolve().parent.parent
 SDK_PLATFORM = Path(os.environ.get("CLOUDSDK_PLATFORM", "/usr/lib/google-cloud-sdk/platform"))
@@ -306,6 +307,7 @@ class Stack:
         self.ports, self.work_dir, self.with_clock = ports, work_dir, with_clock
         self.processes = emulator_processes(ports, work_dir)
         self.clock: JobClock | None = None
+        self.notifier: StorageNotifier | None = None
         self.server: Any = None
 
     def start(self) -> list[str]:
@@ -330,6 +332,7 @@ class Stack:
             )
             threading.Thread(target=self.server.serve_forever, name="gateway", daemon=True).start()
             topics = provision(gateway_url)
+            self.notifier = _storage_notifier(self.ports)
             if self.with_clock:
                 from bloom.platform.registry import registered
                 from infra.jobs import fire_job
@@ -345,10 +348,23 @@ class Stack:
     def stop(self) -> None:
         if self.clock is not None:
             self.clock.stopped.set()
+        if self.notifier is not None:
+            self.notifier.stopped.set()
         if self.server is not None:
             self.server.shutdown()
         for process in reversed(self.processes):
             process.stop()
+
+
+def _storage_notifier(ports: Ports) -> StorageNotifier:
+    """The uploads bucket in the storage emulator, and the notifications Cloud Storage would publish for it."""
+    from bloom.core.settings import get_settings
+    from bloom.files.events import UPLOAD_OBJECT_FINALIZED
+    from infra.storage_notifications import start_notifier
+
+    settings = get_settings()
+    emulator = f"http://{HOST}:{ports.storage}"
+    return start_notifier(emulator, settings.project_id, settings.uploads_bucket, UPLOAD_OBJECT_FINALIZED.name)
 
 
 def describe(ports: Ports, topics: list[str]) -> str:

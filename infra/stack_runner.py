@@ -32,11 +32,17 @@ class RunningStack:
     def auth(self) -> str:
         return f"http://{self.env['FIREBASE_AUTH_EMULATOR_HOST']}"
 
+    @property
+    def storage(self) -> str:
+        return self.env["STORAGE_EMULATOR_HOST"]
+
     def reset(self) -> None:
-        """Delete every document and every Auth account (the emulators' own reset endpoints)."""
+        """Delete every document, every Auth account and every stored object (the emulators' own reset endpoints;
+        buckets stay)."""
         documents = f"{self.firestore}/emulator/v1/projects/{self.project}/databases/(default)/documents"
         requests.delete(documents, timeout=30).raise_for_status()
         requests.delete(f"{self.auth}/emulator/v1/projects/{self.project}/accounts", timeout=30).raise_for_status()
+        requests.get(f"{self.storage}/wipe", params={"keep-buckets": "true"}, timeout=30).raise_for_status()
 
 
 def start_stack(

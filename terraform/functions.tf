@@ -102,13 +102,18 @@ resource "google_cloudfunctions2_function" "function" {
     # internal (https://cloud.google.com/run/docs/securing/ingress).
     ingress_settings = each.value.kind == "http" ? "ALLOW_ALL" : "ALLOW_INTERNAL_ONLY"
 
-    environment_variables = {
-      GOOGLE_CLOUD_PROJECT     = var.project_id
-      BLOOM_ENV                = var.environment
-      BLOOM_CORS_ORIGINS       = join(",", var.frontend_origins)
-      BLOOM_TRUSTED_PROXY_HOPS = tostring(var.trusted_proxy_hops)
-      SIMPLYBOOK_COMPANY       = var.simplybook_company
-    }
+    environment_variables = merge(
+      {
+        GOOGLE_CLOUD_PROJECT     = var.project_id
+        BLOOM_ENV                = var.environment
+        BLOOM_CORS_ORIGINS       = join(",", var.frontend_origins)
+        BLOOM_TRUSTED_PROXY_HOPS = tostring(var.trusted_proxy_hops)
+        SIMPLYBOOK_COMPANY       = var.simplybook_company
+        WEBAUTHN_RP_ID           = var.webauthn_rp_id
+        WEBAUTHN_ORIGINS         = join(",", var.frontend_origins)
+      },
+      { for name, bucket in local.buckets : bucket.env_var => google_storage_bucket.declared[name].name },
+    )
 
     dynamic "secret_environment_variables" {
       for_each = toset(each.value.secrets)

@@ -9,6 +9,7 @@ resource "google_project_service" "api" {
     "cloudscheduler.googleapis.com",
     "firestore.googleapis.com",
     "iam.googleapis.com",
+    "iamcredentials.googleapis.com", # signBlob: V4 signed URLs and Firebase custom tokens (Capability.SIGN_AS_SELF)
     "monitoring.googleapis.com",
     "identitytoolkit.googleapis.com", # Firebase Auth's admin API (firebase_admin.auth account management)
     "pubsub.googleapis.com",

@@ -20,6 +20,21 @@ locals {
   }
   # Functions whose code manages Firebase Auth accounts (Capability.FIREBASE_AUTH_ADMIN in the registry).
   account_managers = { for name, fn in local.functions : name => fn if contains(fn.uses, "firebase_auth_admin") }
+  # Functions that sign as their own service account (Capability.SIGN_AS_SELF: signed URLs, custom tokens).
+  self_signers = { for name, fn in local.functions : name => fn if contains(fn.uses, "sign_as_self") }
+
+  # Buckets declared in code (bloom.platform.buckets), those with a storage notification, and (function, bucket)
+  # for every function declaring the capability that grants a bucket's objects.
+  buckets           = { for bucket in local.manifest.buckets : bucket.name => bucket }
+  notifying_buckets = { for name, bucket in local.buckets : name => bucket if bucket.notify_topic != null }
+  bucket_users = {
+    for pair in flatten([
+      for name, fn in local.functions : [
+        for bucket in local.manifest.buckets : { function = name, bucket = bucket.name }
+        if contains(fn.uses, bucket.capability)
+      ]
+    ]) : "${pair.function}/${pair.bucket}" => pair
+  }
 
   topics           = { for topic in local.manifest.topics : topic.name => topic }
   secrets          = toset(local.manifest.secrets)

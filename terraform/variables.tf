@@ -100,3 +100,13 @@ variable "error_rate_threshold" {
     error_message = "A share between 0 and 1."
   }
 }
+
+variable "webauthn_rp_id" {
+  description = "The passkeys' relying party id: the frontend's registrable domain (e.g. bloom.chayn.co), as WEBAUTHN_RP_ID."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9.-]+$", var.webauthn_rp_id))
+    error_message = "A domain name, without scheme or port."
+  }
+}

@@ -7,3 +7,4 @@ gateway_region     = "europe-west2"
 firestore_location = "europe-west2"
 frontend_origins   = ["https://bloom.chayn.co"]
 max_instance_count = 50
+webauthn_rp_id     = "bloom.chayn.co"

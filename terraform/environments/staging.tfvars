@@ -7,3 +7,4 @@ gateway_region     = "europe-west2"
 firestore_location = "europe-west2"
 frontend_origins   = ["https://staging.bloom.chayn.co", "http://localhost:3000"]
 max_instance_count = 5
+webauthn_rp_id     = "staging.bloom.chayn.co"

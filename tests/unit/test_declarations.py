@@ -184,3 +184,28 @@ def test_the_manifest_grants_publishing_from_declarations_and_never_to_job_topic
         expected = everything if Capability.OUTBOX_SWEEP in spec.uses else {topic.name for topic in spec.emits}
         assert publishes == expected, name
         assert manifest[name]["uses"] == sorted(capability.value for capability in spec.uses), name
+
+
+# --- buckets and signing ---------------------------------------------------------------------------------------
+
+OBJECT_STORE = Node("bloom.files.backends", "object_store")  # the one way to the bucket's objects
+# The use cases that sign (a class reference makes all its methods reachable, so the signing methods of the
+# stores cannot tell a signer from a function that only reads or deletes objects).
+SIGNERS = {
+    Node("bloom.files.service", "create_upload"),
+    Node("bloom.files.service", "download_link"),
+    Node("bloom.identity.firebase_tokens", "custom_token"),
+}
+
+
+@pytest.mark.parametrize("spec", SPECS.values(), ids=lambda spec: spec.name)
+def test_a_function_signs_as_itself_exactly_when_it_declares_it(spec: FunctionSpec) -> None:
+    assert (Capability.SIGN_AS_SELF in spec.uses) == bool(SIGNERS & reached(spec)), spec.name
+
+
+@pytest.mark.parametrize("spec", SPECS.values(), ids=lambda spec: spec.name)
+def test_a_function_touches_the_uploads_bucket_exactly_when_it_declares_it(spec: FunctionSpec) -> None:
+    touches = OBJECT_STORE in reached(spec)
+    assert (Capability.UPLOADS_BUCKET in spec.uses) == touches, spec.name
+    if touches:
+        assert Sdk.STORAGE in spec.sdks, spec.name

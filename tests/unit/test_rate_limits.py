@@ -67,6 +67,12 @@ def test_the_limits_are_declared_on_their_routes() -> None:
         "validate_partner_access_code": ("20/minute per ip",),
         "assign_partner_access": ("10/minute per user", "20/minute per ip"),
         "cancel_therapy_session": ("10/minute per user",),
+        "create_upload": ("30/hour per user",),
+        "get_upload_url": ("120/minute per user",),
+        "passkey_register_options": ("20/hour per user",),
+        "passkey_register_verify": ("20/hour per user",),
+        "passkey_login_options": ("30/minute per ip",),
+        "passkey_login_verify": ("30/minute per ip",),
     }
 
 

@@ -29,6 +29,16 @@ VARIABLES = (
     "SLACK_WEBHOOK_URL_USERS",
     "SLACK_WEBHOOK_URL_THERAPY",
     "SLACK_WEBHOOK_URL_DELETED_USERS",
+    "STORAGE_BACKEND",
+    "UPLOADS_BUCKET",
+    "STORAGE_EMULATOR_HOST",
+    "S3_ENDPOINT_URL",
+    "S3_BUCKET",
+    "S3_REGION",
+    "S3_ACCESS_KEY_ID",
+    "S3_SECRET_ACCESS_KEY",
+    "WEBAUTHN_RP_ID",
+    "WEBAUTHN_ORIGINS",
 )
 SECRET_VALUE = "s3cr3t-value-xyz"
 
@@ -66,6 +76,16 @@ def test_defaults() -> None:
         "slack_api_url": "https://slack.com/api/",
         "slack_bot_token": None,
         "slack_reporting_channel": None,
+        "storage_backend": "gcs",
+        "uploads_bucket": "demo-bloom-uploads",
+        "storage_emulator_host": None,
+        "s3_endpoint_url": None,
+        "s3_bucket": None,
+        "s3_region": "us-east-1",
+        "s3_access_key_id": None,
+        "s3_secret_access_key": None,
+        "webauthn_rp_id": "localhost",
+        "webauthn_origins": ("http://localhost:3000",),
     }
 
 
@@ -97,6 +117,16 @@ def test_every_variable_is_read_by_its_documented_name() -> None:
         SLACK_API_URL="http://127.0.0.1:9/slack-api",
         SLACK_BOT_TOKEN="xoxb-bot",
         SLACK_REPORTING_CHANNEL="C123",
+        STORAGE_BACKEND="s3",
+        UPLOADS_BUCKET="bloom-prod-uploads",
+        STORAGE_EMULATOR_HOST="http://127.0.0.1:9023",
+        S3_ENDPOINT_URL="https://s3.example",
+        S3_BUCKET="bloom-files",
+        S3_REGION="eu-west-2",
+        S3_ACCESS_KEY_ID="access-key",
+        S3_SECRET_ACCESS_KEY="s3-secret",
+        WEBAUTHN_RP_ID="bloom.chayn.co",
+        WEBAUTHN_ORIGINS="https://bloom.chayn.co, https://www.bloom.chayn.co",
     )
     assert (settings.project_id, settings.environment, settings.cors_origins) == (
         "bloom-prod",
@@ -125,12 +155,28 @@ def test_every_variable_is_read_by_its_documented_name() -> None:
         "sb-token",
         "zapier-token",
         "xoxb-bot",
+        "s3-secret",
     ]
     assert (settings.simplybook_api_url, settings.simplybook_company) == ("https://simplybook.example", "chayn")
     assert (settings.reporting_timezone, settings.slack_api_url, settings.slack_reporting_channel) == (
         "America/New_York",
         "http://127.0.0.1:9/slack-api/",
         "C123",
+    )
+    assert (settings.storage_backend, settings.uploads_bucket, settings.storage_emulator_host) == (
+        "s3",
+        "bloom-prod-uploads",
+        "http://127.0.0.1:9023",
+    )
+    assert (settings.s3_endpoint_url, settings.s3_bucket, settings.s3_region, settings.s3_access_key_id) == (
+        "https://s3.example",
+        "bloom-files",
+        "eu-west-2",
+        "access-key",
+    )
+    assert (settings.webauthn_rp_id, settings.webauthn_origins) == (
+        "bloom.chayn.co",
+        ("https://bloom.chayn.co", "https://www.bloom.chayn.co"),
     )
 
 

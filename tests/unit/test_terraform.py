@@ -28,7 +28,12 @@ CHECKOV_ARGS = ("--framework", "terraform", "--quiet", "--compact", "-o", "json"
 
 # Terraform evaluates terraform/manifest.tf's locals offline (`terraform console` needs no provider for them).
 TERRAFORM_BIN = shutil.which("terraform") or str(ROOT / ".bin" / "terraform")
-TEST_VARS = {"project_id": "bloom-test", "environment": "staging", "frontend_origins": '["https://example.org"]'}
+TEST_VARS = {
+    "project_id": "bloom-test",
+    "environment": "staging",
+    "frontend_origins": '["https://example.org"]',
+    "webauthn_rp_id": "example.org",
+}
 
 FUNCTION_NAME = re.compile(r"^[a-z][a-z0-9-]{0,61}[a-z0-9]$")
 SERVICE_ACCOUNT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
@@ -590,3 +595,52 @@ def test_every_alert_notifies_the_configured_recipients() -> None:
     assert {"dead_letters", "function_errors", "gateway_errors", "outbox_age", "uptime"} <= set(policies)
     for name, body in policies.items():
         assert body["notification_channels"] == "${local.notification_channels}", name
+
+
+# --- 6. buckets and signing follow the registry's declarations ---------------------------------------------
+
+
+def test_signing_as_oneself_is_granted_on_each_declaring_functions_own_account_only() -> None:
+    declared = sorted(name for name, fn in _manifest_functions().items() if "sign_as_self" in fn["uses"])
+    assert declared and sorted(_pairs("self_signers")) == declared
+    grant = _resource("google_service_account_iam_member", "sign_as_self")
+    assert grant["for_each"] == "${local.self_signers}"
+    assert grant["service_account_id"] == "${google_service_account.function[each.key].name}"
+    assert _unquote(grant["member"]) == "serviceAccount:${google_service_account.function[each.key].email}"
+    assert grant["role"] == "${google_project_iam_custom_role.sign_blob.name}"
+    role = _resource("google_project_iam_custom_role", "sign_blob")
+    assert [_unquote(permission) for permission in role["permissions"]] == ["iam.serviceAccounts.signBlob"]
+    assert '"iamcredentials.googleapis.com"' in _resource("google_project_service", "api")["for_each"]
+
+
+def test_declared_buckets_are_private_and_their_objects_granted_to_declaring_functions_only() -> None:
+    buckets = {bucket["name"]: bucket for bucket in _manifest()["buckets"]}
+    assert "uploads" in buckets
+    bucket = _resource("google_storage_bucket", "declared")
+    assert bucket["for_each"] == "${local.buckets}"
+    assert (bucket["uniform_bucket_level_access"], _unquote(bucket["public_access_prevention"])) == (True, "enforced")
+    expected = {
+        f"{name}/{b['name']}"
+        for name, fn in _manifest_functions().items()
+        for b in buckets.values()
+        if b["capability"] in fn["uses"]
+    }
+    assert expected and _pairs("bucket_users") == expected
+    grant = _resource("google_storage_bucket_iam_member", "object_user")
+    assert grant["for_each"] == "${local.bucket_users}" and _unquote(grant["role"]) == "roles/storage.objectUser"
+    for name, body in _resources_of("google_storage_bucket_iam_member").items():
+        assert "allUsers" not in json.dumps(body) and "allAuthenticatedUsers" not in json.dumps(body), name
+
+
+def test_storage_notifications_reach_the_declared_topic_for_the_declared_prefix() -> None:
+    uploads = next(bucket for bucket in _manifest()["buckets"] if bucket["name"] == "uploads")
+    assert (uploads["notify_topic"], uploads["notify_prefix"]) == ("storage.uploads-finalized", "pending/")
+    assert (uploads["expire_prefix"], uploads["expire_after_days"]) == ("pending/", 1)
+    notification = _resource("google_storage_notification", "declared")
+    assert notification["for_each"] == "${local.notifying_buckets}"
+    assert _unquote(notification["payload_format"]) == "JSON_API_V1"
+    assert notification["object_name_prefix"] == "${each.value.notify_prefix}"
+    assert notification["topic"] == "${google_pubsub_topic.topic[each.value.notify_topic].id}"
+    assert _pairs("notifying_buckets") == {"uploads"}
+    subscribers = [fn["name"] for fn in _manifest_functions().values() if fn["topic"] == "storage.uploads-finalized"]
+    assert subscribers == ["finalize_upload"]

@@ -129,6 +129,12 @@ def log_context(**fields: Any) -> Iterator[None]:
         _log_context.reset(token)
 
 
+def current_request_id() -> str | None:
+    """The request id of the HTTP request being handled (for audit records), or None outside one."""
+    value = (_log_context.get() or {}).get("request_id")
+    return str(value) if value else None
+
+
 _configured = False
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, Field, NonNegativeInt, SecretStr, field_validator
 
@@ -50,8 +50,20 @@ class Settings(BaseModel, frozen=True):
     slack_api_url: str = Field(DEFAULT_SLACK_API_URL, validation_alias="SLACK_API_URL")
     slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
     slack_reporting_channel: str | None = Field(None, validation_alias="SLACK_REPORTING_CHANNEL")
+    # Private uploads (practice files): Cloud Storage by default, or an S3-compatible store.
+    storage_backend: Literal["gcs", "s3"] = Field("gcs", validation_alias="STORAGE_BACKEND")
+    uploads_bucket: str = Field("demo-bloom-uploads", validation_alias="UPLOADS_BUCKET")
+    storage_emulator_host: str | None = Field(None, validation_alias="STORAGE_EMULATOR_HOST")
+    s3_endpoint_url: str | None = Field(None, validation_alias="S3_ENDPOINT_URL")
+    s3_bucket: str | None = Field(None, validation_alias="S3_BUCKET")
+    s3_region: str = Field("us-east-1", validation_alias="S3_REGION")
+    s3_access_key_id: str | None = Field(None, validation_alias="S3_ACCESS_KEY_ID")
+    s3_secret_access_key: SecretStr | None = Field(None, validation_alias="S3_SECRET_ACCESS_KEY")
+    # Passkeys (WebAuthn): the relying party id (the site's registrable domain) and the origins allowed to sign.
+    webauthn_rp_id: str = Field("localhost", validation_alias="WEBAUTHN_RP_ID")
+    webauthn_origins: tuple[str, ...] = Field(("http://localhost:3000",), validation_alias="WEBAUTHN_ORIGINS")
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "webauthn_origins", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         if isinstance(value, str):

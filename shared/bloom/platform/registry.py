@@ -39,6 +39,8 @@ class Sdk(StrEnum):
     FIREBASE_AUTH = "firebase_admin.auth"
     REQUESTS = "requests"
     SLACK = "slack_sdk"
+    STORAGE = "google.cloud.storage"
+    WEBAUTHN = "webauthn"
 
 
 class Capability(StrEnum):
@@ -47,6 +49,8 @@ class Capability(StrEnum):
 
     FIREBASE_AUTH_ADMIN = "firebase_auth_admin"  # create, read, update and delete Firebase Auth accounts
     OUTBOX_SWEEP = "outbox_sweep"  # republish any event left in the outbox: publish to every event topic
+    UPLOADS_BUCKET = "uploads_bucket"  # read, write and delete objects of the private uploads bucket
+    SIGN_AS_SELF = "sign_as_self"  # sign blobs as its own service account (signed URLs, Firebase custom tokens)
 
 
 Kind = Literal["http", "event", "scheduled"]
