@@ -7,6 +7,7 @@ resource "google_project_service" "api" {
     "cloudbuild.googleapis.com",
     "cloudfunctions.googleapis.com",
     "cloudscheduler.googleapis.com",
+    "firebaserules.googleapis.com", # the Firestore security rules (firestore.tf)
     "firestore.googleapis.com",
     "iam.googleapis.com",
     "monitoring.googleapis.com",

@@ -55,6 +55,9 @@ def test_defaults() -> None:
         "slack_webhook_url_users": None,
         "slack_webhook_url_therapy": None,
         "slack_webhook_url_deleted_users": None,
+        "slack_webhook_url_safety": None,
+        "openai_api_url": "https://api.openai.com/v1",
+        "openai_api_key": None,
     }
 
 
@@ -75,6 +78,9 @@ def test_every_variable_is_read_by_its_documented_name() -> None:
         SLACK_WEBHOOK_URL_USERS="https://hooks.slack.com/u",
         SLACK_WEBHOOK_URL_THERAPY="https://hooks.slack.com/t",
         SLACK_WEBHOOK_URL_DELETED_USERS="https://hooks.slack.com/d",
+        SLACK_WEBHOOK_URL_SAFETY="https://hooks.slack.com/s",
+        OPENAI_API_URL="https://openai.example/v1",
+        OPENAI_API_KEY="sk-test",
     )
     assert (settings.project_id, settings.environment, settings.cors_origins) == (
         "bloom-prod",
@@ -97,7 +103,10 @@ def test_every_variable_is_read_by_its_documented_name() -> None:
         "https://hooks.slack.com/u",
         "https://hooks.slack.com/t",
         "https://hooks.slack.com/d",
+        "https://hooks.slack.com/s",
+        "sk-test",
     ]
+    assert settings.openai_api_url == "https://openai.example/v1"
 
 
 def test_the_project_falls_back_to_gcloud_project() -> None:

@@ -18,6 +18,7 @@ from pydantic import AliasChoices, BaseModel, Field, NonNegativeInt, SecretStr, 
 
 DEFAULT_PROJECT = "demo-bloom"
 DEFAULT_STORYBLOK_API_URL = "https://api.storyblok.com/v2"
+DEFAULT_OPENAI_API_URL = "https://api.openai.com/v1"
 
 
 class Settings(BaseModel, frozen=True):
@@ -36,6 +37,9 @@ class Settings(BaseModel, frozen=True):
     slack_webhook_url_users: SecretStr | None = Field(None, validation_alias="SLACK_WEBHOOK_URL_USERS")
     slack_webhook_url_therapy: SecretStr | None = Field(None, validation_alias="SLACK_WEBHOOK_URL_THERAPY")
     slack_webhook_url_deleted_users: SecretStr | None = Field(None, validation_alias="SLACK_WEBHOOK_URL_DELETED_USERS")
+    slack_webhook_url_safety: SecretStr | None = Field(None, validation_alias="SLACK_WEBHOOK_URL_SAFETY")
+    openai_api_url: str = Field(DEFAULT_OPENAI_API_URL, validation_alias="OPENAI_API_URL")
+    openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -56,7 +60,11 @@ class Settings(BaseModel, frozen=True):
         return value == "1" if isinstance(value, str) else value
 
     @field_validator(
-        "slack_webhook_url_users", "slack_webhook_url_therapy", "slack_webhook_url_deleted_users", mode="before"
+        "slack_webhook_url_users",
+        "slack_webhook_url_therapy",
+        "slack_webhook_url_deleted_users",
+        "slack_webhook_url_safety",
+        mode="before",
     )
     @classmethod
     def _url_without_whitespace(cls, value: Any) -> Any:
