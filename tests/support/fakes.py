@@ -15,4 +15,5 @@ def fake_service_env(base_url: str) -> dict[str, str]:
         "SLACK_WEBHOOK_URL_DELETED_USERS": f"{base}/slack/deleted-users",
         "SLACK_WEBHOOK_URL_SAFETY": f"{base}/slack/safety",
         "OPENAI_API_URL": f"{base}/openai/v1",
+        "OPENAI_API_KEY": "test-openai-key",
     }
