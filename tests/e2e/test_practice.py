@@ -122,10 +122,7 @@ def test_concurrent_requests_open_one_assignment(stack: RunningStack, auth: Auth
     admin = practice_admin(auth)
     dr = therapist(stack, auth, admin, "dr.race@example.com")
     pat = patient(auth, "pat.race@example.com")
+    body = {"therapistId": dr.profile_id}
     with ThreadPoolExecutor(6) as pool:
-        statuses = list(
-            pool.map(
-                lambda _: post(stack, "assignments", pat.headers, {"therapistId": dr.profile_id}).status_code, range(6)
-            )  # fmt: skip
-        )
+        statuses = list(pool.map(lambda _: post(stack, "assignments", pat.headers, body).status_code, range(6)))
     assert statuses.count(201) == 1 and set(statuses) <= {201, 409, 503}
