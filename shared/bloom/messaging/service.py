@@ -266,8 +266,10 @@ def send_message(caller: Caller, thread_id: str, body: SendMessage, request_id: 
         )
         if verdict.state == "blocked":
             held = record.model_copy(update={"text": ""})
-            uow.originals.create(mid, OriginalRecord(id=mid, thread_id=thread_id, sender_id=caller.user.id,
-                                                     text=body.text, message=held))  # fmt: skip
+            held_original = OriginalRecord(
+                id=mid, thread_id=thread_id, sender_id=caller.user.id, text=body.text, message=held
+            )
+            uow.originals.create(mid, held_original)
         else:
             uow.messages.create_in(record)
             if verdict.delivered != body.text:
@@ -275,8 +277,17 @@ def send_message(caller: Caller, thread_id: str, body: SendMessage, request_id: 
                 uow.originals.create(mid, original_record)
             _touch_thread(uow, caller, thread, record)
         _audit_in(uow, "send", caller, thread_id, request_id, message_id=mid, after=body.text)
-        _audit_in(uow, "moderation", caller, thread_id, request_id, message_id=mid, after=body.text,
-                  verdict=verdict, model=model_pass)  # fmt: skip
+        _audit_in(
+            uow,
+            "moderation",
+            caller,
+            thread_id,
+            request_id,
+            message_id=mid,
+            after=body.text,
+            verdict=verdict,
+            model=model_pass,
+        )
         if verdict.flagged_for_safety:
             flagged = MessageFlagged(
                 thread_id=thread_id, message_id=mid, reasons=list(verdict.reasons), flagged_at=now.isoformat()
@@ -336,8 +347,18 @@ def edit_message(caller: Caller, thread_id: str, mid: str, body: EditMessage, re
         now = utcnow()
         if not within_edit_window(record.created_at, now):
             raise errors.EDIT_WINDOW_CLOSED.error()
-        _audit_in(uow, "moderation", caller, thread_id, request_id, message_id=mid, before=before, after=body.text,
-                  verdict=verdict, model=model_pass)  # fmt: skip
+        _audit_in(
+            uow,
+            "moderation",
+            caller,
+            thread_id,
+            request_id,
+            message_id=mid,
+            before=before,
+            after=body.text,
+            verdict=verdict,
+            model=model_pass,
+        )
         if verdict.state == "blocked":
             return record.out(before)
         uow.messages.update_in(
@@ -357,8 +378,8 @@ def edit_message(caller: Caller, thread_id: str, mid: str, body: EditMessage, re
                 thread_id=thread_id, message_id=mid, reasons=list(verdict.reasons), flagged_at=now.isoformat()
             )
             uow.emit(MESSAGE_FLAGGED, flagged)
-        edited = record.model_copy(update={"text": verdict.delivered, "moderation": verdict.moderation(),
-                                           "edited_at": now})  # fmt: skip
+        changes = {"text": verdict.delivered, "moderation": verdict.moderation(), "edited_at": now}
+        edited = record.model_copy(update=changes)
         return edited.out(body.text)
 
     edited = MessagingWork.run_in_transaction(work)
