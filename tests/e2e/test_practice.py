@@ -126,3 +126,17 @@ def test_concurrent_requests_open_one_assignment(stack: RunningStack, auth: Auth
     with ThreadPoolExecutor(6) as pool:
         statuses = list(pool.map(lambda _: post(stack, "assignments", pat.headers, body).status_code, range(6)))
     assert statuses.count(201) == 1 and set(statuses) <= {201, 409, 503}
+
+
+def test_a_practice_admin_needs_a_second_factor(stack: RunningStack, auth: AuthEmulator) -> None:
+    from tests.support.users import make_user
+
+    account = make_user(auth, "runs.practice@example.com")
+    assert practice.grant_practice_admin("runs.practice@example.com") is True
+    assert practice.grant_practice_admin("runs.practice@example.com") is False
+    fresh = auth.token_for(account)
+    assert requests.get(f"{stack.api}/v1/{P}/me", headers=fresh.headers, timeout=30).status_code == 403
+    with_mfa = auth.second_factor_token(fresh)
+    assert call(stack, "GET", f"{P}/me", with_mfa)["roles"] == ["practice_admin"]
+    actions = sorted(r.action for r in practice.auth_audit_of(f"user-{account.uid}"))
+    assert actions == ["role_changed", "second_factor_missing"]
