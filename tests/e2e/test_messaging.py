@@ -245,6 +245,10 @@ def test_support_threads_are_answered_by_any_practice_admin(
     thread = call(stack, "POST", f"{P}/threads", someone, json={"kind": "support"})
     assert call(stack, "POST", f"{P}/threads", someone, json={"kind": "support"})["id"] == thread["id"]
     send(stack, someone, thread["id"], "I need help finding a therapist")
+    queue = call(stack, "GET", f"{P}/threads?kind=support", admin)["items"]
+    assert [t["id"] for t in queue] == [thread["id"]]
+    not_staff = requests.get(f"{stack.api}/v1/{P}/threads?kind=support", headers=someone.headers, timeout=30)
+    assert not_staff.status_code == 403
     answer = send(stack, admin, thread["id"], "Of course, let's find someone")
     assert answer.status_code == 201, answer.text
     listed = call(stack, "GET", f"{P}/threads", admin)["items"]

@@ -22,6 +22,9 @@ THREADS = "threads"
 THREADS_OF_PARTICIPANT = composite_index(
     THREADS, ("participantUids", "CONTAINS"), ("lastMessageAt", "DESCENDING"), ("__name__", "DESCENDING")
 )
+SUPPORT_QUEUE = composite_index(
+    THREADS, ("kind", "ASCENDING"), ("lastMessageAt", "DESCENDING"), ("__name__", "DESCENDING")
+)
 AUDIT_OF_THREAD = composite_index(
     "messageAudit", ("threadId", "ASCENDING"), ("at", "DESCENDING"), ("__name__", "DESCENDING")
 )
@@ -50,6 +53,17 @@ class ThreadsRepository(Repository[ThreadRecord]):
         if after is not None and not is_valid_doc_id(after[1]):
             return []
         query = self.collection().where(filter=FieldFilter("participantUids", "array_contains", uid))
+        query = _page(query, "lastMessageAt", after, self.ref(after[1]) if after else None).limit(limit)
+        count_round_trip()
+        return [ThreadRecord.model_validate(s.to_dict()) for s in query.stream()]
+
+    def support_page(self, after: tuple[datetime, str] | None, limit: int) -> list[ThreadRecord]:
+        """One query: every support thread, newest activity first, after a cursor."""
+        from google.cloud.firestore import FieldFilter
+
+        if after is not None and not is_valid_doc_id(after[1]):
+            return []
+        query = self.collection().where(filter=FieldFilter("kind", "==", "support"))
         query = _page(query, "lastMessageAt", after, self.ref(after[1]) if after else None).limit(limit)
         count_round_trip()
         return [ThreadRecord.model_validate(s.to_dict()) for s in query.stream()]

@@ -62,6 +62,9 @@ class CreateThread(RequestModel):
 
 
 class ThreadsQuery(RequestModel):
+    """`kind=support` (practice admins): every support thread, the team's queue, instead of the caller's threads."""
+
+    kind: Literal["support"] | None = None
     cursor: Cursor | None = None
     limit: Annotated[int, Field(ge=1, le=PAGE_MAX)] = 20
 

@@ -55,6 +55,7 @@ from bloom.messaging.schemas import (
     ThreadPage,
     ThreadsQuery,
 )
+from bloom.platform.auth import FORBIDDEN
 from bloom.practice import errors as practice_errors
 from bloom.practice import service as practice
 from bloom.practice.schemas import Assignment
@@ -195,10 +196,16 @@ def open_thread(caller: Caller, body: CreateThread) -> Thread:
 
 
 def list_threads(caller: Caller, query: ThreadsQuery) -> ThreadPage:
-    """One query whatever the number of threads: a page, newest activity first."""
+    """One query whatever the number of threads: a page, newest activity first (the caller's threads, or for a
+    practice admin asking for `kind=support`, every support thread)."""
+    if query.kind == "support" and not caller.is_practice_admin:
+        raise FORBIDDEN.error()
     after = _cursor(query.cursor)
     with MessagingWork() as uow:
-        found = uow.threads.page_of(caller.auth_uid, after, query.limit + 1)
+        if query.kind == "support":
+            found = uow.threads.support_page(after, query.limit + 1)
+        else:
+            found = uow.threads.page_of(caller.auth_uid, after, query.limit + 1)
     page = found[: query.limit]
     more = len(found) > query.limit
     next_cursor = encode_cursor(page[-1].last_message_at, page[-1].id) if more else None
