@@ -7,8 +7,10 @@ assignment lives in `functions/messaging.py`: it makes the care thread read-only
 from __future__ import annotations
 
 from bloom.api import HttpContext, http_function
+from bloom.platform.events import Event
 from bloom.platform.http import Empty
 from bloom.platform.registry import Capability, Role, Sdk
+from bloom.platform.subscriber import event_function
 from bloom.practice import errors
 from bloom.practice import service as practice
 from bloom.practice.schemas import (
@@ -23,7 +25,7 @@ from bloom.practice.schemas import (
     UpdateTherapist,
 )
 from bloom.users import errors as user_errors
-from bloom.users.events import USER_CREATED
+from bloom.users.events import USER_CREATED, USER_DELETED, UserDeleted
 
 TAGS = ("practice",)
 BASE = "/api/v1/practice"
@@ -144,3 +146,8 @@ def list_connections(ctx: HttpContext[Empty, Empty]) -> list[Connection]:
 )
 def practice_me(ctx: HttpContext[Empty, Empty]) -> PracticeMe:
     return practice.me(ctx.caller)
+
+
+@event_function(USER_DELETED, summary="End a deleted user's open assignments and delete their therapist profile")
+def close_practice_of_deleted_user(event: Event[UserDeleted]) -> None:
+    practice.close_practice_of_deleted_user(event.payload.user_id)

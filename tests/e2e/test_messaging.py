@@ -293,3 +293,8 @@ def test_erasure_keeps_the_other_sides_history(stack: RunningStack, care: Care, 
     assert not db().collection("messageOriginals").document(mine["id"]).get().exists
     trail = audit(stack, care.admin, care.thread_id)
     assert any(r["actorId"] == user_id(care.pat) and r["contentSha256After"] for r in trail)
+    ended = eventually(
+        lambda: call(stack, "GET", f"{P}/connections", care.dr.account), lambda found: found[0]["assignment"]["endedAt"]
+    )
+    assert ended[0]["assignment"]["status"] == "ended"
+    assert call(stack, "GET", f"{P}/threads", care.dr.account)["items"][0]["readOnly"] is True

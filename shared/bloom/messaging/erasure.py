@@ -30,11 +30,9 @@ def erase_user_messages(user_id: str, auth_uid: str | None) -> int:
     ids and hashes. Idempotent; returns the number of messages erased."""
     with MessagingWork() as uow:
         threads = uow.threads.of_participant(user_id)
-    uids = {auth_uid} if auth_uid else set()
+    uids = [auth_uid] if auth_uid else []  # events recorded before `auth_uid` existed leave client documents
     erased = 0
     for thread in threads:
-        thread_uids = _uids_of(thread, user_id)
-        uids.update(thread_uids)
         with MessagingWork() as uow:
             mine = [m for m in uow.messages.sent_by(thread.id, user_id) if not m.sender_erased]
         for start in range(0, len(mine), ERASE_BATCH):
@@ -44,23 +42,19 @@ def erase_user_messages(user_id: str, auth_uid: str | None) -> int:
                     uow.messages.update_in(thread.id, record.id, fields)
                     uow.originals.delete(record.id)
         erased += len(mine)
-        _erase_from_thread(thread, user_id, thread_uids)
+        _erase_from_thread(thread, user_id, uids)
     with MessagingWork() as uow:
-        for uid in sorted(uids):
+        uow.originals.delete_where("senderId", user_id)  # blocked messages live there only
+        for uid in uids:
             uow.erase_client_documents(uid, [thread.id for thread in threads])
     _log.info("user messages erased", extra={"messages": erased, "threads": len(threads)})
     return erased
 
 
-def _uids_of(thread: ThreadRecord, user_id: str) -> list[str]:
-    pairs = zip(thread.participant_ids, thread.participant_uids, strict=False)
-    return [uid for pid, uid in pairs if pid == user_id]
-
-
 def _erase_from_thread(thread: ThreadRecord, user_id: str, uids: list[str]) -> None:
     from google.cloud.firestore import ArrayRemove
 
-    fields: dict[str, Any] = {}
+    fields: dict[str, Any] = {"readOnly": True} if thread.kind == "care" and not thread.read_only else {}
     if uids:
         fields["participantUids"] = ArrayRemove(uids)
     if thread.last_message_sender_id == user_id:

@@ -370,3 +370,35 @@ def me(caller: Caller) -> PracticeMe:
         has_patient_side=bool(as_patient),
     )
     return PracticeMe(roles=roles, therapist_profile=profile, active_assignments=active)
+
+
+# ---------------------------------------------------------------- erasure
+
+
+def close_practice_of_deleted_user(user_id: str) -> int:
+    """A deleted user's open assignments end (requests are declined) and their therapist profile, with its name
+    and bio, is deleted; assignments keep ids only. Idempotent; returns how many assignments were closed."""
+    with PracticeWork() as uow:
+        profile = uow.therapists.select([Filter("userId", "==", user_id)], limit=1)
+        mine = uow.assignments.of_patient(user_id)
+        if profile:
+            mine += uow.assignments.of_therapist(profile[0][0])
+    closed = 0
+    for record in mine:
+        if record.status not in OPEN_STATUSES:
+            continue
+        transition: Transition = "end" if record.status == "active" else "decline"
+
+        def work(uow: PracticeWork, assignment_id: str = record.id, step: Transition = transition) -> bool:
+            current = uow.assignments.get(assignment_id)
+            if current is None or next_status(current.status, step) is None:
+                return False
+            _apply(uow, current, step, user_id)
+            return True
+
+        closed += PracticeWork.run_in_transaction(work)
+    if profile:
+        with PracticeWork() as uow:
+            uow.therapists.delete(profile[0][0])
+    _log.info("practice of a deleted user closed", extra={"assignments": closed, "profile": bool(profile)})
+    return closed
