@@ -75,6 +75,19 @@ def cmd_make_super_admin(args: argparse.Namespace) -> None:
     print("     (on the local stack, SMS codes are at /emulator/v1/projects/<project>/verificationCodes).")
 
 
+def cmd_make_practice_admin(args: argparse.Namespace) -> None:
+    _use_stack(args.state_file)
+    from bloom.core.errors import NotFound
+    from bloom.practice.service import grant_practice_admin
+
+    try:
+        granted = grant_practice_admin(args.email)
+    except NotFound:
+        sys.exit(f"no Bloom user has the email {args.email}: sign up first (POST /api/v1/user or the frontend)")
+    print(f"{args.email} is {'now' if granted else 'already'} a practice admin (audited as a role change).")
+    print("Practice endpoints answer them once they sign in with a second factor (phone).")
+
+
 def _use_target(args: argparse.Namespace, emulator_variable: str) -> None:
     """Point the SDKs at `--project` (the real service, your gcloud credentials) or at the running local stack."""
     if args.project is None:
@@ -225,6 +238,12 @@ def build_parser() -> argparse.ArgumentParser:
         "make-super-admin", "Make an existing user a super admin on the running local stack.", cmd_make_super_admin
     )
     admin.add_argument("email", help="the user's email")
+    practice_admin = add(
+        "make-practice-admin",
+        "Make an existing user a practice admin on the running local stack.",
+        cmd_make_practice_admin,
+    )
+    practice_admin.add_argument("email", help="the user's email")
     add("seed", "Load the demo partners, accounts and content into the running local stack (idempotent).", cmd_seed)
     secrets = add(
         "secrets",

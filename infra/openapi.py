@@ -28,6 +28,10 @@ def _role_text(role: Role | None) -> str:
         Role.USER: "Requires a signed-in Bloom user.",
         Role.PARTNER_ADMIN: "Requires an active partner admin of an active partner.",
         Role.SUPER_ADMIN: "Requires a super admin signed in with a verified email and a second factor.",
+        Role.PRACTICE_USER: "Requires a signed-in Bloom user; a therapist or practice admin needs a second factor.",
+        Role.THERAPIST: "Requires a therapist signed in with a second factor.",
+        Role.PRACTICE_STAFF: "Requires a therapist or practice admin signed in with a second factor.",
+        Role.PRACTICE_ADMIN: "Requires a practice admin (or super admin) signed in with a second factor.",
     }.get(role or Role.PUBLIC, "")
 
 

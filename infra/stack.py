@@ -35,6 +35,7 @@ SDK_PLATFORM = Path(os.environ.get("CLOUDSDK_PLATFORM", "/usr/lib/google-cloud-s
 FIRESTORE_BIN = SDK_PLATFORM / "cloud-firestore-emulator" / "cloud_firestore_emulator"
 PUBSUB_BIN = SDK_PLATFORM / "pubsub-emulator" / "bin" / "cloud-pubsub-emulator"
 FIREBASE_BIN = ROOT / "infra" / "node_modules" / ".bin" / "firebase"
+FIRESTORE_RULES = ROOT / "firestore.rules"  # the security rules clients are held to (Terraform deploys the same file)
 DEFAULT_STATE = ROOT / ".local" / "stack.json"
 PROJECT = "demo-bloom"
 HOST = "127.0.0.1"
@@ -168,7 +169,7 @@ def emulator_processes(ports: Ports, work_dir: Path) -> list[ManagedProcess]:
     return [
         ManagedProcess(
             "firestore",
-            [str(FIRESTORE_BIN), f"--host={HOST}", f"--port={ports.firestore}"],
+            [str(FIRESTORE_BIN), f"--host={HOST}", f"--port={ports.firestore}", f"--rules={FIRESTORE_RULES}"],
             _http_ok(f"http://{HOST}:{ports.firestore}/", "Ok"),
             logs,
         ),

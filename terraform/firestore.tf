@@ -24,8 +24,9 @@ resource "google_firestore_index" "index" {
   dynamic "fields" {
     for_each = each.value.fields
     content {
-      field_path = fields.value.field
-      order      = fields.value.order
+      field_path   = fields.value.field
+      order        = fields.value.order == "CONTAINS" ? null : fields.value.order
+      array_config = fields.value.order == "CONTAINS" ? "CONTAINS" : null
     }
   }
 }
@@ -53,4 +54,29 @@ resource "google_firestore_field" "unindexed" {
   field      = each.value.field
 
   index_config {}
+}
+
+# The security rules clients are held to (../firestore.rules; the local stack's emulator loads the same file).
+# Server code uses the Admin SDK, which bypasses them. A change to the file makes a new ruleset and releases it.
+resource "google_firebaserules_ruleset" "firestore" {
+  project = var.project_id
+
+  source {
+    files {
+      name    = "firestore.rules"
+      content = file("${path.module}/../firestore.rules")
+    }
+  }
+
+  depends_on = [google_firestore_database.main, google_project_service.api]
+}
+
+resource "google_firebaserules_release" "firestore" {
+  project      = var.project_id
+  name         = "cloud.firestore"
+  ruleset_name = "projects/${var.project_id}/rulesets/${google_firebaserules_ruleset.firestore.name}"
+
+  lifecycle {
+    replace_triggered_by = [google_firebaserules_ruleset.firestore]
+  }
 }

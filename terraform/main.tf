@@ -7,6 +7,7 @@ resource "google_project_service" "api" {
     "cloudbuild.googleapis.com",
     "cloudfunctions.googleapis.com",
     "cloudscheduler.googleapis.com",
+    "firebaserules.googleapis.com", # the Firestore security rules (firestore.tf)
     "firestore.googleapis.com",
     "iam.googleapis.com",
     "iamcredentials.googleapis.com", # signBlob: V4 signed URLs and Firebase custom tokens (Capability.SIGN_AS_SELF)

@@ -53,8 +53,16 @@ def _authenticate(
         raise NOT_A_BLOOM_USER.error()
     caller = Caller(auth_uid=uid, claims=claims, user=user, prefetched=prefetched)
     if not caller.has_role(role):
+        if role in PRACTICE_ROLES and caller.practice_second_factor_missing:
+            from bloom.core.time import utcnow
+            from bloom.practice import service as practice
+
+            practice.record_second_factor_missing(user.id, utcnow().date())
         raise FORBIDDEN.error()
     return caller
+
+
+PRACTICE_ROLES = frozenset({Role.PRACTICE_USER, Role.THERAPIST, Role.PRACTICE_STAFF, Role.PRACTICE_ADMIN})
 
 
 @dataclass(frozen=True)

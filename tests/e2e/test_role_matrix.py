@@ -17,6 +17,7 @@ from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.manifest import load_everything
 from infra.stack_runner import RunningStack
 from tests.support.accounts import call, partner, super_admin
+from tests.support.practice import therapist
 from tests.support.users import make_user
 
 MISSING_TOKEN = "Unauthorized: missing required Authorization token"
@@ -33,14 +34,18 @@ class Callers:
     partner_admin: AuthAccount | None = None
     super_admin_without_mfa: AuthAccount | None = None
     super_admin: AuthAccount | None = None
+    therapist: AuthAccount | None = None
 
 
 def callers_for(role: Role, stack: RunningStack, auth: AuthEmulator) -> Callers:
     """Only the accounts this role's cases need (a super admin takes an MFA sign-in, so it is made on demand)."""
     user = make_user(auth, "plain.user@example.com")
-    if role is Role.USER:
+    if role in (Role.USER, Role.PRACTICE_USER):
         return Callers(user=user)
     admin = super_admin(auth)
+    if role in (Role.THERAPIST, Role.PRACTICE_STAFF, Role.PRACTICE_ADMIN):  # the practice's own matrix is stricter
+        dr = therapist(stack, auth, admin, "role.therapist@example.com").account
+        return Callers(user=user, super_admin=admin, therapist=dr)
     partner_id = partner(stack, admin, "Role Matrix", automatic_access=False)["id"]
     padmin = make_user(auth, "partner.admin@example.com")
     call(stack, "POST", "partner-admin", admin, json={"userId": f"user-{padmin.uid}", "partnerId": partner_id})
@@ -76,7 +81,7 @@ def test_roles(spec: FunctionSpec, stack: RunningStack, auth: AuthEmulator) -> N
     assert (anonymous.status_code, anonymous.json()["message"]) == (401, MISSING_TOKEN)
 
     callers = callers_for(spec.role, stack, auth)
-    if spec.role is not Role.USER:
+    if spec.role not in (Role.USER, Role.PRACTICE_USER):
         assert_forbidden(request(stack, spec, callers.user), "a user without the role")
     if spec.role is Role.SUPER_ADMIN:
         assert_forbidden(request(stack, spec, callers.super_admin_without_mfa), "a super admin without MFA")
@@ -84,6 +89,10 @@ def test_roles(spec: FunctionSpec, stack: RunningStack, auth: AuthEmulator) -> N
 
     right = {
         Role.USER: callers.user,
+        Role.PRACTICE_USER: callers.user,
+        Role.THERAPIST: callers.therapist,
+        Role.PRACTICE_STAFF: callers.therapist,
+        Role.PRACTICE_ADMIN: callers.super_admin,
         Role.PARTNER_ADMIN: callers.partner_admin,
         Role.SUPER_ADMIN: callers.super_admin,
     }[spec.role]

@@ -23,4 +23,7 @@ def fake_service_env(base_url: str) -> dict[str, str]:
         "SLACK_API_URL": f"{base}/slack-api/",
         "SLACK_BOT_TOKEN": "xoxb-test-reporting-token",
         "SLACK_REPORTING_CHANNEL": "C0REPORTING",
+        "SLACK_WEBHOOK_URL_SAFETY": f"{base}/slack/safety",
+        "OPENAI_API_URL": f"{base}/openai/v1",
+        "OPENAI_API_KEY": "test-openai-key",
     }

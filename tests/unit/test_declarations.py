@@ -143,6 +143,7 @@ def test_the_account_managers_are_the_expected_ones() -> None:
         "delete_user_by_id",
         "delete_cypress_users",
         "create_partner_admin_user",
+        "create_therapist",
     }
 
 

@@ -73,6 +73,8 @@ def test_the_limits_are_declared_on_their_routes() -> None:
         "passkey_register_verify": ("20/hour per user",),
         "passkey_login_options": ("30/minute per ip",),
         "passkey_login_verify": ("30/minute per ip",),
+        "create_therapist": ("20/minute per user",),
+        "create_assignment": ("30/minute per user",),
     }
 
 

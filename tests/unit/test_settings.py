@@ -86,6 +86,9 @@ def test_defaults() -> None:
         "s3_secret_access_key": None,
         "webauthn_rp_id": "localhost",
         "webauthn_origins": ("http://localhost:3000",),
+        "slack_webhook_url_safety": None,
+        "openai_api_url": "https://api.openai.com/v1",
+        "openai_api_key": None,
     }
 
 
@@ -127,6 +130,9 @@ def test_every_variable_is_read_by_its_documented_name() -> None:
         S3_SECRET_ACCESS_KEY="s3-secret",
         WEBAUTHN_RP_ID="bloom.chayn.co",
         WEBAUTHN_ORIGINS="https://bloom.chayn.co, https://www.bloom.chayn.co",
+        SLACK_WEBHOOK_URL_SAFETY="https://hooks.slack.com/s",
+        OPENAI_API_URL="https://openai.example/v1",
+        OPENAI_API_KEY="sk-test",
     )
     assert (settings.project_id, settings.environment, settings.cors_origins) == (
         "bloom-prod",
@@ -156,6 +162,8 @@ def test_every_variable_is_read_by_its_documented_name() -> None:
         "zapier-token",
         "xoxb-bot",
         "s3-secret",
+        "https://hooks.slack.com/s",
+        "sk-test",
     ]
     assert (settings.simplybook_api_url, settings.simplybook_company) == ("https://simplybook.example", "chayn")
     assert (settings.reporting_timezone, settings.slack_api_url, settings.slack_reporting_channel) == (
@@ -178,6 +186,7 @@ def test_every_variable_is_read_by_its_documented_name() -> None:
         "bloom.chayn.co",
         ("https://bloom.chayn.co", "https://www.bloom.chayn.co"),
     )
+    assert settings.openai_api_url == "https://openai.example/v1"
 
 
 def test_the_project_falls_back_to_gcloud_project() -> None:

@@ -21,6 +21,7 @@ DEFAULT_STORYBLOK_API_URL = "https://api.storyblok.com/v2"
 DEFAULT_SIMPLYBOOK_API_URL = "https://user-api-v2.simplybook.me"
 DEFAULT_REPORTING_TIMEZONE = "Europe/London"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_OPENAI_API_URL = "https://api.openai.com/v1"
 
 
 class Settings(BaseModel, frozen=True):
@@ -62,6 +63,9 @@ class Settings(BaseModel, frozen=True):
     # Passkeys (WebAuthn): the relying party id (the site's registrable domain) and the origins allowed to sign.
     webauthn_rp_id: str = Field("localhost", validation_alias="WEBAUTHN_RP_ID")
     webauthn_origins: tuple[str, ...] = Field(("http://localhost:3000",), validation_alias="WEBAUTHN_ORIGINS")
+    slack_webhook_url_safety: SecretStr | None = Field(None, validation_alias="SLACK_WEBHOOK_URL_SAFETY")
+    openai_api_url: str = Field(DEFAULT_OPENAI_API_URL, validation_alias="OPENAI_API_URL")
+    openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")
 
     @field_validator("cors_origins", "webauthn_origins", mode="before")
     @classmethod
@@ -82,7 +86,11 @@ class Settings(BaseModel, frozen=True):
         return value == "1" if isinstance(value, str) else value
 
     @field_validator(
-        "slack_webhook_url_users", "slack_webhook_url_therapy", "slack_webhook_url_deleted_users", mode="before"
+        "slack_webhook_url_users",
+        "slack_webhook_url_therapy",
+        "slack_webhook_url_deleted_users",
+        "slack_webhook_url_safety",
+        mode="before",
     )
     @classmethod
     def _url_without_whitespace(cls, value: Any) -> Any:

@@ -96,3 +96,16 @@ def announce_therapy_cancelled(event: TherapyCancelled) -> bool:
 
 def announce_therapy_rescheduled(event: TherapyRescheduled) -> bool:
     return slack.post_message(slack.THERAPY, therapy_rescheduled_message(event, _partner_name(event)))
+
+
+def safety_flag_message(thread_id: str, message_id: str, reasons: list[str]) -> str:
+    """A message was flagged for the safety team: ids and fixed reasons only, never the text."""
+    shown = ", ".join(slack_escape(reason) for reason in reasons) or "no reason"
+    return (
+        f"Safety: message {slack_escape(message_id)} in thread {slack_escape(thread_id)} was flagged ({shown}). "
+        "Review it in the practice audit."
+    )
+
+
+def announce_safety_flag(thread_id: str, message_id: str, reasons: list[str]) -> bool:
+    return slack.post_message(slack.SAFETY, safety_flag_message(thread_id, message_id, reasons))

@@ -37,6 +37,7 @@ class Channel:
 USERS = Channel("users", "SLACK_WEBHOOK_URL_USERS")
 THERAPY = Channel("therapy", "SLACK_WEBHOOK_URL_THERAPY")
 DELETED_USERS = Channel("deleted-users", "SLACK_WEBHOOK_URL_DELETED_USERS")
+SAFETY = Channel("safety", "SLACK_WEBHOOK_URL_SAFETY")
 
 
 class SlackUnavailable(TransientEventError):

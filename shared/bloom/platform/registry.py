@@ -28,6 +28,11 @@ class Role(StrEnum):
     USER = "user"
     PARTNER_ADMIN = "partner_admin"
     SUPER_ADMIN = "super_admin"
+    # The practice: any user, but a therapist or practice admin must have signed in with a second factor.
+    PRACTICE_USER = "practice_user"
+    THERAPIST = "therapist"
+    PRACTICE_STAFF = "practice_staff"  # a therapist or a practice admin
+    PRACTICE_ADMIN = "practice_admin"  # super admins included
     WEBHOOK = "webhook"  # public, authenticated by a signature over the raw body
 
 

@@ -12,6 +12,8 @@ class UserDeleted(BaseModel):
 
     user_id: str
     deleted_at: str
+    # The Firebase uid the user's client-written documents (presence, typing markers) are keyed by.
+    auth_uid: str | None = None
 
 
 USER_DELETED = declare_topic("user.deleted", UserDeleted, "A user and everything keyed to them was erased")

@@ -44,11 +44,33 @@ class Caller:
     def is_super_admin(self) -> bool:
         return self.user.is_super_admin and self.claims.get("email_verified") is True and self.has_second_factor
 
+    @property
+    def is_therapist(self) -> bool:
+        return self.user.therapist_profile_id is not None and self.has_second_factor
+
+    @property
+    def is_practice_admin(self) -> bool:
+        """A practice admin (or a super admin) signed in with a second factor."""
+        return self.has_second_factor and (self.user.practice_admin or self.is_super_admin)
+
+    @property
+    def practice_second_factor_missing(self) -> bool:
+        """Holds a practice role that needs a second factor, but signed in without one."""
+        return self.user.needs_second_factor and not self.has_second_factor
+
     def has_role(self, role: Role) -> bool:
         if role in (Role.PUBLIC, Role.WEBHOOK, Role.USER):
             return True
         if role is Role.PARTNER_ADMIN:
             return self.user.is_partner_admin
+        if role is Role.PRACTICE_USER:
+            return not self.practice_second_factor_missing
+        if role is Role.THERAPIST:
+            return self.is_therapist
+        if role is Role.PRACTICE_STAFF:
+            return self.is_therapist or self.is_practice_admin
+        if role is Role.PRACTICE_ADMIN:
+            return self.is_practice_admin
         return self.is_super_admin
 
 
@@ -98,6 +120,15 @@ class UserRecord(CamelModel):
     service_emails_permission: bool = True
     crisp_token_id: str | None = None
     profile: ProfileProjection = Field(default_factory=ProfileProjection)
+    # Practice roles (practice area, through `bloom.users.service.set_practice_roles_in`), so role checks need
+    # no extra read: the id of the user's therapist profile, and whether they run the practice.
+    therapist_profile_id: str | None = None
+    practice_admin: bool = False
+
+    @property
+    def needs_second_factor(self) -> bool:
+        """Therapists, practice admins and super admins must sign in with a second factor."""
+        return self.therapist_profile_id is not None or self.practice_admin or self.is_super_admin
 
     @property
     def is_partner_admin(self) -> bool:

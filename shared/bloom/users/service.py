@@ -195,6 +195,15 @@ def replace_projection_in(
     )
 
 
+def set_practice_roles_in(
+    uow: UnitOfWork, auth_uid: str, *, therapist_profile_id: str | None, practice_admin: bool
+) -> None:
+    """The practice roles denormalised onto the user (read by authentication); the document must exist."""
+    UsersWork.join(uow).users.update_fields(
+        auth_uid, {"therapist_profile_id": therapist_profile_id, "practice_admin": practice_admin}
+    )
+
+
 def add_course_in(uow: UnitOfWork, auth_uid: str, course_uuid: str) -> None:
     UsersWork.join(uow).users.add_to_lists(auth_uid, course_ids=course_uuid)
 
@@ -277,7 +286,7 @@ def erase(auth_uid: str, user_id: str) -> DeletedUser:
         if stored is None:
             return False
         uow.users.delete(auth_uid)
-        uow.emit(USER_DELETED, UserDeleted(user_id=stored.id, deleted_at=utcnow().isoformat()))
+        uow.emit(USER_DELETED, UserDeleted(user_id=stored.id, deleted_at=utcnow().isoformat(), auth_uid=auth_uid))
         return True
 
     document_existed = UsersWork.run_in_transaction(work)

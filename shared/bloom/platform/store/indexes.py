@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Direction = Literal["ASCENDING", "DESCENDING"]
+Direction = Literal["ASCENDING", "DESCENDING", "CONTAINS"]  # CONTAINS: an array field under array-contains
 _INDEXES: dict[tuple[str, tuple[tuple[str, Direction], ...]], CompositeIndex] = {}
 
 

@@ -1,0 +1,231 @@
+"""Messaging over HTTP: threads, moderated messages, reactions, read receipts, the audit; the end of an
+assignment (its care thread turns read-only with it); the safety team's Slack alert; erasure.
+
+Clients receive messages, type and show presence through Firestore listeners under `firestore.rules`.
+"""
+
+from __future__ import annotations
+
+from bloom.api import HttpContext, http_function
+from bloom.files import errors as file_errors
+from bloom.messaging import erasure, errors
+from bloom.messaging import service as messaging
+from bloom.messaging.events import MESSAGE_FLAGGED, MessageFlagged
+from bloom.messaging.schemas import (
+    AuditPage,
+    AuditQuery,
+    CreateThread,
+    EditMessage,
+    MarkRead,
+    Message,
+    MessagePage,
+    MessagesQuery,
+    SendMessage,
+    Thread,
+    ThreadPage,
+    ThreadsQuery,
+)
+from bloom.notifications.slack import SAFETY
+from bloom.platform.events import Event
+from bloom.platform.http import Empty
+from bloom.platform.registry import Role, Sdk
+from bloom.platform.subscriber import event_function
+from bloom.practice import errors as practice_errors
+from bloom.practice.schemas import Assignment
+from bloom.users.events import USER_DELETED, UserDeleted
+
+TAGS = ("messaging",)
+BASE = "/api/v1/practice"
+THREAD = f"{BASE}/threads/{{thread_id}}"
+MESSAGE = f"{THREAD}/messages/{{message_id}}"
+MODERATION = ("OPENAI_API_KEY",)
+
+
+@http_function(
+    "POST",
+    f"{BASE}/assignments/{{assignment_id}}/end",
+    role=Role.PRACTICE_USER,
+    response=Assignment,
+    summary="Either side or a practice admin ends an active assignment; its care thread becomes read-only",
+    errors=(practice_errors.ASSIGNMENT_NOT_FOUND, practice_errors.ASSIGNMENT_STATE_CONFLICT),
+    tags=TAGS,
+)
+def end_assignment(ctx: HttpContext[Empty, Empty]) -> Assignment:
+    return messaging.end_assignment(ctx.caller, ctx.path["assignment_id"])
+
+
+@http_function(
+    "POST",
+    f"{BASE}/threads",
+    role=Role.PRACTICE_USER,
+    body=CreateThread,
+    response=Thread,
+    summary="The care thread of an active assignment (asking again returns it) or the caller's support thread",
+    errors=(practice_errors.ASSIGNMENT_NOT_FOUND, errors.ASSIGNMENT_NOT_ACTIVE),
+    tags=TAGS,
+)
+def open_thread(ctx: HttpContext[CreateThread, Empty]) -> Thread:
+    return messaging.open_thread(ctx.caller, ctx.body)
+
+
+@http_function(
+    "GET",
+    f"{BASE}/threads",
+    role=Role.PRACTICE_USER,
+    query=ThreadsQuery,
+    response=ThreadPage,
+    summary="The caller's threads, newest activity first (cursor pages; one query)",
+    errors=(practice_errors.INVALID_CURSOR,),
+    tags=TAGS,
+)
+def list_threads(ctx: HttpContext[Empty, ThreadsQuery]) -> ThreadPage:
+    return messaging.list_threads(ctx.caller, ctx.query)
+
+
+@http_function(
+    "GET",
+    f"{THREAD}/messages",
+    role=Role.PRACTICE_USER,
+    query=MessagesQuery,
+    response=MessagePage,
+    summary="A thread's messages, newest first (`before` = the previous page's cursor)",
+    errors=(errors.THREAD_NOT_FOUND, practice_errors.INVALID_CURSOR),
+    tags=TAGS,
+)
+def list_messages(ctx: HttpContext[Empty, MessagesQuery]) -> MessagePage:
+    return messaging.list_messages(ctx.caller, ctx.path["thread_id"], ctx.query)
+
+
+@http_function(
+    "POST",
+    f"{THREAD}/messages",
+    role=Role.PRACTICE_USER,
+    body=SendMessage,
+    response=Message,
+    summary="Send a message (moderated, audited; `clientMessageId` makes a retry return the same message)",
+    errors=(errors.THREAD_NOT_FOUND, errors.THREAD_READ_ONLY, file_errors.ATTACHMENT_NOT_AVAILABLE),
+    secrets=MODERATION,
+    sdks=(Sdk.REQUESTS, Sdk.PUBSUB),
+    emits=(MESSAGE_FLAGGED,),
+    tags=TAGS,
+)
+def send_message(ctx: HttpContext[SendMessage, Empty]) -> Message:
+    return messaging.send_message(ctx.caller, ctx.path["thread_id"], ctx.body, ctx.request_id)
+
+
+@http_function(
+    "PATCH",
+    MESSAGE,
+    role=Role.PRACTICE_USER,
+    body=EditMessage,
+    response=Message,
+    summary="Edit one's message within 15 minutes (moderated again, audited)",
+    errors=(
+        errors.THREAD_NOT_FOUND,
+        errors.MESSAGE_NOT_FOUND,
+        errors.MESSAGE_DELETED,
+        errors.THREAD_READ_ONLY,
+        errors.EDIT_WINDOW_CLOSED,
+        errors.MESSAGE_BLOCKED,
+    ),
+    secrets=MODERATION,
+    sdks=(Sdk.REQUESTS, Sdk.PUBSUB),
+    emits=(MESSAGE_FLAGGED,),
+    tags=TAGS,
+)
+def edit_message(ctx: HttpContext[EditMessage, Empty]) -> Message:
+    return messaging.edit_message(ctx.caller, ctx.path["thread_id"], ctx.path["message_id"], ctx.body, ctx.request_id)
+
+
+@http_function(
+    "DELETE",
+    MESSAGE,
+    role=Role.PRACTICE_USER,
+    response=Message,
+    summary="Delete a message (its sender or a practice admin): text and attachments go, the record stays",
+    errors=(errors.THREAD_NOT_FOUND, errors.MESSAGE_NOT_FOUND),
+    tags=TAGS,
+)
+def delete_message(ctx: HttpContext[Empty, Empty]) -> Message:
+    return messaging.delete_message(ctx.caller, ctx.path["thread_id"], ctx.path["message_id"], ctx.request_id)
+
+
+@http_function(
+    "PUT",
+    f"{MESSAGE}/reactions/{{emoji}}",
+    role=Role.PRACTICE_USER,
+    response=Message,
+    summary="Add the caller's reaction",
+    errors=(
+        errors.THREAD_NOT_FOUND,
+        errors.MESSAGE_NOT_FOUND,
+        errors.MESSAGE_DELETED,
+        errors.INVALID_EMOJI,
+        errors.TOO_MANY_REACTIONS,
+    ),
+    tags=TAGS,
+)
+def add_reaction(ctx: HttpContext[Empty, Empty]) -> Message:
+    path = ctx.path
+    return messaging.react(
+        ctx.caller, path["thread_id"], path["message_id"], path["emoji"], add=True, request_id=ctx.request_id
+    )
+
+
+@http_function(
+    "DELETE",
+    f"{MESSAGE}/reactions/{{emoji}}",
+    role=Role.PRACTICE_USER,
+    response=Message,
+    summary="Remove the caller's reaction",
+    errors=(errors.THREAD_NOT_FOUND, errors.MESSAGE_NOT_FOUND, errors.MESSAGE_DELETED, errors.INVALID_EMOJI),
+    tags=TAGS,
+)
+def remove_reaction(ctx: HttpContext[Empty, Empty]) -> Message:
+    path = ctx.path
+    return messaging.react(
+        ctx.caller, path["thread_id"], path["message_id"], path["emoji"], add=False, request_id=ctx.request_id
+    )
+
+
+@http_function(
+    "POST",
+    f"{THREAD}/read",
+    role=Role.PRACTICE_USER,
+    body=MarkRead,
+    response=Thread,
+    summary="A read receipt: the last message the caller has read",
+    errors=(errors.THREAD_NOT_FOUND, errors.MESSAGE_NOT_FOUND),
+    tags=TAGS,
+)
+def mark_read(ctx: HttpContext[MarkRead, Empty]) -> Thread:
+    return messaging.mark_read(ctx.caller, ctx.path["thread_id"], ctx.body)
+
+
+@http_function(
+    "GET",
+    f"{BASE}/audit",
+    role=Role.PRACTICE_ADMIN,
+    query=AuditQuery,
+    response=AuditPage,
+    summary="A thread's message audit, newest first (the read is itself audited)",
+    errors=(errors.THREAD_NOT_FOUND, practice_errors.INVALID_CURSOR),
+    tags=TAGS,
+)
+def read_audit(ctx: HttpContext[Empty, AuditQuery]) -> AuditPage:
+    return messaging.audit_of_thread(ctx.caller, ctx.query, ctx.request_id)
+
+
+@event_function(
+    MESSAGE_FLAGGED,
+    summary="Alert the safety team in Slack about a flagged message (ids and reasons only)",
+    secrets=(SAFETY.secret,),
+    sdks=(Sdk.REQUESTS,),
+)
+def slack_message_flagged(event: Event[MessageFlagged]) -> None:
+    erasure.alert_safety_team(event.payload)
+
+
+@event_function(USER_DELETED, summary="Erase a deleted user's message texts, presence and typing markers")
+def erase_messages_of_deleted_user(event: Event[UserDeleted]) -> None:
+    erasure.erase_user_messages(event.payload.user_id, event.payload.auth_uid)

@@ -1,0 +1,177 @@
+"""Messaging's documents: `threads/{id}` with its `messages` (what participants receive; clients listen to
+them under the security rules) and its clients' `typing/{uid}` markers, `messageOriginals/{messageId}` (the
+sender's own text of a blurred or blocked message; server only), `messageAudit` (append-only; server only) and
+the clients' `presence/{uid}`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from bloom.messaging.models import MessageRecord, OriginalRecord, ThreadRecord
+from bloom.messaging.schemas import AuditRecord
+from bloom.platform.store.client import count_round_trip, db
+from bloom.platform.store.indexes import composite_index
+from bloom.platform.store.repository import Filter, Repository, is_valid_doc_id
+from bloom.platform.store.unit_of_work import UnitOfWork, repository
+
+if TYPE_CHECKING:
+    from google.cloud.firestore import DocumentReference
+
+THREADS = "threads"
+THREADS_OF_PARTICIPANT = composite_index(
+    THREADS, ("participantUids", "CONTAINS"), ("lastMessageAt", "DESCENDING"), ("__name__", "DESCENDING")
+)
+SUPPORT_QUEUE = composite_index(
+    THREADS, ("kind", "ASCENDING"), ("lastMessageAt", "DESCENDING"), ("__name__", "DESCENDING")
+)
+AUDIT_OF_THREAD = composite_index(
+    "messageAudit", ("threadId", "ASCENDING"), ("at", "DESCENDING"), ("__name__", "DESCENDING")
+)
+ERASURE_PAGE = 300
+
+
+def _page(query: Any, order_field: str, after: tuple[datetime, str] | None, ref: DocumentReference | None) -> Any:
+    from google.cloud.firestore import Query
+    from google.cloud.firestore_v1.field_path import FieldPath
+
+    query = query.order_by(order_field, direction=Query.DESCENDING)
+    query = query.order_by(FieldPath.document_id(), direction=Query.DESCENDING)
+    if after is not None and ref is not None:
+        query = query.start_after({order_field: after[0], FieldPath.document_id(): ref})
+    return query
+
+
+class ThreadsRepository(Repository[ThreadRecord]):
+    collection_name = THREADS
+    model = ThreadRecord
+
+    def page_of(self, uid: str, after: tuple[datetime, str] | None, limit: int) -> list[ThreadRecord]:
+        """One query: the participant's threads, newest activity first, after a cursor."""
+        from google.cloud.firestore import FieldFilter
+
+        if after is not None and not is_valid_doc_id(after[1]):
+            return []
+        query = self.collection().where(filter=FieldFilter("participantUids", "array_contains", uid))
+        query = _page(query, "lastMessageAt", after, self.ref(after[1]) if after else None).limit(limit)
+        count_round_trip()
+        return [ThreadRecord.model_validate(s.to_dict()) for s in query.stream()]
+
+    def support_page(self, after: tuple[datetime, str] | None, limit: int) -> list[ThreadRecord]:
+        """One query: every support thread, newest activity first, after a cursor."""
+        from google.cloud.firestore import FieldFilter
+
+        if after is not None and not is_valid_doc_id(after[1]):
+            return []
+        query = self.collection().where(filter=FieldFilter("kind", "==", "support"))
+        query = _page(query, "lastMessageAt", after, self.ref(after[1]) if after else None).limit(limit)
+        count_round_trip()
+        return [ThreadRecord.model_validate(s.to_dict()) for s in query.stream()]
+
+    def set_read(self, thread_id: str, user_id: str, message_id: str) -> None:
+        from google.cloud.firestore_v1.field_path import FieldPath
+
+        self.update(thread_id, {FieldPath("readBy", user_id).to_api_repr(): message_id})
+
+    def of_participant(self, user_id: str) -> list[ThreadRecord]:
+        return [item for _, item in self.select([Filter("participantIds", "array_contains", user_id)])]
+
+
+class MessagesRepository(Repository[MessageRecord]):
+    """`threads/{threadId}/messages/{id}`: every method names the thread."""
+
+    collection_name = "messages"
+    model = MessageRecord
+
+    def message_ref(self, thread_id: str, message_id: str) -> DocumentReference:
+        ref: DocumentReference = (
+            db().collection(THREADS).document(thread_id).collection(self.collection_name).document(message_id)
+        )
+        return ref
+
+    def get_in(self, thread_id: str, message_id: str) -> MessageRecord | None:
+        if not (is_valid_doc_id(thread_id) and is_valid_doc_id(message_id)):
+            return None
+        count_round_trip()
+        return self.from_snapshot(self.message_ref(thread_id, message_id).get(transaction=self.session.transaction))
+
+    def create_in(self, record: MessageRecord) -> None:
+        self.session.create(self.message_ref(record.thread_id, record.id), self.to_doc(record))
+
+    def update_in(self, thread_id: str, message_id: str, fields: dict[str, Any]) -> None:
+        self.session.update(self.message_ref(thread_id, message_id), fields)
+
+    def newest_first(self, thread_id: str, before: tuple[datetime, str] | None, limit: int) -> list[MessageRecord]:
+        """Newest first, older than the cursor."""
+        if before is not None and not is_valid_doc_id(before[1]):
+            return []
+        collection = db().collection(THREADS).document(thread_id).collection(self.collection_name)
+        ref = self.message_ref(thread_id, before[1]) if before else None
+        query = _page(collection, "createdAt", before, ref).limit(limit)
+        count_round_trip()
+        return [MessageRecord.model_validate(s.to_dict()) for s in query.stream()]
+
+    def sent_by(self, thread_id: str, sender_id: str) -> list[MessageRecord]:
+        from google.cloud.firestore import FieldFilter
+
+        collection = db().collection(THREADS).document(thread_id).collection(self.collection_name)
+        count_round_trip()
+        query = collection.where(filter=FieldFilter("senderId", "==", sender_id))
+        return [MessageRecord.model_validate(s.to_dict()) for s in query.stream()]
+
+
+class OriginalsRepository(Repository[OriginalRecord]):
+    collection_name = "messageOriginals"
+    model = OriginalRecord
+
+
+class AuditRepository(Repository[AuditRecord]):
+    collection_name = "messageAudit"
+    model = AuditRecord
+
+    def page_of_thread(self, thread_id: str, before: tuple[datetime, str] | None, limit: int) -> list[AuditRecord]:
+        from google.cloud.firestore import FieldFilter
+
+        if before is not None and not is_valid_doc_id(before[1]):
+            return []
+        query = self.collection().where(filter=FieldFilter("threadId", "==", thread_id))
+        query = _page(query, "at", before, self.ref(before[1]) if before else None).limit(limit)
+        count_round_trip()
+        return [AuditRecord.model_validate(s.to_dict()) for s in query.stream()]
+
+
+class MessagingWork(UnitOfWork):
+    threads = repository(ThreadsRepository)
+    messages = repository(MessagesRepository)
+    originals = repository(OriginalsRepository)
+    audit = repository(AuditRepository)
+
+    def load(
+        self, thread_id: str, message_id: str | None = None
+    ) -> tuple[ThreadRecord | None, MessageRecord | None, OriginalRecord | None]:
+        """A thread, one of its messages and that message's original, in one round trip."""
+        if not is_valid_doc_id(thread_id) or (message_id is not None and not is_valid_doc_id(message_id)):
+            return None, None, None
+        refs = [self.threads.ref(thread_id)]
+        if message_id is not None:
+            refs += [self.messages.message_ref(thread_id, message_id), self.originals.ref(message_id)]
+        count_round_trip()
+        found = {s.reference.path: s for s in db().get_all(refs, transaction=self.transaction)}
+        thread = self.threads.from_snapshot(found[refs[0].path]) if refs[0].path in found else None
+        if message_id is None:
+            return thread, None, None
+        message_snapshot, original_snapshot = found.get(refs[1].path), found.get(refs[2].path)
+        message = self.messages.from_snapshot(message_snapshot) if message_snapshot is not None else None
+        original = self.originals.from_snapshot(original_snapshot) if original_snapshot is not None else None
+        return thread, message, original
+
+    def erase_client_documents(self, uid: str, thread_ids: list[str]) -> None:
+        """Delete the user's presence and typing markers (documents only clients write), in committed batches."""
+        refs = [db().collection("presence").document(uid)]
+        refs += [db().collection(THREADS).document(t).collection("typing").document(uid) for t in thread_ids]
+        for start in range(0, len(refs), ERASURE_PAGE):
+            batch = db().batch()
+            for ref in refs[start : start + ERASURE_PAGE]:
+                batch.delete(ref)
+            count_round_trip()
+            batch.commit()

@@ -1,0 +1,320 @@
+"""Messaging over HTTP: what each side sees, moderation end to end (blurred, flagged with a Slack alert, blocked
+by the model, the model timing out), idempotent sends, edits, deletes, reactions, read receipts, the audit, the
+end of an assignment, support threads and erasure."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import requests
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from bloom.core.time import utcnow
+from bloom.messaging.repository import MessagesRepository
+from bloom.platform.store.client import db
+from infra.auth_emulator import AuthAccount, AuthEmulator
+from infra.stack_runner import RunningStack
+from tests.e2e.test_practice_files import api, settled, uploaded
+from tests.support.accounts import call
+from tests.support.files import PDF_BYTES
+from tests.support.practice import (
+    P,
+    Therapist,
+    active_assignment,
+    care_thread,
+    patient,
+    practice_admin,
+    send,
+    therapist,
+    user_id,
+)
+from tests.support.wait import eventually
+
+MODERATIONS = "/openai/v1/moderations"
+CLEAN = {"results": [{"flagged": False, "categories": {"hate": False, "self-harm": False}}]}
+
+
+@dataclass(frozen=True)
+class Care:
+    admin: AuthAccount
+    dr: Therapist
+    pat: AuthAccount
+    assignment_id: str
+    thread_id: str
+
+
+@pytest.fixture
+def care(stack: RunningStack, auth: AuthEmulator, httpserver: HTTPServer) -> Care:
+    httpserver.expect_request(MODERATIONS, method="POST").respond_with_json(CLEAN)
+    admin = practice_admin(auth)
+    dr = therapist(stack, auth, admin, "dr.msg@example.com")
+    pat = patient(auth, "pat.msg@example.com")
+    assignment_id = active_assignment(stack, admin, dr, pat)
+    thread_id = care_thread(stack, pat, assignment_id)
+    assert care_thread(stack, dr.account, assignment_id) == thread_id  # one care thread per assignment
+    return Care(admin, dr, pat, assignment_id, thread_id)
+
+
+def messages(stack: RunningStack, account: AuthAccount, thread_id: str, query: str = "") -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = call(stack, "GET", f"{P}/threads/{thread_id}/messages{query}", account)["items"]
+    return items
+
+
+def audit(stack: RunningStack, admin: AuthAccount, thread_id: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = call(stack, "GET", f"{P}/audit?threadId={thread_id}", admin)["items"]
+    return items
+
+
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def stored_text(thread_id: str, message_id: str) -> str | None:
+    record = MessagesRepository().get_in(thread_id, message_id)
+    return None if record is None else record.text
+
+
+def test_clean_and_blurred_messages_as_each_side_sees_them(stack: RunningStack, care: Care) -> None:
+    hello = send(stack, care.pat, care.thread_id, "Hello, thank you for seeing me")
+    assert hello.status_code == 201, hello.text
+    assert hello.json()["moderation"] == {"state": "clean", "reasons": []}
+    text = "You can call me on 07700 900123 or write to sam@example.com"
+    blurred = send(stack, care.pat, care.thread_id, text).json()
+    assert blurred["moderation"] == {"state": "blurred", "reasons": ["contact_details"]}
+    assert blurred["text"] == text  # the sender sees their own
+    assert "07700" not in str(stored_text(care.thread_id, blurred["id"]))  # what listeners receive
+
+    theirs = messages(stack, care.dr.account, care.thread_id)
+    assert [m["text"] for m in theirs] == [
+        "You can call me on [contact details hidden] or write to [contact details hidden]",
+        "Hello, thank you for seeing me",
+    ]
+    assert messages(stack, care.pat, care.thread_id)[0]["text"] == text
+    threads = call(stack, "GET", f"{P}/threads", care.dr.account)["items"]
+    assert [t["id"] for t in threads] == [care.thread_id]
+    assert "07700" not in threads[0]["lastMessagePreview"]
+
+    trail = audit(stack, care.admin, care.thread_id)
+    sends = [r for r in trail if r["action"] == "send"]
+    assert sorted(r["contentSha256After"] for r in sends) == sorted([sha(text), sha("Hello, thank you for seeing me")])
+    decisions = [r["moderation"] for r in trail if r["action"] == "moderation"]
+    assert {d["state"] for d in decisions} == {"clean", "blurred"} and {d["modelPass"] for d in decisions} == {"ok"}
+    assert "text" not in json.dumps(trail).replace("contentSha256", "")  # no text field anywhere
+    assert audit(stack, care.admin, care.thread_id)[0]["action"] == "audit_read"  # the read was audited
+
+
+def test_crisis_language_is_flagged_never_blurred_and_the_safety_team_alerted(
+    stack: RunningStack, care: Care, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/slack/safety", method="POST").respond_with_data("ok")
+    text = "Some days I want to kill myself"
+    flagged = send(stack, care.pat, care.thread_id, text).json()
+    assert flagged["moderation"] == {"state": "flagged", "reasons": ["crisis"]}
+    assert messages(stack, care.dr.account, care.thread_id)[0]["text"] == text
+
+    def posts() -> list[str]:
+        return [str(json.loads(req.data)["text"]) for req, _ in httpserver.log if req.path == "/slack/safety"]
+
+    alert = eventually(posts, lambda found: len(found) == 1)[0]
+    assert flagged["id"] in alert and care.thread_id in alert and "kill" not in alert
+    sent = send(stack, care.pat, care.thread_id, "Just trying to kill time before the session").json()
+    assert sent["moderation"]["state"] == "clean"
+
+
+def test_the_model_pass_blocks_and_the_message_is_not_delivered(
+    stack: RunningStack, care: Care, httpserver: HTTPServer
+) -> None:
+    httpserver.clear()
+    hate = {"results": [{"flagged": True, "categories": {"hate": True, "sexual": False}}]}
+    httpserver.expect_request(MODERATIONS, method="POST").respond_with_json(hate)
+    blocked = send(stack, care.dr.account, care.thread_id, "a hateful message").json()
+    assert blocked["moderation"] == {"state": "blocked", "reasons": ["model:hate"]}
+    assert messages(stack, care.pat, care.thread_id) == []
+    assert stored_text(care.thread_id, blocked["id"]) is None
+    request, _ = httpserver.log[-1]
+    assert request.headers["Authorization"] == "Bearer test-openai-key"
+    assert json.loads(request.data)["input"] == "a hateful message"
+    trail = audit(stack, care.admin, care.thread_id)
+    assert [r["moderation"] for r in trail if r["action"] == "moderation"] == [
+        {"state": "blocked", "reasons": ["model:hate"], "modelPass": "ok"}
+    ]
+
+
+def test_a_model_that_times_out_leaves_the_deterministic_verdict(
+    stack: RunningStack, care: Care, httpserver: HTTPServer
+) -> None:
+    httpserver.clear()
+
+    def slow(_: Request) -> Response:
+        time.sleep(2.6)
+        return Response(json.dumps(CLEAN), content_type="application/json")
+
+    httpserver.expect_request(MODERATIONS, method="POST").respond_with_handler(slow)
+    sent = send(stack, care.pat, care.thread_id, "mail me at sam@example.com").json()
+    assert sent["moderation"] == {"state": "blurred", "reasons": ["contact_details"]}
+    decisions = [r["moderation"] for r in audit(stack, care.admin, care.thread_id) if r["action"] == "moderation"]
+    assert decisions == [{"state": "blurred", "reasons": ["contact_details"], "modelPass": "failed"}]
+
+
+def test_a_retry_and_concurrent_duplicates_give_one_message(stack: RunningStack, care: Care) -> None:
+    first = send(stack, care.pat, care.thread_id, "Are we still on for Tuesday?", "client-0001").json()
+    retry = send(stack, care.pat, care.thread_id, "Are we still on for Tuesday?", "client-0001").json()
+    assert retry == first
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: send(stack, care.pat, care.thread_id, "Tuesday?", "client-0002"), range(8)))
+    assert {a.status_code for a in answers} <= {201, 503}
+    ids = {a.json()["id"] for a in answers if a.status_code == 201}
+    assert len(ids) == 1
+    assert len(messages(stack, care.dr.account, care.thread_id)) == 2
+    sends = [r for r in audit(stack, care.admin, care.thread_id) if r["action"] == "send"]
+    assert len(sends) == 2
+
+
+def test_edit_delete_reactions_and_read_receipts(stack: RunningStack, care: Care) -> None:
+    sent = send(stack, care.pat, care.thread_id, "See you at 10").json()
+    path = f"{stack.api}/v1/{P}/threads/{care.thread_id}/messages/{sent['id']}"
+    edited = requests.patch(
+        path, json={"text": "See you at 11, ring 07700 900123"}, headers=care.pat.headers, timeout=30
+    )
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["editedAt"] is not None and edited.json()["moderation"]["state"] == "blurred"
+    other = requests.patch(path, json={"text": "mine now"}, headers=care.dr.headers, timeout=30)
+    assert (other.status_code, other.json()["message"]) == (404, "MESSAGE NOT FOUND")
+
+    db().collection("threads").document(care.thread_id).collection("messages").document(sent["id"]).update(
+        {"createdAt": utcnow() - timedelta(minutes=16)}
+    )
+    late = requests.patch(path, json={"text": "too late"}, headers=care.pat.headers, timeout=30)
+    assert (late.status_code, late.json()["message"]) == (409, "EDIT_WINDOW_CLOSED")
+
+    heart = requests.put(f"{path}/reactions/%E2%9D%A4%EF%B8%8F", headers=care.dr.headers, timeout=30)
+    assert heart.status_code == 200 and heart.json()["reactions"] == {"❤️": [care.dr.user_id]}
+    again = requests.put(f"{path}/reactions/%E2%9D%A4%EF%B8%8F", headers=care.dr.headers, timeout=30)
+    assert again.json()["reactions"] == {"❤️": [care.dr.user_id]}
+    word = requests.put(f"{path}/reactions/like", headers=care.dr.headers, timeout=30)
+    assert (word.status_code, word.json()["message"]) == (400, "INVALID_EMOJI")
+    removed = requests.delete(f"{path}/reactions/%E2%9D%A4%EF%B8%8F", headers=care.dr.headers, timeout=30)
+    assert removed.json()["reactions"] == {}
+
+    read = call(stack, "POST", f"{P}/threads/{care.thread_id}/read", care.dr.account, json={"messageId": sent["id"]})
+    assert read["readBy"] == {care.dr.user_id: sent["id"]}
+
+    not_theirs = requests.delete(path, headers=care.dr.headers, timeout=30)
+    assert not_theirs.status_code == 404
+    deleted = requests.delete(path, headers=care.pat.headers, timeout=30).json()
+    assert (deleted["text"], deleted["attachments"]) == ("", []) and deleted["deletedAt"] is not None
+    assert messages(stack, care.dr.account, care.thread_id)[0]["text"] == ""
+
+    actions = [r["action"] for r in audit(stack, care.admin, care.thread_id)]
+    for action in ("send", "edit", "delete", "reaction_add", "reaction_remove", "moderation"):
+        assert action in actions
+    deletion = next(r for r in audit(stack, care.admin, care.thread_id) if r["action"] == "delete")
+    assert deletion["contentSha256Before"] == sha("See you at 11, ring 07700 900123")
+
+
+def test_an_upload_that_is_not_the_senders_available_one_cannot_be_attached(stack: RunningStack, care: Care) -> None:
+    body = {"text": "see attached", "clientMessageId": uuid.uuid4().hex, "attachmentIds": ["upload-1"]}
+    url = f"{stack.api}/v1/{P}/threads/{care.thread_id}/messages"
+    refused = requests.post(url, json=body, headers=care.pat.headers, timeout=30)
+    assert (refused.status_code, refused.json()["message"]) == (409, "ATTACHMENT_NOT_AVAILABLE")
+
+
+def test_an_attached_upload_is_shared_with_the_thread_and_nobody_else(
+    stack: RunningStack, auth: AuthEmulator, care: Care
+) -> None:
+    upload_id = uploaded(stack, care.pat, PDF_BYTES, "application/pdf")
+    assert settled(stack, care.pat, upload_id) == "available"
+    assert api(stack, "GET", f"uploads/{upload_id}/url", care.dr.account).status_code == 404  # not shared yet
+    body = {"text": "my letter", "clientMessageId": uuid.uuid4().hex, "attachmentIds": [upload_id]}
+    url = f"{stack.api}/v1/{P}/threads/{care.thread_id}/messages"
+    sent = requests.post(url, json=body, headers=care.pat.headers, timeout=30)
+    assert sent.status_code == 201, sent.text
+    assert [a["uploadId"] for a in sent.json()["attachments"]] == [upload_id]
+    [seen] = messages(stack, care.dr.account, care.thread_id)
+    assert seen["attachments"][0]["contentType"] == "application/pdf"
+    assert api(stack, "GET", f"uploads/{upload_id}/url", care.dr.account).status_code == 200
+    outsider = patient(auth, "outsider.msg@example.com")
+    assert api(stack, "GET", f"uploads/{upload_id}/url", outsider).status_code == 404
+
+
+def test_ending_the_assignment_makes_the_care_thread_read_only(stack: RunningStack, care: Care) -> None:
+    send(stack, care.pat, care.thread_id, "Thank you for everything")
+    call(stack, "POST", f"{P}/assignments/{care.assignment_id}/end", care.dr.account)
+    refused = send(stack, care.pat, care.thread_id, "One more thing")
+    assert (refused.status_code, refused.json()["message"]) == (409, "THREAD_READ_ONLY")
+    thread = call(stack, "GET", f"{P}/threads", care.pat)["items"][0]
+    assert thread["readOnly"] is True
+    assert len(messages(stack, care.pat, care.thread_id)) == 1  # the history stays readable
+
+
+def test_support_threads_are_answered_by_any_practice_admin(
+    stack: RunningStack, auth: AuthEmulator, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request(MODERATIONS, method="POST").respond_with_json(CLEAN)
+    admin = practice_admin(auth)
+    someone = patient(auth, "someone@example.com")
+    thread = call(stack, "POST", f"{P}/threads", someone, json={"kind": "support"})
+    assert call(stack, "POST", f"{P}/threads", someone, json={"kind": "support"})["id"] == thread["id"]
+    send(stack, someone, thread["id"], "I need help finding a therapist")
+    queue = call(stack, "GET", f"{P}/threads?kind=support", admin)["items"]
+    assert [t["id"] for t in queue] == [thread["id"]]
+    not_staff = requests.get(f"{stack.api}/v1/{P}/threads?kind=support", headers=someone.headers, timeout=30)
+    assert not_staff.status_code == 403
+    answer = send(stack, admin, thread["id"], "Of course, let's find someone")
+    assert answer.status_code == 201, answer.text
+    listed = call(stack, "GET", f"{P}/threads", admin)["items"]
+    assert [t["id"] for t in listed] == [thread["id"]]
+    assert set(listed[0]["participantIds"]) == {user_id(someone), f"user-{admin.uid}"}
+
+
+def test_threads_come_in_pages(stack: RunningStack, auth: AuthEmulator, httpserver: HTTPServer) -> None:
+    httpserver.expect_request(MODERATIONS, method="POST").respond_with_json(CLEAN)
+    admin = practice_admin(auth)
+    dr = therapist(stack, auth, admin, "dr.pages@example.com")
+    for index in range(5):
+        pat = patient(auth, f"pat.{index}@example.com")
+        thread_id = care_thread(stack, pat, active_assignment(stack, admin, dr, pat))
+        send(stack, pat, thread_id, f"hello {index}")
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = call(stack, "GET", f"{P}/threads?limit=2" + (f"&cursor={cursor}" if cursor else ""), dr.account)
+        seen += [t["lastMessagePreview"] for t in page["items"]]
+        cursor = page["nextCursor"]
+        if cursor is None:
+            break
+    assert seen == [f"hello {index}" for index in reversed(range(5))]
+
+
+def test_erasure_keeps_the_other_sides_history(stack: RunningStack, care: Care, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/slack/deleted-users", method="POST").respond_with_data("ok")
+    mine = send(stack, care.pat, care.thread_id, "my story, call 07700 900123").json()
+    theirs = send(stack, care.dr.account, care.thread_id, "thank you for telling me").json()
+    db().collection("presence").document(care.pat.uid).set({"state": "available", "lastSeen": utcnow()})
+    typing = db().collection("threads").document(care.thread_id).collection("typing").document(care.pat.uid)
+    typing.set({"until": utcnow()})
+    assert requests.delete(f"{stack.api}/v1/user", headers=care.pat.headers, timeout=30).status_code == 200
+
+    eventually(lambda: stored_text(care.thread_id, mine["id"]), lambda text: text == "")
+    erased = MessagesRepository().get_in(care.thread_id, mine["id"])
+    assert erased is not None and erased.sender_erased
+    assert stored_text(care.thread_id, theirs["id"]) == "thank you for telling me"
+    eventually(lambda: db().collection("presence").document(care.pat.uid).get().exists, lambda exists: not exists)
+    assert not typing.get().exists
+    assert not db().collection("messageOriginals").document(mine["id"]).get().exists
+    trail = audit(stack, care.admin, care.thread_id)
+    assert any(r["actorId"] == user_id(care.pat) and r["contentSha256After"] for r in trail)
+    ended = eventually(
+        lambda: call(stack, "GET", f"{P}/connections", care.dr.account), lambda found: found[0]["assignment"]["endedAt"]
+    )
+    assert ended[0]["assignment"]["status"] == "ended"
+    assert call(stack, "GET", f"{P}/threads", care.dr.account)["items"][0]["readOnly"] is True

@@ -1,0 +1,106 @@
+"""The security rules (`firestore.rules`, loaded by the stack's emulator) with real client credentials: the
+Firestore REST API with an Auth-emulator ID token as Bearer, as the web SDK sends it. Server code (the Admin SDK)
+bypasses them and sets up the documents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+
+from bloom.core.time import utcnow
+from bloom.platform.store.client import db
+from infra.auth_emulator import AuthAccount, AuthEmulator
+from infra.stack_runner import RunningStack
+
+THREAD = "care-rules"
+
+
+def url(stack: RunningStack, path: str) -> str:
+    return f"{stack.firestore}/v1/projects/{stack.project}/databases/(default)/documents/{path}"
+
+
+def get(stack: RunningStack, account: AuthAccount | None, path: str) -> int:
+    headers = account.headers if account is not None else {}
+    return requests.get(url(stack, path), headers=headers, timeout=10).status_code
+
+
+def write(stack: RunningStack, account: AuthAccount, path: str, fields: dict[str, Any]) -> int:
+    """Create or replace the document (PATCH without a mask), as `setDoc` does."""
+    return requests.patch(url(stack, path), json={"fields": fields}, headers=account.headers, timeout=10).status_code
+
+
+def timestamp() -> dict[str, str]:
+    return {"timestampValue": utcnow().isoformat().replace("+00:00", "Z")}
+
+
+@pytest.fixture
+def people(stack: RunningStack, auth: AuthEmulator) -> tuple[AuthAccount, AuthAccount, AuthAccount]:
+    a, b, outsider = (auth.sign_up(f"{name}@example.com") for name in ("alex", "blake", "casey"))
+    thread = db().collection("threads").document(THREAD)
+    thread.set({"id": THREAD, "kind": "care", "participantIds": ["ua", "ub"], "participantUids": [a.uid, b.uid]})
+    thread.collection("messages").document("m1").set({"id": "m1", "text": "hello", "senderId": "ua"})
+    db().collection("messageAudit").document("r1").set({"id": "r1", "threadId": THREAD, "action": "send"})
+    db().collection("messageOriginals").document("m1").set({"id": "m1", "text": "hello"})
+    return a, b, outsider
+
+
+def test_participants_read_their_thread_and_messages_and_outsiders_do_not(
+    stack: RunningStack, people: tuple[AuthAccount, AuthAccount, AuthAccount]
+) -> None:
+    a, b, outsider = people
+    for participant in (a, b):
+        assert get(stack, participant, f"threads/{THREAD}") == 200
+        assert get(stack, participant, f"threads/{THREAD}/messages/m1") == 200
+        assert get(stack, participant, f"threads/{THREAD}/messages") == 200
+    for stranger in (outsider, None):
+        assert get(stack, stranger, f"threads/{THREAD}") == 403
+        assert get(stack, stranger, f"threads/{THREAD}/messages/m1") == 403
+        assert get(stack, stranger, f"threads/{THREAD}/messages") == 403
+
+
+def test_nobody_writes_threads_or_messages_directly(
+    stack: RunningStack, people: tuple[AuthAccount, AuthAccount, AuthAccount]
+) -> None:
+    a, _, _ = people
+    assert write(stack, a, f"threads/{THREAD}/messages/m1", {"text": {"stringValue": "changed"}}) == 403
+    assert write(stack, a, f"threads/{THREAD}/messages/m2", {"text": {"stringValue": "unmoderated"}}) == 403
+    assert write(stack, a, f"threads/{THREAD}", {"participantUids": {"nullValue": None}}) == 403
+    assert (
+        requests.delete(url(stack, f"threads/{THREAD}/messages/m1"), headers=a.headers, timeout=10).status_code == 403
+    )
+    assert (
+        db().collection("threads").document(THREAD).collection("messages").document("m1").get().get("text") == "hello"
+    )
+
+
+def test_typing_markers_are_each_participants_own(
+    stack: RunningStack, people: tuple[AuthAccount, AuthAccount, AuthAccount]
+) -> None:
+    a, b, outsider = people
+    assert write(stack, a, f"threads/{THREAD}/typing/{a.uid}", {"until": timestamp()}) == 200
+    assert get(stack, b, f"threads/{THREAD}/typing/{a.uid}") == 200
+    assert write(stack, a, f"threads/{THREAD}/typing/{b.uid}", {"until": timestamp()}) == 403
+    assert write(stack, outsider, f"threads/{THREAD}/typing/{outsider.uid}", {"until": timestamp()}) == 403
+    assert get(stack, outsider, f"threads/{THREAD}/typing/{a.uid}") == 403
+    extra = {"until": timestamp(), "text": {"stringValue": "smuggled"}}
+    assert write(stack, a, f"threads/{THREAD}/typing/{a.uid}", extra) == 403
+
+
+def test_presence_is_each_users_own(stack: RunningStack, people: tuple[AuthAccount, AuthAccount, AuthAccount]) -> None:
+    a, b, _ = people
+    fields = {"state": {"stringValue": "available"}, "lastSeen": timestamp()}
+    assert write(stack, a, f"presence/{a.uid}", fields) == 200
+    assert get(stack, b, f"presence/{a.uid}") == 200
+    assert write(stack, a, f"presence/{b.uid}", fields) == 403
+    assert write(stack, a, f"presence/{a.uid}", {**fields, "state": {"stringValue": "invisible-spy"}}) == 403
+
+
+def test_the_audit_and_everything_else_are_closed(
+    stack: RunningStack, people: tuple[AuthAccount, AuthAccount, AuthAccount]
+) -> None:
+    a, _, _ = people
+    for path in ("messageAudit/r1", "messageAudit", "messageOriginals/m1", "users", "authAudit"):
+        assert get(stack, a, path) == 403, path
+    assert write(stack, a, "messageAudit/r2", {"action": {"stringValue": "forged"}}) == 403
