@@ -55,9 +55,12 @@ def _authenticate(
     if not caller.has_role(role):
         if role in PRACTICE_ROLES and caller.practice_second_factor_missing:
             from bloom.core.time import utcnow
-            from bloom.practice import service as practice
+            from bloom.identity import service as identity
 
-            practice.record_second_factor_missing(user.id, utcnow().date())
+            day = utcnow().date().isoformat()
+            identity.record_auth_audit_once(
+                f"second-factor-missing-{user.id}-{day}", "second_factor_missing", user.id, user.id
+            )
         raise FORBIDDEN.error()
     return caller
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import requests
 
+from bloom.identity import service as identity
 from bloom.practice import service as practice
 from infra.auth_emulator import AuthEmulator
 from infra.stack_runner import RunningStack
@@ -23,7 +24,7 @@ def test_a_practice_admin_creates_a_therapist_and_it_is_audited(stack: RunningSt
     assert me["roles"] == ["therapist"]
     assert me["therapistProfile"]["id"] == dr.profile_id
     assert me["therapistProfile"]["languages"] == ["en", "es"]
-    actions = sorted(record.action for record in practice.auth_audit_of(dr.user_id))
+    actions = sorted(record.action for record in identity.auth_audit_of(dr.user_id))
     assert actions == ["role_changed", "therapist_created"]
 
     again = post(stack, "therapists", admin.headers, {"email": "dr.one@example.com", "name": "Dr Again"})
@@ -138,5 +139,5 @@ def test_a_practice_admin_needs_a_second_factor(stack: RunningStack, auth: AuthE
     assert requests.get(f"{stack.api}/v1/{P}/me", headers=fresh.headers, timeout=30).status_code == 403
     with_mfa = auth.second_factor_token(fresh)
     assert call(stack, "GET", f"{P}/me", with_mfa)["roles"] == ["practice_admin"]
-    actions = sorted(r.action for r in practice.auth_audit_of(f"user-{account.uid}"))
+    actions = sorted(r.action for r in identity.auth_audit_of(f"user-{account.uid}"))
     assert actions == ["role_changed", "second_factor_missing"]

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 import pytest
 import requests
 
-from bloom.core.time import utcnow
+from bloom.identity import service as identity
 from bloom.platform.registry import Role
-from bloom.practice import service as practice
 from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.manifest import load_everything
 from infra.stack_runner import RunningStack
@@ -182,5 +181,5 @@ def test_role_matrix(name: str, stack: RunningStack, auth: AuthEmulator) -> None
         response = requests.request(method, f"{stack.api}/v1/{P}/{path}", json=body, headers=headers, timeout=30)
         seen[who] = response.status_code
     assert seen == {who: expected[who] for who in ORDER if who in expected}
-    missing = [r for r in practice.auth_audit_of(w.no_mfa_user_id) if r.action == "second_factor_missing"]
-    assert [r.id for r in missing] == [f"second-factor-missing-{w.no_mfa_user_id}-{utcnow().date().isoformat()}"]
+    missing = [r for r in identity.auth_audit_of(w.no_mfa_user_id) if r.action == "second_factor_missing"]
+    assert len(missing) == 1  # one record a day, however many refused calls

@@ -14,6 +14,9 @@ AuthAuditAction = Literal[
     "passkey.used",
     "passkey.removed",
     "passkey.rejected",
+    "therapist_created",
+    "role_changed",
+    "second_factor_missing",
 ]
 WebAuthnJson = dict[str, Any]
 """WebAuthn options or a credential, in the JSON shape of `PublicKeyCredential.toJSON()` / `parseCreationOptions`."""

@@ -31,6 +31,7 @@ from bloom.identity.models import (
 )
 from bloom.identity.repository import IdentityWork
 from bloom.identity.schemas import AuthAuditAction, CustomToken, LoginWithPasskey, PasskeyOut, RegisterPasskey
+from bloom.platform.store.repository import Filter
 from bloom.platform.store.unit_of_work import DuplicateDocument, UnitOfWork
 
 _log = get_logger(__name__)
@@ -42,9 +43,17 @@ MALFORMED = (ValueError, KeyError, TypeError, AttributeError, IndexError, Overfl
 
 
 def record_auth_audit_in(
-    uow: UnitOfWork, action: AuthAuditAction, actor_id: str | None, subject_id: str | None, details: dict[str, Any]
+    uow: UnitOfWork,
+    action: AuthAuditAction,
+    actor_id: str | None,
+    subject_id: str | None,
+    details: dict[str, Any],
+    *,
+    record_id: str | None = None,
 ) -> None:
-    """Append an AuthAudit record in the caller's unit of work (so it commits with the change it describes)."""
+    """Append an AuthAudit record in the caller's unit of work (so it commits with the change it describes).
+    The one writer of `authAudit` (passkeys here; therapists, roles and missing second factors in practice).
+    A `record_id` makes the record its own claim: a second one with that id fails the commit."""
     record = AuthAuditRecord(
         action=action,
         actor_id=actor_id,
@@ -53,7 +62,22 @@ def record_auth_audit_in(
         request_id=current_request_id(),
         details=details,
     )
-    IdentityWork.join(uow).auth_audit.create(uuid.uuid4().hex, record)
+    IdentityWork.join(uow).auth_audit.create(record_id or uuid.uuid4().hex, record)
+
+
+def record_auth_audit_once(record_id: str, action: AuthAuditAction, actor_id: str | None, subject_id: str) -> None:
+    """Append a record unless one with this id exists (a burst of the same refusal writes one record)."""
+    try:
+        with IdentityWork() as uow:
+            record_auth_audit_in(uow, action, actor_id, subject_id, {}, record_id=record_id)
+    except DuplicateDocument:
+        return
+
+
+def auth_audit_of(subject_id: str) -> list[AuthAuditRecord]:
+    """The AuthAudit records about one user (support tooling and tests)."""
+    with IdentityWork() as uow:
+        return [item for _, item in uow.auth_audit.select([Filter("subjectId", "==", subject_id)])]
 
 
 # --- challenges --------------------------------------------------------------------------------------------

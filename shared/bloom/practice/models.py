@@ -13,7 +13,6 @@ from bloom.core.models import CamelModel
 from bloom.practice.schemas import (
     Assignment,
     AssignmentStatus,
-    AuthAuditAction,
     PracticeRole,
     TherapistCard,
     TherapistProfile,
@@ -64,17 +63,6 @@ class PairLock(CamelModel):
     """`assignmentPairs/{therapistId}_{patientId}`: exists while the pair has a requested or active assignment."""
 
     assignment_id: str
-
-
-class AuthAuditRecord(CamelModel):
-    """Append-only: who did what to whose sign-in or role. Ids and fixed words only, never secrets or text."""
-
-    id: str
-    action: AuthAuditAction
-    actor_id: str | None
-    subject_id: str
-    details: dict[str, str] = Field(default_factory=dict)
-    at: datetime
 
 
 # ---------------------------------------------------------------- the assignment state machine

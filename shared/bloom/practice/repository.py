@@ -9,7 +9,7 @@ from bloom.platform.store.client import count_round_trip
 from bloom.platform.store.indexes import composite_index
 from bloom.platform.store.repository import Filter, Repository
 from bloom.platform.store.unit_of_work import UnitOfWork, repository
-from bloom.practice.models import FACETS, AssignmentRecord, AuthAuditRecord, PairLock, TherapistRecord, facets
+from bloom.practice.models import FACETS, AssignmentRecord, PairLock, TherapistRecord, facets
 
 ASSIGNMENTS_OF_PATIENT = composite_index("assignments", ("patientId", "ASCENDING"), ("requestedAt", "DESCENDING"))
 ASSIGNMENTS_OF_THERAPIST = composite_index("assignments", ("therapistId", "ASCENDING"), ("requestedAt", "DESCENDING"))
@@ -69,13 +69,7 @@ class PairLocksRepository(Repository[PairLock]):
     model = PairLock
 
 
-class AuthAuditRepository(Repository[AuthAuditRecord]):
-    collection_name = "authAudit"
-    model = AuthAuditRecord
-
-
 class PracticeWork(UnitOfWork):
     therapists = repository(TherapistsRepository)
     assignments = repository(AssignmentsRepository)
     pairs = repository(PairLocksRepository)
-    auth_audit = repository(AuthAuditRepository)

@@ -15,15 +15,6 @@ from bloom.users.schemas import Email, Name
 
 AssignmentStatus = Literal["requested", "active", "declined", "ended"]
 PracticeRole = Literal["patient", "therapist", "practice_admin"]
-AuthAuditAction = Literal[
-    "therapist_created",
-    "role_changed",
-    "second_factor_missing",
-    "passkey_registered",
-    "passkey_used",
-    "passkey_removed",
-    "passkey_rejected",
-]
 PAGE_MAX = 100
 _LANGUAGE = re.compile(r"^[a-z]{2}$")
 _REGION = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import date
 
 from bloom.core.logging import get_logger
 from bloom.core.time import utcnow
+from bloom.identity import service as identity
 from bloom.platform.store.repository import Filter
 from bloom.platform.store.unit_of_work import DuplicateDocument, UnitOfWork
 from bloom.practice import errors
 from bloom.practice.models import (
     OPEN_STATUSES,
     AssignmentRecord,
-    AuthAuditRecord,
     PairLock,
     TherapistRecord,
     Transition,
@@ -35,7 +34,6 @@ from bloom.practice.models import (
 from bloom.practice.repository import PracticeWork
 from bloom.practice.schemas import (
     Assignment,
-    AuthAuditAction,
     CareParties,
     Connection,
     CreateAssignment,
@@ -55,43 +53,6 @@ from bloom.users.schemas import Caller, UserRecord
 _log = get_logger(__name__)
 
 
-# ---------------------------------------------------------------- the auth audit
-
-
-def record_auth_audit_in(
-    uow: UnitOfWork, action: AuthAuditAction, actor_id: str | None, subject_id: str, details: dict[str, str]
-) -> str:
-    """Append an auth-audit record in `uow` (it commits with the change it records); returns its id."""
-    record = AuthAuditRecord(
-        id=str(uuid.uuid4()), action=action, actor_id=actor_id, subject_id=subject_id, details=details, at=utcnow()
-    )
-    PracticeWork.join(uow).auth_audit.create(record.id, record)
-    return record.id
-
-
-def record_second_factor_missing(user_id: str, day: date) -> None:
-    """A therapist or practice admin called the practice without a second factor: audited once per user and day
-    (the record's id is the claim, so a burst of refused calls writes one record)."""
-    record = AuthAuditRecord(
-        id=f"second-factor-missing-{user_id}-{day.isoformat()}",
-        action="second_factor_missing",
-        actor_id=user_id,
-        subject_id=user_id,
-        at=utcnow(),
-    )
-    try:
-        with PracticeWork() as uow:
-            uow.auth_audit.create(record.id, record)
-    except DuplicateDocument:
-        return
-
-
-def auth_audit_of(subject_id: str) -> list[AuthAuditRecord]:
-    """The auth-audit records about one user (tests and support tooling)."""
-    with PracticeWork() as uow:
-        return [item for _, item in uow.auth_audit.select([Filter("subjectId", "==", subject_id)])]
-
-
 # ---------------------------------------------------------------- roles
 
 
@@ -109,7 +70,9 @@ def grant_practice_admin(email: str, actor_id: str | None = None) -> bool:
         if user.practice_admin:
             return False
         users.set_practice_roles_in(uow, auth_uid, therapist_profile_id=user.therapist_profile_id, practice_admin=True)
-        record_auth_audit_in(uow, "role_changed", actor_id, user.id, {"role": "practice_admin", "change": "granted"})
+        identity.record_auth_audit_in(
+            uow, "role_changed", actor_id, user.id, {"role": "practice_admin", "change": "granted"}
+        )
         return True
 
     return PracticeWork.run_in_transaction(work)
@@ -160,8 +123,8 @@ def create_therapist(caller: Caller, body: CreateTherapist) -> TherapistProfile:
         else:  # fails the transaction if a user document appeared meanwhile
             users.create_in(uow, account_uid, user.model_copy(update={"therapist_profile_id": record.id}))
         actor = caller.user.id
-        record_auth_audit_in(uow, "therapist_created", actor, user.id, {"therapistProfileId": record.id})
-        record_auth_audit_in(uow, "role_changed", actor, user.id, {"role": "therapist", "change": "granted"})
+        identity.record_auth_audit_in(uow, "therapist_created", actor, user.id, {"therapistProfileId": record.id})
+        identity.record_auth_audit_in(uow, "role_changed", actor, user.id, {"role": "therapist", "change": "granted"})
         return record
 
     try:
