@@ -66,6 +66,7 @@ def test_the_limits_are_declared_on_their_routes() -> None:
         "create_partner_admin_user": ("5/minute per user",),
         "validate_partner_access_code": ("20/minute per ip",),
         "assign_partner_access": ("10/minute per user", "20/minute per ip"),
+        "create_whatsapp_subscription": ("10/minute per user",),
     }
 
 

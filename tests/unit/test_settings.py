@@ -29,6 +29,16 @@ VARIABLES = (
     "SLACK_WEBHOOK_URL_USERS",
     "SLACK_WEBHOOK_URL_THERAPY",
     "SLACK_WEBHOOK_URL_DELETED_USERS",
+    "CRISP_API_URL",
+    "CRISP_WEBSITE_ID",
+    "CRISP_TOKEN_IDENTIFIER",
+    "CRISP_TOKEN_KEY",
+    "MAILCHIMP_API_URL",
+    "MAILCHIMP_AUDIENCE_ID",
+    "MAILCHIMP_API_KEY",
+    "MAILCHIMP_WEBHOOK_SECRET",
+    "RESPOND_IO_CREATE_CONTACT_WEBHOOK",
+    "RESPOND_IO_DELETE_CONTACT_WEBHOOK",
 )
 SECRET_VALUE = "s3cr3t-value-xyz"
 
@@ -55,6 +65,16 @@ def test_defaults() -> None:
         "slack_webhook_url_users": None,
         "slack_webhook_url_therapy": None,
         "slack_webhook_url_deleted_users": None,
+        "crisp_api_url": "https://api.crisp.chat/v1",
+        "crisp_website_id": None,
+        "crisp_token_identifier": None,
+        "crisp_token_key": None,
+        "mailchimp_api_url": None,
+        "mailchimp_audience_id": None,
+        "mailchimp_api_key": None,
+        "mailchimp_webhook_secret": None,
+        "respond_io_create_contact_webhook": None,
+        "respond_io_delete_contact_webhook": None,
     }
 
 
@@ -75,6 +95,16 @@ def test_every_variable_is_read_by_its_documented_name() -> None:
         SLACK_WEBHOOK_URL_USERS="https://hooks.slack.com/u",
         SLACK_WEBHOOK_URL_THERAPY="https://hooks.slack.com/t",
         SLACK_WEBHOOK_URL_DELETED_USERS="https://hooks.slack.com/d",
+        CRISP_API_URL="https://crisp.example/v1",
+        CRISP_WEBSITE_ID="website",
+        CRISP_TOKEN_IDENTIFIER="crisp-id",
+        CRISP_TOKEN_KEY="crisp-key",
+        MAILCHIMP_API_URL="https://us1.api.mailchimp.com/3.0",
+        MAILCHIMP_AUDIENCE_ID="audience",
+        MAILCHIMP_API_KEY="mailchimp-key",
+        MAILCHIMP_WEBHOOK_SECRET="mailchimp-secret",
+        RESPOND_IO_CREATE_CONTACT_WEBHOOK=" https://respond.example/create\n",
+        RESPOND_IO_DELETE_CONTACT_WEBHOOK="https://respond.example/delete",
     )
     assert (settings.project_id, settings.environment, settings.cors_origins) == (
         "bloom-prod",
@@ -97,7 +127,18 @@ def test_every_variable_is_read_by_its_documented_name() -> None:
         "https://hooks.slack.com/u",
         "https://hooks.slack.com/t",
         "https://hooks.slack.com/d",
+        "crisp-id",
+        "crisp-key",
+        "mailchimp-key",
+        "mailchimp-secret",
+        "https://respond.example/create",
+        "https://respond.example/delete",
     ]
+    assert (settings.crisp_api_url, settings.crisp_website_id) == ("https://crisp.example/v1", "website")
+    assert (settings.mailchimp_api_url, settings.mailchimp_audience_id) == (
+        "https://us1.api.mailchimp.com/3.0",
+        "audience",
+    )
 
 
 def test_the_project_falls_back_to_gcloud_project() -> None:

@@ -18,6 +18,7 @@ from pydantic import AliasChoices, BaseModel, Field, NonNegativeInt, SecretStr, 
 
 DEFAULT_PROJECT = "demo-bloom"
 DEFAULT_STORYBLOK_API_URL = "https://api.storyblok.com/v2"
+DEFAULT_CRISP_API_URL = "https://api.crisp.chat/v1"
 
 
 class Settings(BaseModel, frozen=True):
@@ -36,6 +37,22 @@ class Settings(BaseModel, frozen=True):
     slack_webhook_url_users: SecretStr | None = Field(None, validation_alias="SLACK_WEBHOOK_URL_USERS")
     slack_webhook_url_therapy: SecretStr | None = Field(None, validation_alias="SLACK_WEBHOOK_URL_THERAPY")
     slack_webhook_url_deleted_users: SecretStr | None = Field(None, validation_alias="SLACK_WEBHOOK_URL_DELETED_USERS")
+    crisp_api_url: str = Field(DEFAULT_CRISP_API_URL, validation_alias="CRISP_API_URL")
+    crisp_website_id: str | None = Field(None, validation_alias="CRISP_WEBSITE_ID")
+    crisp_token_identifier: SecretStr | None = Field(None, validation_alias="CRISP_TOKEN_IDENTIFIER")
+    crisp_token_key: SecretStr | None = Field(None, validation_alias="CRISP_TOKEN_KEY")
+    # e.g. https://us21.api.mailchimp.com/3.0 (the data centre is the API key's suffix)
+    mailchimp_api_url: str | None = Field(None, validation_alias="MAILCHIMP_API_URL")
+    mailchimp_audience_id: str | None = Field(None, validation_alias="MAILCHIMP_AUDIENCE_ID")
+    mailchimp_api_key: SecretStr | None = Field(None, validation_alias="MAILCHIMP_API_KEY")
+    mailchimp_webhook_secret: SecretStr | None = Field(None, validation_alias="MAILCHIMP_WEBHOOK_SECRET")
+    # respond.io workflow webhooks: their URLs carry the credential, so they are secrets
+    respond_io_create_contact_webhook: SecretStr | None = Field(
+        None, validation_alias="RESPOND_IO_CREATE_CONTACT_WEBHOOK"
+    )
+    respond_io_delete_contact_webhook: SecretStr | None = Field(
+        None, validation_alias="RESPOND_IO_DELETE_CONTACT_WEBHOOK"
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -56,7 +73,12 @@ class Settings(BaseModel, frozen=True):
         return value == "1" if isinstance(value, str) else value
 
     @field_validator(
-        "slack_webhook_url_users", "slack_webhook_url_therapy", "slack_webhook_url_deleted_users", mode="before"
+        "slack_webhook_url_users",
+        "slack_webhook_url_therapy",
+        "slack_webhook_url_deleted_users",
+        "respond_io_create_contact_webhook",
+        "respond_io_delete_contact_webhook",
+        mode="before",
     )
     @classmethod
     def _url_without_whitespace(cls, value: Any) -> Any:

@@ -28,13 +28,14 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
 
-from pydantic import BaseModel, JsonValue, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, JsonValue, TypeAdapter, ValidationError
 
 from bloom.core.errors import ErrorCatalogue, ErrorSpec, PermanentEventError
 from bloom.core.logging import get_logger
-from bloom.core.models import CamelModel
+from bloom.core.models import CamelModel, RequestModel
 from bloom.core.settings import get_settings
 from bloom.core.time import utcnow
 from bloom.platform.auth import assert_not_emulated_in_production
@@ -46,6 +47,7 @@ from bloom.platform.http import (
     Reply,
     documented_errors,
     http_entry,
+    parse_form_body,
     parse_json_body,
     validate_model,
 )
@@ -69,6 +71,7 @@ SIGNATURE_MISSING = ERRORS.declare(401, "WEBHOOK_SIGNATURE_MISSING")
 SIGNATURE_MISMATCH = ERRORS.declare(401, "WEBHOOK_SIGNATURE_MISMATCH")
 TOKEN_MISSING = ERRORS.declare(401, "WEBHOOK_TOKEN_MISSING")
 TOKEN_MISMATCH = ERRORS.declare(401, "WEBHOOK_TOKEN_MISMATCH")
+NO_QUERY: Mapping[str, str] = MappingProxyType({})
 _log = get_logger(__name__)
 
 
@@ -101,8 +104,9 @@ class Verification(Protocol):
         """What `verify` answers a delivery it refuses (for the OpenAPI document)."""
         ...
 
-    def verify(self, raw_body: bytes, headers: Mapping[str, str]) -> None:
-        """Raise one of `errors` (401) unless the delivery is authentic; `headers` have lower-case names."""
+    def verify(self, raw_body: bytes, headers: Mapping[str, str], query: Mapping[str, str]) -> None:
+        """Raise one of `errors` (401) unless the delivery is authentic; `headers` have lower-case names, `query`
+        is the query string (for providers that put a token there)."""
         ...
 
 
@@ -132,7 +136,7 @@ class HmacSignature:
         digest = hmac.new(secret.encode(), signed, self.algorithm).digest()
         return digest.hex() if self.encoding == "hex" else base64.b64encode(digest).decode()
 
-    def verify(self, raw_body: bytes, headers: Mapping[str, str]) -> None:
+    def verify(self, raw_body: bytes, headers: Mapping[str, str], query: Mapping[str, str] = NO_QUERY) -> None:
         received = headers.get(self.header.lower(), "").strip()
         timestamp = headers.get(self.timestamp_header.lower(), "").strip() if self.timestamp_header else None
         if not received or timestamp == "":
@@ -170,12 +174,24 @@ class SharedToken:
     def errors(self) -> tuple[ErrorSpec, ...]:
         return (self.missing, self.mismatch)
 
-    def verify(self, raw_body: bytes, headers: Mapping[str, str]) -> None:
+    def verify(self, raw_body: bytes, headers: Mapping[str, str], query: Mapping[str, str] = NO_QUERY) -> None:
         received = headers.get(self.header.lower(), "").strip()
         if not received:
             raise self.missing.error()
         if not _same(_configured_secret(self.credential, self.mismatch), received):
             raise self.mismatch.error()
+
+
+@dataclass(frozen=True)
+class QueryToken(SharedToken):
+    """A `SharedToken` the provider sends in the query string (`?<header>=…`, Mailchimp's `?secret=`), for those
+    that can neither sign nor set a header. The query string is never logged."""
+
+    def verify(self, raw_body: bytes, headers: Mapping[str, str], query: Mapping[str, str] = NO_QUERY) -> None:
+        super().verify(raw_body, {self.header.lower(): query.get(self.header, "")})
+
+
+BodyFormat = Literal["json", "form"]
 
 
 @dataclass(frozen=True)
@@ -194,6 +210,15 @@ class WebhookDelivery(Generic[BodyT]):
     body: BodyT
     key: str | None
     received_at: datetime
+
+
+class WebhookQuery(RequestModel):
+    """The receiver's query string, kept as sent, for verification schemes that read a token from it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    def values(self) -> Mapping[str, str]:
+        return {name: str(value) for name, value in (self.model_extra or {}).items()}
 
 
 class WebhookReceipt(CamelModel):
@@ -255,15 +280,17 @@ class Webhook(Generic[BodyT]):
         response: Any = None,
         replay_window: timedelta = REPLAY_WINDOW,
         lease: timedelta = timedelta(seconds=60),
+        body_format: BodyFormat = "json",
     ) -> None:
         self.name, self.path, self.verify, self.body, self.handler = name, path, verify, body, handler
+        self.body_format = body_format
         self.idempotency_key, self.topic = idempotency_key, topic
         self.response: Any = WebhookReceipt if topic is not None else response
         self.status_code = 202 if topic is not None else 201
         self.adapter: TypeAdapter[Any] = TypeAdapter(self.response)
         self.replay_window, self.lease = replay_window, lease
 
-    def receiver(self) -> HttpHandler[Empty, Empty]:
+    def receiver(self) -> HttpHandler[Empty, WebhookQuery]:
         """The HTTP function: the toolkit's request handling around `receive`."""
         return HttpHandler(
             self.name,
@@ -271,7 +298,7 @@ class Webhook(Generic[BodyT]):
             self.path,
             Role.WEBHOOK,
             Empty,
-            Empty,
+            WebhookQuery,
             self.response,
             self.status_code,
             self.receive,
@@ -280,8 +307,9 @@ class Webhook(Generic[BodyT]):
 
     def receive(self, ctx: HttpContext[Any, Any]) -> Reply:
         """The receiver's handler: verify, validate, claim the key, then hand off or run the handler."""
-        self.verify.verify(ctx.raw_body, ctx.headers)
-        body = validate_model(self.body, parse_json_body(ctx.raw_body))
+        self.verify.verify(ctx.raw_body, ctx.headers, ctx.query.values())
+        parsed = parse_form_body(ctx.raw_body) if self.body_format == "form" else parse_json_body(ctx.raw_body)
+        body = validate_model(self.body, parsed)
         key = self.idempotency_key(WebhookRequest(body, ctx.raw_body, ctx.headers)) if self.idempotency_key else None
         now = utcnow()
         if self.topic is not None:
@@ -370,6 +398,7 @@ def webhook_function(
     respond_inline: bool = False,
     response: Any = None,
     replay_window: timedelta = REPLAY_WINDOW,
+    body_format: BodyFormat = "json",
     secrets: tuple[str, ...] = (),
     sdks: tuple[Sdk, ...] = (),
     uses: tuple[Capability, ...] = (),
@@ -384,7 +413,8 @@ def webhook_function(
     `secrets`, `sdks`, `uses`, `emits`, `memory_mb` and `timeout_s` are the handler's: they go to whichever function
     runs it. The receiver always gets `verify`'s secret, and Firestore/Pub/Sub (and its worker's topic) when it
     claims keys or hands off. `errors` are what an inline handler can raise, documented with the scheme's own (see
-    `http_function`).
+    `http_function`). `body_format="form"` reads an `application/x-www-form-urlencoded` body (`parse_form_body`)
+    instead of JSON.
     """
     if respond_inline != (response is not None):
         raise ValueError("an inline webhook declares its `response`; one handed off answers a WebhookReceipt")
@@ -408,6 +438,7 @@ def webhook_function(
             response=response,
             replay_window=replay_window,
             lease=timedelta(seconds=timeout_s),
+            body_format=body_format,
         )
         entry = http_entry(webhook.receiver(), handler)
         receiver_sdks = set(sdks) if respond_inline else {Sdk.PUBSUB, Sdk.FIRESTORE}

@@ -1,0 +1,300 @@
+"""Chat and CRM profiles: state-based sync to Crisp and Mailchimp, erasure, the Mailchimp webhook, resync.
+
+Every domain event that changes what a provider shows is relayed to CRM_PROFILE_STALE (`mark_stale`); each
+provider's subscriber then calls `sync`, which reads the user's *current* state (`snapshot_of`, from the
+records), builds the whole profile (`models`) and writes it. Any number of deliveries in any order converge:
+each writes the state as it is, and a sync that finds the state changed while it was writing raises to run again.
+A provider failing for now (no answer, 429, 5xx) raises TransientEventError (Pub/Sub retries, then dead-letters);
+one refusing for good is logged without personal data and acknowledged.
+
+Erasure (`erase`, on USER_DELETED) works from `crmContacts/{userId}`, the addresses we wrote profiles for (see
+`models`), since the user document is already gone; a provider down at that time is retried, and the record
+goes once every provider has erased them.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Sequence
+from typing import Any, Literal
+
+from bloom.content import progress
+from bloom.core.errors import TransientEventError
+from bloom.core.logging import get_logger
+from bloom.core.settings import get_settings
+from bloom.core.time import utcnow
+from bloom.crm import crisp, mailchimp
+from bloom.crm.events import CRM_PROFILE_STALE
+from bloom.crm.models import (
+    PROVIDERS,
+    AccessFacts,
+    CourseFacts,
+    CrmContactRecord,
+    CrmSnapshot,
+    Provider,
+    ProviderState,
+    desired,
+    fingerprint,
+    permissions_withdrawn,
+)
+from bloom.crm.providers import ProviderRefused, ProviderUnavailable
+from bloom.crm.repository import CrmWork
+from bloom.crm.schemas import MailchimpWebhook, MailchimpWebhookResult, ProfileStale
+from bloom.partners import views as partner_views
+from bloom.partners.views import AccessFilter
+from bloom.platform.store.unit_of_work import UnitOfWork
+from bloom.users import service as users
+from bloom.users.schemas import UserRecord
+
+Outcome = Literal["gone", "nothing", "unchanged", "written", "refused"]
+Change = Literal["nothing", "unchanged", "stale"]
+_log = get_logger(__name__)
+
+
+# ---------------------------------------------------------------- the user's current state
+
+
+def snapshot_of(user_id: str) -> CrmSnapshot | None:
+    """What the profiles are built from, read from the records now (None when the user is gone)."""
+    found = users.by_public_ids([user_id])
+    user = found[0] if found and found[0].deleted_at is None else None
+    return None if user is None else _snapshot(user)
+
+
+def _snapshot(user: UserRecord) -> CrmSnapshot:
+    uow = UnitOfWork()
+    fetched = uow.fetch(partner_views.profile_refs(uow, user, admin=False) + progress.profile_refs(uow, user))
+    view = partner_views.partner_views(uow, user, fetched, AccessFilter(active=True), active_admin_only=True)
+    courses, _ = progress.profile_content(uow, user, fetched)
+    return CrmSnapshot(
+        user_id=user.id,
+        email=user.email,
+        name=user.name,
+        sign_up_language=user.sign_up_language,
+        contact_permission=user.contact_permission,
+        service_emails_permission=user.service_emails_permission,
+        created_at=user.created_at,
+        accesses=tuple(
+            AccessFacts(
+                partner_name=access.partner.name,
+                live_chat=access.feature_live_chat,
+                therapy=access.feature_therapy,
+                therapy_remaining=access.therapy_sessions_remaining,
+                therapy_redeemed=access.therapy_sessions_redeemed,
+            )
+            for access in view.accesses
+        ),
+        courses=tuple(
+            CourseFacts(
+                name=course.name,
+                completed=course.completed,
+                sessions_started=tuple(s.name for s in course.sessions if not s.completed),
+                sessions_completed=tuple(s.name for s in course.sessions if s.completed),
+            )
+            for course in courses
+        ),
+    )
+
+
+def _contact(user_id: str) -> CrmContactRecord | None:
+    with CrmWork() as uow:
+        return uow.contacts.get(user_id)
+
+
+# ---------------------------------------------------------------- relay
+
+
+def mark_stale(user_id: str, cause: str, providers: Sequence[Provider] = (), *, force: bool = False) -> None:
+    """Ask every provider's subscriber (or those named) to bring the user's profile up to date."""
+    with CrmWork() as uow:
+        uow.emit(CRM_PROFILE_STALE, ProfileStale(user_id=user_id, providers=list(providers), cause=cause, force=force))
+
+
+def wants(event: ProfileStale, provider: Provider) -> bool:
+    return not event.providers or provider in event.providers
+
+
+# ---------------------------------------------------------------- sync
+
+
+def _push(provider: Provider, payload: dict[str, Any]) -> None:
+    if provider == "crisp":
+        crisp.save_profile(payload)
+    else:
+        mailchimp.save_member(payload)
+
+
+def _remove(provider: Provider, email: str) -> None:
+    if provider == "crisp":
+        crisp.delete_profile(email)
+    else:
+        mailchimp.delete_member(email)
+
+
+def sync(provider: Provider, user_id: str, *, force: bool = False) -> Outcome:
+    """Write the whole profile the user's current state gives at `provider` (see the module docstring)."""
+    snapshot = snapshot_of(user_id)
+    if snapshot is None:
+        return "gone"
+    contact = _contact(user_id)
+    state = contact.state(provider) if contact is not None else ProviderState()
+    payload = desired(provider, snapshot, holds_profile=bool(state.emails))
+    if payload is None:
+        return "nothing"
+    written = fingerprint(payload)
+    if not force and state.fingerprint == written and state.emails == [snapshot.email]:
+        return "unchanged"
+    if not _record_address(provider, user_id, snapshot.email):
+        return "gone"
+    try:
+        _push(provider, payload)
+        for old in state.emails:
+            if old != snapshot.email:
+                _remove(provider, old)  # the user changed their email: the old address's profile goes
+    except ProviderUnavailable as exc:
+        raise TransientEventError(str(exc)) from None
+    except ProviderRefused as exc:
+        _log.error("crm provider refused a profile", extra={"provider": provider, "userId": user_id, "error": str(exc)})
+        return "refused"
+    _record_synced(provider, user_id, snapshot.email, written)
+    after = snapshot_of(user_id)
+    if after is None:  # erased while we were writing: take it out again
+        erase(provider, user_id)
+        return "gone"
+    if fingerprint(desired(provider, after, holds_profile=True) or {}) != written:
+        raise TransientEventError(f"{provider}: the user changed during the sync; writing the newer state")
+    _log.info("crm profile written", extra={"provider": provider, "userId": user_id})
+    return "written"
+
+
+def _record_address(provider: Provider, user_id: str, email: str) -> bool:
+    """Remember `email` as holding a profile at `provider`, if the user still exists (checked in the same
+    transaction: an erasure either finds the address here or this finds no user)."""
+
+    def work(uow: CrmWork) -> bool:
+        if users.find_in(uow, user_id) is None:
+            return False
+        contact = uow.contacts.get(user_id) or CrmContactRecord(user_id=user_id)
+        state = contact.state(provider)
+        if email not in state.emails:
+            state.emails.append(email)
+            uow.contacts.save(user_id, contact)
+        return True
+
+    return CrmWork.run_in_transaction(work)
+
+
+def _record_synced(provider: Provider, user_id: str, email: str, written: str) -> None:
+    def work(uow: CrmWork) -> None:
+        contact = uow.contacts.get(user_id) or CrmContactRecord(user_id=user_id)
+        state = contact.state(provider)
+        state.emails, state.fingerprint, state.synced_at = [email], written, utcnow()
+        uow.contacts.save(user_id, contact)
+
+    CrmWork.run_in_transaction(work)
+
+
+# ---------------------------------------------------------------- erasure
+
+
+def erase(provider: Provider, user_id: str) -> int:
+    """Delete every profile we wrote at `provider` for the user; the record goes when no provider holds any.
+    Idempotent; a provider down raises TransientEventError and keeps the addresses for the retry."""
+    contact = _contact(user_id)
+    if contact is None:
+        return 0
+    emails = list(contact.state(provider).emails)
+    for email in emails:
+        try:
+            _remove(provider, email)
+        except ProviderUnavailable as exc:
+            raise TransientEventError(str(exc)) from None
+        except ProviderRefused as exc:  # it will never succeed: logged, and the address is forgotten here
+            _log.error(
+                "crm provider refused an erasure", extra={"provider": provider, "userId": user_id, "error": str(exc)}
+            )
+
+    def forget(uow: CrmWork) -> None:
+        current = uow.contacts.get(user_id)
+        if current is None:
+            return
+        state = current.state(provider)
+        state.emails = [email for email in state.emails if email not in emails]
+        state.fingerprint = None
+        if current.empty:
+            uow.contacts.delete(user_id)
+        else:
+            uow.contacts.save(user_id, current)
+
+    CrmWork.run_in_transaction(forget)
+    _log.info("crm profiles erased", extra={"provider": provider, "userId": user_id, "count": len(emails)})
+    return len(emails)
+
+
+# ---------------------------------------------------------------- Mailchimp's webhook
+
+
+def apply_mailchimp_webhook(delivery: MailchimpWebhook) -> MailchimpWebhookResult:
+    """`unsubscribe` → contactPermission false; `cleaned` → both permissions false; other types, another
+    audience or an unknown address → nothing changed. The change is a normal profile update (USER_UPDATED), so
+    the Mailchimp member follows through the sync."""
+    withdrawn = permissions_withdrawn(delivery.type)
+    audience = get_settings().mailchimp_audience_id
+    if withdrawn is None or not delivery.email or (delivery.list_id and audience and delivery.list_id != audience):
+        _log.info("mailchimp webhook: nothing to change", extra={"type": delivery.type})
+        return MailchimpWebhookResult(applied=False)
+    found = users.find_by_email(delivery.email)
+    if found is None:
+        _log.info("mailchimp webhook: no such user", extra={"type": delivery.type})
+        return MailchimpWebhookResult(applied=False)
+    auth_uid, user = found
+    users.withdraw_permissions(auth_uid, *withdrawn)
+    _log.info("mailchimp webhook: permissions updated", extra={"type": delivery.type, "userId": user.id})
+    return MailchimpWebhookResult(applied=True)
+
+
+# ---------------------------------------------------------------- recovery (`infra.cli crm resync`)
+
+
+def changes_for(user: UserRecord, providers: Sequence[Provider]) -> dict[Provider, Change]:
+    """Per provider, whether what we last wrote differs from what the user's state gives now."""
+    snapshot = _snapshot(user)
+    contact = _contact(user.id)
+    result: dict[Provider, Change] = {}
+    for provider in providers:
+        state = contact.state(provider) if contact is not None else ProviderState()
+        payload = desired(provider, snapshot, holds_profile=bool(state.emails))
+        if payload is None:
+            result[provider] = "nothing"
+        elif state.fingerprint == fingerprint(payload) and state.emails == [snapshot.email]:
+            result[provider] = "unchanged"
+        else:
+            result[provider] = "stale"
+    return result
+
+
+def resync_user(
+    user: UserRecord, providers: Sequence[Provider] = PROVIDERS, *, dry_run: bool, force: bool = False
+) -> list[Provider]:
+    """The providers whose profile of the user is stale (all of `providers` with `force`); unless `dry_run`,
+    queue a sync for them (the deployed subscribers write, with their retries)."""
+    if force:
+        stale = [p for p, change in changes_for(user, providers).items() if change != "nothing"]
+    else:
+        stale = [p for p, change in changes_for(user, providers).items() if change == "stale"]
+    if stale and not dry_run:
+        mark_stale(user.id, "resync", stale, force=force)
+    return stale
+
+
+def every_user(page_size: int = 200) -> Iterator[UserRecord]:
+    """Every live user, in document order, a page at a time."""
+    for page in users.search_pages("", None, page_size=page_size, max_docs=sys.maxsize):
+        for _, user in page:
+            if user.deleted_at is None:
+                yield user
+
+
+def user_by_id(user_id: str) -> UserRecord | None:
+    found = users.by_public_ids([user_id])
+    return found[0] if found else None
