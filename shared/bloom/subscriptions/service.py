@@ -146,7 +146,7 @@ def cancel_whatsapp(auth_uid: str, user: UserRecord, subscription_id: str) -> Su
             raise SUBSCRIPTION_NOT_FOUND.error()
         if not record.active:
             raise ALREADY_CANCELLED.error()
-        cancelled = _cancel_in(uow, record)
+        cancelled = _cancel_in(uow, record, uow.claims.get(user.id))
         users.project_in(uow, auth_uid, "subscriptions", {record.id: uow.subscriptions.to_doc(cancelled)})
         return cancelled
 
@@ -155,12 +155,12 @@ def cancel_whatsapp(auth_uid: str, user: UserRecord, subscription_id: str) -> Su
     return subscription_out(cancelled)
 
 
-def _cancel_in(uow: SubscriptionsWork, record: SubscriptionRecord) -> SubscriptionRecord:
-    """Cancel an active record, free the user's claim and announce it (the contact goes in the subscriber)."""
+def _cancel_in(uow: SubscriptionsWork, record: SubscriptionRecord, claim: ClaimRecord | None) -> SubscriptionRecord:
+    """Cancel an active record, free the user's claim (read before any write) and announce it (the contact goes
+    in the subscriber)."""
     now = utcnow()
     cancelled = record.model_copy(update={"cancelled_at": now})
     uow.subscriptions.save(record.id, cancelled)
-    claim = uow.claims.get(record.user_id)
     if claim is not None and claim.subscription_record_id == record.id:
         uow.claims.delete(record.user_id)
     payload = SubscriptionCancelled(
@@ -217,10 +217,11 @@ def erase_user_subscriptions(user_id: str) -> int:
     outage raises (retried) and leaves the numbers in place until the contacts are gone."""
 
     def cancel_active(uow: SubscriptionsWork) -> None:
-        for record in uow.subscriptions.of_user(user_id):
+        records, claim = uow.subscriptions.of_user(user_id), uow.claims.get(user_id)
+        for record in records:
             if record.active:
-                _cancel_in(uow, record)
-        if uow.claims.get(user_id) is not None:
+                _cancel_in(uow, record, None)
+        if claim is not None:
             uow.claims.delete(user_id)
 
     SubscriptionsWork.run_in_transaction(cancel_active)
