@@ -18,7 +18,9 @@ from bloom.crm.repository import ContactsRepository
 from bloom.crm.schemas import ProfileStale
 from bloom.platform.events import Delivery
 from bloom.platform.registry import registered
+from bloom.users.repository import UsersRepository
 from infra.auth_emulator import AuthAccount, AuthEmulator
+from infra.cli import main
 from infra.manifest import load_everything
 from infra.seed_content import DEMO_SESSION_UUIDS, seed_content
 from infra.stack_runner import RunningStack
@@ -154,7 +156,7 @@ def test_ten_events_shuffled_and_duplicated_converge_on_the_final_state(
     member = providers.member("ten@example.com")
     assert member is not None and member["merge_fields"]["NAME"] == "Third" and member["status"] == "subscribed"
     assert providers.crisp["ten@example.com"]["data"]["signup_language"] == "es"
-    assert providers.count("crisp", "POST", 201) == 1  # the profile was created once
+    assert providers.count("crisp", "POST", 201) == len(providers.crisp) == 2  # each profile created once
 
 
 def test_a_provider_failing_for_a_while_loses_and_doubles_nothing(
@@ -207,3 +209,31 @@ def test_erasure_reaches_every_provider_even_after_an_outage(
         timeout_s=OUTAGE_WAIT_S,
     )
     eventually(lambda: ContactsRepository().get(uid), lambda record: record is None)
+
+
+def test_resync_finds_and_fixes_profiles_that_drifted(
+    stack: RunningStack, auth: AuthEmulator, providers: Providers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    account = signed_up(stack, auth, "drift@example.com", name="Before")
+    uid = user_id(stack, account)
+    converged(providers, "drift@example.com", uid)
+    UsersRepository().update(account.uid, {"name": "After"})  # a change no event announced (lost, or a new field)
+    assert stack.log_path is not None
+    cli = ["--state-file", str(stack.log_path.parent / "stack.json"), "crm", "resync"]
+
+    main([*cli, "--all", "--dry-run"])
+    assert f"{uid}: would sync (crisp, mailchimp)" in capsys.readouterr().out
+    assert providers.crisp["drift@example.com"]["person"] == {"nickname": "Before"}  # a dry run changes nothing
+
+    main([*cli, "--user", uid, "--provider", "mailchimp"])
+    assert f"{uid}: sync queued (mailchimp)" in capsys.readouterr().out
+    eventually(
+        lambda: providers.member("drift@example.com"),
+        lambda member: member is not None and member["merge_fields"]["NAME"] == "After",
+    )
+    assert providers.crisp["drift@example.com"]["person"] == {"nickname": "Before"}
+
+    main([*cli, "--all"])
+    converged(providers, "drift@example.com", uid)
+    main([*cli, "--all", "--dry-run"])  # run again: nothing left to do
+    assert capsys.readouterr().out.rstrip().endswith("1 user(s) checked, 0 to sync")

@@ -24,9 +24,8 @@ from typing import Any, Literal
 from pydantic import Field
 
 from bloom.core.models import CamelModel
+from bloom.crm.schemas import Provider
 
-Provider = Literal["crisp", "mailchimp"]
-PROVIDERS: tuple[Provider, ...] = ("crisp", "mailchimp")
 PUBLIC_SEGMENT = "public"
 LIST_SEPARATOR = "; "
 

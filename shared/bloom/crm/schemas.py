@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from bloom.core.models import CamelModel
+
+Provider = Literal["crisp", "mailchimp"]
+PROVIDERS: tuple[Provider, ...] = ("crisp", "mailchimp")
 
 
 class MailchimpWebhook(BaseModel):

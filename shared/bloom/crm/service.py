@@ -15,7 +15,7 @@ goes once every provider has erased them.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Literal
 
 from bloom.content import progress
@@ -26,12 +26,10 @@ from bloom.core.time import utcnow
 from bloom.crm import crisp, mailchimp
 from bloom.crm.events import CRM_PROFILE_STALE
 from bloom.crm.models import (
-    PROVIDERS,
     AccessFacts,
     CourseFacts,
     CrmContactRecord,
     CrmSnapshot,
-    Provider,
     ProviderState,
     desired,
     fingerprint,
@@ -39,7 +37,7 @@ from bloom.crm.models import (
 )
 from bloom.crm.providers import ProviderRefused, ProviderUnavailable
 from bloom.crm.repository import CrmWork
-from bloom.crm.schemas import MailchimpWebhook, MailchimpWebhookResult, ProfileStale
+from bloom.crm.schemas import PROVIDERS, MailchimpWebhook, MailchimpWebhookResult, ProfileStale, Provider
 from bloom.partners import views as partner_views
 from bloom.partners.views import AccessFilter
 from bloom.platform.store.unit_of_work import UnitOfWork
@@ -273,18 +271,35 @@ def changes_for(user: UserRecord, providers: Sequence[Provider]) -> dict[Provide
     return result
 
 
-def resync_user(
-    user: UserRecord, providers: Sequence[Provider] = PROVIDERS, *, dry_run: bool, force: bool = False
-) -> list[Provider]:
-    """The providers whose profile of the user is stale (all of `providers` with `force`); unless `dry_run`,
-    queue a sync for them (the deployed subscribers write, with their retries)."""
-    if force:
-        stale = [p for p, change in changes_for(user, providers).items() if change != "nothing"]
-    else:
-        stale = [p for p, change in changes_for(user, providers).items() if change == "stale"]
-    if stale and not dry_run:
-        mark_stale(user.id, "resync", stale, force=force)
-    return stale
+def resync(
+    candidates: Iterable[UserRecord],
+    providers: Sequence[Provider] = PROVIDERS,
+    *,
+    dry_run: bool,
+    force: bool = False,
+    batch: int = 200,
+) -> Iterator[tuple[UserRecord, list[Provider]]]:
+    """For each user, the providers whose profile is stale (with `force`, every provider that should hold one);
+    unless `dry_run`, a sync is queued for them, `batch` users per commit (the deployed subscribers write, with
+    their retries). Stopping and running it again redoes only what is still stale."""
+    pending: list[ProfileStale] = []
+    for user in candidates:
+        changes = changes_for(user, providers)
+        stale = [p for p, change in changes.items() if change == "stale" or (force and change == "unchanged")]
+        if stale and not dry_run:
+            pending.append(ProfileStale(user_id=user.id, providers=list(stale), cause="resync", force=force))
+        if len(pending) >= batch:
+            _queue(pending)
+            pending = []
+        yield user, stale
+    if pending:
+        _queue(pending)
+
+
+def _queue(notices: list[ProfileStale]) -> None:
+    with CrmWork() as uow:
+        for notice in notices:
+            uow.emit(CRM_PROFILE_STALE, notice)
 
 
 def every_user(page_size: int = 200) -> Iterator[UserRecord]:
