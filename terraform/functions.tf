@@ -107,6 +107,9 @@ resource "google_cloudfunctions2_function" "function" {
       BLOOM_ENV                = var.environment
       BLOOM_CORS_ORIGINS       = join(",", var.frontend_origins)
       BLOOM_TRUSTED_PROXY_HOPS = tostring(var.trusted_proxy_hops)
+      CRISP_WEBSITE_ID         = var.crisp_website_id
+      MAILCHIMP_API_URL        = var.mailchimp_api_url
+      MAILCHIMP_AUDIENCE_ID    = var.mailchimp_audience_id
     }
 
     dynamic "secret_environment_variables" {

@@ -201,14 +201,15 @@ def test_erasure_reaches_every_provider_even_after_an_outage(
         lambda failures: min(failures) >= 1,
         timeout_s=OUTAGE_WAIT_S,
     )
-    assert ContactsRepository().get(uid) is not None  # what erasure needs survives the outage
+    assert ContactsRepository().get(f"{uid}.crisp") is not None  # what erasure needs survives the outage
+    assert ContactsRepository().get(f"{uid}.mailchimp") is not None
     providers.down.clear()
     eventually(
         lambda: (providers.crisp, providers.mailchimp, providers.respond_io),
         lambda held: held == ({}, {}, {}),
         timeout_s=OUTAGE_WAIT_S,
     )
-    eventually(lambda: ContactsRepository().get(uid), lambda record: record is None)
+    eventually(lambda: ContactsRepository().select(), lambda records: records == [])
 
 
 def test_resync_finds_and_fixes_profiles_that_drifted(

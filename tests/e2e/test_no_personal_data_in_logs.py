@@ -37,7 +37,7 @@ def test_signup_patch_and_delete_leave_no_personal_data_in_the_log(
     httpserver.expect_request("/slack/deleted-users", method="POST").respond_with_data("ok")
     providers = Providers().install(httpserver)  # Crisp, Mailchimp and respond.io get the data they need
     marker = uuid.uuid4().hex[:12]
-    phone = f"+447911{int(marker, 16) % 10**6:06d}"
+    phone = f"+447400{int(marker, 16) % 10**6:06d}"
     email, new_email = f"logcheck-{marker}@example.com", f"moved-{marker}@example.org"
     name, new_name = f"Zebedee{marker}", f"Quintessa{marker}"
     password = f"Pass-{marker}-phrase"

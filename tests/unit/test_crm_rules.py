@@ -12,7 +12,6 @@ from bloom.core.errors import BloomError
 from bloom.crm.models import (
     AccessFacts,
     CourseFacts,
-    CrmContactRecord,
     CrmSnapshot,
     crisp_profile,
     desired,
@@ -128,13 +127,6 @@ def test_mailchimp_webhook_types() -> None:
     assert permissions_withdrawn("unsubscribe") == (True, False)
     assert permissions_withdrawn("cleaned") == (True, True)
     assert permissions_withdrawn("upemail") is None and permissions_withdrawn("profile") is None
-
-
-def test_a_contact_record_is_empty_once_no_provider_holds_an_address() -> None:
-    record = CrmContactRecord(user_id="u-1")
-    assert record.empty
-    record.state("crisp").emails.append("sam@example.com")
-    assert not record.empty and record.mailchimp.emails == []
 
 
 def test_form_bodies_are_flat_maps() -> None:

@@ -10,6 +10,7 @@ its email (Crisp accepts it as the `people_id` in paths):
 
 Plain `requests` through `integration_session` rather than the `crisp-api` client: four calls, and this way
 they get the same timeouts, bounded retries and address-free log lines as every other integration.
+Paths carry the address, so they are not logged (`log_path=False`).
 """
 
 from __future__ import annotations
@@ -45,10 +46,9 @@ def save_profile(profile: dict[str, Any]) -> None:
     base, auth = _base()
     email = str(profile["email"])
     person = {"email": email, "person": profile["person"], "segments": profile["segments"]}
-    headers = {"X-Crisp-Tier": "plugin"}
     try:
-        with integration_session(PROVIDER, idempotent_post=True) as session:
-            session.auth, session.headers["X-Crisp-Tier"] = auth, headers["X-Crisp-Tier"]
+        with integration_session(PROVIDER, idempotent_post=True, log_path=False) as session:
+            session.auth, session.headers["X-Crisp-Tier"] = auth, "plugin"
             saved = session.put(f"{base}/people/profile/{_people(email)}", json=person)
             if saved.status_code == 404:
                 created = session.post(f"{base}/people/profile", json=person)
@@ -68,7 +68,7 @@ def delete_profile(email: str) -> None:
 
     base, auth = _base()
     try:
-        with integration_session(PROVIDER) as session:
+        with integration_session(PROVIDER, log_path=False) as session:
             session.auth, session.headers["X-Crisp-Tier"] = auth, "plugin"
             response = session.delete(f"{base}/people/profile/{_people(email)}")
     except requests.RequestException as exc:

@@ -5,6 +5,7 @@ Base `MAILCHIMP_API_URL` (`https://<dc>.api.mailchimp.com/3.0`), audience `MAILC
 - `PUT /lists/{audience}/members/{hash}` adds or updates the member with the whole field set;
 - `POST /lists/{audience}/members/{hash}/actions/delete-permanent` erases it (404: already gone). Mailchimp
   will not take that address again through the API afterwards, which is what erasure wants.
+Paths carry the address's hash, so they are not logged (`log_path=False`).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def save_member(member: dict[str, Any]) -> None:
 
     url, auth = _member_url(str(member["email_address"]))
     try:
-        with integration_session(PROVIDER) as session:
+        with integration_session(PROVIDER, log_path=False) as session:
             response = session.put(url, json=member, auth=auth)
     except requests.RequestException as exc:
         raise unreachable(PROVIDER, "save", exc) from None
@@ -49,7 +50,7 @@ def delete_member(email: str) -> None:
 
     url, auth = _member_url(email)
     try:
-        with integration_session(PROVIDER, idempotent_post=True) as session:
+        with integration_session(PROVIDER, idempotent_post=True, log_path=False) as session:
             response = session.post(f"{url}/actions/delete-permanent", auth=auth)
     except requests.RequestException as exc:
         raise unreachable(PROVIDER, "delete", exc) from None

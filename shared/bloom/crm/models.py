@@ -5,11 +5,11 @@ what we have put there.
 course progress), read fresh for every sync; `crisp_profile` and `mailchimp_member` turn it into the whole
 profile each provider gets, so a sync writes everything every time and converges whatever events came before.
 
-`crmContacts/{userId}` (`CrmContactRecord`) remembers, per provider, which email addresses hold a profile there
-and a fingerprint of what was last written. It is what erasure works from: the user document is deleted before
+`crmContacts/{userId}.{provider}` (`CrmContactRecord`) remembers which email addresses hold a profile at the
+provider and a fingerprint of what was last written. It is what erasure works from: the user document is deleted before
 USER_DELETED is published, so the addresses to erase must be kept here. A sync records the address in a
 transaction that also checks that the user still exists (so an erasure either sees the address or the sync sees
-no user), before it calls the provider. Once every provider has erased them, the record is deleted.
+no user), before it calls the provider. Once the provider has erased them, the record is deleted.
 """
 
 from __future__ import annotations
@@ -166,23 +166,18 @@ def desired(provider: Provider, snapshot: CrmSnapshot, holds_profile: bool) -> d
 # ---------------------------------------------------------------- what we wrote where
 
 
-class ProviderState(CamelModel):
+class CrmContactRecord(CamelModel):
+    """`crmContacts/{userId}.{provider}`: one per provider, so the providers' subscribers never contend."""
+
+    user_id: str
+    provider: Provider
     emails: list[str] = Field(default_factory=list)  # addresses holding a profile we wrote (erasure works from it)
     fingerprint: str | None = None  # of the last profile written, for `crm resync` and to skip repeats
     synced_at: datetime | None = None
 
 
-class CrmContactRecord(CamelModel):
-    user_id: str
-    crisp: ProviderState = Field(default_factory=ProviderState)
-    mailchimp: ProviderState = Field(default_factory=ProviderState)
-
-    def state(self, provider: Provider) -> ProviderState:
-        return self.crisp if provider == "crisp" else self.mailchimp
-
-    @property
-    def empty(self) -> bool:
-        return not self.crisp.emails and not self.mailchimp.emails
+def contact_key(user_id: str, provider: Provider) -> str:
+    return f"{user_id}.{provider}"
 
 
 def permissions_withdrawn(kind: str) -> tuple[bool, bool] | None:

@@ -30,7 +30,7 @@ from bloom.crm.models import (
     CourseFacts,
     CrmContactRecord,
     CrmSnapshot,
-    ProviderState,
+    contact_key,
     desired,
     fingerprint,
     permissions_withdrawn,
@@ -54,9 +54,14 @@ _log = get_logger(__name__)
 
 def snapshot_of(user_id: str) -> CrmSnapshot | None:
     """What the profiles are built from, read from the records now (None when the user is gone)."""
-    found = users.by_public_ids([user_id])
-    user = found[0] if found and found[0].deleted_at is None else None
-    return None if user is None else _snapshot(user)
+    found = _find(user_id)
+    return None if found is None else _snapshot(found[1])
+
+
+def _find(user_id: str) -> tuple[str, UserRecord] | None:
+    """(auth uid, user) of a live user (a query: never inside a transaction, where it would lock the range)."""
+    found = users.find_in(UnitOfWork(), user_id)
+    return found if found is not None and found[1].deleted_at is None else None
 
 
 def _snapshot(user: UserRecord) -> CrmSnapshot:
@@ -94,9 +99,10 @@ def _snapshot(user: UserRecord) -> CrmSnapshot:
     )
 
 
-def _contact(user_id: str) -> CrmContactRecord | None:
+def _contact(user_id: str, provider: Provider) -> CrmContactRecord:
     with CrmWork() as uow:
-        return uow.contacts.get(user_id)
+        found = uow.contacts.get(contact_key(user_id, provider))
+    return found or CrmContactRecord(user_id=user_id, provider=provider)
 
 
 # ---------------------------------------------------------------- relay
@@ -134,16 +140,17 @@ def sync(provider: Provider, user_id: str, *, force: bool = False) -> Outcome:
     snapshot = snapshot_of(user_id)
     if snapshot is None:
         return "gone"
-    contact = _contact(user_id)
-    state = contact.state(provider) if contact is not None else ProviderState()
+    state = _contact(user_id, provider)
     payload = desired(provider, snapshot, holds_profile=bool(state.emails))
     if payload is None:
         return "nothing"
     written = fingerprint(payload)
     if not force and state.fingerprint == written and state.emails == [snapshot.email]:
         return "unchanged"
-    if not _record_address(provider, user_id, snapshot.email):
-        return "gone"
+    if snapshot.email not in state.emails:  # an erasure must find the address before a profile exists for it
+        found = _find(user_id)
+        if found is None or not _record_address(provider, found[0], user_id, snapshot.email):
+            return "gone"
     try:
         _push(provider, payload)
         for old in state.emails:
@@ -165,29 +172,31 @@ def sync(provider: Provider, user_id: str, *, force: bool = False) -> Outcome:
     return "written"
 
 
-def _record_address(provider: Provider, user_id: str, email: str) -> bool:
-    """Remember `email` as holding a profile at `provider`, if the user still exists (checked in the same
-    transaction: an erasure either finds the address here or this finds no user)."""
+def _record_address(provider: Provider, auth_uid: str, user_id: str, email: str) -> bool:
+    """Remember `email` as holding a profile at `provider`, if the user still exists (their document read in the
+    same transaction: an erasure either finds the address here or this finds no user)."""
+
+    key = contact_key(user_id, provider)
 
     def work(uow: CrmWork) -> bool:
-        if users.find_in(uow, user_id) is None:
+        if users.get_in(uow, auth_uid) is None:
             return False
-        contact = uow.contacts.get(user_id) or CrmContactRecord(user_id=user_id)
-        state = contact.state(provider)
-        if email not in state.emails:
-            state.emails.append(email)
-            uow.contacts.save(user_id, contact)
+        contact = uow.contacts.get(key) or CrmContactRecord(user_id=user_id, provider=provider)
+        if email not in contact.emails:
+            contact.emails.append(email)
+            uow.contacts.save(key, contact)
         return True
 
     return CrmWork.run_in_transaction(work)
 
 
 def _record_synced(provider: Provider, user_id: str, email: str, written: str) -> None:
+    key = contact_key(user_id, provider)
+
     def work(uow: CrmWork) -> None:
-        contact = uow.contacts.get(user_id) or CrmContactRecord(user_id=user_id)
-        state = contact.state(provider)
-        state.emails, state.fingerprint, state.synced_at = [email], written, utcnow()
-        uow.contacts.save(user_id, contact)
+        contact = uow.contacts.get(key) or CrmContactRecord(user_id=user_id, provider=provider)
+        contact.emails, contact.fingerprint, contact.synced_at = [email], written, utcnow()
+        uow.contacts.save(key, contact)
 
     CrmWork.run_in_transaction(work)
 
@@ -198,10 +207,9 @@ def _record_synced(provider: Provider, user_id: str, email: str, written: str) -
 def erase(provider: Provider, user_id: str) -> int:
     """Delete every profile we wrote at `provider` for the user; the record goes when no provider holds any.
     Idempotent; a provider down raises TransientEventError and keeps the addresses for the retry."""
-    contact = _contact(user_id)
-    if contact is None:
+    emails = list(_contact(user_id, provider).emails)
+    if not emails:
         return 0
-    emails = list(contact.state(provider).emails)
     for email in emails:
         try:
             _remove(provider, email)
@@ -212,17 +220,17 @@ def erase(provider: Provider, user_id: str) -> int:
                 "crm provider refused an erasure", extra={"provider": provider, "userId": user_id, "error": str(exc)}
             )
 
+    key = contact_key(user_id, provider)
+
     def forget(uow: CrmWork) -> None:
-        current = uow.contacts.get(user_id)
+        current = uow.contacts.get(key)
         if current is None:
             return
-        state = current.state(provider)
-        state.emails = [email for email in state.emails if email not in emails]
-        state.fingerprint = None
-        if current.empty:
-            uow.contacts.delete(user_id)
+        left = [email for email in current.emails if email not in emails]
+        if left:  # recorded by a sync meanwhile (it erases them itself when it finds the user gone)
+            uow.contacts.save(key, current.model_copy(update={"emails": left, "fingerprint": None}))
         else:
-            uow.contacts.save(user_id, current)
+            uow.contacts.delete(key)
 
     CrmWork.run_in_transaction(forget)
     _log.info("crm profiles erased", extra={"provider": provider, "userId": user_id, "count": len(emails)})
@@ -257,10 +265,9 @@ def apply_mailchimp_webhook(delivery: MailchimpWebhook) -> MailchimpWebhookResul
 def changes_for(user: UserRecord, providers: Sequence[Provider]) -> dict[Provider, Change]:
     """Per provider, whether what we last wrote differs from what the user's state gives now."""
     snapshot = _snapshot(user)
-    contact = _contact(user.id)
     result: dict[Provider, Change] = {}
     for provider in providers:
-        state = contact.state(provider) if contact is not None else ProviderState()
+        state = _contact(user.id, provider)
         payload = desired(provider, snapshot, holds_profile=bool(state.emails))
         if payload is None:
             result[provider] = "nothing"
@@ -311,5 +318,5 @@ def every_user(page_size: int = 200) -> Iterator[UserRecord]:
 
 
 def user_by_id(user_id: str) -> UserRecord | None:
-    found = users.by_public_ids([user_id])
-    return found[0] if found else None
+    found = _find(user_id)
+    return None if found is None else found[1]

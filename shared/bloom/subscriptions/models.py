@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from bloom.core.models import CamelModel
 from bloom.subscriptions.schemas import SubscriptionOut
@@ -47,6 +47,17 @@ class ClaimRecord(CamelModel):
     def blocks(self, now: datetime) -> bool:
         """Whether this claim still stands in the way of a new subscription."""
         return self.state == "active" or now - self.claimed_at < PENDING_CLAIM_TTL
+
+
+PROJECTED_FIELDS = frozenset(
+    {"id", "user_id", "subscription_id", "subscription_name", "subscription_info", "created_at", "cancelled_at"}
+)
+
+
+def projection_copy(record: SubscriptionRecord) -> dict[str, Any]:
+    """What the user's document keeps of a subscription: what the profile shows, not the contact bookkeeping
+    (so deleting the respond.io contact leaves the projection as it is)."""
+    return record.model_dump(by_alias=True, include=set(PROJECTED_FIELDS))
 
 
 def subscription_out(record: SubscriptionRecord) -> SubscriptionOut:

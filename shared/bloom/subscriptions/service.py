@@ -42,6 +42,7 @@ from bloom.subscriptions.models import (
     contacts_to_delete,
     numbers_in_use,
     ordered,
+    projection_copy,
     subscription_out,
 )
 from bloom.subscriptions.repository import SubscriptionsWork
@@ -69,7 +70,7 @@ def from_records(user: UserRecord) -> list[SubscriptionOut]:
 def expected_projection(uow: UnitOfWork, user: UserRecord) -> dict[str, dict[str, Any]]:
     """What the user's document must hold of this area: a copy of each of their subscription records."""
     work = SubscriptionsWork.join(uow)
-    return {record.id: work.subscriptions.to_doc(record) for record in work.subscriptions.of_user(user.id)}
+    return {record.id: projection_copy(record) for record in work.subscriptions.of_user(user.id)}
 
 
 # ---------------------------------------------------------------- subscribe and cancel
@@ -98,7 +99,7 @@ def subscribe_whatsapp(auth_uid: str, user: UserRecord, body: CreateWhatsappSubs
         )
         uow.subscriptions.create(record_id, record)
         uow.claims.save(user.id, claim.model_copy(update={"state": "active"}))
-        users.project_in(uow, auth_uid, "subscriptions", {record_id: uow.subscriptions.to_doc(record)})
+        users.project_in(uow, auth_uid, "subscriptions", {record_id: projection_copy(record)})
         created = SubscriptionCreated(
             subscription_id=record_id,
             user_id=user.id,
@@ -147,7 +148,7 @@ def cancel_whatsapp(auth_uid: str, user: UserRecord, subscription_id: str) -> Su
         if not record.active:
             raise ALREADY_CANCELLED.error()
         cancelled = _cancel_in(uow, record, uow.claims.get(user.id))
-        users.project_in(uow, auth_uid, "subscriptions", {record.id: uow.subscriptions.to_doc(cancelled)})
+        users.project_in(uow, auth_uid, "subscriptions", {record.id: projection_copy(cancelled)})
         return cancelled
 
     cancelled = SubscriptionsWork.run_in_transaction(work)
@@ -216,9 +217,12 @@ def erase_user_subscriptions(user_id: str) -> int:
     and remove the claim. The user document is gone already (no projection to keep). Idempotent; a respond.io
     outage raises (retried) and leaves the numbers in place until the contacts are gone."""
 
+    with SubscriptionsWork() as uow:  # a query: outside the transaction, which reads the records by id
+        ids = [record.id for record in uow.subscriptions.of_user(user_id)]
+
     def cancel_active(uow: SubscriptionsWork) -> None:
-        records, claim = uow.subscriptions.of_user(user_id), uow.claims.get(user_id)
-        for record in records:
+        records, claim = uow.subscriptions.get_many(ids), uow.claims.get(user_id)
+        for record in records.values():
             if record.active:
                 _cancel_in(uow, record, None)
         if claim is not None:
