@@ -7,9 +7,9 @@ each writes the state as it is, and a sync that finds the state changed while it
 A provider failing for now (no answer, 429, 5xx) raises TransientEventError (Pub/Sub retries, then dead-letters);
 one refusing for good is logged without personal data and acknowledged.
 
-Erasure (`erase`, on USER_DELETED) works from `crmContacts/{userId}`, the addresses we wrote profiles for (see
-`models`), since the user document is already gone; a provider down at that time is retried, and the record
-goes once every provider has erased them.
+Erasure (`erase`, on USER_DELETED) works from `crmContacts/{userId}.{provider}`, the addresses we wrote profiles
+for (see `models`), since the user document is already gone; a provider down at that time is retried, and the
+record goes once the provider has erased them.
 """
 
 from __future__ import annotations
@@ -205,7 +205,7 @@ def _record_synced(provider: Provider, user_id: str, email: str, written: str) -
 
 
 def erase(provider: Provider, user_id: str) -> int:
-    """Delete every profile we wrote at `provider` for the user; the record goes when no provider holds any.
+    """Delete every profile we wrote at `provider` for the user, then the provider's contact record.
     Idempotent; a provider down raises TransientEventError and keeps the addresses for the retry."""
     emails = list(_contact(user_id, provider).emails)
     if not emails:
