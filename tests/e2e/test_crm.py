@@ -32,12 +32,6 @@ load_everything()
 OUTAGE_WAIT_S = 90
 
 
-@pytest.fixture
-def providers(httpserver: HTTPServer) -> Providers:
-    httpserver.expect_request("/slack/deleted-users", method="POST").respond_with_data("ok")
-    return Providers().install(httpserver)
-
-
 def user_id(stack: RunningStack, account: AuthAccount) -> str:
     return str(call(stack, "GET", "user/me", account)["user"]["id"])
 
@@ -178,8 +172,9 @@ def test_a_provider_failing_for_a_while_loses_and_doubles_nothing(
 
 
 def test_erasure_reaches_every_provider_even_after_an_outage(
-    stack: RunningStack, auth: AuthEmulator, providers: Providers
+    stack: RunningStack, auth: AuthEmulator, providers: Providers, httpserver: HTTPServer
 ) -> None:
+    httpserver.expect_request("/slack/deleted-users", method="POST").respond_with_data("ok")
     account = signed_up(stack, auth, "erased@example.com", name="Gone")
     uid = user_id(stack, account)
     subscribed = requests.post(

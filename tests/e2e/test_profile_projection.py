@@ -61,7 +61,7 @@ def assert_fresh(stack: RunningStack, step: str, *accounts_to_check: AuthAccount
 
 
 def test_every_write_path_keeps_projection_and_catalogues_fresh(
-    stack: RunningStack, auth: AuthEmulator, httpserver: HTTPServer
+    stack: RunningStack, auth: AuthEmulator, httpserver: HTTPServer, providers: Providers
 ) -> None:
     admin = super_admin(auth)
     bumble = partner(stack, admin, "Bumble", automatic_access=True)
@@ -141,7 +141,6 @@ def test_every_write_path_keeps_projection_and_catalogues_fresh(
     call(stack, "PATCH", "user", with_code, json={"name": "Renamed", "contactPermission": True})
     assert_fresh(stack, "the user's own fields changed", with_code)
 
-    Providers().install(httpserver)  # respond.io (and the CRMs) as a fake that accepts everything
     whatsapp = {"subscriptionInfo": "+447911123456"}
     first = call(stack, "POST", "subscription-user/whatsapp", with_code, json=whatsapp)
     assert_fresh(stack, "a WhatsApp subscription created", with_code)
@@ -168,7 +167,7 @@ def bumble_feature_id(stack: RunningStack, admin: AuthAccount, partner_id: str) 
 
 
 def test_rebuild_restores_a_projection_and_catalogues_lost_or_never_written(
-    stack: RunningStack, auth: AuthEmulator, httpserver: HTTPServer
+    stack: RunningStack, auth: AuthEmulator, providers: Providers
 ) -> None:
     """First deploy over existing records, or after a fix: `infra.cli profiles rebuild` recomputes them."""
     admin = super_admin(auth)
@@ -177,7 +176,6 @@ def test_rebuild_restores_a_projection_and_catalogues_lost_or_never_written(
     user = signed_up(stack, auth, "code@example.com", partnerAccessCode=access_code(stack, padmin))
     seed_content()
     call(stack, "POST", "session-user", user, json={"storyblokUuid": DEMO_SESSION_UUIDS[0]})
-    Providers().install(httpserver)
     call(stack, "POST", "subscription-user/whatsapp", user, json={"subscriptionInfo": "+447911123456"})
     before = call(stack, "GET", "user/me", user)
     assert len(before["subscriptions"]) == 1

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 import requests
-from pytest_httpserver import HTTPServer
 
 from bloom.subscriptions.repository import ClaimsRepository, SubscriptionsRepository
 from infra.auth_emulator import AuthAccount, AuthEmulator
@@ -18,11 +17,6 @@ from tests.support.wait import eventually
 
 NUMBER = "+44 7911 123456"
 E164 = "+447911123456"
-
-
-@pytest.fixture
-def providers(httpserver: HTTPServer) -> Providers:
-    return Providers().install(httpserver)
 
 
 @pytest.fixture

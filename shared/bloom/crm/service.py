@@ -191,14 +191,13 @@ def _record_address(provider: Provider, auth_uid: str, user_id: str, email: str)
 
 
 def _record_synced(provider: Provider, user_id: str, email: str, written: str) -> None:
-    key = contact_key(user_id, provider)
-
-    def work(uow: CrmWork) -> None:
-        contact = uow.contacts.get(key) or CrmContactRecord(user_id=user_id, provider=provider)
-        contact.emails, contact.fingerprint, contact.synced_at = [email], written, utcnow()
-        uow.contacts.save(key, contact)
-
-    CrmWork.run_in_transaction(work)
+    """What the provider holds now. A plain write, no transaction: concurrent syncs of one user each check the
+    state again after writing (`sync`), and one that finds it changed (or the user gone) runs again (or erases)."""
+    record = CrmContactRecord(
+        user_id=user_id, provider=provider, emails=[email], fingerprint=written, synced_at=utcnow()
+    )
+    with CrmWork() as uow:
+        uow.contacts.save(contact_key(user_id, provider), record)
 
 
 # ---------------------------------------------------------------- erasure
