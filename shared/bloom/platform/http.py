@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -183,6 +183,9 @@ def parse_json_body(raw: bytes) -> Any:
     if _SURROGATE_ESCAPE.search(raw) and _has_unpaired_surrogate(parsed):
         raise BadRequest(["body must be valid Unicode text (no unpaired surrogates)"])
     return parsed
+
+
+BodyFormat = Literal["json", "form"]
 
 
 def parse_form_body(raw: bytes) -> dict[str, str]:

@@ -41,6 +41,7 @@ from bloom.core.time import utcnow
 from bloom.platform.auth import assert_not_emulated_in_production
 from bloom.platform.events import Event
 from bloom.platform.http import (
+    BodyFormat,
     Empty,
     HttpContext,
     HttpHandler,
@@ -180,18 +181,6 @@ class SharedToken:
             raise self.missing.error()
         if not _same(_configured_secret(self.credential, self.mismatch), received):
             raise self.mismatch.error()
-
-
-@dataclass(frozen=True)
-class QueryToken(SharedToken):
-    """A `SharedToken` the provider sends in the query string (`?<header>=…`, Mailchimp's `?secret=`), for those
-    that can neither sign nor set a header. The query string is never logged."""
-
-    def verify(self, raw_body: bytes, headers: Mapping[str, str], query: Mapping[str, str] = NO_QUERY) -> None:
-        super().verify(raw_body, {self.header.lower(): query.get(self.header, "")})
-
-
-BodyFormat = Literal["json", "form"]
 
 
 @dataclass(frozen=True)
