@@ -13,6 +13,7 @@ from pathlib import Path
 
 import requests
 
+RESET_ATTEMPTS = 10
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -35,7 +36,16 @@ class RunningStack:
     def reset(self) -> None:
         """Delete every document and every Auth account (the emulators' own reset endpoints)."""
         documents = f"{self.firestore}/emulator/v1/projects/{self.project}/databases/(default)/documents"
-        requests.delete(documents, timeout=30).raise_for_status()
+        # The emulator answers 409 while a transaction holds locks (a previous test's subscriber still at work):
+        # it is over within moments, so try again a few times.
+        for _ in range(RESET_ATTEMPTS - 1):
+            response = requests.delete(documents, timeout=30)
+            if response.status_code != 409:
+                break
+            time.sleep(0.5)
+        else:
+            response = requests.delete(documents, timeout=30)
+        response.raise_for_status()
         requests.delete(f"{self.auth}/emulator/v1/projects/{self.project}/accounts", timeout=30).raise_for_status()
 
 
