@@ -7,11 +7,14 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infra.stack import DEFAULT_STATE
+
+if TYPE_CHECKING:
+    from bloom.users.schemas import UserRecord
 
 
 def _use_stack(state_file: Path) -> None:
@@ -215,6 +218,39 @@ def cmd_reporting_backfill(args: argparse.Namespace) -> None:
     print(f"backfill from {start} done: {state.staged} records counted (run it again to rebuild once more)")
 
 
+def cmd_crm_resync(args: argparse.Namespace) -> None:
+    if args.project is None:
+        _use_stack(args.state_file)
+    elif os.environ.get("FIRESTORE_EMULATOR_HOST"):
+        sys.exit("FIRESTORE_EMULATOR_HOST is set: unset it to reach the real Firestore of --project")
+    else:
+        os.environ["GOOGLE_CLOUD_PROJECT"] = args.project
+    from tqdm import tqdm
+
+    from bloom.crm import service as crm
+    from bloom.crm.schemas import PROVIDERS
+
+    providers = PROVIDERS if args.provider is None else (args.provider,)
+    candidates: Iterable[UserRecord]
+    if args.user is not None:
+        user = crm.user_by_id(args.user)
+        if user is None:
+            sys.exit("no such user")
+        candidates = [user]
+    else:
+        candidates = crm.every_user()
+    verb = "would sync" if args.dry_run else "sync queued"
+    total = stale = 0
+    for user, providers_stale in tqdm(
+        crm.resync(candidates, providers, dry_run=args.dry_run, force=args.force), desc="users", unit=" users"
+    ):
+        total += 1
+        if providers_stale:
+            stale += 1
+            tqdm.write(f"{user.id}: {verb} ({', '.join(providers_stale)})")
+    print(f"{total} user(s) checked, {stale} {'to sync' if args.dry_run else 'queued'}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m infra.cli", description="Bloom developer commands.")
     parser.add_argument("--state-file", type=Path, default=DEFAULT_STATE, help="the running stack's state file")
@@ -287,6 +323,26 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild.add_argument("--from", dest="start", required=True, help="the first day to rebuild, YYYY-MM-DD")
     rebuild.add_argument("--project", help="a GCP project (default: the running local stack)")
     rebuild.set_defaults(handler=cmd_reporting_backfill)
+    crm = commands.add_parser(
+        "crm",
+        help="Bring Crisp and Mailchimp profiles up to date after an outage or a change (local stack, or --project).",
+        description="Bring Crisp and Mailchimp profiles up to date after an outage or a change.",
+    )
+    crm_actions = crm.add_subparsers(dest="action", required=True)
+    resync = crm_actions.add_parser(
+        "resync",
+        help="Queue a sync for every profile whose state differs from what was last written (resumable: run again).",
+    )
+    who = resync.add_mutually_exclusive_group(required=True)
+    who.add_argument("--user", help="one user (their public id)")
+    who.add_argument("--all", action="store_true", help="every user, a page at a time")
+    resync.add_argument("--provider", choices=("crisp", "mailchimp"), help="only this provider (default: both)")
+    resync.add_argument("--dry-run", action="store_true", help="list what would be synced; change nothing")
+    resync.add_argument(
+        "--force", action="store_true", help="sync even profiles that look current (a provider lost data)"
+    )
+    resync.add_argument("--project", help="a GCP project (default: the running local stack)")
+    resync.set_defaults(handler=cmd_crm_resync)
     return parser
 
 

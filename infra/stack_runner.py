@@ -13,6 +13,7 @@ from pathlib import Path
 
 import requests
 
+RESET_ATTEMPTS = 10
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -40,7 +41,16 @@ class RunningStack:
         """Delete every document, every Auth account and every stored object (the emulators' own reset endpoints;
         buckets stay)."""
         documents = f"{self.firestore}/emulator/v1/projects/{self.project}/databases/(default)/documents"
-        requests.delete(documents, timeout=30).raise_for_status()
+        # The emulator answers 409 while a transaction holds locks (a previous test's subscriber still at work):
+        # it is over within moments, so try again a few times.
+        for _ in range(RESET_ATTEMPTS - 1):
+            response = requests.delete(documents, timeout=30)
+            if response.status_code != 409:
+                break
+            time.sleep(0.5)
+        else:
+            response = requests.delete(documents, timeout=30)
+        response.raise_for_status()
         requests.delete(f"{self.auth}/emulator/v1/projects/{self.project}/accounts", timeout=30).raise_for_status()
         requests.get(f"{self.storage}/wipe", params={"keep-buckets": "true"}, timeout=30).raise_for_status()
 

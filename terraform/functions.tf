@@ -111,6 +111,9 @@ resource "google_cloudfunctions2_function" "function" {
         SIMPLYBOOK_COMPANY       = var.simplybook_company
         WEBAUTHN_RP_ID           = var.webauthn_rp_id
         WEBAUTHN_ORIGINS         = join(",", var.frontend_origins)
+        CRISP_WEBSITE_ID         = var.crisp_website_id
+        MAILCHIMP_API_URL        = var.mailchimp_api_url
+        MAILCHIMP_AUDIENCE_ID    = var.mailchimp_audience_id
       },
       { for name, bucket in local.buckets : bucket.env_var => google_storage_bucket.declared[name].name },
     )

@@ -68,6 +68,24 @@ variable "simplybook_company" {
   default     = ""
 }
 
+variable "crisp_website_id" {
+  description = "Crisp website id, exposed to functions as CRISP_WEBSITE_ID (Crisp profiles are not synced while it is empty)."
+  type        = string
+  default     = ""
+}
+
+variable "mailchimp_api_url" {
+  description = "Mailchimp API base, e.g. https://us21.api.mailchimp.com/3.0, exposed as MAILCHIMP_API_URL (no sync while empty)."
+  type        = string
+  default     = ""
+}
+
+variable "mailchimp_audience_id" {
+  description = "Mailchimp audience (list) id, exposed to functions as MAILCHIMP_AUDIENCE_ID (no sync while empty)."
+  type        = string
+  default     = ""
+}
+
 variable "trusted_proxy_hops" {
   description = <<-EOT
     How many Google proxies append to X-Forwarded-For between the caller and a function (API Gateway's

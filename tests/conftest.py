@@ -11,13 +11,28 @@ from pytest_httpserver import HTTPServer
 
 from infra.auth_emulator import AuthEmulator
 from infra.stack_runner import RunningStack, start_stack, stop_stack
+from tests.support.crm_fakes import Providers
 from tests.support.fakes import fake_service_env
 from tests.support.settings import SettingsEnv
 
 
 @pytest.fixture(scope="session")
-def running_stack(tmp_path_factory: pytest.TempPathFactory, make_httpserver: HTTPServer) -> Iterator[RunningStack]:
-    fakes = fake_service_env(make_httpserver.url_for("/"))
+def crm_server() -> Iterator[HTTPServer]:
+    """The second third-party server: Crisp, Mailchimp and respond.io (see `tests.support.fakes`)."""
+    server = HTTPServer(host="localhost", port=0)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.clear()
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def running_stack(
+    tmp_path_factory: pytest.TempPathFactory, make_httpserver: HTTPServer, crm_server: HTTPServer
+) -> Iterator[RunningStack]:
+    fakes = fake_service_env(make_httpserver.url_for("/"), crm_server.url_for("/"))
     process, stack = start_stack(Path(tmp_path_factory.mktemp("stack")), fakes)
     exported = {**stack.env, **fakes}
     previous = {key: os.environ.get(key) for key in exported}
@@ -53,6 +68,14 @@ def httpserver(make_httpserver: HTTPServer) -> HTTPServer:
     make_httpserver.clear()
     make_httpserver.no_handler_status_code = 404
     return make_httpserver
+
+
+@pytest.fixture
+def providers(crm_server: HTTPServer) -> Providers:
+    """Crisp, Mailchimp and respond.io with empty state for this test (unprogrammed paths get 404)."""
+    crm_server.clear()
+    crm_server.no_handler_status_code = 404
+    return Providers().install(crm_server)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from infra.auth_emulator import AuthEmulator
 from infra.manifest import load_everything
 from infra.stack_runner import RunningStack
 from tests.support.accounts import auth_emails, signed_up
+from tests.support.crm_fakes import Providers
 from tests.support.wait import eventually
 
 USER_DELETED_SUBSCRIBERS = sorted(
@@ -30,11 +31,12 @@ def log_since(stack: RunningStack, offset: int) -> str:
 
 
 def test_signup_patch_and_delete_leave_no_personal_data_in_the_log(
-    stack: RunningStack, auth: AuthEmulator, httpserver: HTTPServer
+    stack: RunningStack, auth: AuthEmulator, httpserver: HTTPServer, providers: Providers
 ) -> None:
     assert stack.log_path is not None
     httpserver.expect_request("/slack/deleted-users", method="POST").respond_with_data("ok")
     marker = uuid.uuid4().hex[:12]
+    phone = f"+447400{int(marker, 16) % 10**6:06d}"
     email, new_email = f"logcheck-{marker}@example.com", f"moved-{marker}@example.org"
     name, new_name = f"Zebedee{marker}", f"Quintessa{marker}"
     password = f"Pass-{marker}-phrase"
@@ -54,6 +56,25 @@ def test_signup_patch_and_delete_leave_no_personal_data_in_the_log(
     )
     assert patched.status_code == 200, patched.text
     user_id = patched.json()["id"]
+    subscribed = requests.post(
+        f"{stack.api}/v1/subscription-user/whatsapp",
+        headers=account.headers,
+        json={"subscriptionInfo": phone},
+        timeout=10,
+    )
+    assert subscribed.status_code == 201, subscribed.text
+    twice = requests.post(
+        f"{stack.api}/v1/subscription-user/whatsapp", headers=account.headers, json={"subscriptionInfo": phone}
+    )
+    assert twice.status_code == 409
+    unsubscribe = {"type": "unsubscribe", "data[email]": new_email, "data[list_id]": "test-audience"}
+    mailchimp = requests.post(
+        f"{stack.api}/webhooks/mailchimp", params={"secret": "test-mailchimp-webhook-secret"}, data=unsubscribe
+    )
+    assert mailchimp.json() == {"applied": True}
+    eventually(
+        lambda: providers.member(new_email), lambda member: member is not None and member["status"] == "unsubscribed"
+    )
     deleted = requests.delete(f"{stack.api}/v1/user", headers=account.headers, timeout=10)
     assert deleted.status_code == 200
     assert auth_emails(stack) == []
@@ -66,8 +87,9 @@ def test_signup_patch_and_delete_leave_no_personal_data_in_the_log(
     text = eventually(lambda: log_since(stack, offset), handled_by_every_subscriber)
     assert f'"userId": "{user_id}"' in text
     assert "POST /api/v1/user 201" in text  # the requests were logged: the check below is not vacuous
+    assert providers.respond_io == {}  # the contact went with the user
     slack = [request.get_data(as_text=True) for request, _ in httpserver.log]
-    for secret in (email, new_email, name, new_name, password, account.token, marker):
+    for secret in (email, new_email, name, new_name, password, account.token, marker, phone, phone[1:]):
         assert secret not in text, f"{secret[:20]}… appears in the stack log"
         assert not any(secret in body for body in slack), f"{secret[:20]}… was sent to Slack"
 

@@ -23,6 +23,7 @@ from bloom.content.repository import ContentCatalogueRepository, CoursesReposito
 from bloom.partners.models import PartnerCatalogue
 from bloom.partners.repository import PartnerCatalogueRepository, PartnersRepository
 from bloom.platform.store.unit_of_work import UnitOfWork
+from bloom.subscriptions.repository import SubscriptionsRepository
 from bloom.users.repository import UsersRepository
 from infra import cli
 from infra.auth_emulator import AuthAccount, AuthEmulator
@@ -31,6 +32,7 @@ from infra.stack_runner import RunningStack
 from tests.e2e.test_storyblok_webhook import COURSE_UUID, SESSION_UUID, deliver, publish_course, publish_session
 from tests.e2e.test_therapy import serve_slack, zapier, zapier_body
 from tests.support.accounts import access_code, call, partner, partner_admin, signed_up, super_admin
+from tests.support.crm_fakes import Providers
 from tests.support.wait import eventually
 
 ROUND_TRIPS = "X-Bloom-Firestore-Round-Trips"
@@ -65,7 +67,7 @@ def assert_fresh(stack: RunningStack, step: str, *accounts_to_check: AuthAccount
 
 
 def test_every_write_path_keeps_projection_and_catalogues_fresh(
-    stack: RunningStack, auth: AuthEmulator, httpserver: HTTPServer
+    stack: RunningStack, auth: AuthEmulator, httpserver: HTTPServer, providers: Providers
 ) -> None:
     admin = super_admin(auth)
     bumble = partner(stack, admin, "Bumble", automatic_access=True)
@@ -153,8 +155,23 @@ def test_every_write_path_keeps_projection_and_catalogues_fresh(
     call(stack, "PATCH", "user", with_code, json={"name": "Renamed", "contactPermission": True})
     assert_fresh(stack, "the user's own fields changed", with_code)
 
+    whatsapp = {"subscriptionInfo": "+447911123456"}
+    first = call(stack, "POST", "subscription-user/whatsapp", with_code, json=whatsapp)
+    assert_fresh(stack, "a WhatsApp subscription created", with_code)
+    call(stack, "PATCH", f"subscription-user/whatsapp/{first['id']}", with_code, json={"cancelledAt": None})
+    assert_fresh(stack, "the WhatsApp subscription cancelled", with_code)
+    call(stack, "POST", "subscription-user/whatsapp", with_code, json=whatsapp)
+    assert_fresh(stack, "subscribed again", with_code)
+    assert len(call(stack, "GET", "user/me", with_code)["subscriptions"]) == 2
+
+    user_id = call(stack, "GET", "user/me", with_code)["user"]["id"]
     assert requests.delete(f"{stack.api}/v1/user", headers=with_code.headers, timeout=30).status_code == 200
     assert_fresh(stack, "a user erased (their accesses released)", padmin, automatic, public)
+    eventually(  # the erased user's subscriptions: cancelled, numbers redacted
+        lambda: [(r.cancelled_at is not None, r.subscription_info) for r in SubscriptionsRepository().of_user(user_id)],
+        lambda found: found == [(True, None), (True, None)],
+        timeout_s=60,
+    )
 
 
 def me_of(stack: RunningStack, account: AuthAccount) -> dict[str, Any]:
@@ -173,7 +190,7 @@ def bumble_feature_id(stack: RunningStack, admin: AuthAccount, partner_id: str) 
 
 
 def test_rebuild_restores_a_projection_and_catalogues_lost_or_never_written(
-    stack: RunningStack, auth: AuthEmulator
+    stack: RunningStack, auth: AuthEmulator, providers: Providers
 ) -> None:
     """First deploy over existing records, or after a fix: `infra.cli profiles rebuild` recomputes them."""
     admin = super_admin(auth)
@@ -182,7 +199,9 @@ def test_rebuild_restores_a_projection_and_catalogues_lost_or_never_written(
     user = signed_up(stack, auth, "code@example.com", partnerAccessCode=access_code(stack, padmin))
     seed_content()
     call(stack, "POST", "session-user", user, json={"storyblokUuid": DEMO_SESSION_UUIDS[0]})
+    call(stack, "POST", "subscription-user/whatsapp", user, json={"subscriptionInfo": "+447911123456"})
     before = call(stack, "GET", "user/me", user)
+    assert len(before["subscriptions"]) == 1
 
     UsersRepository().update(user.uid, {"profile": {}})  # as stored before projections existed
     PartnerCatalogueRepository().delete("partners")

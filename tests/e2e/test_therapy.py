@@ -20,7 +20,7 @@ from tests.support.accounts import access_code, call, partner, partner_admin, si
 from tests.support.fakes import fake_service_env
 from tests.support.wait import eventually
 
-FAKE = fake_service_env("http://fake")
+FAKE = fake_service_env("http://fake", "http://fake-crm")
 ZAPIER = {"Authorization": f"Basic {FAKE['ZAPIER_TOKEN']}"}
 COMPANY = FAKE["SIMPLYBOOK_COMPANY"]
 TOKEN = FAKE["SIMPLYBOOK_WEBHOOK_TOKEN"]

@@ -293,11 +293,11 @@ def test_cypress_users_are_counted_and_erased(stack: RunningStack, auth: AuthEmu
 
 def all_documents() -> dict[str, Any]:
     """Every domain document, not those the event pipeline writes: a previous test's (or this seed's) events may
-    still be arriving, and subscribers (the reporting counters) write as they land."""
+    still be arriving, and subscribers (the reporting counters, the CRM contact records) write as they land."""
     return {
         doc.reference.path: doc.to_dict()
         for coll in db().collections()
-        if coll.id not in ("processedEvents", "outbox", "reportingCounters", "reportingEvents")
+        if coll.id not in ("processedEvents", "outbox", "reportingCounters", "reportingEvents", "crmContacts")
         for doc in coll.stream()
     }
 

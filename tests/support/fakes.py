@@ -4,8 +4,10 @@ local stack is pointed at through these settings. Each test programs the request
 from __future__ import annotations
 
 
-def fake_service_env(base_url: str) -> dict[str, str]:
-    base = base_url.rstrip("/")
+def fake_service_env(base_url: str, crm_url: str) -> dict[str, str]:
+    """`crm_url` is a second server for Crisp, Mailchimp and respond.io: their syncs follow every user change, so
+    they get their own request log and leave the first server's to the tests that count requests."""
+    base, crm = base_url.rstrip("/"), crm_url.rstrip("/")
     return {
         "STORYBLOK_API_URL": f"{base}/storyblok/v2",
         "STORYBLOK_PUBLIC_TOKEN": "test-storyblok-token",
@@ -26,4 +28,14 @@ def fake_service_env(base_url: str) -> dict[str, str]:
         "SLACK_WEBHOOK_URL_SAFETY": f"{base}/slack/safety",
         "OPENAI_API_URL": f"{base}/openai/v1",
         "OPENAI_API_KEY": "test-openai-key",
+        "CRISP_API_URL": f"{crm}/crisp/v1",
+        "CRISP_WEBSITE_ID": "test-website",
+        "CRISP_TOKEN_IDENTIFIER": "test-crisp-identifier",
+        "CRISP_TOKEN_KEY": "test-crisp-key",
+        "MAILCHIMP_API_URL": f"{crm}/mailchimp/3.0",
+        "MAILCHIMP_AUDIENCE_ID": "test-audience",
+        "MAILCHIMP_API_KEY": "test-mailchimp-key-us1",
+        "MAILCHIMP_WEBHOOK_SECRET": "test-mailchimp-webhook-secret",
+        "RESPOND_IO_CREATE_CONTACT_WEBHOOK": f"{crm}/respond-io/create-contact",
+        "RESPOND_IO_DELETE_CONTACT_WEBHOOK": f"{crm}/respond-io/delete-contact",
     }

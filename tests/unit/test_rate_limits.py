@@ -75,6 +75,7 @@ def test_the_limits_are_declared_on_their_routes() -> None:
         "passkey_login_verify": ("30/minute per ip",),
         "create_therapist": ("20/minute per user",),
         "create_assignment": ("30/minute per user",),
+        "create_whatsapp_subscription": ("10/minute per user",),
     }
 
 

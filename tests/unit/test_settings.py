@@ -39,6 +39,16 @@ VARIABLES = (
     "S3_SECRET_ACCESS_KEY",
     "WEBAUTHN_RP_ID",
     "WEBAUTHN_ORIGINS",
+    "CRISP_API_URL",
+    "CRISP_WEBSITE_ID",
+    "CRISP_TOKEN_IDENTIFIER",
+    "CRISP_TOKEN_KEY",
+    "MAILCHIMP_API_URL",
+    "MAILCHIMP_AUDIENCE_ID",
+    "MAILCHIMP_API_KEY",
+    "MAILCHIMP_WEBHOOK_SECRET",
+    "RESPOND_IO_CREATE_CONTACT_WEBHOOK",
+    "RESPOND_IO_DELETE_CONTACT_WEBHOOK",
 )
 SECRET_VALUE = "s3cr3t-value-xyz"
 
@@ -89,6 +99,16 @@ def test_defaults() -> None:
         "slack_webhook_url_safety": None,
         "openai_api_url": "https://api.openai.com/v1",
         "openai_api_key": None,
+        "crisp_api_url": "https://api.crisp.chat/v1",
+        "crisp_website_id": None,
+        "crisp_token_identifier": None,
+        "crisp_token_key": None,
+        "mailchimp_api_url": None,
+        "mailchimp_audience_id": None,
+        "mailchimp_api_key": None,
+        "mailchimp_webhook_secret": None,
+        "respond_io_create_contact_webhook": None,
+        "respond_io_delete_contact_webhook": None,
     }
 
 
@@ -133,6 +153,16 @@ def test_every_variable_is_read_by_its_documented_name() -> None:
         SLACK_WEBHOOK_URL_SAFETY="https://hooks.slack.com/s",
         OPENAI_API_URL="https://openai.example/v1",
         OPENAI_API_KEY="sk-test",
+        CRISP_API_URL="https://crisp.example/v1",
+        CRISP_WEBSITE_ID="website",
+        CRISP_TOKEN_IDENTIFIER="crisp-id",
+        CRISP_TOKEN_KEY="crisp-key",
+        MAILCHIMP_API_URL="https://us1.api.mailchimp.com/3.0",
+        MAILCHIMP_AUDIENCE_ID="audience",
+        MAILCHIMP_API_KEY="mailchimp-key",
+        MAILCHIMP_WEBHOOK_SECRET="mailchimp-secret",
+        RESPOND_IO_CREATE_CONTACT_WEBHOOK=" https://respond.example/create\n",
+        RESPOND_IO_DELETE_CONTACT_WEBHOOK="https://respond.example/delete",
     )
     assert (settings.project_id, settings.environment, settings.cors_origins) == (
         "bloom-prod",
@@ -164,6 +194,12 @@ def test_every_variable_is_read_by_its_documented_name() -> None:
         "s3-secret",
         "https://hooks.slack.com/s",
         "sk-test",
+        "crisp-id",
+        "crisp-key",
+        "mailchimp-key",
+        "mailchimp-secret",
+        "https://respond.example/create",
+        "https://respond.example/delete",
     ]
     assert (settings.simplybook_api_url, settings.simplybook_company) == ("https://simplybook.example", "chayn")
     assert (settings.reporting_timezone, settings.slack_api_url, settings.slack_reporting_channel) == (
@@ -187,6 +223,11 @@ def test_every_variable_is_read_by_its_documented_name() -> None:
         ("https://bloom.chayn.co", "https://www.bloom.chayn.co"),
     )
     assert settings.openai_api_url == "https://openai.example/v1"
+    assert (settings.crisp_api_url, settings.crisp_website_id) == ("https://crisp.example/v1", "website")
+    assert (settings.mailchimp_api_url, settings.mailchimp_audience_id) == (
+        "https://us1.api.mailchimp.com/3.0",
+        "audience",
+    )
 
 
 def test_the_project_falls_back_to_gcloud_project() -> None:

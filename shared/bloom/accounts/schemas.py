@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, Field, StrictBool, StrictInt
@@ -11,6 +10,7 @@ from bloom.accounts.models import PASSWORD_MAX
 from bloom.content.schemas import CourseOut, ResourceOut
 from bloom.core.models import CamelModel, RequestModel
 from bloom.partners.schemas import PartnerAccessOut, PartnerAdminOut
+from bloom.subscriptions.schemas import SubscriptionOut
 from bloom.users.schemas import EMAIL_MAX, Email, EmailRemindersFrequency, Name, SignUpLanguage, UserOut
 
 SEARCH_LIMIT_DEFAULT = 10
@@ -59,15 +59,6 @@ class SearchCriteria(RequestModel):
 
 class UserSearchQuery(RequestModel):
     search_criteria: str | None = Field(default=None, max_length=4000)
-
-
-class SubscriptionOut(CamelModel):
-    id: str
-    subscription_id: str
-    subscription_name: str
-    subscription_info: str | None
-    created_at: datetime
-    cancelled_at: datetime | None
 
 
 class Profile(CamelModel):

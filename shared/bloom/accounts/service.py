@@ -32,6 +32,8 @@ from bloom.partners import views as partner_views
 from bloom.partners.schemas import GrantedAccess, PartnerAdminOut
 from bloom.partners.views import AccessFilter, PartnerView
 from bloom.platform.store.unit_of_work import Fetched, UnitOfWork
+from bloom.subscriptions import service as subscriptions
+from bloom.subscriptions.schemas import SubscriptionOut
 from bloom.users import errors as user_errors
 from bloom.users import firebase_accounts
 from bloom.users import service as users
@@ -136,7 +138,7 @@ def profile_of(user: UserRecord, catalogues: Fetched | None = None) -> Profile:
         catalogues = uow.fetch(partner_views.catalogue_refs(uow) + progress.catalogue_refs(uow))
     view = partner_views.projected_views(uow, user, catalogues)
     courses, resources = progress.projected_content(uow, user, catalogues)
-    return _profile(user, view, courses, resources)
+    return _profile(user, view, courses, resources, subscriptions.projected(user))
 
 
 def profile_from_records(user: UserRecord) -> Profile:
@@ -146,17 +148,23 @@ def profile_from_records(user: UserRecord) -> Profile:
     fetched = uow.fetch(partner_views.profile_refs(uow, user) + progress.profile_refs(uow, user))
     view = partner_views.partner_views(uow, user, fetched, AccessFilter(active=True), active_admin_only=True)
     courses, resources = progress.profile_content(uow, user, fetched)
-    return _profile(user, view, courses, resources)
+    return _profile(user, view, courses, resources, subscriptions.from_records(user))
 
 
-def _profile(user: UserRecord, view: PartnerView, courses: list[CourseOut], resources: list[ResourceOut]) -> Profile:
+def _profile(
+    user: UserRecord,
+    view: PartnerView,
+    courses: list[CourseOut],
+    resources: list[ResourceOut],
+    subscribed: list[SubscriptionOut],
+) -> Profile:
     return Profile(
         user=user_out(user),
         partner_accesses=view.accesses,
         partner_admin=view.admin,
         courses=courses,
         resources=resources,
-        subscriptions=[],
+        subscriptions=subscribed,
     )
 
 
@@ -165,7 +173,9 @@ def expected_projection(uow: UnitOfWork, user: UserRecord) -> tuple[ProfileProje
     fetched = uow.fetch(partner_views.profile_refs(uow, user) + progress.profile_refs(uow, user))
     accesses, admin = partner_views.expected_projection(uow, user, fetched)
     courses, resources = progress.expected_projection(uow, user, fetched)
-    return ProfileProjection(accesses=accesses, courses=courses, resources=resources), admin
+    subscribed = subscriptions.expected_projection(uow, user)
+    projection = ProfileProjection(accesses=accesses, courses=courses, resources=resources, subscriptions=subscribed)
+    return projection, admin
 
 
 def rebuild_profile(auth_uid: str) -> bool:

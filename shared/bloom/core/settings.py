@@ -22,6 +22,7 @@ DEFAULT_SIMPLYBOOK_API_URL = "https://user-api-v2.simplybook.me"
 DEFAULT_REPORTING_TIMEZONE = "Europe/London"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_OPENAI_API_URL = "https://api.openai.com/v1"
+DEFAULT_CRISP_API_URL = "https://api.crisp.chat/v1"
 
 
 class Settings(BaseModel, frozen=True):
@@ -66,6 +67,22 @@ class Settings(BaseModel, frozen=True):
     slack_webhook_url_safety: SecretStr | None = Field(None, validation_alias="SLACK_WEBHOOK_URL_SAFETY")
     openai_api_url: str = Field(DEFAULT_OPENAI_API_URL, validation_alias="OPENAI_API_URL")
     openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")
+    crisp_api_url: str = Field(DEFAULT_CRISP_API_URL, validation_alias="CRISP_API_URL")
+    crisp_website_id: str | None = Field(None, validation_alias="CRISP_WEBSITE_ID")
+    crisp_token_identifier: SecretStr | None = Field(None, validation_alias="CRISP_TOKEN_IDENTIFIER")
+    crisp_token_key: SecretStr | None = Field(None, validation_alias="CRISP_TOKEN_KEY")
+    # e.g. https://us21.api.mailchimp.com/3.0 (the data centre is the API key's suffix)
+    mailchimp_api_url: str | None = Field(None, validation_alias="MAILCHIMP_API_URL")
+    mailchimp_audience_id: str | None = Field(None, validation_alias="MAILCHIMP_AUDIENCE_ID")
+    mailchimp_api_key: SecretStr | None = Field(None, validation_alias="MAILCHIMP_API_KEY")
+    mailchimp_webhook_secret: SecretStr | None = Field(None, validation_alias="MAILCHIMP_WEBHOOK_SECRET")
+    # respond.io workflow webhooks: their URLs carry the credential, so they are secrets
+    respond_io_create_contact_webhook: SecretStr | None = Field(
+        None, validation_alias="RESPOND_IO_CREATE_CONTACT_WEBHOOK"
+    )
+    respond_io_delete_contact_webhook: SecretStr | None = Field(
+        None, validation_alias="RESPOND_IO_DELETE_CONTACT_WEBHOOK"
+    )
 
     @field_validator("cors_origins", "webauthn_origins", mode="before")
     @classmethod
@@ -90,6 +107,8 @@ class Settings(BaseModel, frozen=True):
         "slack_webhook_url_therapy",
         "slack_webhook_url_deleted_users",
         "slack_webhook_url_safety",
+        "respond_io_create_contact_webhook",
+        "respond_io_delete_contact_webhook",
         mode="before",
     )
     @classmethod

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -183,6 +183,26 @@ def parse_json_body(raw: bytes) -> Any:
     if _SURROGATE_ESCAPE.search(raw) and _has_unpaired_surrogate(parsed):
         raise BadRequest(["body must be valid Unicode text (no unpaired surrogates)"])
     return parsed
+
+
+BodyFormat = Literal["json", "form"]
+
+
+def parse_form_body(raw: bytes) -> dict[str, str]:
+    """An `application/x-www-form-urlencoded` body as a flat map (`data[email]` stays one key; the first value
+    of a repeated key wins): 413 beyond MAX_BODY_BYTES, 400 when not UTF-8."""
+    from urllib.parse import parse_qsl
+
+    if len(raw) > MAX_BODY_BYTES:
+        raise BODY_TOO_LARGE.error()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadRequest(["body must be UTF-8 form data"]) from exc
+    fields: dict[str, str] = {}
+    for name, value in parse_qsl(text, keep_blank_values=True):
+        fields.setdefault(name, value)
+    return fields
 
 
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")

@@ -41,12 +41,14 @@ from bloom.core.time import utcnow
 from bloom.platform.auth import assert_not_emulated_in_production
 from bloom.platform.events import Event
 from bloom.platform.http import (
+    BodyFormat,
     Empty,
     HttpContext,
     HttpHandler,
     Reply,
     documented_errors,
     http_entry,
+    parse_form_body,
     parse_json_body,
     validate_model,
 )
@@ -275,9 +277,11 @@ class Webhook(Generic[BodyT]):
         replay_window: timedelta = REPLAY_WINDOW,
         lease: timedelta = timedelta(seconds=60),
         ignore: Callable[[BodyT], bool] | None = None,
+        body_format: BodyFormat = "json",
     ) -> None:
         self.name, self.path, self.verify, self.body, self.handler = name, path, verify, body, handler
         self.idempotency_key, self.topic, self.ignore = idempotency_key, topic, ignore
+        self.body_format = body_format
         self.response: Any = WebhookReceipt if topic is not None else response
         self.status_code = 202 if topic is not None else 201
         self.adapter: TypeAdapter[Any] = TypeAdapter(self.response)
@@ -301,7 +305,8 @@ class Webhook(Generic[BodyT]):
     def receive(self, ctx: HttpContext[Any, Any]) -> Reply:
         """The receiver's handler: verify, validate, claim the key, then hand off or run the handler."""
         self.verify.verify(ctx.raw_body, ctx.headers, ctx.query.values())
-        body = validate_model(self.body, parse_json_body(ctx.raw_body))
+        parsed = parse_form_body(ctx.raw_body) if self.body_format == "form" else parse_json_body(ctx.raw_body)
+        body = validate_model(self.body, parsed)
         if self.ignore is not None and self.ignore(body):
             _log.info("webhook delivery needs no work; answered without recording it")
             return Reply(201, None)
@@ -394,6 +399,7 @@ def webhook_function(
     response: Any = None,
     replay_window: timedelta = REPLAY_WINDOW,
     ignore: Callable[[BodyT], bool] | None = None,
+    body_format: BodyFormat = "json",
     secrets: tuple[str, ...] = (),
     sdks: tuple[Sdk, ...] = (),
     uses: tuple[Capability, ...] = (),
@@ -409,7 +415,8 @@ def webhook_function(
     runs it. The receiver always gets `verify`'s secret, and Firestore/Pub/Sub (and its worker's topic) when it
     claims keys or hands off. `errors` are what an inline handler can raise, documented with the scheme's own (see
     `http_function`). A delivery `ignore(body)` is true for (a provider's ping) is answered 201 `null` once verified
-    and validated, with nothing recorded or handed off.
+    and validated, with nothing recorded or handed off. `body_format="form"` reads an
+    `application/x-www-form-urlencoded` body (`parse_form_body`) instead of JSON.
     """
     if respond_inline != (response is not None):
         raise ValueError("an inline webhook declares its `response`; one handed off answers a WebhookReceipt")
@@ -434,6 +441,7 @@ def webhook_function(
             replay_window=replay_window,
             lease=timedelta(seconds=timeout_s),
             ignore=ignore,
+            body_format=body_format,
         )
         entry = http_entry(webhook.receiver(), handler)
         receiver_sdks = set(sdks) if respond_inline else {Sdk.PUBSUB, Sdk.FIRESTORE}

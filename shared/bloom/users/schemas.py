@@ -85,17 +85,19 @@ class PartnerAdminSummary(CamelModel):
     updated_at: datetime | None = None
 
 
-ProjectionSection = Literal["accesses", "courses", "resources"]
+ProjectionSection = Literal["accesses", "courses", "resources", "subscriptions"]
 
 
 class ProfileProjection(CamelModel):
     """Copies of the user's records the profile shows, keyed like their documents: partner accesses (by access
-    id), course and resource progress (by story uuid). Stored as the owning area wrote them; each area parses
-    its own. Written only through `bloom.users.service.project_in`, in the transaction that writes the record."""
+    id), course and resource progress (by story uuid), subscriptions (by subscription id). Stored as the owning
+    area wrote them; each area parses its own. Written only through `bloom.users.service.project_in`, in the
+    transaction that writes the record."""
 
     accesses: dict[str, dict[str, Any]] = Field(default_factory=dict)
     courses: dict[str, dict[str, Any]] = Field(default_factory=dict)
     resources: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    subscriptions: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
 class UserRecord(CamelModel):

@@ -233,7 +233,21 @@ def _update(auth_uid: str, current: UserRecord, changes: dict[str, Any]) -> User
     email = changes.get("email")
     if email is not None and email != current.email:
         firebase_accounts.update_email(auth_uid, str(email))
+    return _write(auth_uid, changes)
 
+
+def withdraw_permissions(auth_uid: str, contact: bool, service_emails: bool) -> UserOut:
+    """Turn off marketing (`contact`) and/or service email permissions, as an email provider reports it (an
+    unsubscribe, a bouncing address): a profile change like any other (USER_UPDATED when it changes anything)."""
+    changes: dict[str, Any] = {}
+    if contact:
+        changes["contact_permission"] = False
+    if service_emails:
+        changes["service_emails_permission"] = False
+    return _write(auth_uid, changes)
+
+
+def _write(auth_uid: str, changes: dict[str, Any]) -> UserOut:
     def work(uow: UsersWork) -> UserRecord:
         stored = uow.users.get(auth_uid)
         if stored is None:

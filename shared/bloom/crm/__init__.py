@@ -1,0 +1,1 @@
+"""Chat and CRM profiles (Crisp, Mailchimp): kept current from domain events, erased with the user."""
