@@ -170,7 +170,7 @@ def cmd_seed(args: argparse.Namespace) -> None:
     from infra.seed import seed
     from infra.seed_content import seed_content
 
-    print("Demo accounts (README, 'Demo data and accounts'):")
+    print("Demo accounts (docs/development.md, 'Demo data and accounts'):")
     for line in seed():
         print(f"  {line}")
     print("Demo content:")
@@ -321,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild.add_argument("--project", help="a GCP project (default: the running local stack)")
     rebuild.set_defaults(handler=cmd_profiles_rebuild)
     reporting = commands.add_parser(
-        "reporting", help="Reporting counters.", description="Reporting counters (README, 'Reporting')."
+        "reporting", help="Reporting counters.", description="Reporting counters (docs/reporting.md)."
     )
     reporting_actions = reporting.add_subparsers(dest="action", required=True)
     rebuild = reporting_actions.add_parser(

@@ -1,1 +1,1 @@
-"""Bloom's domain library: `core` and `platform` under one package per area (see the README's Architecture)."""
+"""Bloom's domain library: `core` and `platform` under one package per area (see docs/architecture.md)."""

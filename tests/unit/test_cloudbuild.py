@@ -226,8 +226,8 @@ def test_the_ci_account_reads_configuration_never_data() -> None:
 
 
 def test_the_first_deploy_sequence_names_things_that_exist() -> None:
-    """The README's commands: the targeted resources, files and make targets they name are real."""
-    readme = (ROOT / "README.md").read_text()
+    """docs/deploy.md's commands: the targeted resources, files and make targets they name are real."""
+    readme = (ROOT / "docs" / "deploy.md").read_text()
     section = readme[readme.index("**First deploy on a fresh project**") :]
     targets = re.findall(r"-target=([a-z0-9_]+)\.([a-z0-9_]+)", section)
     assert targets == [("google_secret_manager_secret", "secret")]

@@ -1,4 +1,4 @@
-"""Process settings, read once from the environment (README: "Settings the functions read").
+"""Process settings, read once from the environment (docs/development.md: "Settings the functions read").
 
 Each field is read from the variable named by its alias. An empty variable counts as unset. Secrets (Secret
 Manager values mapped to env vars when deployed) are `SecretStr`, so neither a repr nor a log line shows them.

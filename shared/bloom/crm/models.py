@@ -128,7 +128,7 @@ def mailchimp_status(snapshot: CrmSnapshot) -> Literal["subscribed", "unsubscrib
 
 def mailchimp_member(snapshot: CrmSnapshot) -> dict[str, Any]:
     """The whole audience member (`PUT /lists/{id}/members/{hash}`); the merge fields must exist in the audience
-    (README, "Chat and CRM profiles")."""
+    (docs/crm.md)."""
     status = mailchimp_status(snapshot)
     merge_fields: dict[str, str | int] = {
         "NAME": snapshot.name,
