@@ -36,6 +36,44 @@ class Filter:
     value: Any
 
 
+@dataclass(frozen=True)
+class ArrayAdd:
+    """A change that adds these values to a stored list (each once), whatever else writes the list meanwhile."""
+
+    values: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class ArrayRemove:
+    """A change that removes every occurrence of these values from a stored list."""
+
+    values: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Increment:
+    """A change that adds `by` to a stored number (a missing field counts as 0)."""
+
+    by: int
+
+
+class _Delete:
+    """The marker type of `DELETE`."""
+
+    def __repr__(self) -> str:
+        return "DELETE"
+
+
+DELETE = _Delete()
+"""A change that removes the field from the stored document."""
+
+ChangeValue = Any  # a plain value (a model, a list of models, a scalar), or ArrayAdd, ArrayRemove, Increment, DELETE
+
+
+class UnknownField(AttributeError):
+    """A change named a field its repository's model does not have."""
+
+
 class MissingIndexError(RuntimeError):
     """A query combines fields that no declared composite index covers."""
 
@@ -101,6 +139,27 @@ class DirectSession:
     def delete(self, ref: DocumentReference) -> None:
         count_round_trip()
         ref.delete()
+
+
+def _stored_value(value: ChangeValue) -> Any:
+    """A change's value as Firestore stores it: models by alias, markers as the SDK's transforms."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(by_alias=True, mode="python")
+    if isinstance(value, list | tuple):
+        return [_stored_value(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _stored_value(item) for key, item in value.items()}
+    if isinstance(value, ArrayAdd | ArrayRemove | Increment) or value is DELETE:
+        from google.cloud import firestore
+
+        if isinstance(value, ArrayAdd):
+            return firestore.ArrayUnion([_stored_value(v) for v in value.values])
+        if isinstance(value, ArrayRemove):
+            return firestore.ArrayRemove([_stored_value(v) for v in value.values])
+        if isinstance(value, Increment):
+            return firestore.Increment(value.by)
+        return firestore.DELETE_FIELD
+    return value
 
 
 def _indexable(condition: Filter) -> Filter | None:
@@ -262,8 +321,30 @@ class Repository(Generic[ModelT]):
         else:
             self.session.set(self.ref(doc_id), self.to_doc(item))
 
+    def change(self, doc_id: str, **changes: ChangeValue) -> None:
+        """Change fields of an existing document, named as the model's fields (`updated_at=now`,
+        `reader_ids=ArrayAdd((uid,))`, `expire_at=DELETE`); the rest of the document is left alone."""
+        self.session.update(self.ref(doc_id), self.stored_changes(changes))
+
+    def change_each(self, changes: dict[str, dict[str, ChangeValue]]) -> None:
+        """`change` for several documents (document id → the model's field names and their changes)."""
+        for doc_id, fields in changes.items():
+            self.change(doc_id, **fields)
+
+    def stored_changes(self, changes: dict[str, ChangeValue]) -> dict[str, Any]:
+        """The Firestore update of a change: each model field's stored name (its alias) and stored value."""
+        fields = self.model.model_fields
+        stored: dict[str, Any] = {}
+        for name, value in changes.items():
+            field = fields.get(name)
+            if field is None:
+                raise UnknownField(f"{self.model.__name__} has no field {name!r}")
+            stored[field.alias or name] = _stored_value(value)
+        return stored
+
     def update(self, doc_id: str, fields: dict[str, Any]) -> None:
-        """Change the given stored fields (camelCase names, or Firestore transforms); the document must exist."""
+        """Change the given stored fields (stored names, or Firestore transforms); the document must exist.
+        For repositories' own methods: services use `change`."""
         self.session.update(self.ref(doc_id), fields)
 
     def put_entry(self, doc_id: str, field: str, key: str, value: dict[str, Any] | None) -> None:
