@@ -5,7 +5,8 @@
 - one public user, and one super admin (MFA still to be enrolled on first sign-in).
 
 Everything goes through the services the API uses. Idempotent: what exists is left alone, so a second run
-changes nothing. The passwords are public (docs/development.md, "Demo data and accounts"): it refuses to run outside the emulators.
+changes nothing. The passwords are public (docs/development.md, "Demo data and accounts"): it refuses to run
+outside the emulators.
 """
 
 from __future__ import annotations
