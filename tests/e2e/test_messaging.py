@@ -48,6 +48,7 @@ from tests.support.practice import (
 from tests.support.wait import eventually
 
 MODERATIONS = "/openai/v1/moderations"
+ROUND_TRIPS = "X-Bloom-Firestore-Round-Trips"
 CLEAN = {"results": [{"flagged": False, "categories": {"hate": False, "self-harm": False}}]}
 
 
@@ -505,6 +506,11 @@ def test_people_who_share_a_thread_see_each_others_presence_and_nobody_else(
     stranger = patient(auth, "stranger.presence@example.com")
     assert presence_status(stack, stranger, care.pat) == 403
 
+    db().collection("presenceViewers").document(care.pat.uid).delete()  # as for a thread opened before sharing
+    assert presence_status(stack, care.dr.account, care.pat) == 403
+    assert care_thread(stack, care.dr.account, care.assignment_id) == care.thread_id  # asking for it again
+    assert presence_status(stack, care.dr.account, care.pat) == 200
+
     httpserver.expect_request("/slack/deleted-users", method="POST").respond_with_data("ok")
     assert requests.delete(f"{stack.api}/v1/user", headers=care.pat.headers, timeout=30).status_code == 200
     viewers = db().collection("presenceViewers")
@@ -512,3 +518,13 @@ def test_people_who_share_a_thread_see_each_others_presence_and_nobody_else(
     for partner in (care.dr.account, care.admin):
         stored = viewers.document(partner.uid).get().to_dict() or {}
         assert care.pat.uid not in stored.get("viewerUids", [])
+
+
+def test_a_send_costs_the_same_round_trips_whatever_the_thread_holds(stack: RunningStack, care: Care) -> None:
+    first = send(stack, care.pat, care.thread_id, "first")
+    for index in range(5):
+        send(stack, care.dr.account, care.thread_id, f"reply {index}")
+    later = send(stack, care.pat, care.thread_id, "later")
+    assert first.headers[ROUND_TRIPS] == later.headers[ROUND_TRIPS]
+    # with the model pass on: 5 before the per-user rate limit, whose counter is one more
+    assert int(later.headers[ROUND_TRIPS]) <= 6

@@ -40,7 +40,7 @@ def open_thread(caller: Caller, body: CreateThread) -> Thread:
             thread_id = support_thread_id(caller.user.id)
             thread, _, _ = uow.load(thread_id)
             if thread is not None:
-                return thread
+                return _sharing_presence(uow, thread)
             record = ThreadRecord(
                 id=thread_id,
                 kind="support",
@@ -58,7 +58,7 @@ def open_thread(caller: Caller, body: CreateThread) -> Thread:
             if caller.user.id not in (parties.patient_id, parties.therapist_user_id):
                 raise practice_errors.ASSIGNMENT_NOT_FOUND.error()
             if thread is not None:
-                return thread
+                return _sharing_presence(uow, thread)
             if parties.status != "active":
                 raise errors.ASSIGNMENT_NOT_ACTIVE.error()
             record = ThreadRecord(
@@ -71,10 +71,16 @@ def open_thread(caller: Caller, body: CreateThread) -> Thread:
                 last_message_at=now,
             )
         uow.threads.create(record.id, record)
-        uow.presence_viewers.share(record.participant_uids)
-        return record
+        return _sharing_presence(uow, record)
 
     return MessagingWork.run_in_transaction(work).out()
+
+
+def _sharing_presence(uow: MessagingWork, thread: ThreadRecord) -> ThreadRecord:
+    """The participants may see each other's presence. Written again when a thread is asked for again (merged,
+    in the same commit: no round trip), so threads opened before presence sharing existed share it too."""
+    uow.presence_viewers.share(thread.participant_uids)
+    return thread
 
 
 def list_threads(caller: Caller, query: ThreadsQuery) -> ThreadPage:
