@@ -36,7 +36,7 @@ def erase_user_messages(user_id: str, auth_uid: str | None) -> int:
         _erase_from_thread(thread, user_id, uids)
     partners = sorted({uid for thread in threads for uid in thread.participant_uids})
     with MessagingWork() as uow:
-        uow.originals.delete_where("senderId", user_id)  # blocked messages live there only
+        uow.originals.delete_of_sender(user_id)  # blocked messages live there only
         for uid in uids:
             uow.erase_client_documents(uid, [thread.id for thread in threads])
             uow.presence_viewers.unshare(uid, partners)

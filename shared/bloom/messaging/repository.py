@@ -121,6 +121,10 @@ class OriginalsRepository(Repository[OriginalRecord]):
     collection_name = "messageOriginals"
     model = OriginalRecord
 
+    def delete_of_sender(self, sender_id: str) -> int:
+        """Delete every original of the sender's messages (erasure), in committed batches."""
+        return self.delete_where("senderId", sender_id)
+
 
 class AuditRepository(Repository[AuditRecord]):
     collection_name = "messageAudit"

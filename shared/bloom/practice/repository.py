@@ -26,6 +26,10 @@ class TherapistsRepository(Repository[TherapistRecord]):
         doc[FACETS] = facets(item)
         return doc
 
+    def of_user(self, user_id: str) -> list[tuple[str, TherapistRecord]]:
+        """(profile id, profile) of the user's therapist profile, if they have one."""
+        return self.select([Filter("userId", "==", user_id)], limit=1)
+
     def discover(self, equalities: list[tuple[str, Any]], after: AfterId | None, limit: int) -> list[TherapistRecord]:
         """A page of profiles matching every equality, in id order, after the cursor (equality filters on
         single-field indexes and the document id: no composite index)."""
