@@ -220,7 +220,7 @@ def read_audit(ctx: HttpContext[Empty, AuditQuery]) -> AuditPage:
 
 @event_function(
     MESSAGE_FLAGGED,
-    summary="Alert the safety team in Slack about a flagged message (ids and reasons only)",
+    summary="Alert the safety team in Slack about a flagged message (ids only; one alert per thread per window)",
     secrets=(SAFETY.secret,),
     sdks=(Sdk.REQUESTS,),
 )
