@@ -1,12 +1,14 @@
 """The practice: therapist profiles and discovery, assignments, connections and `GET practice/me`.
 
 Every route needs a second factor from therapists and practice admins (`Role.PRACTICE_*`). Ending an
-assignment lives in `functions/messaging.py`: it makes the care thread read-only in the same transaction.
+assignment is messaging's use case: it makes the care thread read-only in the same transaction.
 """
 
 from __future__ import annotations
 
 from bloom.api import HttpContext, http_function
+from bloom.messaging import threads
+from bloom.platform.cursors import INVALID_CURSOR
 from bloom.platform.events import Event
 from bloom.platform.http import Empty
 from bloom.platform.registry import Capability, Role, Sdk
@@ -70,7 +72,7 @@ def update_therapist(ctx: HttpContext[UpdateTherapist, Empty]) -> TherapistProfi
     query=TherapistQuery,
     response=TherapistPage,
     summary="Therapist cards, filtered by language, specialty, region and availability (cursor pages)",
-    errors=(errors.INVALID_CURSOR,),
+    errors=(INVALID_CURSOR,),
     tags=TAGS,
 )
 def list_therapists(ctx: HttpContext[Empty, TherapistQuery]) -> TherapistPage:
@@ -122,6 +124,19 @@ def accept_assignment(ctx: HttpContext[Empty, Empty]) -> Assignment:
 )
 def decline_assignment(ctx: HttpContext[Empty, Empty]) -> Assignment:
     return practice.respond_to_assignment(ctx.caller, ctx.path["assignment_id"], "decline")
+
+
+@http_function(
+    "POST",
+    f"{BASE}/assignments/{{assignment_id}}/end",
+    role=Role.PRACTICE_USER,
+    response=Assignment,
+    summary="Either side or a practice admin ends an active assignment; its care thread becomes read-only",
+    errors=(errors.ASSIGNMENT_NOT_FOUND, errors.ASSIGNMENT_STATE_CONFLICT),
+    tags=TAGS,
+)
+def end_assignment(ctx: HttpContext[Empty, Empty]) -> Assignment:
+    return threads.end_assignment(ctx.caller, ctx.path["assignment_id"])
 
 
 @http_function(

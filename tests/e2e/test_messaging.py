@@ -1,17 +1,21 @@
 """Messaging over HTTP: what each side sees, moderation end to end (blurred, flagged with a Slack alert, blocked
 by the model, the model timing out), idempotent sends, edits, deletes, reactions, read receipts, the audit, the
-end of an assignment, support threads and erasure."""
+end of an assignment, support threads and erasure; rate limits on every kind of write, forged cursors, the safety
+team's alert cap, and who may see whose presence."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 import requests
@@ -19,7 +23,11 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from bloom.core.time import utcnow
-from bloom.messaging.repository import MessagesRepository
+from bloom.messaging import safety
+from bloom.messaging.events import MessageFlagged
+from bloom.messaging.models import SAFETY_ALERT_WINDOW
+from bloom.messaging.repository import MessagesRepository, SafetyAlertsRepository
+from bloom.notifications.slack import SlackUnavailable
 from bloom.platform.store.client import db
 from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.stack_runner import RunningStack
@@ -40,6 +48,7 @@ from tests.support.practice import (
 from tests.support.wait import eventually
 
 MODERATIONS = "/openai/v1/moderations"
+ROUND_TRIPS = "X-Bloom-Firestore-Round-Trips"
 CLEAN = {"results": [{"flagged": False, "categories": {"hate": False, "self-harm": False}}]}
 
 
@@ -318,3 +327,204 @@ def test_erasure_keeps_the_other_sides_history(stack: RunningStack, care: Care, 
     )
     assert ended[0]["assignment"]["status"] == "ended"
     assert call(stack, "GET", f"{P}/threads", care.dr.account)["items"][0]["readOnly"] is True
+
+
+# ---------------------------------------------------------------- rate limits
+
+
+def refused_within(limit: int, attempt: Callable[[], requests.Response]) -> tuple[int, requests.Response]:
+    """Repeat a write until it is refused: (calls accepted, the refusal). A fixed window that turns over
+    mid-burst resets the count once, and two windows hold at most twice the limit, so no wait is needed."""
+    for accepted in range(2 * limit + 1):
+        response = attempt()
+        if response.status_code == 429:
+            return accepted, response
+        assert response.ok, response.text
+    raise AssertionError(f"not refused after {2 * limit + 1} calls")
+
+
+def assert_throttled(limit: int, attempt: Callable[[], requests.Response]) -> None:
+    accepted, refused = refused_within(limit, attempt)
+    assert accepted >= limit
+    assert refused.json()["message"] == "ThrottlerException: Too Many Requests"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+
+
+def test_sending_is_rate_limited_per_user(stack: RunningStack, care: Care) -> None:
+    assert_throttled(30, lambda: send(stack, care.pat, care.thread_id, "hello again"))
+    assert send(stack, care.dr.account, care.thread_id, "the other side still writes").status_code == 201
+
+
+def test_editing_is_rate_limited_per_user(stack: RunningStack, care: Care) -> None:
+    sent = send(stack, care.pat, care.thread_id, "See you at 10").json()
+    path = f"{stack.api}/v1/{P}/threads/{care.thread_id}/messages/{sent['id']}"
+    edits = iter(range(100))
+    assert_throttled(
+        20, lambda: requests.patch(path, json={"text": f"at {next(edits)}"}, headers=care.pat.headers, timeout=30)
+    )
+
+
+def test_reacting_is_rate_limited_per_user(stack: RunningStack, care: Care) -> None:
+    sent = send(stack, care.pat, care.thread_id, "See you at 10").json()
+    path = f"{stack.api}/v1/{P}/threads/{care.thread_id}/messages/{sent['id']}/reactions/%E2%9D%A4%EF%B8%8F"
+    assert_throttled(60, lambda: requests.put(path, headers=care.dr.headers, timeout=30))
+    assert_throttled(60, lambda: requests.delete(path, headers=care.dr.headers, timeout=30))
+
+
+def test_opening_threads_is_rate_limited_per_user(stack: RunningStack, auth: AuthEmulator) -> None:
+    someone = patient(auth, "opener@example.com")
+    url = f"{stack.api}/v1/{P}/threads"
+    assert_throttled(20, lambda: requests.post(url, json={"kind": "support"}, headers=someone.headers, timeout=30))
+
+
+# ---------------------------------------------------------------- cursors
+
+
+FORGED_CURSORS = [
+    "../../users/x",
+    base64.urlsafe_b64encode(b"../../users/x").decode(),
+    base64.urlsafe_b64encode(b'{"at": "2026-01-01T00:00:00+00:00", "id": "../../users/x"}').decode(),
+    base64.urlsafe_b64encode(b'{"id": "../../users/x"}').decode(),
+    "garbage!!",
+    base64.urlsafe_b64encode(b'{"page": 2}').decode(),
+    base64.urlsafe_b64encode(b"[1, 2, 3]").decode(),
+    "A" * 5000,
+]
+
+
+def test_a_forged_cursor_is_a_400_on_every_paged_endpoint(stack: RunningStack, care: Care) -> None:
+    pages = [
+        (f"{P}/threads", "cursor", care.pat),
+        (f"{P}/threads?kind=support", "cursor", care.admin),
+        (f"{P}/threads/{care.thread_id}/messages", "before", care.pat),
+        (f"{P}/audit?threadId={care.thread_id}", "before", care.admin),
+        (f"{P}/therapists", "cursor", care.pat),
+    ]
+    for path, name, account in pages:
+        for forged in FORGED_CURSORS:
+            joiner = "&" if "?" in path else "?"
+            url = f"{stack.api}/v1/{path}{joiner}{urlencode({name: forged})}"
+            response = requests.get(url, headers=account.headers, timeout=30)
+            assert (response.status_code, response.json()["message"]) == (400, "INVALID_CURSOR"), (path, forged)
+
+
+def test_messages_and_the_audit_come_in_pages(stack: RunningStack, care: Care) -> None:
+    texts = [f"note {index}" for index in range(5)]
+    for text in texts:
+        send(stack, care.pat, care.thread_id, text)
+    seen: list[str] = []
+    before = ""
+    while True:
+        page = call(stack, "GET", f"{P}/threads/{care.thread_id}/messages?limit=2{before}", care.dr.account)
+        seen += [m["text"] for m in page["items"]]
+        if page["nextCursor"] is None:
+            break
+        before = f"&before={page['nextCursor']}"
+    assert seen == list(reversed(texts))
+    first = call(stack, "GET", f"{P}/audit?threadId={care.thread_id}&limit=3", care.admin)
+    rest = call(stack, "GET", f"{P}/audit?threadId={care.thread_id}&before={first['nextCursor']}", care.admin)
+    assert len({r["id"] for r in first["items"] + rest["items"]}) == len(first["items"]) + len(rest["items"])
+
+
+# ---------------------------------------------------------------- the safety team's alert cap
+
+
+def safety_posts(httpserver: HTTPServer, thread_id: str) -> list[str]:
+    return [
+        str(json.loads(request.data)["text"])
+        for request, _ in list(httpserver.log)
+        if request.path == "/slack/safety" and thread_id in request.get_data(as_text=True)
+    ]
+
+
+def test_a_burst_of_flagged_messages_makes_one_alert_and_the_next_carries_the_count(
+    stack: RunningStack, care: Care, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/slack/safety", method="POST").respond_with_data("ok")
+    burst = [send(stack, care.pat, care.thread_id, f"I want to kill myself ({index})").json() for index in range(5)]
+    assert {m["moderation"]["state"] for m in burst} == {"flagged"}
+    windows = SafetyAlertsRepository()
+    window = eventually(lambda: windows.get(care.thread_id), lambda w: w is not None and len(w.held_back_ids) == 4)
+    assert window is not None and window.alert_sent
+    [alert] = safety_posts(httpserver, care.thread_id)
+    assert window.alert_message_id in alert and "kill" not in alert and "more flagged" not in alert
+
+    windows.save(care.thread_id, window.model_copy(update={"opened_at": window.opened_at - SAFETY_ALERT_WINDOW}))
+    later = send(stack, care.pat, care.thread_id, "I still want to die").json()
+    posts = eventually(lambda: safety_posts(httpserver, care.thread_id), lambda found: len(found) == 2)
+    assert later["id"] in posts[1] and "4 more flagged messages" in posts[1] and "die" not in posts[1]
+
+
+def test_a_redelivered_flag_is_neither_counted_nor_announced_twice(
+    stack: RunningStack, care: Care, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/slack/safety", method="POST").respond_with_data("ok")
+    thread_id = f"care-redelivery-{uuid.uuid4().hex[:8]}"
+    first = MessageFlagged(thread_id=thread_id, message_id="m1", reasons=["crisis"], flagged_at=utcnow().isoformat())
+    second = first.model_copy(update={"message_id": "m2"})
+    assert safety.alert_safety_team(first) is True
+    for redelivered in (first, second, second, first):
+        assert safety.alert_safety_team(redelivered) is False
+    assert len(safety_posts(httpserver, thread_id)) == 1
+    window = SafetyAlertsRepository().get(thread_id)
+    assert window is not None and window.held_back_ids == ["m2"]
+
+
+def test_an_alert_slack_did_not_take_is_sent_on_redelivery(stack: RunningStack, httpserver: HTTPServer) -> None:
+    thread_id = f"care-slack-down-{uuid.uuid4().hex[:8]}"
+    flagged = MessageFlagged(thread_id=thread_id, message_id="m1", reasons=["crisis"], flagged_at=utcnow().isoformat())
+    httpserver.expect_oneshot_request("/slack/safety", method="POST").respond_with_data("down", status=503)
+    with pytest.raises(SlackUnavailable):
+        safety.alert_safety_team(flagged)
+    httpserver.expect_request("/slack/safety", method="POST").respond_with_data("ok")
+    assert safety.alert_safety_team(flagged) is True
+    assert safety.alert_safety_team(flagged) is False
+    assert len(safety_posts(httpserver, thread_id)) == 2  # the refused post and the one Slack took
+
+
+# ---------------------------------------------------------------- presence
+
+
+def presence_status(stack: RunningStack, reader: AuthAccount, owner: AuthAccount) -> int:
+    url = f"{stack.firestore}/v1/projects/{stack.project}/databases/(default)/documents/presence/{owner.uid}"
+    return requests.get(url, headers=reader.headers, timeout=10).status_code
+
+
+def test_people_who_share_a_thread_see_each_others_presence_and_nobody_else(
+    stack: RunningStack, auth: AuthEmulator, care: Care, httpserver: HTTPServer
+) -> None:
+    for account in (care.pat, care.dr.account, care.admin):
+        db().collection("presence").document(account.uid).set({"state": "available", "lastSeen": utcnow()})
+    assert presence_status(stack, care.dr.account, care.pat) == 200  # the care thread opened
+    assert presence_status(stack, care.pat, care.dr.account) == 200
+    assert presence_status(stack, care.admin, care.pat) == 403  # an admin shares no thread with them yet
+    support = call(stack, "POST", f"{P}/threads", care.pat, json={"kind": "support"})
+    assert presence_status(stack, care.admin, care.pat) == 403
+    assert send(stack, care.admin, support["id"], "Hello, how can we help?").status_code == 201  # joins it
+    assert presence_status(stack, care.admin, care.pat) == 200
+    assert presence_status(stack, care.pat, care.admin) == 200
+    stranger = patient(auth, "stranger.presence@example.com")
+    assert presence_status(stack, stranger, care.pat) == 403
+
+    db().collection("presenceViewers").document(care.pat.uid).delete()  # as for a thread opened before sharing
+    assert presence_status(stack, care.dr.account, care.pat) == 403
+    assert care_thread(stack, care.dr.account, care.assignment_id) == care.thread_id  # asking for it again
+    assert presence_status(stack, care.dr.account, care.pat) == 200
+
+    httpserver.expect_request("/slack/deleted-users", method="POST").respond_with_data("ok")
+    assert requests.delete(f"{stack.api}/v1/user", headers=care.pat.headers, timeout=30).status_code == 200
+    viewers = db().collection("presenceViewers")
+    eventually(lambda: viewers.document(care.pat.uid).get().exists, lambda exists: not exists)
+    for partner in (care.dr.account, care.admin):
+        stored = viewers.document(partner.uid).get().to_dict() or {}
+        assert care.pat.uid not in stored.get("viewerUids", [])
+
+
+def test_a_send_costs_the_same_round_trips_whatever_the_thread_holds(stack: RunningStack, care: Care) -> None:
+    first = send(stack, care.pat, care.thread_id, "first")
+    for index in range(5):
+        send(stack, care.dr.account, care.thread_id, f"reply {index}")
+    later = send(stack, care.pat, care.thread_id, "later")
+    assert first.headers[ROUND_TRIPS] == later.headers[ROUND_TRIPS]
+    # with the model pass on: 5 before the per-user rate limit, whose counter is one more
+    assert int(later.headers[ROUND_TRIPS]) <= 6

@@ -4,6 +4,7 @@ bypasses them and sets up the documents."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -31,8 +32,16 @@ def write(stack: RunningStack, account: AuthAccount, path: str, fields: dict[str
     return requests.patch(url(stack, path), json={"fields": fields}, headers=account.headers, timeout=10).status_code
 
 
-def timestamp() -> dict[str, str]:
-    return {"timestampValue": utcnow().isoformat().replace("+00:00", "Z")}
+def timestamp(ahead: timedelta = timedelta(0)) -> dict[str, str]:
+    return {"timestampValue": (utcnow() + ahead).isoformat().replace("+00:00", "Z")}
+
+
+def list_documents(stack: RunningStack, account: AuthAccount | None, collection: str) -> int:
+    """A query over the whole collection (`runQuery`), as a web listener on the collection makes."""
+    headers = account.headers if account is not None else {}
+    query = {"structuredQuery": {"from": [{"collectionId": collection}]}}
+    base = f"{stack.firestore}/v1/projects/{stack.project}/databases/(default)/documents:runQuery"
+    return requests.post(base, json=query, headers=headers, timeout=10).status_code
 
 
 @pytest.fixture
@@ -43,6 +52,9 @@ def people(stack: RunningStack, auth: AuthEmulator) -> tuple[AuthAccount, AuthAc
     thread.collection("messages").document("m1").set({"id": "m1", "text": "hello", "senderId": "ua"})
     db().collection("messageAudit").document("r1").set({"id": "r1", "threadId": THREAD, "action": "send"})
     db().collection("messageOriginals").document("m1").set({"id": "m1", "text": "hello"})
+    # what opening the thread writes: each participant may see the other's presence
+    db().collection("presenceViewers").document(a.uid).set({"viewerUids": [b.uid]})
+    db().collection("presenceViewers").document(b.uid).set({"viewerUids": [a.uid]})
     return a, b, outsider
 
 
@@ -88,13 +100,44 @@ def test_typing_markers_are_each_participants_own(
     assert write(stack, a, f"threads/{THREAD}/typing/{a.uid}", extra) == 403
 
 
-def test_presence_is_each_users_own(stack: RunningStack, people: tuple[AuthAccount, AuthAccount, AuthAccount]) -> None:
-    a, b, _ = people
+def test_a_typing_marker_is_a_few_seconds_ahead_at_most(
+    stack: RunningStack, people: tuple[AuthAccount, AuthAccount, AuthAccount]
+) -> None:
+    a, _, _ = people
+    marker = f"threads/{THREAD}/typing/{a.uid}"
+    assert write(stack, a, marker, {"until": timestamp(timedelta(seconds=5))}) == 200
+    assert write(stack, a, marker, {"until": timestamp(timedelta(seconds=30))}) == 403
+    assert write(stack, a, marker, {"until": timestamp(timedelta(days=365))}) == 403
+    assert write(stack, a, marker, {"until": {"stringValue": "forever"}}) == 403
+
+
+def test_nobody_types_in_a_read_only_thread(
+    stack: RunningStack, people: tuple[AuthAccount, AuthAccount, AuthAccount]
+) -> None:
+    a, _, _ = people
+    db().collection("threads").document(THREAD).update({"readOnly": True})  # the assignment ended
+    assert write(stack, a, f"threads/{THREAD}/typing/{a.uid}", {"until": timestamp()}) == 403
+
+
+def test_presence_is_each_users_own_and_seen_only_by_who_shares_a_thread(
+    stack: RunningStack, people: tuple[AuthAccount, AuthAccount, AuthAccount]
+) -> None:
+    a, b, outsider = people
     fields = {"state": {"stringValue": "available"}, "lastSeen": timestamp()}
     assert write(stack, a, f"presence/{a.uid}", fields) == 200
-    assert get(stack, b, f"presence/{a.uid}") == 200
+    assert write(stack, outsider, f"presence/{outsider.uid}", fields) == 200
+    assert get(stack, a, f"presence/{a.uid}") == 200
+    assert get(stack, b, f"presence/{a.uid}") == 200  # a thread partner
+    assert get(stack, outsider, f"presence/{a.uid}") == 403  # a signed-in stranger
+    assert get(stack, None, f"presence/{a.uid}") == 403
+    assert get(stack, a, f"presence/{outsider.uid}") == 403
+    for anyone in (a, b, outsider):
+        assert get(stack, anyone, "presence") == 403  # nobody lists every uid's online state
+        assert list_documents(stack, anyone, "presence") == 403
+        assert get(stack, anyone, f"presenceViewers/{a.uid}") == 403
     assert write(stack, a, f"presence/{b.uid}", fields) == 403
     assert write(stack, a, f"presence/{a.uid}", {**fields, "state": {"stringValue": "invisible-spy"}}) == 403
+    assert write(stack, a, f"presenceViewers/{a.uid}", {"viewerUids": {"nullValue": None}}) == 403
 
 
 def test_the_audit_and_everything_else_are_closed(

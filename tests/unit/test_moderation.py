@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bloom.messaging.models import CONTACT_MASK, deterministic_pass, with_model_verdict
+from bloom.messaging.moderation import CONTACT_MASK, deterministic_pass, with_model_verdict
 
 CASES = [
     # (text, state, reasons)

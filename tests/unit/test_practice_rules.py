@@ -1,4 +1,4 @@
-"""The practice's rules: the assignment state machine, discovery facets and cursors, message ids and cursors."""
+"""The practice's rules: the assignment state machine, discovery facets, message ids."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ import pytest
 from bloom.messaging import models as messaging
 from bloom.practice.models import (
     AssignmentRecord,
-    decode_cursor,
-    encode_cursor,
     facet_filters,
     next_status,
     practice_roles,
@@ -42,9 +40,9 @@ def test_transitions_stamp_their_times_and_actor() -> None:
         id="a", therapist_id="t", therapist_user_id="tu", therapist_uid="tx", patient_id="p", patient_uid="px",
         status="requested", requested_at=NOW,
     )  # fmt: skip
-    assert transition_fields(record, "accept", "tu", NOW) == {"status": "active", "startedAt": NOW}
+    assert transition_fields(record, "accept", "tu", NOW) == {"status": "active", "started_at": NOW}
     active = record.model_copy(update={"status": "active"})
-    assert transition_fields(active, "end", "p", NOW) == {"status": "ended", "endedAt": NOW, "endedBy": "p"}
+    assert transition_fields(active, "end", "p", NOW) == {"status": "ended", "ended_at": NOW, "ended_by": "p"}
     with pytest.raises(ValueError, match="not allowed"):
         transition_fields(active, "accept", "tu", NOW)
 
@@ -54,14 +52,6 @@ def test_discovery_filters_are_equalities_on_facets() -> None:
     assert [field for field, _ in filters][-1] == "acceptingPatients"
     assert all(field.startswith("facets.") for field, _ in filters[:3])
     assert facet_filters(None, None, None, None) == []
-
-
-def test_cursors_round_trip_and_garbage_is_refused() -> None:
-    assert decode_cursor(encode_cursor("abc-123")) == "abc-123"
-    assert decode_cursor("%%%") is None
-    at = datetime(2026, 5, 1, 12, tzinfo=UTC)
-    assert messaging.decode_cursor(messaging.encode_cursor(at, "t1")) == (at, "t1")
-    assert messaging.decode_cursor(encode_cursor("no-separator")) is None
 
 
 def test_message_ids_name_one_document_per_client_message() -> None:

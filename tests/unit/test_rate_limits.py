@@ -76,6 +76,13 @@ def test_the_limits_are_declared_on_their_routes() -> None:
         "create_therapist": ("20/minute per user",),
         "create_assignment": ("30/minute per user",),
         "create_whatsapp_subscription": ("10/minute per user",),
+        "open_thread": ("20/minute per user",),
+        "send_message": ("30/minute per user",),
+        "edit_message": ("20/minute per user",),
+        "delete_message": ("30/minute per user",),
+        "add_reaction": ("60/minute per user",),
+        "remove_reaction": ("60/minute per user",),
+        "mark_read": ("120/minute per user",),
     }
 
 

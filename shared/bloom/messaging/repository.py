@@ -1,18 +1,20 @@
 """Messaging's documents: `threads/{id}` with its `messages` (what participants receive; clients listen to
 them under the security rules) and its clients' `typing/{uid}` markers, `messageOriginals/{messageId}` (the
-sender's own text of a blurred or blocked message; server only), `messageAudit` (append-only; server only) and
-the clients' `presence/{uid}`."""
+sender's own text of a blurred or blocked message; server only), `messageAudit` (append-only; server only),
+`safetyAlerts/{threadId}` (the safety team's alert window of a thread; server only), the clients'
+`presence/{uid}` and `presenceViewers/{uid}` (who shares a thread with `uid`, for the security rules; server
+only)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bloom.messaging.models import MessageRecord, OriginalRecord, ThreadRecord
+from bloom.messaging.models import MessageRecord, OriginalRecord, PresenceViewers, SafetyAlertWindow, ThreadRecord
 from bloom.messaging.schemas import AuditRecord
+from bloom.platform.cursors import AfterTimeAndId
 from bloom.platform.store.client import count_round_trip, db
 from bloom.platform.store.indexes import composite_index
-from bloom.platform.store.repository import Filter, Repository, is_valid_doc_id
+from bloom.platform.store.repository import ChangeValue, Filter, Repository, is_valid_doc_id
 from bloom.platform.store.unit_of_work import UnitOfWork, repository
 
 if TYPE_CHECKING:
@@ -31,14 +33,14 @@ AUDIT_OF_THREAD = composite_index(
 ERASURE_PAGE = 300
 
 
-def _page(query: Any, order_field: str, after: tuple[datetime, str] | None, ref: DocumentReference | None) -> Any:
+def _page(query: Any, order_field: str, after: AfterTimeAndId | None, ref: DocumentReference | None) -> Any:
     from google.cloud.firestore import Query
     from google.cloud.firestore_v1.field_path import FieldPath
 
     query = query.order_by(order_field, direction=Query.DESCENDING)
     query = query.order_by(FieldPath.document_id(), direction=Query.DESCENDING)
     if after is not None and ref is not None:
-        query = query.start_after({order_field: after[0], FieldPath.document_id(): ref})
+        query = query.start_after({order_field: after.at, FieldPath.document_id(): ref})
     return query
 
 
@@ -46,25 +48,21 @@ class ThreadsRepository(Repository[ThreadRecord]):
     collection_name = THREADS
     model = ThreadRecord
 
-    def page_of(self, uid: str, after: tuple[datetime, str] | None, limit: int) -> list[ThreadRecord]:
+    def page_of(self, uid: str, after: AfterTimeAndId | None, limit: int) -> list[ThreadRecord]:
         """One query: the participant's threads, newest activity first, after a cursor."""
         from google.cloud.firestore import FieldFilter
 
-        if after is not None and not is_valid_doc_id(after[1]):
-            return []
         query = self.collection().where(filter=FieldFilter("participantUids", "array_contains", uid))
-        query = _page(query, "lastMessageAt", after, self.ref(after[1]) if after else None).limit(limit)
+        query = _page(query, "lastMessageAt", after, self.ref(after.id) if after else None).limit(limit)
         count_round_trip()
         return [ThreadRecord.model_validate(s.to_dict()) for s in query.stream()]
 
-    def support_page(self, after: tuple[datetime, str] | None, limit: int) -> list[ThreadRecord]:
+    def support_page(self, after: AfterTimeAndId | None, limit: int) -> list[ThreadRecord]:
         """One query: every support thread, newest activity first, after a cursor."""
         from google.cloud.firestore import FieldFilter
 
-        if after is not None and not is_valid_doc_id(after[1]):
-            return []
         query = self.collection().where(filter=FieldFilter("kind", "==", "support"))
-        query = _page(query, "lastMessageAt", after, self.ref(after[1]) if after else None).limit(limit)
+        query = _page(query, "lastMessageAt", after, self.ref(after.id) if after else None).limit(limit)
         count_round_trip()
         return [ThreadRecord.model_validate(s.to_dict()) for s in query.stream()]
 
@@ -98,15 +96,14 @@ class MessagesRepository(Repository[MessageRecord]):
     def create_in(self, record: MessageRecord) -> None:
         self.session.create(self.message_ref(record.thread_id, record.id), self.to_doc(record))
 
-    def update_in(self, thread_id: str, message_id: str, fields: dict[str, Any]) -> None:
-        self.session.update(self.message_ref(thread_id, message_id), fields)
+    def change_in(self, thread_id: str, message_id: str, **changes: ChangeValue) -> None:
+        """`change` for a message of a thread."""
+        self.session.update(self.message_ref(thread_id, message_id), self.stored_changes(changes))
 
-    def newest_first(self, thread_id: str, before: tuple[datetime, str] | None, limit: int) -> list[MessageRecord]:
+    def newest_first(self, thread_id: str, before: AfterTimeAndId | None, limit: int) -> list[MessageRecord]:
         """Newest first, older than the cursor."""
-        if before is not None and not is_valid_doc_id(before[1]):
-            return []
         collection = db().collection(THREADS).document(thread_id).collection(self.collection_name)
-        ref = self.message_ref(thread_id, before[1]) if before else None
+        ref = self.message_ref(thread_id, before.id) if before else None
         query = _page(collection, "createdAt", before, ref).limit(limit)
         count_round_trip()
         return [MessageRecord.model_validate(s.to_dict()) for s in query.stream()]
@@ -124,20 +121,50 @@ class OriginalsRepository(Repository[OriginalRecord]):
     collection_name = "messageOriginals"
     model = OriginalRecord
 
+    def delete_of_sender(self, sender_id: str) -> int:
+        """Delete every original of the sender's messages (erasure), in committed batches."""
+        return self.delete_where("senderId", sender_id)
+
 
 class AuditRepository(Repository[AuditRecord]):
     collection_name = "messageAudit"
     model = AuditRecord
 
-    def page_of_thread(self, thread_id: str, before: tuple[datetime, str] | None, limit: int) -> list[AuditRecord]:
+    def page_of_thread(self, thread_id: str, before: AfterTimeAndId | None, limit: int) -> list[AuditRecord]:
         from google.cloud.firestore import FieldFilter
 
-        if before is not None and not is_valid_doc_id(before[1]):
-            return []
         query = self.collection().where(filter=FieldFilter("threadId", "==", thread_id))
-        query = _page(query, "at", before, self.ref(before[1]) if before else None).limit(limit)
+        query = _page(query, "at", before, self.ref(before.id) if before else None).limit(limit)
         count_round_trip()
         return [AuditRecord.model_validate(s.to_dict()) for s in query.stream()]
+
+
+class SafetyAlertsRepository(Repository[SafetyAlertWindow]):
+    collection_name = "safetyAlerts"
+    model = SafetyAlertWindow
+
+
+class PresenceViewersRepository(Repository[PresenceViewers]):
+    collection_name = "presenceViewers"
+    model = PresenceViewers
+
+    def share(self, uids: list[str]) -> None:
+        """Each of `uids` may see the others' presence from now on (merged into each one's list, no read)."""
+        from google.cloud.firestore import ArrayUnion
+
+        for uid in uids:
+            others = [other for other in uids if other != uid]
+            if others:
+                self.session.set(self.ref(uid), {"viewerUids": ArrayUnion(others)}, merge=True)
+
+    def unshare(self, uid: str, others: list[str]) -> None:
+        """`uid` (erased) no longer sees the presence of `others`, and their list of viewers of `uid` goes."""
+        from google.cloud.firestore import ArrayRemove
+
+        self.delete(uid)
+        for other in others:
+            if other != uid:
+                self.session.set(self.ref(other), {"viewerUids": ArrayRemove([uid])}, merge=True)
 
 
 class MessagingWork(UnitOfWork):
@@ -145,6 +172,8 @@ class MessagingWork(UnitOfWork):
     messages = repository(MessagesRepository)
     originals = repository(OriginalsRepository)
     audit = repository(AuditRepository)
+    safety_alerts = repository(SafetyAlertsRepository)
+    presence_viewers = repository(PresenceViewersRepository)
 
     def load(
         self, thread_id: str, message_id: str | None = None

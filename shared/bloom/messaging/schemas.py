@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from bloom.core.models import CamelModel, RequestModel
+from bloom.platform.cursors import Cursor
 
 ThreadKind = Literal["care", "support"]
 ModerationState = Literal["clean", "blurred", "flagged", "blocked"]
@@ -16,7 +17,6 @@ ModelPass = Literal["off", "ok", "failed"]
 TEXT_MAX = 4000
 PAGE_MAX = 100
 Id = Annotated[str, Field(min_length=1, max_length=128)]
-Cursor = Annotated[str, Field(max_length=300)]
 
 
 class Moderation(CamelModel):

@@ -98,14 +98,20 @@ def announce_therapy_rescheduled(event: TherapyRescheduled) -> bool:
     return slack.post_message(slack.THERAPY, therapy_rescheduled_message(event, _partner_name(event)))
 
 
-def safety_flag_message(thread_id: str, message_id: str, reasons: list[str]) -> str:
-    """A message was flagged for the safety team: ids and fixed reasons only, never the text."""
+def safety_flag_message(thread_id: str, message_id: str, reasons: list[str], held_back: int = 0) -> str:
+    """A message was flagged for the safety team: ids, fixed reasons and a count only, never the text.
+    `held_back`: flagged messages of the thread not announced since its last alert (alerts are capped)."""
     shown = ", ".join(slack_escape(reason) for reason in reasons) or "no reason"
+    earlier = (
+        f" {held_back} more flagged message{'s' if held_back != 1 else ''} in this thread since its last alert."
+        if held_back
+        else ""
+    )
     return (
-        f"Safety: message {slack_escape(message_id)} in thread {slack_escape(thread_id)} was flagged ({shown}). "
-        "Review it in the practice audit."
+        f"Safety: message {slack_escape(message_id)} in thread {slack_escape(thread_id)} was flagged ({shown})."
+        f"{earlier} Review the thread in the practice audit."
     )
 
 
-def announce_safety_flag(thread_id: str, message_id: str, reasons: list[str]) -> bool:
-    return slack.post_message(slack.SAFETY, safety_flag_message(thread_id, message_id, reasons))
+def announce_safety_flag(thread_id: str, message_id: str, reasons: list[str], held_back: int = 0) -> bool:
+    return slack.post_message(slack.SAFETY, safety_flag_message(thread_id, message_id, reasons, held_back))

@@ -1,9 +1,8 @@
 """The practice's stored records and the rules that need no I/O: the assignment state machine, discovery
-facets and cursors, the practice roles of a user."""
+facets, the practice roles of a user."""
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 from typing import Any, Literal
 
@@ -82,16 +81,16 @@ def next_status(current: AssignmentStatus, transition: Transition) -> Assignment
 
 
 def transition_fields(record: AssignmentRecord, transition: Transition, actor_id: str, now: datetime) -> dict[str, Any]:
-    """The stored fields a transition changes (its validity checked by `next_status`)."""
+    """The fields a transition changes, by the record's field names (its validity checked by `next_status`)."""
     status = next_status(record.status, transition)
     if status is None:
         raise ValueError(f"{transition} is not allowed from {record.status}")
     fields: dict[str, Any] = {"status": status}
     if status == "active":
-        fields["startedAt"] = now
+        fields["started_at"] = now
     if status in ("ended", "declined"):
-        fields["endedAt"] = now
-        fields["endedBy"] = actor_id
+        fields["ended_at"] = now
+        fields["ended_by"] = actor_id
     return fields
 
 
@@ -126,19 +125,6 @@ def facet_filters(
     if accepting is not None:
         wanted.append(("acceptingPatients", accepting))
     return wanted
-
-
-def encode_cursor(last_id: str) -> str:
-    return base64.urlsafe_b64encode(last_id.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> str | None:
-    """The id a cursor continues after, or None when it is not one of ours."""
-    try:
-        decoded = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return decoded or None
 
 
 # ---------------------------------------------------------------- roles

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bloom.platform.cursors import AfterId
 from bloom.platform.store.client import count_round_trip
 from bloom.platform.store.indexes import composite_index
 from bloom.platform.store.repository import Filter, Repository
@@ -25,8 +26,12 @@ class TherapistsRepository(Repository[TherapistRecord]):
         doc[FACETS] = facets(item)
         return doc
 
-    def discover(self, equalities: list[tuple[str, Any]], after_id: str | None, limit: int) -> list[TherapistRecord]:
-        """A page of profiles matching every equality, in id order, after `after_id` (equality filters on
+    def of_user(self, user_id: str) -> list[tuple[str, TherapistRecord]]:
+        """(profile id, profile) of the user's therapist profile, if they have one."""
+        return self.select([Filter("userId", "==", user_id)], limit=1)
+
+    def discover(self, equalities: list[tuple[str, Any]], after: AfterId | None, limit: int) -> list[TherapistRecord]:
+        """A page of profiles matching every equality, in id order, after the cursor (equality filters on
         single-field indexes and the document id: no composite index)."""
         from google.cloud.firestore import FieldFilter
         from google.cloud.firestore_v1.field_path import FieldPath
@@ -35,8 +40,8 @@ class TherapistsRepository(Repository[TherapistRecord]):
         for field, value in equalities:
             query = query.where(filter=FieldFilter(field, "==", value))
         query = query.order_by(FieldPath.document_id())
-        if after_id is not None:
-            query = query.start_after({FieldPath.document_id(): self.ref(after_id)})
+        if after is not None:
+            query = query.start_after({FieldPath.document_id(): self.ref(after.id)})
         count_round_trip()
         return [TherapistRecord.model_validate(s.to_dict()) for s in query.limit(limit).stream()]
 

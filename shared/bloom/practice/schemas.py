@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, Field, StrictBool
 
 from bloom.core.models import CamelModel, RequestModel
+from bloom.platform.cursors import Cursor
 from bloom.users.schemas import Email, Name
 
 AssignmentStatus = Literal["requested", "active", "declined", "ended"]
@@ -94,7 +95,7 @@ class TherapistQuery(RequestModel):
     specialty: Specialty | None = None
     licensed_in: Region | None = None
     accepting_patients: bool | None = None
-    cursor: Annotated[str, Field(max_length=200)] | None = None
+    cursor: Cursor | None = None
     limit: Annotated[int, Field(ge=1, le=PAGE_MAX)] = 20
 
 

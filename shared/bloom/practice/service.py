@@ -14,7 +14,7 @@ import uuid
 from bloom.core.logging import get_logger
 from bloom.core.time import utcnow
 from bloom.identity import service as identity
-from bloom.platform.store.repository import Filter
+from bloom.platform import cursors
 from bloom.platform.store.unit_of_work import DuplicateDocument, UnitOfWork
 from bloom.practice import errors
 from bloom.practice.models import (
@@ -23,8 +23,6 @@ from bloom.practice.models import (
     PairLock,
     TherapistRecord,
     Transition,
-    decode_cursor,
-    encode_cursor,
     facet_filters,
     next_status,
     pair_key,
@@ -167,16 +165,12 @@ def update_therapist(caller: Caller, profile_id: str, body: UpdateTherapist) -> 
 
 
 def discover_therapists(query: TherapistQuery) -> TherapistPage:
-    after = None
-    if query.cursor is not None:
-        after = decode_cursor(query.cursor)
-        if after is None:
-            raise errors.INVALID_CURSOR.error()
+    after = cursors.decode(query.cursor, cursors.AfterId)
     equalities = facet_filters(query.language, query.specialty, query.licensed_in, query.accepting_patients)
     with PracticeWork() as uow:
         found = uow.therapists.discover(equalities, after, query.limit + 1)
     page = found[: query.limit]
-    next_cursor = encode_cursor(page[-1].id) if len(found) > query.limit else None
+    next_cursor = cursors.encode(cursors.AfterId(id=page[-1].id)) if len(found) > query.limit else None
     return TherapistPage(items=[record.card() for record in page], next_cursor=next_cursor)
 
 
@@ -265,11 +259,11 @@ def _apply(uow: PracticeWork, record: AssignmentRecord, transition: Transition, 
     status = next_status(record.status, transition)
     if status is None:
         raise errors.ASSIGNMENT_STATE_CONFLICT.error()
-    fields = transition_fields(record, transition, actor_id, utcnow())
-    uow.assignments.update(record.id, fields)
+    changes = transition_fields(record, transition, actor_id, utcnow())
+    uow.assignments.change(record.id, **changes)
     if status not in OPEN_STATUSES:
         uow.pairs.delete(pair_key(record.therapist_id, record.patient_id))
-    return AssignmentRecord.model_validate({**record.model_dump(by_alias=True), **fields})
+    return record.model_copy(update=changes)
 
 
 def care_parties_in(uow: UnitOfWork, caller: Caller, assignment_id: str) -> CareParties:
@@ -342,7 +336,7 @@ def close_practice_of_deleted_user(user_id: str) -> int:
     """A deleted user's open assignments end (requests are declined) and their therapist profile, with its name
     and bio, is deleted; assignments keep ids only. Idempotent; returns how many assignments were closed."""
     with PracticeWork() as uow:
-        profile = uow.therapists.select([Filter("userId", "==", user_id)], limit=1)
+        profile = uow.therapists.of_user(user_id)
         mine = uow.assignments.of_patient(user_id)
         if profile:
             mine += uow.assignments.of_therapist(profile[0][0])
