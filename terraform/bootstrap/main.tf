@@ -279,14 +279,13 @@ resource "google_service_account" "planner" {
   display_name = "Bloom plans: plans every environment from main and saves the plans CD applies"
 }
 
+# Both builds write their logs; nothing else of the CI project.
 resource "google_project_iam_member" "build_logs" {
-  for_each = local.is_ci_project ? toset(["ci", "planner"]) : toset([])
+  for_each = { for account in concat(google_service_account.ci, google_service_account.planner) : account.account_id => account.email }
 
   project = var.project_id
   role    = "roles/logging.logWriter"
-  member  = "serviceAccount:bloom-${each.key}@${var.project_id}.iam.gserviceaccount.com"
-
-  depends_on = [google_service_account.ci, google_service_account.planner]
+  member  = "serviceAccount:${each.value}"
 }
 
 resource "google_storage_bucket" "plans" {

@@ -263,10 +263,10 @@ def test_ci_runs_cloudbuild_yaml_and_only_mains_plan_build_may_write_plans() -> 
         "deployer_applied": "roles/storage.objectCreator",  # its applied/<env>/ records only (condition)
     }
     assert _unquote(writers["planner_plans"]["member"]) == "serviceAccount:${google_service_account.planner[0].email}"
-    ci_grants = [
-        name for (rtype, name), body in _bootstrap().items() if "google_service_account.ci[" in json.dumps(body)
-    ]
-    assert ci_grants == ["ci"], f"the CI account holds nothing but its logs: {ci_grants}"
+    uses_ci_account = {key for key, body in _bootstrap().items() if "google_service_account.ci" in json.dumps(body)}
+    assert uses_ci_account == {("google_cloudbuild_trigger", "ci"), ("google_project_iam_member", "build_logs")}
+    logs = _bootstrap()[("google_project_iam_member", "build_logs")]
+    assert _unquote(logs["role"]) == "roles/logging.logWriter", "the CI account holds nothing but its logs"
     assert "bloom-planner@" in _unquote(_bootstrap_locals()["planner_account"])
 
 
