@@ -144,9 +144,10 @@ class Closures:
         return ".".join(parts[:-1])
 
     def units(self, module: str) -> set[str]:
-        """Every area and entry module that `functions.<module>` reaches through its imports."""
+        """Every area and entry module that a function module (e.g. `functions.practice`) reaches by importing."""
         start = self._unit_of(module)
-        assert start is not None, module
+        if start is None:
+            raise ValueError(f"{module} is not a module of functions/")
         reached, pending = {start}, [start]
         while pending:
             for path in self.files(pending.pop()):
@@ -205,7 +206,7 @@ def build_bundle(out: Path, source_root: Path = ROOT) -> str:
     next to it; returns the bundle's sha256 hex."""
     manifest = render_manifest_for(source_root)
     closures = json.dumps(closure_hashes(source_root, manifest), indent=2, sort_keys=True) + "\n"
-    (out.parent / CLOSURES_NAME).parent.mkdir(parents=True, exist_ok=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
     (out.parent / CLOSURES_NAME).write_text(closures)
     return write_zip(out, bundle_entries(source_root, manifest))
 
