@@ -9,14 +9,20 @@ Layout at the zip's root, the way the Cloud Functions Python runtime expects it:
     functions.json     the manifest, from which main.py resolves each function's module lazily
 
 The same source gives the same bytes: entries are sorted, timestamps are 1980-01-01, permissions 0644, the
-compression is deflate at a fixed level and nothing but source goes in (no __pycache__, no .pyc). Only the
-content of the files matters, so touching a file does not change the hash and Terraform redeploys nothing.
+compression is deflate at a fixed level and nothing but source goes in (no __pycache__, no .pyc).
+
+Next to the bundle, `closures.json` holds each function's closure hash: a digest of the files the function can
+import (its module, the `functions` modules and `bloom` areas that imports, transitively, found statically by
+`ast`), `main.py` and `requirements.txt`. Terraform names each function's source object after it, so a change
+redeploys exactly the functions whose closure it touches (terraform/source.tf).
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -37,6 +43,7 @@ PACKAGES = {Path("functions"): "functions", Path("shared") / "bloom": "bloom"}
 ENTRY_MODULE = Path("functions") / "main.py"
 REQUIREMENTS = Path("requirements.txt")
 MANIFEST_NAME = "functions.json"
+CLOSURES_NAME = "closures.json"
 
 # Rendered in a fresh interpreter so the manifest describes the source root being bundled, whatever the
 # calling process has already imported or registered.
@@ -84,6 +91,98 @@ def bundle_entries(source_root: Path, manifest: str) -> dict[str, bytes]:
     return entries
 
 
+def _imported_modules(path: Path, package: str) -> set[str]:
+    """Absolute names of every module `path` imports, wherever the import statement is (lazy imports included)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_bytes(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*parent, base] if base else parent)
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return found
+
+
+class Closures:
+    """The files each function module can import, by area: a `bloom` area (top-level package or module under
+    shared/bloom) or a `functions` module is in a closure as a whole as soon as anything of it is imported."""
+
+    def __init__(self, source_root: Path) -> None:
+        self.root = source_root
+        self.bloom = source_root / "shared" / "bloom"
+        self.functions = source_root / "functions"
+        self._files: dict[str, list[Path]] = {}
+
+    def _unit_of(self, module: str) -> str | None:
+        """The area (`bloom.<area>`) or entry module (`functions.<name>`) a module belongs to; None if neither."""
+        parts = module.split(".")
+        if parts[0] not in {"bloom", "functions"} or len(parts) < 2:
+            return None
+        base = self.bloom if parts[0] == "bloom" else self.functions
+        if (base / parts[1]).is_dir() or (base / f"{parts[1]}.py").is_file():
+            return f"{parts[0]}.{parts[1]}"
+        return None
+
+    def files(self, unit: str) -> list[Path]:
+        if unit not in self._files:
+            top, name = unit.split(".", 1)
+            base = self.bloom if top == "bloom" else self.functions
+            directory = base / name
+            self._files[unit] = sorted(_package_files(directory)) if directory.is_dir() else [base / f"{name}.py"]
+        return self._files[unit]
+
+    def _package_of(self, path: Path) -> str:
+        """The package a file's relative imports start from (a package's own, for its __init__.py too)."""
+        if path.is_relative_to(self.bloom):
+            parts = ["bloom", *path.relative_to(self.bloom).parts]
+        else:
+            parts = ["functions", *path.relative_to(self.functions).parts]
+        return ".".join(parts[:-1])
+
+    def units(self, module: str) -> set[str]:
+        """Every area and entry module that a function module (e.g. `functions.practice`) reaches by importing."""
+        start = self._unit_of(module)
+        if start is None:
+            raise ValueError(f"{module} is not a module of functions/")
+        reached, pending = {start}, [start]
+        while pending:
+            for path in self.files(pending.pop()):
+                for imported in _imported_modules(path, self._package_of(path)):
+                    unit = self._unit_of(imported)
+                    if unit is not None and unit not in reached:
+                        reached.add(unit)
+                        pending.append(unit)
+        return reached
+
+    def digest(self, module: str) -> str:
+        """sha256 of the closure's files, the entry module and the runtime dependencies (names and contents)."""
+        paths = {
+            self.root / ENTRY_MODULE,
+            self.root / REQUIREMENTS,
+            self.bloom / "__init__.py",
+            self.functions / "__init__.py",
+        }
+        for unit in self.units(module):
+            paths.update(self.files(unit))
+        digest = hashlib.sha256()
+        for path in sorted(paths):
+            digest.update(path.relative_to(self.root).as_posix().encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+        return digest.hexdigest()
+
+
+def closure_hashes(source_root: Path, manifest: str) -> dict[str, str]:
+    """Function name -> the hash of its closure (the hash of its module's closure)."""
+    closures = Closures(source_root)
+    modules = {fn["name"]: fn["module"] for fn in json.loads(manifest)["functions"]}
+    by_module = {module: closures.digest(module) for module in sorted(set(modules.values()))}
+    return {name: by_module[module] for name, module in sorted(modules.items())}
+
+
 def write_zip(out: Path, entries: dict[str, bytes]) -> str:
     """Write `entries` as a reproducible zip at `out` (atomically); returns its sha256 hex."""
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -103,8 +202,13 @@ def write_zip(out: Path, entries: dict[str, bytes]) -> str:
 
 
 def build_bundle(out: Path, source_root: Path = ROOT) -> str:
-    """Build the deploy bundle of `source_root` at `out`; returns its sha256 hex."""
-    return write_zip(out, bundle_entries(source_root, render_manifest_for(source_root)))
+    """Build the deploy bundle of `source_root` at `out`, and each function's closure hash in `closures.json`
+    next to it; returns the bundle's sha256 hex."""
+    manifest = render_manifest_for(source_root)
+    closures = json.dumps(closure_hashes(source_root, manifest), indent=2, sort_keys=True) + "\n"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    (out.parent / CLOSURES_NAME).write_text(closures)
+    return write_zip(out, bundle_entries(source_root, manifest))
 
 
 def main(argv: list[str] | None = None) -> None:

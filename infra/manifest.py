@@ -5,6 +5,7 @@ It is derived from the registry only; `python -m infra.cli manifest` rewrites it
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 import pkgutil
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bloom.platform.buckets import all_buckets
-from bloom.platform.registry import Capability, FunctionSpec, discover
+from bloom.platform.registry import Capability, FunctionSpec, Sdk, discover
 from bloom.platform.store.indexes import all_indexes, all_ttl_fields, all_unindexed_fields
 from bloom.platform.topics import all_topics
 
@@ -30,9 +31,11 @@ def load_everything() -> dict[str, FunctionSpec]:
 
 
 def event_topics(specs: dict[str, FunctionSpec]) -> list[str]:
-    """Every topic but the scheduled jobs' own: what the outbox can hold, so what the sweeper may republish."""
+    """What the outbox can hold, so what the sweeper may republish: every topic but the scheduled jobs' (only
+    Cloud Scheduler publishes there) and the storage notifications' (only Cloud Storage publishes there)."""
     jobs = {spec.topic.name for spec in specs.values() if spec.kind == "scheduled" and spec.topic is not None}
-    return [name for name in all_topics() if name not in jobs]
+    notifications = {bucket.notify_topic.name for bucket in all_buckets() if bucket.notify_topic is not None}
+    return [name for name in all_topics() if name not in jobs | notifications]
 
 
 def publishes(spec: FunctionSpec, specs: dict[str, FunctionSpec]) -> list[str]:
@@ -41,6 +44,34 @@ def publishes(spec: FunctionSpec, specs: dict[str, FunctionSpec]) -> list[str]:
     if Capability.OUTBOX_SWEEP in spec.uses:
         topics |= set(event_topics(specs))
     return sorted(topics)
+
+
+def grants(spec: FunctionSpec, specs: dict[str, FunctionSpec]) -> dict[str, Any]:
+    """Every IAM grant a function's declarations call for; functions with equal grants share one service account."""
+    return {
+        "firestore": Sdk.FIRESTORE in spec.sdks,
+        "publishes": publishes(spec, specs),
+        "secrets": sorted(spec.secrets),
+        "uses": sorted(capability.value for capability in spec.uses),
+    }
+
+
+def grant_profile_id(profile: dict[str, Any]) -> str:
+    """The service account id of a grant profile: a digest of the grants, so equal grants mean one account."""
+    digest = hashlib.sha256(json.dumps(profile, sort_keys=True).encode()).hexdigest()
+    return f"bloom-fn-{digest[:10]}"
+
+
+def grant_profiles(specs: dict[str, FunctionSpec]) -> list[dict[str, Any]]:
+    """One entry per distinct set of grants, with the functions that run as its account. A project holds 100
+    service accounts by default: one per function (~130) would not fit, one per profile does, and each account
+    still holds only what every one of its functions declares."""
+    profiles: dict[str, dict[str, Any]] = {}
+    for spec in specs.values():
+        profile = grants(spec, specs)
+        entry = profiles.setdefault(grant_profile_id(profile), {**profile, "functions": []})
+        entry["functions"].append(spec.name)
+    return [{"id": key, **profiles[key]} for key in sorted(profiles)]
 
 
 def _function(spec: FunctionSpec, specs: dict[str, FunctionSpec]) -> dict[str, Any]:
@@ -56,6 +87,7 @@ def _function(spec: FunctionSpec, specs: dict[str, FunctionSpec]) -> dict[str, A
         "sdks": [sdk.value for sdk in spec.sdks],
         "uses": sorted(capability.value for capability in spec.uses),
         "publishes": publishes(spec, specs),
+        "grant_profile": grant_profile_id(grants(spec, specs)),
         "memory_mb": spec.memory_mb,
         "timeout_s": spec.timeout_s,
         "http": None,
@@ -77,6 +109,7 @@ def build_manifest() -> dict[str, Any]:
     return {
         "comment": "Generated from the function registry by `python -m infra.cli manifest`. Do not edit.",
         "functions": [_function(spec, specs) for spec in specs.values()],
+        "grant_profiles": grant_profiles(specs),
         "topics": [{"name": topic.name, "description": topic.description} for topic in all_topics().values()],
         "indexes": [
             {"collection": index.collection, "fields": [{"field": f, "order": o} for f, o in index.fields]}

@@ -1,8 +1,9 @@
 """Secret values: typed by an operator at their terminal and handed to `gcloud secrets versions add` on stdin.
 
 Terraform creates the secrets (containers only, `terraform/secrets.tf`) and never sees a value. A deployed
-function reads `latest` of each secret it declares, and Cloud Run refuses to start one whose secret has no
-version, so before the first full deploy every secret needs a value (docs/deploy.md). `make secrets ENV=...`
+function reads the version of each secret it declares that the environment's tfvars pin (`secret_versions`), and
+Cloud Run refuses to start one whose secret has no version, so before the first full deploy every secret needs a
+value and a pin (docs/deploy.md). `make secrets ENV=...`
 asks for those that have none; naming secrets asks for those (a rotation). A value never appears on a command line,
 in a file or in a log line: it goes from the prompt (no echo) to gcloud's standard input.
 """

@@ -28,16 +28,24 @@ locals {
     ]
   }
 
+  # Routes anyone may call: public ones and webhooks (which check a signature over the body themselves). Every
+  # other route needs a Firebase ID token, which the gateway checks too (issuer, audience, signature, expiry)
+  # before the function checks it again: defence in depth, and a forged request never reaches a function.
+  open_roles = ["public", "webhook"]
+
   gateway_paths = {
     for path, names in local.http_paths : path => merge(
       {
-        for name in names : lower(local.http_functions[name].http.method) => {
-          operationId        = name
-          summary            = local.http_functions[name].summary
-          parameters         = local.path_parameters[path]
-          "x-google-backend" = local.gateway_backends[name]
-          responses          = { default = { description = "See the Bloom OpenAPI document (/api/openapi.json)." } }
-        }
+        for name in names : lower(local.http_functions[name].http.method) => merge(
+          {
+            operationId        = name
+            summary            = local.http_functions[name].summary
+            parameters         = local.path_parameters[path]
+            "x-google-backend" = local.gateway_backends[name]
+            responses          = { default = { description = "See the Bloom OpenAPI document (/api/openapi.json)." } }
+          },
+          contains(local.open_roles, local.http_functions[name].http.role) ? {} : { security = [{ firebase = [] }] },
+        )
       },
       {
         # CORS preflight goes to one of the path's functions; the function answers OPTIONS itself.
@@ -57,6 +65,17 @@ locals {
     info    = { title = "bloom-${var.environment}", version = "1.0.0" }
     schemes = ["https"]
     paths   = local.gateway_paths
+    # Firebase Auth ID tokens of this project: https://cloud.google.com/api-gateway/docs/authenticating-users-firebase
+    securityDefinitions = {
+      firebase = {
+        authorizationUrl     = ""
+        flow                 = "implicit"
+        type                 = "oauth2"
+        "x-google-issuer"    = "https://securetoken.google.com/${var.project_id}"
+        "x-google-jwks_uri"  = "https://www.googleapis.com/service_accounts/v1/metadata/x509/securetoken@system.gserviceaccount.com"
+        "x-google-audiences" = var.project_id
+      }
+    }
   }
 }
 

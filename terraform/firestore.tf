@@ -71,6 +71,13 @@ resource "google_firebaserules_ruleset" "firestore" {
   depends_on = [google_firestore_database.main, google_project_service.api]
 }
 
+# Firebase creates the cloud.firestore release with the database, so creating it fails with 409
+# (hashicorp/terraform-provider-google#20917): it is adopted, and from then on Terraform owns it.
+import {
+  to = google_firebaserules_release.firestore
+  id = "projects/${var.project_id}/releases/cloud.firestore"
+}
+
 resource "google_firebaserules_release" "firestore" {
   project      = var.project_id
   name         = "cloud.firestore"

@@ -1,12 +1,13 @@
-# One Cloud Function (2nd gen) per registered function, each with its own service account so IAM grants
-# only what that function declares (Firestore, Pub/Sub publishing, its secrets).
+# One Cloud Function (2nd gen) per registered function. Each runs as the service account of its grant profile
+# (manifest.tf): the functions declaring exactly the same grants (Firestore, Pub/Sub publishing, secrets,
+# capabilities) share one account, which IAM grants that and nothing more.
 
-resource "google_service_account" "function" {
-  for_each = local.functions
+resource "google_service_account" "grant_profile" {
+  for_each = local.grant_profiles
 
-  account_id   = local.service_account_ids[each.key]
-  display_name = "Bloom function ${each.value.deploy_name}"
-  description  = each.value.summary
+  account_id   = each.key
+  display_name = "Bloom functions: ${length(each.value.functions)} sharing one grant profile"
+  description  = substr("Runs ${join(", ", each.value.functions)}", 0, 256)
 }
 
 # Builds the function containers (Cloud Build) instead of the default compute service account, with what a
@@ -28,6 +29,35 @@ resource "google_storage_bucket_iam_member" "build_source" {
   bucket = google_storage_bucket.source.name
   role   = "roles/storage.objectViewer"
   member = "serviceAccount:${google_service_account.build.email}"
+}
+
+# Cloud Functions copies each function's source into its own gcf-v2-sources-<project number>-<region> bucket and
+# the build fetches it from there, so a custom build account must read that bucket too ("Access to bucket
+# gcf-v2-sources-... denied": hashicorp/terraform-provider-google#20571). The bucket appears only with the first
+# function, so the grant is on the project, limited by a condition to that bucket's name.
+resource "google_project_iam_member" "build_function_sources" {
+  project = var.project_id
+  role    = "roles/storage.objectViewer"
+  member  = "serviceAccount:${google_service_account.build.email}"
+
+  condition {
+    title       = "gcf-v2-sources-only"
+    description = "Objects of the buckets Cloud Functions copies function sources into."
+    expression  = "resource.name.startsWith(\"projects/_/buckets/gcf-v2-sources-\")"
+  }
+}
+
+# IAM grants take a while to reach every service; a build started right after them fails on a fresh project. The
+# provider's own Cloud Functions builder example waits the same way after the build account's grants.
+resource "time_sleep" "build_grants" {
+  create_duration = "60s"
+
+  depends_on = [
+    google_project_iam_member.build_logs,
+    google_project_iam_member.build_function_sources,
+    google_storage_bucket_iam_member.build_source,
+    google_artifact_registry_repository_iam_member.build,
+  ]
 }
 
 # The function images, in a repository Terraform owns (not the implicit gcf-artifacts one) so that its
@@ -86,7 +116,7 @@ resource "google_cloudfunctions2_function" "function" {
     source {
       storage_source {
         bucket = google_storage_bucket.source.name
-        object = google_storage_bucket_object.bundle.name
+        object = google_storage_bucket_object.function_source[each.key].name
       }
     }
   }
@@ -95,7 +125,7 @@ resource "google_cloudfunctions2_function" "function" {
     available_memory               = "${each.value.memory_mb}M"
     timeout_seconds                = each.value.timeout_s
     max_instance_count             = var.max_instance_count
-    service_account_email          = google_service_account.function[each.key].email
+    service_account_email          = google_service_account.grant_profile[each.value.grant_profile].email
     all_traffic_on_latest_revision = true
     # HTTP functions are reached through API Gateway, which is not "internal" traffic; they stay private
     # because only the gateway's service account may invoke them. Pub/Sub pushes from the same project count as
@@ -124,16 +154,22 @@ resource "google_cloudfunctions2_function" "function" {
         key        = secret_environment_variables.value
         project_id = var.project_id
         secret     = google_secret_manager_secret.secret[secret_environment_variables.value].secret_id
-        version    = "latest"
+        # Pinned (var.secret_versions): a new value reaches a function through a reviewed plan, never by itself.
+        version = var.secret_versions[secret_environment_variables.value]
       }
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = alltrue([for secret in each.value.secrets : contains(keys(var.secret_versions), secret)])
+      error_message = "${each.value.deploy_name} reads ${join(", ", each.value.secrets)}: pin a version of each in secret_versions (docs/deploy.md, Secrets)."
     }
   }
 
   depends_on = [
     google_project_service.api,
-    google_project_iam_member.build_logs,
-    google_storage_bucket_iam_member.build_source,
-    google_artifact_registry_repository_iam_member.build,
+    time_sleep.build_grants,
     google_secret_manager_secret_iam_member.accessor,
   ]
 }
@@ -155,14 +191,14 @@ resource "google_cloud_run_v2_service_iam_binding" "invoker" {
   ]
 }
 
-# Firestore, for the functions that declare its SDK (every subscriber does: it records processed events).
-# Firestore's IAM is per project; there is one database.
+# Firestore, for the profiles whose functions declare its SDK (every subscriber does: it records processed
+# events). Firestore's IAM is per project; there is one database.
 resource "google_project_iam_member" "firestore" {
-  for_each = local.firestore_functions
+  for_each = local.firestore_profiles
 
   project = var.project_id
   role    = "roles/datastore.user"
-  member  = "serviceAccount:${google_service_account.function[each.key].email}"
+  member  = "serviceAccount:${google_service_account.grant_profile[each.key].email}"
 }
 
 # Publishing, per topic, to the functions whose declarations say they emit to it (`emits=`, or every event topic
@@ -172,7 +208,7 @@ resource "google_pubsub_topic_iam_member" "publisher" {
 
   topic  = google_pubsub_topic.topic[each.value.topic].id
   role   = "roles/pubsub.publisher"
-  member = "serviceAccount:${google_service_account.function[each.value.function].email}"
+  member = "serviceAccount:${google_service_account.grant_profile[each.value.profile].email}"
 }
 
 # Firebase Auth accounts: functions that declare Capability.FIREBASE_AUTH_ADMIN create, look up, change and delete
@@ -197,5 +233,5 @@ resource "google_project_iam_member" "firebase_accounts" {
 
   project = var.project_id
   role    = google_project_iam_custom_role.firebase_accounts.name
-  member  = "serviceAccount:${google_service_account.function[each.key].email}"
+  member  = "serviceAccount:${google_service_account.grant_profile[each.key].email}"
 }

@@ -12,28 +12,35 @@ locals {
   http_functions      = { for name, fn in local.functions : name => fn if fn.kind == "http" }
   event_functions     = { for name, fn in local.functions : name => fn if fn.kind != "http" }
   scheduled_functions = { for name, fn in local.functions : name => fn if fn.schedule != null }
-  firestore_functions = { for name, fn in local.functions : name => fn if contains(fn.sdks, "google.cloud.firestore") }
   outbox_sweepers     = { for name, fn in local.functions : name => fn if contains(fn.uses, "outbox_sweep") }
   # The health routes an uptime check probes through the gateway (GET routes tagged "health").
   probed_functions = {
     for name, fn in local.http_functions : name => fn if contains(fn.tags, "health") && fn.http.method == "GET"
   }
-  # Functions whose code manages Firebase Auth accounts (Capability.FIREBASE_AUTH_ADMIN in the registry).
-  account_managers = { for name, fn in local.functions : name => fn if contains(fn.uses, "firebase_auth_admin") }
-  # Functions that sign as their own service account (Capability.SIGN_AS_SELF: signed URLs, custom tokens).
-  self_signers = { for name, fn in local.functions : name => fn if contains(fn.uses, "sign_as_self") }
 
-  # Buckets declared in code (bloom.platform.buckets), those with a storage notification, and (function, bucket)
-  # for every function declaring the capability that grants a bucket's objects.
+  # Grant profiles: the distinct sets of grants (Firestore, topics, secrets, capabilities) the functions declare.
+  # Each is one service account, shared by the functions declaring exactly those grants (infra/manifest.py):
+  # a project holds 100 service accounts by default and there are ~130 functions. Every grant below is to a
+  # profile, so an account holds what each of its functions declares and nothing more.
+  grant_profiles = { for profile in local.manifest.grant_profiles : profile.id => profile }
+  # Profiles that use Firestore (the Firestore SDK declared: every subscriber, which records processed events).
+  firestore_profiles = { for id, profile in local.grant_profiles : id => profile if profile.firestore }
+  # Profiles that manage Firebase Auth accounts (Capability.FIREBASE_AUTH_ADMIN in the registry).
+  account_managers = { for id, profile in local.grant_profiles : id => profile if contains(profile.uses, "firebase_auth_admin") }
+  # Profiles that sign as their own service account (Capability.SIGN_AS_SELF: signed URLs, custom tokens).
+  self_signers = { for id, profile in local.grant_profiles : id => profile if contains(profile.uses, "sign_as_self") }
+
+  # Buckets declared in code (bloom.platform.buckets), those with a storage notification, and (profile, bucket)
+  # for every profile holding the capability that grants a bucket's objects.
   buckets           = { for bucket in local.manifest.buckets : bucket.name => bucket }
   notifying_buckets = { for name, bucket in local.buckets : name => bucket if bucket.notify_topic != null }
   bucket_users = {
     for pair in flatten([
-      for name, fn in local.functions : [
-        for bucket in local.manifest.buckets : { function = name, bucket = bucket.name }
-        if contains(fn.uses, bucket.capability)
+      for id, profile in local.grant_profiles : [
+        for bucket in local.manifest.buckets : { profile = id, bucket = bucket.name }
+        if contains(profile.uses, bucket.capability)
       ]
-    ]) : "${pair.function}/${pair.bucket}" => pair
+    ]) : "${pair.profile}/${pair.bucket}" => pair
   }
 
   topics           = { for topic in local.manifest.topics : topic.name => topic }
@@ -45,27 +52,18 @@ locals {
     "${index.collection}:${join(",", [for field in index.fields : "${field.field}:${field.order}"])}" => index
   }
 
-  # Service account ids are 6-30 characters: "func-" + deploy_name, or when that is too long, a prefix of
-  # it and a hash so two long names never collide. tests/unit/test_terraform.py mirrors this rule.
-  service_account_ids = {
-    for name, fn in local.functions : name => (
-      length(fn.deploy_name) <= 25
-      ? "func-${fn.deploy_name}"
-      : "func-${substr(fn.deploy_name, 0, 16)}-${substr(sha1(fn.deploy_name), 0, 8)}"
-    )
-  }
-
-  function_secrets = {
+  # (profile, secret) for every secret a profile's functions declare.
+  profile_secrets = {
     for pair in flatten([
-      for name, fn in local.functions : [for secret in fn.secrets : { function = name, secret = secret }]
-    ]) : "${pair.function}/${pair.secret}" => pair
+      for id, profile in local.grant_profiles : [for secret in profile.secrets : { profile = id, secret = secret }]
+    ]) : "${pair.profile}/${pair.secret}" => pair
   }
 
-  # (function, topic) for every topic a function's declarations say it publishes to.
+  # (profile, topic) for every topic a profile's functions' declarations say they publish to.
   publisher_topics = {
     for pair in flatten([
-      for name, fn in local.functions : [for topic in fn.publishes : { function = name, topic = topic }]
-    ]) : "${pair.function}/${pair.topic}" => pair
+      for id, profile in local.grant_profiles : [for topic in profile.publishes : { profile = id, topic = topic }]
+    ]) : "${pair.profile}/${pair.topic}" => pair
   }
 
   labels = {

@@ -18,7 +18,7 @@ locals {
 }
 
 # A message some subscriber gave up on waits in a "<topic>.dead-letter" subscription: anything there needs a
-# person (README, "Deploy": dead-letters list, fix, replay).
+# person (docs/deploy.md: dead-letters list, fix, replay).
 resource "google_monitoring_alert_policy" "dead_letters" {
   display_name          = "Bloom ${var.environment}: dead letters waiting"
   combiner              = "OR"
@@ -47,7 +47,7 @@ resource "google_monitoring_alert_policy" "dead_letters" {
 
   documentation {
     mime_type = "text/markdown"
-    content   = "A subscriber failed an event 10 times. `python -m infra.cli dead-letters list --project ${var.project_id}` shows which; fix the cause, then `dead-letters replay TOPIC --project ${var.project_id}` (README, Deploy)."
+    content   = "A subscriber failed an event 10 times. `python -m infra.cli dead-letters list --project ${var.project_id}` shows which; fix the cause, then `dead-letters replay TOPIC --project ${var.project_id}` (docs/deploy.md)."
   }
 
   depends_on = [google_project_service.api]
@@ -176,6 +176,16 @@ resource "google_logging_metric" "outbox_oldest_age" {
   }
 }
 
+# A new log-based metric is unknown to Cloud Monitoring for up to 10 minutes, and an alert on it fails with 404
+# meanwhile (hashicorp/terraform-provider-google#11102): the alert waits that long after the metric is created.
+resource "time_sleep" "outbox_metric_known" {
+  create_duration = "600s"
+
+  triggers = {
+    metric = google_logging_metric.outbox_oldest_age.id
+  }
+}
+
 resource "google_monitoring_alert_policy" "outbox_age" {
   display_name          = "Bloom ${var.environment}: outbox events older than 5 minutes"
   combiner              = "OR"
@@ -216,7 +226,7 @@ resource "google_monitoring_alert_policy" "outbox_age" {
     content   = "Events stay in Firestore's outbox: Pub/Sub unreachable or refusing (the sweeper's warnings say why), or the sweeper not running (its Cloud Scheduler job, its own errors)."
   }
 
-  depends_on = [google_project_service.api]
+  depends_on = [google_project_service.api, time_sleep.outbox_metric_known]
 }
 
 # --- uptime ---------------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@
 # authenticated with an OIDC token of the push service account, the only principal that may invoke subscribers
 # (functions.tf). A message its function keeps failing is retried with exponential backoff, and after
 # 10 attempts moved to the topic's dead-letter topic, where the "<topic>.dead-letter" pull subscription keeps it
-# 7 days: `python -m infra.cli dead-letters list|replay TOPIC --project PROJECT` (README, "Deploy").
+# 7 days: `python -m infra.cli dead-letters list|replay TOPIC --project PROJECT` (docs/deploy.md).
 # Resource reference: https://registry.terraform.io/providers/hashicorp/google/latest/docs/resources/pubsub_subscription
 # (push_config.oidc_token, dead_letter_policy, retry_policy); the service agent's grants below are what
 # https://cloud.google.com/pubsub/docs/handling-failures#grant_forwarding_permissions asks for.

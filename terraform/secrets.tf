@@ -1,8 +1,9 @@
 # Secret containers only: values are typed by an operator (`make secrets ENV=...`, which hands them to
 # `gcloud secrets versions add NAME --data-file=-` on stdin), never through Terraform, so they never reach the
-# state file. Cloud Run will not start a function whose secret has no version, so on a fresh project the
-# containers come first (`-target=google_secret_manager_secret.secret`), then the values, then the rest:
-# README, "Deploy", first deploy.
+# state file. Functions read the version pinned in var.secret_versions, never "latest". Cloud Run will not start a
+# function whose secret has no version, so on a fresh project the containers come first
+# (`-target=google_secret_manager_secret.secret`), then the values and their pins, then the rest: docs/deploy.md,
+# first deploy.
 
 resource "google_secret_manager_secret" "secret" {
   for_each = local.secrets
@@ -22,9 +23,9 @@ resource "google_secret_manager_secret" "secret" {
 }
 
 resource "google_secret_manager_secret_iam_member" "accessor" {
-  for_each = local.function_secrets
+  for_each = local.profile_secrets
 
   secret_id = google_secret_manager_secret.secret[each.value.secret].id
   role      = "roles/secretmanager.secretAccessor"
-  member    = "serviceAccount:${google_service_account.function[each.value.function].email}"
+  member    = "serviceAccount:${google_service_account.grant_profile[each.value.profile].email}"
 }

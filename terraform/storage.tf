@@ -14,6 +14,11 @@ resource "google_storage_bucket" "declared" {
   force_destroy               = false
   labels                      = local.labels
 
+  # No soft delete: an object erased on request (a survivor's file) is gone at once, not kept 7 more days.
+  soft_delete_policy {
+    retention_duration_seconds = 0
+  }
+
   dynamic "cors" {
     for_each = length(each.value.cors_methods) > 0 ? [each.value] : []
     content {
@@ -40,13 +45,13 @@ resource "google_storage_bucket" "declared" {
   depends_on = [google_project_service.api]
 }
 
-# Object access per bucket, to the functions declaring the bucket's capability only.
+# Object access per bucket, to the profiles of the functions declaring the bucket's capability only.
 resource "google_storage_bucket_iam_member" "object_user" {
   for_each = local.bucket_users
 
   bucket = google_storage_bucket.declared[each.value.bucket].name
   role   = "roles/storage.objectUser"
-  member = "serviceAccount:${google_service_account.function[each.value.function].email}"
+  member = "serviceAccount:${google_service_account.grant_profile[each.value.profile].email}"
 }
 
 # Storage notifications: Cloud Storage's service agent publishes OBJECT_FINALIZE (JSON_API_V1) to the declared
@@ -88,7 +93,7 @@ resource "google_project_iam_custom_role" "sign_blob" {
 resource "google_service_account_iam_member" "sign_as_self" {
   for_each = local.self_signers
 
-  service_account_id = google_service_account.function[each.key].name
+  service_account_id = google_service_account.grant_profile[each.key].name
   role               = google_project_iam_custom_role.sign_blob.name
-  member             = "serviceAccount:${google_service_account.function[each.key].email}"
+  member             = "serviceAccount:${google_service_account.grant_profile[each.key].email}"
 }

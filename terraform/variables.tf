@@ -50,6 +50,12 @@ variable "bundle_path" {
   default     = "../build/bundle.zip"
 }
 
+variable "closures_path" {
+  description = "Each function's closure hash, written by `make bundle` next to the bundle, relative to this directory."
+  type        = string
+  default     = "../build/closures.json"
+}
+
 variable "max_instance_count" {
   description = "Upper bound of instances per function (a cost and abuse guard)."
   type        = number
@@ -98,13 +104,33 @@ variable "trusted_proxy_hops" {
 }
 
 variable "alert_emails" {
-  description = "Who Cloud Monitoring emails when an alert policy fires (monitoring.tf)."
+  description = "Who Cloud Monitoring emails when an alert policy fires (monitoring.tf); required in production."
   type        = list(string)
   default     = []
 
   validation {
     condition     = alltrue([for email in var.alert_emails : can(regex("^[^@\\s]+@[^@\\s]+$", email))])
     error_message = "Each alert recipient is an email address."
+  }
+
+  # An alert nobody receives is no alert: production must name someone.
+  validation {
+    condition     = var.environment != "production" || length(var.alert_emails) > 0
+    error_message = "Set alert_emails in environments/production.tfvars: production alerts must reach someone."
+  }
+}
+
+variable "secret_versions" {
+  description = <<-EOT
+    The version each function reads of each secret, by secret name (e.g. { NAME = "3" }): pinned, so that a new
+    value (`make secrets`) reaches the functions only through a reviewed plan, and a rollback is a commit.
+  EOT
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for version in values(var.secret_versions) : can(regex("^[1-9][0-9]*$", version))])
+    error_message = "A version number (never \"latest\")."
   }
 }
 

@@ -1,9 +1,14 @@
 # Bootstrap: what an environment needs before CI and CD can run, applied once per environment by a project owner
-# (README, "Deploy", first deploy). It creates the deployer account CD runs as, with only the roles the main
-# configuration's resources need; read-only roles for the CI account, which plans every environment; the CD
-# trigger (approval required); and, in the CI project, the CI account, its artifacts bucket and the CI trigger.
+# (docs/deploy.md, first deploy). It creates the deployer account CD runs as, with only the roles the main
+# configuration's resources need; read-only roles for the plan account, which plans every environment from main;
+# who may approve a deploy; the CD trigger (approval required); and, in the CI project, the CI account (checks and
+# tests every branch, reads no environment), the plan account, the plans bucket and both triggers.
 #
-# Order: the CI project's bootstrap first (it creates the CI account the others grant to).
+# The trust chain: only main's plan build (the plan account) may write plans, and never overwrite one; CD checks
+# the plan's digests, installs the providers the committed lock file names, applies that plan and nothing else,
+# and production applies only a commit staging applied.
+#
+# Order: the CI project's bootstrap first (it creates the plan account the others grant to).
 
 locals {
   environments_dir = "${path.module}/../environments"
@@ -11,8 +16,10 @@ locals {
   state_bucket = regex("bucket\\s*=\\s*\"([^\"]+)\"", file("${local.environments_dir}/${var.environment}.gcs.tfbackend"))[0]
 
   is_ci_project    = var.project_id == var.ci_project_id
-  ci_account       = "bloom-ci@${var.ci_project_id}.iam.gserviceaccount.com"
+  planner_account  = "bloom-planner@${var.ci_project_id}.iam.gserviceaccount.com"
   artifacts_bucket = "${var.ci_project_id}-bloom-ci-plans"
+  # Where each environment's CD records the commits it applied; production applies only those staging recorded.
+  applied_prefix = "applied/${var.environment}/"
 
   # What the deployer needs for the resources of ../*.tf, and no data access beyond them: it never reads
   # Firestore documents or secret values. Project IAM changes are limited by a condition to the roles the
@@ -23,6 +30,7 @@ locals {
     "roles/cloudfunctions.developer",       # the functions
     "roles/cloudscheduler.admin",           # scheduler jobs
     "roles/datastore.indexAdmin",           # composite indexes and TTL fields
+    "roles/firebaserules.admin",            # the Firestore security rules: ruleset and the cloud.firestore release
     "roles/iam.roleAdmin",                  # the Firebase accounts custom role
     "roles/iam.serviceAccountAdmin",        # the functions', build, gateway and push accounts (and the push account's IAM)
     "roles/iam.serviceAccountUser",         # attach those accounts to functions, builds, gateway, subscriptions
@@ -31,7 +39,6 @@ locals {
     "roles/pubsub.admin",                   # topics, subscriptions and their IAM
     "roles/run.admin",                      # the functions' Cloud Run services' invoker bindings
     "roles/serviceusage.serviceUsageAdmin", # enabling APIs, the Pub/Sub service agent
-    "roles/storage.admin",                  # the source bucket and bundle, and the state
     "projects/${var.project_id}/roles/${google_project_iam_custom_role.deployer_extra.role_id}",
   ])
 
@@ -39,8 +46,12 @@ locals {
   grantable_roles = [
     "roles/datastore.user",
     "roles/logging.logWriter",
+    "roles/storage.objectViewer",
     "projects/${var.project_id}/roles/bloomFirebaseAccounts",
   ]
+
+  # The buckets the main configuration creates are all named "<project>-bloom-<name>" (source.tf, storage.tf).
+  managed_buckets = "projects/_/buckets/${var.project_id}-bloom-"
 
   # Reading configuration to plan, never data: no Firestore documents, secret values or message contents.
   planner_roles = toset([
@@ -74,6 +85,11 @@ resource "google_project_iam_custom_role" "deployer_extra" {
     "datastore.databases.getMetadata",
     "datastore.databases.list",
     "datastore.databases.update",
+    "logging.logMetrics.create",
+    "logging.logMetrics.delete",
+    "logging.logMetrics.get",
+    "logging.logMetrics.list",
+    "logging.logMetrics.update",
     "resourcemanager.projects.get",
     "secretmanager.secrets.create",
     "secretmanager.secrets.delete",
@@ -82,6 +98,9 @@ resource "google_project_iam_custom_role" "deployer_extra" {
     "secretmanager.secrets.list",
     "secretmanager.secrets.setIamPolicy",
     "secretmanager.secrets.update",
+    "servicemanagement.services.bind", # enable the gateway's own managed service (apigateway.tf)
+    "storage.buckets.create",          # the buckets it manages, which storage.admin below then covers
+    "storage.buckets.list",
   ]
 }
 
@@ -91,6 +110,26 @@ resource "google_project_iam_member" "deployer" {
   project = var.project_id
   role    = each.value
   member  = "serviceAccount:${google_service_account.deployer.email}"
+}
+
+# Cloud Storage, limited to the buckets the configuration manages (their objects included): no other bucket's data.
+resource "google_project_iam_member" "deployer_buckets" {
+  project = var.project_id
+  role    = "roles/storage.admin"
+  member  = "serviceAccount:${google_service_account.deployer.email}"
+
+  condition {
+    title       = "bloom-buckets-only"
+    description = "The buckets named <project>-bloom-*, which terraform/*.tf creates."
+    expression  = "resource.name.startsWith(\"${local.managed_buckets}\")"
+  }
+}
+
+# The state: objects of the state bucket only.
+resource "google_storage_bucket_iam_member" "deployer_state" {
+  bucket = local.state_bucket
+  role   = "roles/storage.objectAdmin"
+  member = "serviceAccount:${google_service_account.deployer.email}"
 }
 
 # Project IAM (grants to function accounts, Data Access audit configuration), limited to granting the roles the
@@ -118,6 +157,8 @@ resource "google_project_iam_custom_role" "planner_extra" {
     "datastore.databases.list",
     "datastore.indexes.get",
     "datastore.indexes.list",
+    "firebaserules.releases.get",
+    "firebaserules.rulesets.get",
     "logging.logMetrics.get",
     "logging.logMetrics.list",
     "resourcemanager.projects.get",
@@ -129,7 +170,7 @@ resource "google_project_iam_custom_role" "planner_extra" {
 resource "google_project_iam_member" "planner_source" {
   project = var.project_id
   role    = "roles/storage.objectViewer"
-  member  = "serviceAccount:${local.ci_account}"
+  member  = "serviceAccount:${local.planner_account}"
 
   condition {
     title       = "source-bucket-only"
@@ -137,7 +178,7 @@ resource "google_project_iam_member" "planner_source" {
     expression  = "resource.name.startsWith(\"projects/_/buckets/${var.project_id}-bloom-function-source/\")"
   }
 
-  depends_on = [google_service_account.ci]
+  depends_on = [google_service_account.planner]
 }
 
 resource "google_project_iam_member" "planner" {
@@ -145,18 +186,18 @@ resource "google_project_iam_member" "planner" {
 
   project = var.project_id
   role    = each.value
-  member  = "serviceAccount:${local.ci_account}"
+  member  = "serviceAccount:${local.planner_account}"
 
-  depends_on = [google_service_account.ci]
+  depends_on = [google_service_account.planner]
 }
 
 # The plan reads the state (never writes it: -lock=false); the deployer writes it through roles/storage.admin.
 resource "google_storage_bucket_iam_member" "planner_state" {
   bucket = local.state_bucket
   role   = "roles/storage.objectViewer"
-  member = "serviceAccount:${local.ci_account}"
+  member = "serviceAccount:${local.planner_account}"
 
-  depends_on = [google_service_account.ci]
+  depends_on = [google_service_account.planner]
 }
 
 # The deployer reads the plans CI saved for its environment (the bucket is in the CI project).
@@ -168,12 +209,38 @@ resource "google_storage_bucket_iam_member" "deployer_plans" {
   depends_on = [google_storage_bucket.plans]
 }
 
+# After a successful apply, CD records the commit under applied/<environment>/ (create only: no overwrite, no
+# delete); production's CD refuses a commit staging has not recorded.
+resource "google_storage_bucket_iam_member" "deployer_applied" {
+  bucket = local.artifacts_bucket
+  role   = "roles/storage.objectCreator"
+  member = "serviceAccount:${google_service_account.deployer.email}"
+
+  condition {
+    title       = "own-applied-records-only"
+    description = "Objects under applied/${var.environment}/ only."
+    expression  = "resource.name.startsWith(\"projects/_/buckets/${local.artifacts_bucket}/objects/${local.applied_prefix}\")"
+  }
+
+  depends_on = [google_storage_bucket.plans]
+}
+
+# Who may approve this environment's deploys (Cloud Build → Approvals): named here, reviewed like any change.
+resource "google_project_iam_member" "approver" {
+  for_each = toset(var.approvers)
+
+  project = var.project_id
+  role    = "roles/cloudbuild.builds.approver"
+  member  = each.value
+}
+
 resource "google_cloudbuild_trigger" "cd" {
   name            = "bloom-cd-${var.environment}"
-  description     = "Apply the plan CI made for this commit to ${var.environment}, once approved."
+  description     = "Apply the plan main's plan build made for this commit to ${var.environment}, once approved."
   filename        = "cloudbuild/cd.yaml"
   service_account = google_service_account.deployer.id
 
+  # The repository must be connected to Cloud Build in this environment's project (docs/deploy.md, first deploy).
   github {
     owner = var.github_owner
     name  = var.github_repository
@@ -189,28 +256,40 @@ resource "google_cloudbuild_trigger" "cd" {
   substitutions = {
     _ENV              = var.environment
     _ARTIFACTS_BUCKET = local.artifacts_bucket
+    # The environment whose successful apply of a commit this one requires first (none for staging).
+    _REQUIRES_APPLIED = var.environment == "production" ? "staging" : ""
   }
 }
 
 # --- in the CI project only ---------------------------------------------------------------------------------
 
+# CI checks and tests every branch's code, which nobody has reviewed yet: it reads no environment and writes no plan.
 resource "google_service_account" "ci" {
   count = local.is_ci_project ? 1 : 0
 
   account_id   = "bloom-ci"
-  display_name = "Bloom CI: checks, tests and plans every push (no deploy rights)"
+  display_name = "Bloom CI: checks and tests every push (no environment access, no deploy rights)"
 }
 
-resource "google_project_iam_member" "ci_logs" {
+# Plans every environment from main only (reviewed code), and is the only writer of plans.
+resource "google_service_account" "planner" {
   count = local.is_ci_project ? 1 : 0
+
+  account_id   = "bloom-planner"
+  display_name = "Bloom plans: plans every environment from main and saves the plans CD applies"
+}
+
+# Both builds write their logs; nothing else of the CI project.
+resource "google_project_iam_member" "build_logs" {
+  for_each = { for account in concat(google_service_account.ci, google_service_account.planner) : account.account_id => account.email }
 
   project = var.project_id
   role    = "roles/logging.logWriter"
-  member  = "serviceAccount:${google_service_account.ci[0].email}"
+  member  = "serviceAccount:${each.value}"
 }
 
 resource "google_storage_bucket" "plans" {
-  #checkov:skip=CKV_GCP_62:Holds only Terraform plans and bundles made by CI; who read or wrote which object is in the Data Access audit logs the main configuration enables for storage.googleapis.com, and usage logs would need a second bucket.
+  #checkov:skip=CKV_GCP_62:Holds only Terraform plans and function sources made by the plan build; who read or wrote which object is in the Data Access audit logs the main configuration enables for storage.googleapis.com, and usage logs would need a second bucket.
   count = local.is_ci_project ? 1 : 0
 
   name                        = local.artifacts_bucket
@@ -233,20 +312,21 @@ resource "google_storage_bucket" "plans" {
   }
 }
 
-resource "google_storage_bucket_iam_member" "ci_plans" {
+# Create only: a saved plan can be neither replaced nor deleted, not even by its writer.
+resource "google_storage_bucket_iam_member" "planner_plans" {
   count = local.is_ci_project ? 1 : 0
 
   bucket = google_storage_bucket.plans[0].name
-  role   = "roles/storage.objectAdmin"
-  member = "serviceAccount:${google_service_account.ci[0].email}"
+  role   = "roles/storage.objectCreator"
+  member = "serviceAccount:${google_service_account.planner[0].email}"
 }
 
 resource "google_cloudbuild_trigger" "ci" {
   count = local.is_ci_project ? 1 : 0
 
   name            = "bloom-ci"
-  description     = "Checks, tests and a Terraform plan per environment, on every push."
-  filename        = "cloudbuild/ci.yaml"
+  description     = "Checks and tests (cloudbuild.yaml, the design card's CI build) on every push."
+  filename        = "cloudbuild.yaml"
   service_account = google_service_account.ci[0].id
 
   github {
@@ -254,6 +334,23 @@ resource "google_cloudbuild_trigger" "ci" {
     name  = var.github_repository
     push {
       branch = ".*"
+    }
+  }
+}
+
+resource "google_cloudbuild_trigger" "plan" {
+  count = local.is_ci_project ? 1 : 0
+
+  name            = "bloom-plan"
+  description     = "A Terraform plan per environment from main, saved for CD with its digests."
+  filename        = "cloudbuild/plan.yaml"
+  service_account = google_service_account.planner[0].id
+
+  github {
+    owner = var.github_owner
+    name  = var.github_repository
+    push {
+      branch = "^main$"
     }
   }
 

@@ -30,3 +30,13 @@ variable "github_repository" {
   description = "Name of that repository."
   type        = string
 }
+
+variable "approvers" {
+  description = "Who may approve this environment's deploys (roles/cloudbuild.builds.approver), e.g. [\"group:bloom-deployers@chayn.co\"]."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.approvers) > 0 && alltrue([for member in var.approvers : can(regex("^(user|group):[^@\\s]+@[^@\\s]+$", member))])
+    error_message = "Name at least one approver, each as user:EMAIL or group:EMAIL."
+  }
+}

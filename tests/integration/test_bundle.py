@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from bloom.platform.registry import Sdk
-from infra.bundle import ROOT, build_bundle
+from infra.bundle import CLOSURES_NAME, ROOT, Closures, build_bundle, closure_hashes
 from infra.manifest import load_everything, render_manifest
 
 FUNCTION_NAMES = sorted(load_everything())
@@ -189,6 +189,71 @@ def test_contents_match_the_source(bundle_dir: Path) -> None:
         ROOT / "shared/bloom/platform/registry.py"
     ).read_bytes()
     assert (bundle_dir / "functions.json").read_text() == render_manifest()
+
+
+# --- closures: a change redeploys only the functions it touches ---------------------------------------------------
+
+# Run in a source tree: import one function module, then list the bloom areas (bloom.<area>) it loaded.
+LOADED_AREAS = """
+import importlib, json, sys
+importlib.import_module(sys.argv[1])
+print(json.dumps(sorted({".".join(name.split(".")[:2]) for name in sys.modules if name.startswith("bloom.")})))
+"""
+
+
+def loaded_areas(source: Path, module: str) -> set[str]:
+    env = {**clean_env(), "PYTHONPATH": os.pathsep.join([str(source / "shared"), str(source)])}
+    result = subprocess.run(
+        [sys.executable, "-c", LOADED_AREAS, module], cwd=source, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return set(json.loads(result.stdout))
+
+
+def test_closures_are_written_next_to_the_bundle_for_every_function(bundle_zip: Path) -> None:
+    closures = json.loads((bundle_zip.parent / CLOSURES_NAME).read_text())
+    assert sorted(closures) == FUNCTION_NAMES
+    assert all(len(digest) == 64 for digest in closures.values())
+    assert len(set(closures.values())) > 1, "every function would redeploy on every change"
+
+
+def test_changing_an_area_changes_the_hash_of_the_functions_importing_it_and_of_no_other(tmp_path: Path) -> None:
+    source = copy_source(tmp_path / "src")
+    manifest = render_manifest()
+    modules = {fn["name"]: fn["module"] for fn in json.loads(manifest)["functions"]}
+    before = closure_hashes(source, manifest)
+    area = "bloom.therapy"
+    changed_file = source / "shared" / "bloom" / "therapy" / "service.py"
+    changed_file.write_text(changed_file.read_text() + "\n# changed\n")
+
+    after = closure_hashes(source, manifest)
+
+    changed = {name for name in before if before[name] != after[name]}
+    importers = {name for name, module in modules.items() if area in Closures(source).units(module)}
+    assert changed == importers
+    # Anchors that do not rest on the static analysis: what importing each module really loads.
+    therapy, health = loaded_areas(source, "functions.therapy"), loaded_areas(source, "functions.health")
+    assert area in therapy and area not in health
+    assert {name for name, module in modules.items() if module == "functions.therapy"} <= changed
+    assert not {name for name, module in modules.items() if module == "functions.health"} & changed
+
+
+@pytest.mark.parametrize("module", sorted({fn["module"] for fn in json.loads(render_manifest())["functions"]}))
+def test_a_closure_holds_every_area_its_module_loads(module: str) -> None:
+    """The static closure is never smaller than what importing the module loads (lazy imports make it larger)."""
+    static = {unit for unit in Closures(ROOT).units(module) if unit.startswith("bloom.")}
+    assert loaded_areas(ROOT, module) <= static
+
+
+def test_requirements_change_every_hash_and_metadata_none(tmp_path: Path) -> None:
+    source = copy_source(tmp_path / "src")
+    manifest = render_manifest()
+    before = closure_hashes(source, manifest)
+    os.utime(source / "shared" / "bloom" / "platform" / "registry.py", (1_000_000_000, 1_000_000_000))
+    assert closure_hashes(source, manifest) == before
+    (source / "requirements.txt").write_text((source / "requirements.txt").read_text() + "\n")
+    after = closure_hashes(source, manifest)
+    assert all(before[name] != after[name] for name in before)
 
 
 # --- loadability -------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
-"""CI and CD apart: CI checks and plans every environment; CD applies exactly the plan CI saved, and installs nothing.
+"""CI, plans and CD apart: CI (cloudbuild.yaml) checks and tests every branch and touches no environment; main's plan
+build alone saves plans; CD applies exactly a saved plan whose digests match, with the committed lock's providers.
 
-The Cloud Build files are read as YAML, the bootstrap Terraform (triggers, deployer and CI accounts) with hcl2.
+The Cloud Build files are read as YAML, the bootstrap Terraform (triggers, deployer, CI and plan accounts) with hcl2.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ import pytest
 import yaml  # type: ignore[import-untyped]
 
 ROOT = Path(__file__).resolve().parents[2]
-CI = ROOT / "cloudbuild" / "ci.yaml"
+CI = ROOT / "cloudbuild.yaml"  # the design card's top level
+PLAN = ROOT / "cloudbuild" / "plan.yaml"
 CD = ROOT / "cloudbuild" / "cd.yaml"
 TERRAFORM = ROOT / "terraform"
 BOOTSTRAP = TERRAFORM / "bootstrap"
 ENVIRONMENTS = sorted(path.stem for path in (TERRAFORM / "environments").glob("*.tfvars"))
-INSTALLERS = re.compile(r"\b(apt-get|apt|pip|npm|npx|curl|wget|apk|yum)\b|providers mirror|get\.hashicorp")
+INSTALLERS = re.compile(r"\b(apt-get|apt|pip|npm|npx|curl|wget|apk|yum)\b|providers mirror|get\.hashicorp|plugin-dir")
 PINNED_IMAGE = re.compile(r"^[a-z0-9./_-]+:(?!latest\b)[0-9][A-Za-z0-9._-]*$")
 
 
@@ -80,22 +82,45 @@ def test_ci_runs_every_check_the_repository_has() -> None:
         "infra.bundle",
         "fmt -check -recursive terraform",
         "validate",
-        "terraform plan",
-        "terraform show -no-color",
     ):
         assert command in text, f"CI does not run {command!r}"
     assert 'PATH="/workspace/.bin:$$PATH"' in scripts["test"], "the tests need terraform (terraform console)"
+    assert "-lockfile=readonly" in scripts["terraform-validate"], "CI installs the committed lock's providers only"
 
 
-def test_ci_plans_every_environment_and_saves_what_cd_needs() -> None:
-    assert sorted(_build(CI)["substitutions"]["_ENVIRONMENTS"].split()) == ENVIRONMENTS
-    plan = _script(_steps(CI)["terraform-plan"])
+def test_ci_touches_no_environment() -> None:
+    """CI runs every branch's unreviewed code: no plan, no state, no artifacts bucket."""
+    text = " ".join(_script(step) for step in _steps(CI).values())
+    for forbidden in ("terraform plan", "-backend-config", "_ARTIFACTS_BUCKET", "gcloud storage"):
+        assert forbidden not in text, forbidden
+    assert "substitutions" not in _build(CI)
+
+
+def test_nothing_points_at_the_old_ci_file() -> None:
+    for path in (
+        ROOT / "README.md",
+        ROOT / "Makefile",
+        *sorted((ROOT / "docs").glob("*.md")),
+        *sorted(TERRAFORM.rglob("*.tf")),
+    ):
+        assert "cloudbuild/ci.yaml" not in path.read_text(), path
+
+
+# --- plans ------------------------------------------------------------------------------------------------------
+
+
+def test_the_plan_build_plans_every_environment_and_saves_what_cd_needs_with_digests() -> None:
+    assert sorted(_build(PLAN)["substitutions"]["_ENVIRONMENTS"].split()) == ENVIRONMENTS
+    plan = _script(_steps(PLAN)["terraform-plan"])
     assert '-backend-config="environments/$$env.gcs.tfbackend"' in plan
     assert '-var-file="environments/$$env.tfvars"' in plan
-    assert "-lock=false" in plan, "the CI account reads the state, never writes it"
-    for saved in ("tfplan", "plan.txt", "terraform.lock.hcl", "providers", "bundle.zip"):
-        assert f'"$$out/{saved}"' in plan, f"CI does not save {saved}"
-    assert "gs://${_ARTIFACTS_BUCKET}/${COMMIT_SHA}/" in _script(_steps(CI)["save-plans"])
+    assert "-lock=false" in plan, "the plan account reads the state, never writes it"
+    assert "-lockfile=readonly" in plan, "providers are the committed lock file's"
+    assert "terraform show -no-color" in plan, "the plan is printed for the approver"
+    assert "sha256sum tfplan plan.txt bundle.zip closures.json | tee SHA256SUMS" in plan
+    save = _script(_steps(PLAN)["save-plans"])
+    assert "gs://${_ARTIFACTS_BUCKET}/${COMMIT_SHA}/" in save and "--no-clobber" in save
+    assert "providers" not in save and "lock.hcl" not in plan, "CD never takes providers or a lock from the bucket"
 
 
 # --- CD ---------------------------------------------------------------------------------------------------------
@@ -105,15 +130,22 @@ def test_cd_applies_exactly_the_reviewed_plan() -> None:
     steps = _steps(CD)
     fetch = _script(steps["fetch-reviewed-plan"])
     assert 'gs://${_ARTIFACTS_BUCKET}/${COMMIT_SHA}/${_ENV}"' in fetch
+    assert "lock.hcl" not in fetch and "providers" not in fetch, "never providers or a lock from the bucket"
     init = _script(steps["terraform-init"])
-    assert "-lockfile=readonly" in init and "-plugin-dir=/workspace/reviewed/providers" in init
+    assert "-lockfile=readonly" in init and "-plugin-dir" not in init, "the committed lock file's providers"
     assert "-backend-config=environments/${_ENV}.gcs.tfbackend" in init
     assert steps["terraform-apply"]["args"] == [
         "apply",
         "-input=false",
         "-lock-timeout=5m",
+        "-parallelism=30",
         "/workspace/reviewed/tfplan",
     ]
+    order = list(steps)
+    assert order.index("check-plan-digests") < order.index("terraform-apply")
+    check = _script(steps["check-plan-digests"])
+    assert "sha256sum --check --strict SHA256SUMS" in check
+    assert steps["check-plan-digests"]["dir"] == "reviewed"
     replanning = [
         step_id
         for step_id, step in steps.items()
@@ -124,12 +156,39 @@ def test_cd_applies_exactly_the_reviewed_plan() -> None:
     assert not replanning, f"CD must apply CI's saved plan, not make its own: {replanning}"
 
 
-def test_cd_installs_nothing() -> None:
+def test_cd_installs_nothing_but_the_locked_providers() -> None:
     for step_id, step in _steps(CD).items():
         assert not INSTALLERS.search(_script(step)), f"CD step {step_id} downloads or installs software"
 
 
-@pytest.mark.parametrize("path", [CI, CD], ids=lambda path: path.name)
+def test_production_applies_only_what_staging_applied() -> None:
+    steps = _steps(CD)
+    order = list(steps)
+    fetch = _script(steps["fetch-reviewed-plan"])
+    assert 'gs://${_ARTIFACTS_BUCKET}/applied/${_REQUIRES_APPLIED}/${COMMIT_SHA}"' in fetch
+    record = _script(steps["record-applied"])
+    assert 'gs://${_ARTIFACTS_BUCKET}/applied/${_ENV}/${COMMIT_SHA}"' in record
+    assert order[-1] == "record-applied" and order.index("terraform-apply") < order.index("record-applied")
+    cd = _bootstrap()[("google_cloudbuild_trigger", "cd")]
+    assert cd["substitutions"]["_REQUIRES_APPLIED"] == '${var.environment == "production" ? "staging" : ""}'
+    recorder = _bootstrap()[("google_storage_bucket_iam_member", "deployer_applied")]
+    assert _unquote(recorder["role"]) == "roles/storage.objectCreator"
+    assert "objects/${local.applied_prefix}" in recorder["condition"][0]["expression"]
+    assert _unquote(_bootstrap_locals()["applied_prefix"]) == "applied/${var.environment}/"
+
+
+def test_cd_has_time_for_a_full_deploy() -> None:
+    """~130 functions, each a Cloud Build of a few minutes: 30 at a time, within the build's timeout."""
+    seconds = int(_build(CD)["timeout"].rstrip("s"))
+    functions = len(json.loads((TERRAFORM / "functions.json").read_text())["functions"])
+    parallelism = int(
+        next(a for a in _steps(CD)["terraform-apply"]["args"] if a.startswith("-parallelism=")).split("=")[1]
+    )
+    minutes_per_build = 10
+    assert seconds >= -(-functions // parallelism) * minutes_per_build * 60
+
+
+@pytest.mark.parametrize("path", [CI, PLAN, CD], ids=lambda path: path.name)
 def test_every_image_is_pinned_to_a_version(path: Path) -> None:
     for step_id, step in _steps(path).items():
         assert PINNED_IMAGE.match(step["name"]), f"{path.name} {step_id}: pin {step['name']} to a version"
@@ -139,13 +198,15 @@ def test_ci_and_cd_use_the_same_tools() -> None:
     def images(path: Path) -> dict[str, str]:
         return {step["name"].split(":")[0]: step["name"] for step in _build(path)["steps"]}
 
-    ci, cd = images(CI), images(CD)
-    assert {name: cd[name] for name in cd} == {name: ci[name] for name in cd}
+    ci, plan, cd = images(CI), images(PLAN), images(CD)
+    for other in (plan, cd):
+        assert {name: other[name] for name in other if name in ci} == {name: ci[name] for name in other if name in ci}
+    assert {name: cd[name] for name in cd} == {name: plan[name] for name in cd}
 
 
 def test_the_state_bucket_and_region_are_written_once_per_environment() -> None:
     """Only environments/<env>.gcs.tfbackend names the state bucket and only <env>.tfvars the region."""
-    for path in (CI, CD):
+    for path in (CI, PLAN, CD):
         text = path.read_text()
         assert "_TF_STATE_BUCKET" not in text and "_REGION" not in text and "-var=" not in text, path.name
         assert "tfstate" not in text and "europe-" not in text, path.name
@@ -163,20 +224,89 @@ def test_the_state_bucket_and_region_are_written_once_per_environment() -> None:
 # --- bootstrap: triggers and accounts ---------------------------------------------------------------------------
 
 
-def test_cd_triggers_wait_for_an_approver_and_run_as_the_deployer() -> None:
+def _main_only(trigger: dict[str, Any]) -> bool:
+    return [_unquote(push["branch"]) for github in trigger["github"] for push in github["push"]] == ["^main$"]
+
+
+def test_cd_triggers_wait_for_a_named_approver_and_run_as_the_deployer() -> None:
     cd = _bootstrap()[("google_cloudbuild_trigger", "cd")]
     assert [config["approval_required"] for config in cd["approval_config"]] == [True]
-    assert _unquote(cd["filename"]) == "cloudbuild/cd.yaml"
+    assert _unquote(cd["filename"]) == "cloudbuild/cd.yaml" and _main_only(cd)
     assert cd["service_account"] == "${google_service_account.deployer.id}"
     assert cd["substitutions"]["_ENV"] == "${var.environment}"
+    approver = _bootstrap()[("google_project_iam_member", "approver")]
+    assert approver["for_each"] == "${toset(var.approvers)}"
+    assert _unquote(approver["role"]) == "roles/cloudbuild.builds.approver"
+    with (BOOTSTRAP / "variables.tf").open() as handle:
+        [variable] = [v['"approvers"'] for v in hcl2.load(handle)["variable"] if '"approvers"' in v]
+    assert "default" not in variable and "length(var.approvers) > 0" in variable["validation"][0]["condition"]
+
+
+def test_ci_runs_cloudbuild_yaml_and_only_mains_plan_build_may_write_plans() -> None:
     ci = _bootstrap()[("google_cloudbuild_trigger", "ci")]
-    assert _unquote(ci["filename"]) == "cloudbuild/ci.yaml"
+    assert _unquote(ci["filename"]) == "cloudbuild.yaml" == CI.relative_to(ROOT).as_posix()
     assert ci["service_account"] == "${google_service_account.ci[0].id}"
-    assert "approval_config" not in ci
+    assert "approval_config" not in ci and "substitutions" not in ci
+    plan = _bootstrap()[("google_cloudbuild_trigger", "plan")]
+    assert _unquote(plan["filename"]) == PLAN.relative_to(ROOT).as_posix() and _main_only(plan)
+    assert plan["service_account"] == "${google_service_account.planner[0].id}"
+    writers = {
+        name: body
+        for (rtype, name), body in _bootstrap().items()
+        if rtype == "google_storage_bucket_iam_member"
+        and re.search(r"plans|artifacts_bucket", json.dumps(body.get("bucket")))
+    }
+    roles = {name: _unquote(body["role"]) for name, body in writers.items()}
+    assert roles == {
+        "planner_plans": "roles/storage.objectCreator",  # create only: a saved plan is never replaced
+        "deployer_plans": "roles/storage.objectViewer",
+        "deployer_applied": "roles/storage.objectCreator",  # its applied/<env>/ records only (condition)
+    }
+    assert _unquote(writers["planner_plans"]["member"]) == "serviceAccount:${google_service_account.planner[0].email}"
+    uses_ci_account = {key for key, body in _bootstrap().items() if "google_service_account.ci" in json.dumps(body)}
+    assert uses_ci_account == {("google_cloudbuild_trigger", "ci"), ("google_project_iam_member", "build_logs")}
+    logs = _bootstrap()[("google_project_iam_member", "build_logs")]
+    assert _unquote(logs["role"]) == "roles/logging.logWriter", "the CI account holds nothing but its logs"
+    assert "bloom-planner@" in _unquote(_bootstrap_locals()["planner_account"])
+
+
+def test_the_repository_is_connected_in_each_environments_project() -> None:
+    """Each CD trigger lives in its environment's project, so the repository is connected there too."""
+    readme = (ROOT / "docs" / "deploy.md").read_text()
+    section = readme[readme.index("**First deploy on a fresh project**") :]
+    assert "in this environment's project" in section and "Connect" in section
 
 
 def _roles(local_name: str) -> set[str]:
-    return set(re.findall(r'"((?:roles/|projects/)[^"]+)"', json.dumps(_bootstrap_locals()[local_name])))
+    found = re.findall(r'"((?:roles/|projects/)[^"]+)"', json.dumps(_bootstrap_locals()[local_name]))
+    return {role.rstrip("\\") for role in found}
+
+
+def _permissions(role: str) -> set[str]:
+    return {_unquote(p) for p in _bootstrap()[("google_project_iam_custom_role", role)]["permissions"]}
+
+
+def test_the_deployer_may_create_everything_a_fresh_project_needs() -> None:
+    """403s seen on a first apply: the rules release, the first log metric, the gateway's managed service."""
+    assert "roles/firebaserules.admin" in _roles("deployer_roles")
+    assert {"logging.logMetrics.create", "servicemanagement.services.bind"} <= _permissions("deployer_extra")
+    assert {"firebaserules.releases.get", "firebaserules.rulesets.get"} <= _permissions("planner_extra")
+
+
+def test_the_deployer_reaches_only_the_buckets_it_manages() -> None:
+    roles = _roles("deployer_roles")
+    assert not {role for role in roles if role.startswith("roles/storage.")}, "no project-wide storage role"
+    buckets = _bootstrap()[("google_project_iam_member", "deployer_buckets")]
+    assert _unquote(buckets["role"]) == "roles/storage.admin"
+    assert "resource.name.startsWith(" in buckets["condition"][0]["expression"]
+    assert "${local.managed_buckets}" in buckets["condition"][0]["expression"]
+    prefix = _unquote(_bootstrap_locals()["managed_buckets"]).removeprefix("projects/_/buckets/")
+    names = re.findall(
+        r'name\s*=\s*"(\$\{var\.project_id\}[^"]*)"', "".join(p.read_text() for p in TERRAFORM.glob("*.tf"))
+    )
+    assert names and all(name.startswith(prefix) for name in names), names
+    state = _bootstrap()[("google_storage_bucket_iam_member", "deployer_state")]
+    assert state["bucket"] == "${local.state_bucket}" and _unquote(state["role"]) == "roles/storage.objectAdmin"
 
 
 def test_the_deployer_holds_no_basic_role_and_grants_only_what_the_configuration_grants() -> None:
@@ -230,7 +360,8 @@ def test_the_first_deploy_sequence_names_things_that_exist() -> None:
     readme = (ROOT / "docs" / "deploy.md").read_text()
     section = readme[readme.index("**First deploy on a fresh project**") :]
     targets = re.findall(r"-target=([a-z0-9_]+)\.([a-z0-9_]+)", section)
-    assert targets == [("google_secret_manager_secret", "secret")]
+    # The database before the first full plan: the plan imports the rules release its creation makes.
+    assert targets == [("google_firestore_database", "main"), ("google_secret_manager_secret", "secret")]
     declared = "\n".join(path.read_text() for path in TERRAFORM.glob("*.tf"))
     for rtype, name in targets:
         assert f'resource "{rtype}" "{name}"' in declared

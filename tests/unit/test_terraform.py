@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -154,15 +153,27 @@ def _manifest_functions() -> dict[str, dict[str, Any]]:
 
 
 def _function_member(body: dict[str, Any]) -> bool:
-    """Whether a grant's member is one of the per-function service accounts."""
-    return "google_service_account.function[" in _unquote(str(body.get("member", "")))
+    """Whether a grant's member is one of the functions' (grant profiles') service accounts."""
+    return "google_service_account.grant_profile[" in _unquote(str(body.get("member", "")))
 
 
-def service_account_id(deploy_name: str) -> str:
-    """Mirror of `local.service_account_ids` in terraform/main.tf."""
-    if len(deploy_name) <= 25:
-        return f"func-{deploy_name}"
-    return f"func-{deploy_name[:16]}-{hashlib.sha1(deploy_name.encode(), usedforsecurity=False).hexdigest()[:8]}"
+def _declared_grants(fn: dict[str, Any]) -> dict[str, Any]:
+    """What a function's manifest entry asks IAM for, read from its own fields."""
+    return {
+        "firestore": "google.cloud.firestore" in fn["sdks"],
+        "publishes": sorted(fn["publishes"]),
+        "secrets": sorted(fn["secrets"]),
+        "uses": sorted(fn["uses"]),
+    }
+
+
+def _profiles_of(declares: Any) -> set[str]:
+    """The grant profiles whose functions `declares(fn)`; a profile's functions all agree (or it would leak)."""
+    profiles: dict[str, set[bool]] = {}
+    for fn in _manifest()["functions"]:
+        profiles.setdefault(fn["grant_profile"], set()).add(bool(declares(fn)))
+    assert all(len(answers) == 1 for answers in profiles.values()), "a profile mixes declaring and other functions"
+    return {profile for profile, answers in profiles.items() if answers == {True}}
 
 
 # --- 1. syntax -------------------------------------------------------------------------------------
@@ -235,14 +246,46 @@ def test_no_manifest_item_is_hard_coded() -> None:
         assert not pattern.search(text), f"{name!r} is written in terraform/*.tf; derive it from functions.json"
 
 
-def test_service_account_rule_matches_terraform() -> None:
-    expression = _locals()["service_account_ids"]
-    for fragment in (
-        "length(fn.deploy_name) <= 25",
-        '"func-${fn.deploy_name}"',
-        '"func-${substr(fn.deploy_name, 0, 16)}-${substr(sha1(fn.deploy_name), 0, 8)}"',
-    ):
-        assert fragment in expression, f"update service_account_id() in this test to match: {expression}"
+# --- service accounts: one per grant profile ---------------------------------------------------------------
+
+SINGLETON_ACCOUNTS = {"build", "gateway", "push"}
+DEFAULT_SERVICE_ACCOUNT_QUOTA = 100  # per project (https://cloud.google.com/iam/quotas)
+
+
+def test_the_service_accounts_fit_a_new_projects_quota() -> None:
+    """One account per function (~130) cannot be created on a new project; one per grant profile can."""
+    accounts = _resources_of("google_service_account")
+    assert set(accounts) == {"grant_profile", *SINGLETON_ACCOUNTS}
+    assert accounts["grant_profile"]["for_each"] == "${local.grant_profiles}"
+    assert _unquote(accounts["grant_profile"]["account_id"]) == "${each.key}"
+    profiles = _manifest()["grant_profiles"]
+    assert len(profiles) + len(SINGLETON_ACCOUNTS) < DEFAULT_SERVICE_ACCOUNT_QUOTA
+    assert len(profiles) < len(_manifest()["functions"])
+
+
+def test_functions_share_an_account_only_with_functions_declaring_the_same_grants() -> None:
+    functions = _manifest_functions()
+    profiles = {profile["id"]: profile for profile in _manifest()["grant_profiles"]}
+    assert sorted(name for profile in profiles.values() for name in profile["functions"]) == sorted(functions)
+    for profile_id, profile in profiles.items():
+        grants = {key: profile[key] for key in ("firestore", "publishes", "secrets", "uses")}
+        for name in profile["functions"]:
+            assert functions[name]["grant_profile"] == profile_id, name
+            assert _declared_grants(functions[name]) == grants, f"{name} runs as {profile_id} with other grants"
+    distinct = {json.dumps(_declared_grants(fn), sort_keys=True) for fn in functions.values()}
+    assert len(distinct) == len(profiles), "two profiles hold the same grants"
+
+
+def test_every_function_runs_as_its_profiles_account() -> None:
+    [service] = _resource("google_cloudfunctions2_function", "function")["service_config"]
+    assert service["service_account_email"] == "${google_service_account.grant_profile[each.value.grant_profile].email}"
+
+
+def test_grant_profile_ids_are_valid_service_account_ids() -> None:
+    ids = [profile["id"] for profile in _manifest()["grant_profiles"]]
+    assert ids and len(ids) == len(set(ids))
+    for profile_id in ids:
+        assert SERVICE_ACCOUNT_ID.match(profile_id), profile_id
 
 
 # --- 3. the manifest is deployable ---------------------------------------------------------------
@@ -283,19 +326,8 @@ def test_http_routes_are_unique() -> None:
 
 
 @pytest.mark.parametrize("fn", _manifest()["functions"], ids=lambda fn: str(fn["name"]))
-def test_deploy_name_and_service_account_are_valid(fn: dict[str, Any]) -> None:
+def test_deploy_name_is_valid(fn: dict[str, Any]) -> None:
     assert FUNCTION_NAME.match(fn["deploy_name"]), fn["deploy_name"]
-    assert SERVICE_ACCOUNT_ID.match(service_account_id(fn["deploy_name"])), service_account_id(fn["deploy_name"])
-
-
-@pytest.mark.parametrize("deploy_name", ["ab", "a" * 25, "a" * 26, "send-therapy-booking-confirmation-" + "x" * 18])
-def test_service_account_id_bounds(deploy_name: str) -> None:
-    assert SERVICE_ACCOUNT_ID.match(service_account_id(deploy_name)), service_account_id(deploy_name)
-
-
-def test_service_account_ids_are_unique() -> None:
-    ids = [service_account_id(fn["deploy_name"]) for fn in _manifest()["functions"]]
-    assert len(ids) == len(set(ids))
 
 
 # --- 4. checkov ----------------------------------------------------------------------------------
@@ -333,8 +365,8 @@ def test_checkov_passes() -> None:
 
 def test_firebase_account_management_is_granted_to_the_declaring_functions_only() -> None:
     managers = _evaluate({"managers": "keys(local.account_managers)"})["managers"]
-    declared = [name for name, fn in _manifest_functions().items() if "firebase_auth_admin" in fn["uses"]]
-    assert managers and sorted(managers) == sorted(declared)
+    declared = _profiles_of(lambda fn: "firebase_auth_admin" in fn["uses"])
+    assert managers and set(managers) == declared
     grant = _resource("google_project_iam_member", "firebase_accounts")
     assert grant["for_each"] == "${local.account_managers}"
     assert grant["role"] == "${google_project_iam_custom_role.firebase_accounts.name}"
@@ -362,7 +394,7 @@ def _pairs(local_name: str) -> set[str]:
 
 def test_each_function_publishes_only_to_the_topics_it_declares() -> None:
     manifest = _manifest_functions()
-    declared = {f"{name}/{topic}" for name, fn in manifest.items() for topic in fn["publishes"]}
+    declared = {f"{fn['grant_profile']}/{topic}" for fn in manifest.values() for topic in fn["publishes"]}
     assert declared and _pairs("publisher_topics") == declared
     jobs = {fn["topic"] for fn in manifest.values() if fn["kind"] == "scheduled"}
     assert not {pair.split("/", 1)[1] for pair in declared} & jobs, "only Cloud Scheduler publishes to job topics"
@@ -373,19 +405,19 @@ def test_each_function_publishes_only_to_the_topics_it_declares() -> None:
 
 
 def test_only_functions_that_use_firestore_may_use_it() -> None:
-    users = _pairs("firestore_functions")
+    users = _pairs("firestore_profiles")
     manifest = _manifest_functions()
-    assert users == {name for name, fn in manifest.items() if "google.cloud.firestore" in fn["sdks"]}
-    assert "ping" in manifest and "ping" not in users
+    assert users == _profiles_of(lambda fn: "google.cloud.firestore" in fn["sdks"])
+    assert "ping" in manifest and manifest["ping"]["grant_profile"] not in users
     grant = _resource("google_project_iam_member", "firestore")
-    assert grant["for_each"] == "${local.firestore_functions}"
+    assert grant["for_each"] == "${local.firestore_profiles}"
 
 
 def test_no_function_account_holds_a_project_wide_role_beyond_its_declarations() -> None:
     """Project-level grants to function accounts: only Firestore (IAM has nothing narrower) and the account role,
     each to the functions whose declarations ask for it. Pub/Sub, secrets and invocation are per resource."""
     allowed = {
-        ('"roles/datastore.user"', "${local.firestore_functions}"),
+        ('"roles/datastore.user"', "${local.firestore_profiles}"),
         ("${google_project_iam_custom_role.firebase_accounts.name}", "${local.account_managers}"),
     }
     grants = {
@@ -408,12 +440,19 @@ def test_invokers_are_one_authoritative_binding_per_function() -> None:
 
 
 def test_the_build_account_reads_the_source_bucket_and_writes_one_cleaned_repository() -> None:
-    project_grants = [
-        body
-        for body in _resources_of("google_project_iam_member").values()
+    project_grants = {
+        name: body
+        for name, body in _resources_of("google_project_iam_member").items()
         if "google_service_account.build" in body["member"]
-    ]
-    assert [_unquote(body["role"]) for body in project_grants] == ["roles/logging.logWriter"]
+    }
+    assert {name: _unquote(body["role"]) for name, body in project_grants.items()} == {
+        "build_logs": "roles/logging.logWriter",
+        "build_function_sources": "roles/storage.objectViewer",
+    }
+    # Provider issue 20571: the build fetches the source from gcf-v2-sources-*, and only from there.
+    [condition] = project_grants["build_function_sources"]["condition"]
+    assert _unquote(condition["expression"]) == 'resource.name.startsWith(\\"projects/_/buckets/gcf-v2-sources-\\")'
+    assert "condition" not in project_grants["build_logs"]
     source = _resource("google_storage_bucket_iam_member", "build_source")
     assert (source["bucket"], _unquote(source["role"])) == (
         "${google_storage_bucket.source.name}",
@@ -428,6 +467,19 @@ def test_the_build_account_reads_the_source_bucket_and_writes_one_cleaned_reposi
     [build] = _resource("google_cloudfunctions2_function", "function")["build_config"]
     assert build["docker_repository"] == "${google_artifact_registry_repository.functions.id}"
     assert build["service_account"] == "${google_service_account.build.id}"
+
+
+def test_functions_are_built_only_after_the_build_accounts_grants_have_settled() -> None:
+    """The provider's builder example waits after the build account's grants; a fresh project needs it."""
+    wait = _resource("time_sleep", "build_grants")
+    assert int(_unquote(wait["create_duration"]).rstrip("s")) >= 60
+    grants = {
+        f"{rtype}.{name}"
+        for rtype, name, body in _resources()
+        if rtype.endswith("_iam_member") and "google_service_account.build." in str(body.get("member"))
+    }
+    assert grants and set(wait["depends_on"]) == {f"${{{grant}}}" for grant in grants}
+    assert "${time_sleep.build_grants}" in _resource("google_cloudfunctions2_function", "function")["depends_on"]
 
 
 def _audited_services() -> dict[str, set[str]]:
@@ -601,12 +653,12 @@ def test_every_alert_notifies_the_configured_recipients() -> None:
 
 
 def test_signing_as_oneself_is_granted_on_each_declaring_functions_own_account_only() -> None:
-    declared = sorted(name for name, fn in _manifest_functions().items() if "sign_as_self" in fn["uses"])
-    assert declared and sorted(_pairs("self_signers")) == declared
+    declared = _profiles_of(lambda fn: "sign_as_self" in fn["uses"])
+    assert declared and _pairs("self_signers") == declared
     grant = _resource("google_service_account_iam_member", "sign_as_self")
     assert grant["for_each"] == "${local.self_signers}"
-    assert grant["service_account_id"] == "${google_service_account.function[each.key].name}"
-    assert _unquote(grant["member"]) == "serviceAccount:${google_service_account.function[each.key].email}"
+    assert grant["service_account_id"] == "${google_service_account.grant_profile[each.key].name}"
+    assert _unquote(grant["member"]) == "serviceAccount:${google_service_account.grant_profile[each.key].email}"
     assert grant["role"] == "${google_project_iam_custom_role.sign_blob.name}"
     role = _resource("google_project_iam_custom_role", "sign_blob")
     assert [_unquote(permission) for permission in role["permissions"]] == ["iam.serviceAccounts.signBlob"]
@@ -620,8 +672,8 @@ def test_declared_buckets_are_private_and_their_objects_granted_to_declaring_fun
     assert bucket["for_each"] == "${local.buckets}"
     assert (bucket["uniform_bucket_level_access"], _unquote(bucket["public_access_prevention"])) == (True, "enforced")
     expected = {
-        f"{name}/{b['name']}"
-        for name, fn in _manifest_functions().items()
+        f"{fn['grant_profile']}/{b['name']}"
+        for fn in _manifest_functions().values()
         for b in buckets.values()
         if b["capability"] in fn["uses"]
     }
@@ -644,3 +696,152 @@ def test_storage_notifications_reach_the_declared_topic_for_the_declared_prefix(
     assert _pairs("notifying_buckets") == {"uploads"}
     subscribers = [fn["name"] for fn in _manifest_functions().values() if fn["topic"] == "storage.uploads-finalized"]
     assert subscribers == ["finalize_upload"]
+
+
+# --- 8. a first apply on a new project succeeds, and stays safe ---------------------------------------------------
+
+
+def _console_errors(variables: dict[str, str]) -> str:
+    """What `terraform console` reports about the variables alone (their validations), offline."""
+    with tempfile.TemporaryDirectory() as work:
+        for name in ("manifest.tf", "variables.tf", "functions.json"):
+            shutil.copy2(TERRAFORM / name, Path(work) / name)
+        result = subprocess.run(
+            [TERRAFORM_BIN, "console", *(f"-var={name}={value}" for name, value in variables.items())],
+            input="var.environment\n",
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            cwd=work,
+            env={**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1", "NO_COLOR": "1"},
+        )
+    return re.sub(r"\x1b\[[0-9;]*m", "", result.stderr)
+
+
+def test_production_requires_alert_recipients() -> None:
+    missing = "production alerts must"
+    assert missing in _console_errors({**TEST_VARS, "environment": "production"})
+    assert missing not in _console_errors({**TEST_VARS, "environment": "production", "alert_emails": '["a@b.org"]'})
+    assert missing not in _console_errors(TEST_VARS)
+
+
+def test_declared_buckets_keep_no_soft_deleted_objects() -> None:
+    """Erased means gone: a soft-deleted upload would stay readable (and restorable) for 7 more days."""
+    [policy] = _resource("google_storage_bucket", "declared")["soft_delete_policy"]
+    assert policy["retention_duration_seconds"] == 0
+
+
+def test_the_existing_firestore_rules_release_is_imported() -> None:
+    """Firebase creates cloud.firestore with the database (provider issue 20917): creating it again is a 409."""
+    imports = [block for document in _parsed().values() for block in document.get("import", [])]
+    assert {
+        "to": "${google_firebaserules_release.firestore}",
+        "id": '"projects/${var.project_id}/releases/cloud.firestore"',
+    } in [{key: value for key, value in block.items() if key in ("to", "id")} for block in imports]
+    release = _resource("google_firebaserules_release", "firestore")
+    assert _unquote(release["name"]) == "cloud.firestore"
+
+
+def test_an_alert_on_a_log_metric_waits_until_the_metric_is_known() -> None:
+    """A new log-based metric is unknown to Monitoring for up to 10 minutes (provider issue 11102)."""
+    metric_alerts = {
+        name: body
+        for name, body in _resources_of("google_monitoring_alert_policy").items()
+        if "google_logging_metric." in json.dumps(body)
+    }
+    assert metric_alerts
+    for name, body in metric_alerts.items():
+        waits = [ref for ref in body.get("depends_on", []) if ref.startswith("${time_sleep.")]
+        assert waits, f"{name} is created as soon as its metric is"
+        for ref in waits:
+            wait = _resource("time_sleep", ref.removeprefix("${time_sleep.").removesuffix("}"))
+            assert int(_unquote(wait["create_duration"]).rstrip("s")) >= 600
+            assert "google_logging_metric." in json.dumps(wait["triggers"])
+
+
+def test_signed_in_routes_are_checked_at_the_gateway_too() -> None:
+    """x-google-issuer on every route but the public ones and webhooks: defence in depth."""
+    from bloom.platform.registry import Role
+
+    expressions = _locals()
+    assert [_unquote(role) for role in json.loads(expressions["open_roles"])] == [Role.PUBLIC, Role.WEBHOOK]
+    assert (
+        "contains(local.open_roles, local.http_functions[name].http.role) ? {} : {security = [{firebase = []}]}"
+        in expressions["gateway_paths"]
+    )
+    document = json.loads(expressions["gateway_document"])
+    firebase = {_unquote(key): _unquote(value) for key, value in document["securityDefinitions"]["firebase"].items()}
+    assert firebase["x-google-issuer"] == "https://securetoken.google.com/${var.project_id}"
+    assert firebase["x-google-audiences"] == "${var.project_id}"
+    assert firebase["x-google-jwks_uri"].endswith("/securetoken@system.gserviceaccount.com")
+    roles = {fn["http"]["role"] for fn in _manifest()["functions"] if fn["http"]}
+    assert roles - {"public", "webhook"}, "some routes need a signed-in caller"
+
+
+def test_secret_versions_are_pinned() -> None:
+    """A function reads the version the reviewed configuration names, never `latest`."""
+    [service] = _resource("google_cloudfunctions2_function", "function")["service_config"]
+    [secrets] = [block['"secret_environment_variables"'] for block in service["dynamic"]]
+    [content] = secrets["content"]
+    assert content["version"] == "${var.secret_versions[secret_environment_variables.value]}"
+    assert '\\"latest\\"' not in json.dumps([body for _, _, body in _resources()])
+    [lifecycle] = _resource("google_cloudfunctions2_function", "function")["lifecycle"]
+    assert "var.secret_versions" in lifecycle["precondition"][0]["condition"]
+
+
+def test_secret_manager_data_access_is_audited() -> None:
+    assert {"DATA_READ", "DATA_WRITE"} <= _audited_services().get("secretmanager.googleapis.com", set())
+
+
+def test_the_outbox_sweeper_publishes_to_no_storage_notification_or_job_topic() -> None:
+    manifest = _manifest()
+    owned_by_others = {bucket["notify_topic"] for bucket in manifest["buckets"] if bucket["notify_topic"]}
+    owned_by_others |= {fn["topic"] for fn in manifest["functions"] if fn["kind"] == "scheduled"}
+    assert owned_by_others
+    for fn in manifest["functions"]:
+        assert not set(fn["publishes"]) & owned_by_others, fn["name"]
+    assert any("outbox_sweep" in fn["uses"] and fn["publishes"] for fn in manifest["functions"])
+
+
+LOCK = TERRAFORM / ".terraform.lock.hcl"
+
+
+@pytest.mark.parametrize("root", [TERRAFORM, TERRAFORM / "bootstrap"], ids=["main", "bootstrap"])
+def test_the_lock_file_is_committed_and_pins_every_required_provider(root: Path) -> None:
+    with (root / "versions.tf").open() as handle:
+        [terraform] = hcl2.load(handle)["terraform"]
+    [required] = terraform["required_providers"]
+    required = {name: provider for name, provider in required.items() if isinstance(provider, dict)}
+    with (root / ".terraform.lock.hcl").open() as handle:
+        locked = {_unquote(address): body for block in hcl2.load(handle)["provider"] for address, body in block.items()}
+    expected = {f"registry.terraform.io/{_unquote(provider['source'])}": provider for provider in required.values()}
+    assert set(locked) == set(expected)
+    for address, provider in expected.items():
+        lock = locked[address]
+        assert _unquote(lock["constraints"]) == _unquote(provider["version"]), f"{address}: terraform providers lock"
+        minimum = _unquote(provider["version"]).removeprefix("~> ").split(".")
+        version = _unquote(lock["version"]).split(".")
+        assert version[: len(minimum) - 1] == minimum[:-1] and int(version[len(minimum) - 1]) >= int(minimum[-1])
+        hashes = [_unquote(value) for value in lock["hashes"]]
+        assert any(value.startswith("h1:") for value in hashes) and any(value.startswith("zh:") for value in hashes)
+    ignored = subprocess.run(
+        ["git", "check-ignore", "--quiet", str(root / ".terraform.lock.hcl")],
+        cwd=ROOT,
+        capture_output=True,
+        check=False,
+    )
+    assert ignored.returncode == 1, "the lock file must be committed, not ignored"
+
+
+def test_each_function_deploys_from_an_object_named_after_its_closure() -> None:
+    """Only the functions whose code (closure) changed get a new object name, so only they redeploy."""
+    source = _resource("google_storage_bucket_object", "function_source")
+    assert source["for_each"] == "${local.functions}"
+    assert _unquote(source["name"]) == "functions/${each.value.deploy_name}/${local.closures[each.key]}.zip"
+    assert set(source["lifecycle"][0]["ignore_changes"]) == {"source", "detect_md5hash"}
+    assert "jsondecode(file(var.closures_path))" in _locals()["closures"]
+    [build] = _resource("google_cloudfunctions2_function", "function")["build_config"]
+    [storage] = build["source"][0]["storage_source"]
+    assert storage["object"] == "${google_storage_bucket_object.function_source[each.key].name}"
+    assert not _resources_of("google_storage_bucket_object").keys() - {"function_source"}
