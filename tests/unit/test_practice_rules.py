@@ -42,9 +42,9 @@ def test_transitions_stamp_their_times_and_actor() -> None:
         id="a", therapist_id="t", therapist_user_id="tu", therapist_uid="tx", patient_id="p", patient_uid="px",
         status="requested", requested_at=NOW,
     )  # fmt: skip
-    assert transition_fields(record, "accept", "tu", NOW) == {"status": "active", "startedAt": NOW}
+    assert transition_fields(record, "accept", "tu", NOW) == {"status": "active", "started_at": NOW}
     active = record.model_copy(update={"status": "active"})
-    assert transition_fields(active, "end", "p", NOW) == {"status": "ended", "endedAt": NOW, "endedBy": "p"}
+    assert transition_fields(active, "end", "p", NOW) == {"status": "ended", "ended_at": NOW, "ended_by": "p"}
     with pytest.raises(ValueError, match="not allowed"):
         transition_fields(active, "accept", "tu", NOW)
 

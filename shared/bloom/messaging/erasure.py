@@ -14,6 +14,7 @@ from bloom.messaging.events import MessageFlagged
 from bloom.messaging.models import ThreadRecord
 from bloom.messaging.repository import MessagingWork
 from bloom.notifications import service as notifications
+from bloom.platform.store.repository import ArrayRemove
 
 _log = get_logger(__name__)
 ERASE_BATCH = 200  # messages per committed batch (Firestore takes 500 writes)
@@ -44,7 +45,7 @@ def erase_user_messages(user_id: str, auth_uid: str | None) -> int:
         erased += len(mine)
         _erase_from_thread(thread, user_id, uids)
     with MessagingWork() as uow:
-        uow.originals.delete_where("senderId", user_id)  # blocked messages live there only
+        uow.originals.delete_matching(sender_id=user_id)  # blocked messages live there only
         for uid in uids:
             uow.erase_client_documents(uid, [thread.id for thread in threads])
     _log.info("user messages erased", extra={"messages": erased, "threads": len(threads)})
@@ -52,13 +53,11 @@ def erase_user_messages(user_id: str, auth_uid: str | None) -> int:
 
 
 def _erase_from_thread(thread: ThreadRecord, user_id: str, uids: list[str]) -> None:
-    from google.cloud.firestore import ArrayRemove
-
-    fields: dict[str, Any] = {"readOnly": True} if thread.kind == "care" and not thread.read_only else {}
+    changes: dict[str, Any] = {"read_only": True} if thread.kind == "care" and not thread.read_only else {}
     if uids:
-        fields["participantUids"] = ArrayRemove(uids)
+        changes["participant_uids"] = ArrayRemove(tuple(uids))
     if thread.last_message_sender_id == user_id:
-        fields["lastMessagePreview"] = ""
-    if fields:
+        changes["last_message_preview"] = ""
+    if changes:
         with MessagingWork() as uow:
-            uow.threads.update(thread.id, fields)
+            uow.threads.change(thread.id, **changes)

@@ -57,6 +57,7 @@ from bloom.messaging.schemas import (
     ThreadsQuery,
 )
 from bloom.platform.auth import FORBIDDEN
+from bloom.platform.store.repository import ArrayAdd
 from bloom.practice import errors as practice_errors
 from bloom.practice import service as practice
 from bloom.practice.schemas import Assignment
@@ -221,7 +222,7 @@ def end_assignment(caller: Caller, assignment_id: str) -> Assignment:
         thread, _, _ = uow.load(care_thread_id(assignment_id))  # reads before the practice's writes
         ended = practice.end_assignment_in(uow, caller, assignment_id)
         if thread is not None:
-            uow.threads.update(thread.id, {"readOnly": True})
+            uow.threads.change(thread.id, read_only=True)
         return ended.out()
 
     return MessagingWork.run_in_transaction(work)
@@ -317,17 +318,15 @@ def _replay(caller: Caller, existing: MessageRecord | None, original: OriginalRe
 
 
 def _touch_thread(uow: MessagingWork, caller: Caller, thread: ThreadRecord, record: MessageRecord) -> None:
-    from google.cloud.firestore import ArrayUnion
-
-    fields: dict[str, Any] = {
-        "lastMessageAt": record.created_at,
-        "lastMessagePreview": preview(record.text),
-        "lastMessageSenderId": record.sender_id,
+    changes: dict[str, Any] = {
+        "last_message_at": record.created_at,
+        "last_message_preview": preview(record.text),
+        "last_message_sender_id": record.sender_id,
     }
     if caller.user.id not in thread.participant_ids:  # a practice admin answering a support thread joins it
-        fields["participantIds"] = ArrayUnion([caller.user.id])
-        fields["participantUids"] = ArrayUnion([caller.auth_uid])
-    uow.threads.update(thread.id, fields)
+        changes["participant_ids"] = ArrayAdd((caller.user.id,))
+        changes["participant_uids"] = ArrayAdd((caller.auth_uid,))
+    uow.threads.change(thread.id, **changes)
 
 
 def _load_own(uow: MessagingWork, caller: Caller, thread_id: str, mid: str) -> tuple[MessageRecord, str]:

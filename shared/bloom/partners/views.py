@@ -110,8 +110,7 @@ def adopt_accesses_in(uow: UnitOfWork, auth_uid: str, copies: dict[str, dict[str
     for access_id, doc in copies.items():
         access = PartnerAccessRecord.model_validate(doc)
         if access.holder_uid != auth_uid:
-            work.update_access(access, {"holderUid": auth_uid}, project=False)
-            access = access.model_copy(update={"holder_uid": auth_uid})
+            access = work.update_access(access, holder_uid=auth_uid)  # the caller writes the projection
         adopted[access_id] = work.accesses.to_doc(access)
     return adopted
 

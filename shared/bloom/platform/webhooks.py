@@ -239,7 +239,7 @@ class Webhook(Generic[BodyT]):
                 uow.deliveries.delete(doc_id)  # released: the provider's retry runs the handler again
             raise
         with DeliveriesWork() as uow:
-            uow.deliveries.update(doc_id, {"status": "done", "answer": json.dumps(answer)})
+            uow.deliveries.change(doc_id, status="done", answer=json.dumps(answer))
         return Reply(201, answer)
 
     def _answer(self, delivery: WebhookDelivery[BodyT]) -> Any:

@@ -82,16 +82,16 @@ def next_status(current: AssignmentStatus, transition: Transition) -> Assignment
 
 
 def transition_fields(record: AssignmentRecord, transition: Transition, actor_id: str, now: datetime) -> dict[str, Any]:
-    """The stored fields a transition changes (its validity checked by `next_status`)."""
+    """The fields a transition changes (the model's names; its validity checked by `next_status`)."""
     status = next_status(record.status, transition)
     if status is None:
         raise ValueError(f"{transition} is not allowed from {record.status}")
     fields: dict[str, Any] = {"status": status}
     if status == "active":
-        fields["startedAt"] = now
+        fields["started_at"] = now
     if status in ("ended", "declined"):
-        fields["endedAt"] = now
-        fields["endedBy"] = actor_id
+        fields["ended_at"] = now
+        fields["ended_by"] = actor_id
     return fields
 
 

@@ -25,6 +25,10 @@ class TherapistsRepository(Repository[TherapistRecord]):
         doc[FACETS] = facets(item)
         return doc
 
+    def of_user(self, user_id: str) -> list[tuple[str, TherapistRecord]]:
+        """The user's therapist profile (id and record), if any."""
+        return self.select([Filter("userId", "==", user_id)], limit=1)
+
     def discover(self, equalities: list[tuple[str, Any]], after_id: str | None, limit: int) -> list[TherapistRecord]:
         """A page of profiles matching every equality, in id order, after `after_id` (equality filters on
         single-field indexes and the document id: no composite index)."""

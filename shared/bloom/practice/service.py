@@ -14,7 +14,6 @@ import uuid
 from bloom.core.logging import get_logger
 from bloom.core.time import utcnow
 from bloom.identity import service as identity
-from bloom.platform.store.repository import Filter
 from bloom.platform.store.unit_of_work import DuplicateDocument, UnitOfWork
 from bloom.practice import errors
 from bloom.practice.models import (
@@ -266,7 +265,7 @@ def _apply(uow: PracticeWork, record: AssignmentRecord, transition: Transition, 
     if status is None:
         raise errors.ASSIGNMENT_STATE_CONFLICT.error()
     fields = transition_fields(record, transition, actor_id, utcnow())
-    uow.assignments.update(record.id, fields)
+    uow.assignments.change(record.id, **fields)
     if status not in OPEN_STATUSES:
         uow.pairs.delete(pair_key(record.therapist_id, record.patient_id))
     return AssignmentRecord.model_validate({**record.model_dump(by_alias=True), **fields})
@@ -342,7 +341,7 @@ def close_practice_of_deleted_user(user_id: str) -> int:
     """A deleted user's open assignments end (requests are declined) and their therapist profile, with its name
     and bio, is deleted; assignments keep ids only. Idempotent; returns how many assignments were closed."""
     with PracticeWork() as uow:
-        profile = uow.therapists.select([Filter("userId", "==", user_id)], limit=1)
+        profile = uow.therapists.of_user(user_id)
         mine = uow.assignments.of_patient(user_id)
         if profile:
             mine += uow.assignments.of_therapist(profile[0][0])

@@ -195,7 +195,7 @@ def _refreshed_token() -> str:
                 token = _sign_in()
             except Exception:
                 with TherapyWork() as uow:
-                    uow.tokens.update(CACHE_DOC_ID, {"refreshingUntil": None})  # another instance may try now
+                    uow.tokens.change(CACHE_DOC_ID, refreshing_until=None)  # another instance may try now
                 raise
             record = SimplybookTokenRecord(token=token, expires_at=utcnow() + TOKEN_LIFETIME, refreshing_until=None)
             with TherapyWork() as uow:
