@@ -178,7 +178,7 @@ def user_ids_with_accesses(accesses: AccessFilter, limit: int) -> list[str]:
     """Public ids of users holding an access that passes the filter (equality queries; at most `limit` read)."""
     equals: dict[str, object] = {}
     if accesses.feature_therapy is not None:
-        equals["featureTherapy"] = accesses.feature_therapy
+        equals["feature_therapy"] = accesses.feature_therapy
     if accesses.active is not None:
         equals["active"] = accesses.active
     with PartnersWork() as uow:
