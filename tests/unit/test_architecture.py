@@ -160,3 +160,20 @@ uow.users._update_stored(uid, {"name": "x"})
 """
     assert sorted(line for line, _ in storage_leaks(leaky)) == [2, 3, 4, 5, 5, 6]
     assert storage_leaks('uow.users.change(uid, partner_admin=None)\nlog.info("x", extra={"uploadId": 1})') == []
+
+
+def test_every_module_using_an_area_store_is_under_the_no_google_sdk_contract() -> None:
+    """A use-case module named otherwise than `service` (one that opens its area's unit of work) must be listed in
+    the services-without-firestore contract, or the contract would not see it."""
+    section = contracts()["importlinter:contract:services-without-firestore"]
+    listed = set(section["source_modules"].split())
+    unlisted = [
+        f"bloom.{area}.{path.stem}"
+        for area in areas()
+        for path in sorted((BLOOM / area).glob("*.py"))
+        if path.stem not in ("service", "models", "schemas", "repository", "__init__")
+        and re.search(rf"from bloom\.{area}(\.repository import| import repository)", path.read_text())
+        and f"bloom.{area}.{path.stem}" not in listed
+    ]
+    assert {"bloom.*.service", "bloom.*.models", "bloom.*.schemas"} <= listed
+    assert unlisted == []

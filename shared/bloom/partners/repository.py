@@ -152,8 +152,9 @@ class PartnersWork(UnitOfWork):
     catalogue = repository(PartnerCatalogueRepository)
 
     def update_access(self, access: PartnerAccessRecord, **changes: ChangeValue) -> PartnerAccessRecord:
-        """Change fields of an access (the model's names) and its copy in its code's claim; the access as changed.
-        The holder's profile projection is the service's to update (`access_changes.change_access`)."""
+        """Change fields of an access (the model's names, plain values) and its copy in its code's claim; returns
+        the access as changed. The holder's profile projection is the service's step (`access_changes.change_access`).
+        """
         self.accesses.change(access.id, **changes)
         if access.access_code:
             stored = self.accesses.stored_changes(changes)
