@@ -268,7 +268,7 @@ def _apply(uow: PracticeWork, record: AssignmentRecord, transition: Transition, 
     uow.assignments.change(record.id, **fields)
     if status not in OPEN_STATUSES:
         uow.pairs.delete(pair_key(record.therapist_id, record.patient_id))
-    return AssignmentRecord.model_validate({**record.model_dump(by_alias=True), **fields})
+    return record.model_copy(update=fields)
 
 
 def care_parties_in(uow: UnitOfWork, caller: Caller, assignment_id: str) -> CareParties:
