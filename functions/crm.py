@@ -22,7 +22,7 @@ from bloom.partners.events import (
 from bloom.platform.events import Event
 from bloom.platform.registry import Role, Sdk
 from bloom.platform.subscriber import event_function
-from bloom.platform.webhook_tokens import QueryToken
+from bloom.platform.webhook_verification import QueryToken
 from bloom.platform.webhooks import WebhookDelivery, webhook_function
 from bloom.users.events import USER_CREATED, USER_DELETED, USER_UPDATED, UserCreated, UserDeleted, UserUpdated
 

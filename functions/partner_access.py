@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bloom.api import HttpContext, http_function
-from bloom.partners import access_service as partner_access
+from bloom.partners import access_admin, access_codes, access_erasure
 from bloom.partners import errors as partner_errors
 from bloom.partners import service as partners
 from bloom.partners.events import PARTNER_ACCESS_ACTIVATED, PARTNER_ACCESS_CHANGED, PARTNER_ACCESS_GRANTED
@@ -40,7 +40,7 @@ def create_partner_access(ctx: HttpContext[CreatePartnerAccess, Empty]) -> Partn
     summary = ctx.caller.user.partner_admin
     if summary is None:
         raise FORBIDDEN.error()
-    return partner_access.create_access(summary, ctx.body)
+    return access_codes.create_access(summary, ctx.body)
 
 
 @http_function(
@@ -53,7 +53,7 @@ def create_partner_access(ctx: HttpContext[CreatePartnerAccess, Empty]) -> Partn
     tags=TAGS,
 )
 def list_partner_accesses(ctx: HttpContext[Empty, PartnerAccessQuery]) -> list[PartnerAccessOut]:
-    return partner_access.list_accesses(ctx.query)
+    return access_admin.list_accesses(ctx.query)
 
 
 @http_function(
@@ -69,7 +69,7 @@ def list_partner_accesses(ctx: HttpContext[Empty, PartnerAccessQuery]) -> list[P
     sdks=(Sdk.PUBSUB,),
 )
 def update_partner_access(ctx: HttpContext[UpdatePartnerAccess, Empty]) -> PartnerAccessOut:
-    return partner_access.update_access(ctx.path["id"], ctx.body)
+    return access_admin.update_access(ctx.path["id"], ctx.body)
 
 
 @http_function(
@@ -85,7 +85,7 @@ def update_partner_access(ctx: HttpContext[UpdatePartnerAccess, Empty]) -> Partn
     errors=partner_errors.CODE_ERRORS,
 )
 def validate_partner_access_code(ctx: HttpContext[PartnerAccessCode, Empty]) -> PartnerAccessOut:
-    return partner_access.validate_code(ctx.body.partner_access_code)
+    return access_codes.validate_code(ctx.body.partner_access_code)
 
 
 @http_function(
@@ -103,7 +103,7 @@ def validate_partner_access_code(ctx: HttpContext[PartnerAccessCode, Empty]) -> 
 )
 def assign_partner_access(ctx: HttpContext[PartnerAccessCode, Empty]) -> PartnerAccessOut:
     caller = ctx.caller
-    return partner_access.assign_code(caller.auth_uid, caller.user, ctx.body.partner_access_code)
+    return access_codes.assign_code(caller.auth_uid, caller.user, ctx.body.partner_access_code)
 
 
 @http_function(
@@ -117,7 +117,7 @@ def assign_partner_access(ctx: HttpContext[PartnerAccessCode, Empty]) -> Partner
     sdks=(Sdk.PUBSUB,),
 )
 def delete_cypress_partner_accesses(_: HttpContext[Empty, Empty]) -> CypressCleanupOut:
-    return CypressCleanupOut(deleted_count=partner_access.delete_cypress_accesses())
+    return CypressCleanupOut(deleted_count=access_admin.delete_cypress_accesses())
 
 
 @event_function(
@@ -127,5 +127,5 @@ def delete_cypress_partner_accesses(_: HttpContext[Empty, Empty]) -> CypressClea
     sdks=(Sdk.PUBSUB,),
 )
 def erase_partner_data_of_deleted_user(event: Event[UserDeleted]) -> None:
-    partner_access.release_accesses_of(event.payload.user_id)
+    access_erasure.release_accesses_of(event.payload.user_id)
     partners.remove_partner_admin_of(event.payload.user_id)

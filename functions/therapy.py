@@ -11,7 +11,8 @@ from bloom.platform.http import Empty
 from bloom.platform.registry import Role, Sdk
 from bloom.platform.subscriber import event_function, scheduled_function
 from bloom.platform.topics import ScheduledRun
-from bloom.platform.webhooks import SharedToken, WebhookDelivery, webhook_function
+from bloom.platform.webhook_verification import SharedToken
+from bloom.platform.webhooks import WebhookDelivery, webhook_function
 from bloom.therapy import errors as therapy_errors
 from bloom.therapy import service as therapy
 from bloom.therapy.events import THERAPY_BOOKED, THERAPY_CANCELLED, THERAPY_COMPLETED, THERAPY_RESCHEDULED
@@ -40,7 +41,7 @@ ZAPIER_TOKEN = SharedToken(
     body=SimplybookNotification,
     ignore=lambda body: body.notification_type == "notify",
     summary=(
-        "Simplybook booking callback {booking_id, booking_hash, company, notification_type, webhook_timestamp?}"
+        "Simplybook booking callback {booking_id, booking_hash, company, notification_type, webhook_timestamp}"
         " with `?token=`: the booking is read from Simplybook and applied to the ledger (notify: 201 null)"
     ),
     secrets=SIMPLYBOOK_SECRETS,

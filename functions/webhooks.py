@@ -6,7 +6,8 @@ from bloom.content import errors as content_errors
 from bloom.content import service as content_sync
 from bloom.content.schemas import StoryblokSyncResult, StoryblokWebhook
 from bloom.platform.registry import Sdk
-from bloom.platform.webhooks import HmacSignature, WebhookDelivery, webhook_function
+from bloom.platform.webhook_verification import HmacSignature
+from bloom.platform.webhooks import WebhookDelivery, webhook_function
 
 STORYBLOK_SIGNATURE = HmacSignature(
     header="webhook-signature",

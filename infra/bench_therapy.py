@@ -158,7 +158,11 @@ def _measure(stack: RunningStack) -> list[list[str]]:
 
     def notification(booking_id: int) -> SimplybookNotification:
         return SimplybookNotification(
-            booking_id=booking_id, booking_hash="ab", company="bench", notification_type="create"
+            booking_id=booking_id,
+            booking_hash="ab",
+            company="bench",
+            notification_type="create",
+            webhook_timestamp=int(time.time()),
         )
 
     therapy.apply_simplybook_notification(notification(1))  # signs in once: the token is cached from here on

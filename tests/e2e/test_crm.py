@@ -213,7 +213,7 @@ def test_resync_finds_and_fixes_profiles_that_drifted(
     account = signed_up(stack, auth, "drift@example.com", name="Before")
     uid = user_id(stack, account)
     converged(providers, "drift@example.com", uid)
-    UsersRepository().update(account.uid, {"name": "After"})  # a change no event announced (lost, or a new field)
+    UsersRepository().change(account.uid, name="After")  # a change no event announced (lost, or a new field)
     assert stack.log_path is not None
     cli = ["--state-file", str(stack.log_path.parent / "stack.json"), "crm", "resync"]
 

@@ -103,7 +103,7 @@ def test_a_challenge_serves_once_and_expires(stack: RunningStack, user: AuthAcco
 
     options = login_options(stack)
     repo = ChallengesRepository()
-    repo.update(options["challenge"], {"expiresAt": utcnow() - timedelta(seconds=1)})
+    repo.change(options["challenge"], expires_at=utcnow() - timedelta(seconds=1))
     expired = api(stack, "POST", f"{BASE}/login/verify", json={"credential": authenticator.get(options)})
     assert expired.status_code == 400
 

@@ -203,7 +203,7 @@ def test_rebuild_restores_a_projection_and_catalogues_lost_or_never_written(
     before = call(stack, "GET", "user/me", user)
     assert len(before["subscriptions"]) == 1
 
-    UsersRepository().update(user.uid, {"profile": {}})  # as stored before projections existed
+    UsersRepository().ref(user.uid).update({"profile": {}})  # as stored before projections existed
     PartnerCatalogueRepository().delete("partners")
     ContentCatalogueRepository().delete("content")
     assert call(stack, "GET", "user/me", user)["courses"] == []
@@ -224,7 +224,7 @@ def test_the_rebuild_command_reports_what_it_rewrote(
     signed_up(stack, auth, "second@example.com")
     seed_content()
     call(stack, "POST", "resource-user", first, json={"storyblokUuid": DEMO_RESOURCE_UUID})
-    UsersRepository().update(first.uid, {"profile": {}})
+    UsersRepository().ref(first.uid).update({"profile": {}})
     state_file = tmp_path / "stack.json"
     state_file.write_text(json.dumps({"env": stack.env}))
 

@@ -235,6 +235,37 @@ def test_simplybook_callback_auth_failures(stack: RunningStack, auth: AuthEmulat
     assert therapy.counters() == (6, 0)
 
 
+def test_simplybook_callback_refuses_bad_values_with_400_and_records_nothing(
+    stack: RunningStack, auth: AuthEmulator, httpserver: HTTPServer
+) -> None:
+    """With a valid token, values that used to crash the receiver (500) or skip the replay window are refused."""
+    therapy = Therapy(stack, auth)
+    calls = serve_simplybook(httpserver, api_booking(therapy.user_id))
+    good = notification("create")
+    text = json.dumps(good)
+    refused = {
+        "a timestamp beyond any datetime": json.dumps({**good, "webhook_timestamp": 10**400}).encode(),
+        "50,000 levels of nesting": (text[:-1] + ', "x": ' + "[" * 50_000 + "]" * 50_000 + "}").encode(),
+        "an unpaired surrogate": text.replace(f'"{COMPANY}"', '"\\ud800"').encode(),
+        "no timestamp": json.dumps({k: v for k, v in good.items() if k != "webhook_timestamp"}).encode(),
+        "not JSON": b"{nope",
+    }
+    for case, raw in refused.items():
+        response = requests.post(
+            f"{stack.api}/webhooks/simplybook",
+            params={"token": TOKEN},
+            data=raw,
+            headers={"Content-Type": "application/json"},
+            timeout=30,
+        )
+        assert response.status_code == 400, (case, response.text)
+    # Only the valid delivery that follows reaches Simplybook and the ledger.
+    assert callback(stack, good).status_code == 202
+    therapy.counters_become((5, 1))
+    assert calls == ["auth", "GET 501"]
+    assert len(call(stack, "GET", "therapy-session/admin", therapy.admin)) == 1
+
+
 def test_simplybook_down_then_back(stack: RunningStack, auth: AuthEmulator, httpserver: HTTPServer) -> None:
     therapy = Therapy(stack, auth)
     calls = serve_simplybook(httpserver, api_booking(therapy.user_id), failures=4)

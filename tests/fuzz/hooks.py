@@ -34,7 +34,7 @@ from schemathesis.core.transport import Response
 from schemathesis.generation.case import Case
 from schemathesis.hooks import HookContext
 
-from bloom.platform.webhooks import HmacSignature
+from bloom.platform.webhook_verification import HmacSignature
 from tests.fuzz.context import FuzzContext, KnownIssueHit
 
 # Ids Firestore cannot use as document ids: too long (limit 1,500 bytes), reserved (`__.*__`), `.` and `..`.

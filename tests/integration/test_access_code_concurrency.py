@@ -11,7 +11,7 @@ import pytest
 
 from bloom.core.errors import BloomError
 from bloom.core.time import utcnow
-from bloom.partners.access_service import redeem_code_in
+from bloom.partners.access_codes import redeem_code_in
 from bloom.partners.repository import AccessCodesRepository, PartnerAccessesRepository, PartnersWork
 from bloom.platform.store.unit_of_work import DuplicateDocument, UnitOfWork
 from bloom.users.repository import UsersRepository

@@ -28,10 +28,9 @@ from bloom.platform.store.client import db
 from bloom.platform.store.outbox import OutboxRepository, publisher
 from bloom.platform.store.repository import Filter
 from bloom.platform.topics import Topic
+from bloom.platform.webhook_verification import HmacSignature, SharedToken
 from bloom.platform.webhooks import (
     DELIVERIES_COLLECTION,
-    HmacSignature,
-    SharedToken,
     Webhook,
     WebhookDelivery,
     WebhookReceived,
@@ -183,6 +182,24 @@ def test_bad_tokens_and_bodies_are_refused_before_anything_is_recorded(
     assert OutboxRepository().select() == []
 
 
+def test_hostile_bodies_with_a_valid_token_get_400_before_anything_is_recorded(handed_off: HandedOff) -> None:
+    """Deep nesting is refused before the parser sees it (it would overflow its recursion: 500), and so are
+    unpaired surrogates (nothing could store or log them) and bodies that are not JSON."""
+    receiver = handed_off.webhook.receiver()
+    hostile = {
+        b'{"id": "b-3", "action": "created", "x": ' + b"[" * 50_000 + b"]" * 50_000 + b"}": (
+            "body must not be nested more than 32 levels deep"
+        ),
+        b'{"id": "\\ud800", "action": "created"}': "body must be valid Unicode text (no unpaired surrogates)",
+        b'{"id": "b-3", "action": ': "body must be valid JSON",
+    }
+    for body, problem in hostile.items():
+        status, error = post(receiver, body, {"X-Booking-Token": TOKEN})
+        assert (status, error["message"]) == (400, [problem])
+    assert deliveries("zz_bookings") == []
+    assert OutboxRepository().select() == []
+
+
 # --- answered in the request ----------------------------------------------------------------------------------------
 
 
@@ -269,6 +286,10 @@ def test_a_stale_or_forged_signature_is_refused(inline: tuple[Counter, HttpHandl
     body = b'{"id": "b-6", "action": "created"}'
     stale = signed(body, at=time.time() - 301)
     assert post(receiver, body, stale)[1]["message"] == "WEBHOOK_SIGNATURE_MISMATCH"
+    for huge in ("9" * 400, "9" * 5000):  # beyond a float, beyond Python's int parsing: a 500 before
+        assert post(receiver, body, signed(body) | {"X-Timestamp": huge})[1]["message"] == "WEBHOOK_SIGNATURE_MISMATCH"
+        huge_signed = {"X-Signature": SIGNATURE.sign(SIGNING_KEY, body, huge), "X-Timestamp": huge}
+        assert post(receiver, body, huge_signed)[1]["message"] == "WEBHOOK_SIGNATURE_MISMATCH"
     forged = {**signed(body), "X-Timestamp": str(int(time.time()) + 1)}
     assert post(receiver, body, forged)[1]["message"] == "WEBHOOK_SIGNATURE_MISMATCH"
     assert post(receiver, body, {"X-Signature": signed(body)["X-Signature"]})[1]["message"] == (

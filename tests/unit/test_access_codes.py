@@ -158,12 +158,12 @@ def test_a_new_access_has_redeemed_no_sessions() -> None:
 def test_deactivation_switches_off_only_active_ones_and_reactivation_only_those() -> None:
     switched_off = deactivation_changes({"a": True, "b": False, "c": True})
     assert switched_off == {
-        "a": {"active": False, "deactivatedWithPartner": True},
-        "c": {"active": False, "deactivatedWithPartner": True},
+        "a": {"active": False, "deactivated_with_partner": True},
+        "c": {"active": False, "deactivated_with_partner": True},
     }
     assert reactivation_changes({"a": True, "b": False, "c": True}) == {
-        "a": {"active": True, "deactivatedWithPartner": False},
-        "c": {"active": True, "deactivatedWithPartner": False},
+        "a": {"active": True, "deactivated_with_partner": False},
+        "c": {"active": True, "deactivated_with_partner": False},
     }
     assert deactivation_changes({}) == {} and reactivation_changes({"b": False}) == {}
 

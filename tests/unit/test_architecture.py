@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import configparser
 import re
 import shutil
@@ -56,6 +57,9 @@ def test_every_area_is_in_the_layers_and_keeps_its_storage_private() -> None:
         ("content/service.py", "from bloom.partners.repository import PartnersWork  # noqa"),
         # the platform depending on an area
         ("platform/http.py", "from bloom.users.schemas import Caller  # noqa"),
+        # a service (or a service module named otherwise) writing Firestore sentinels itself
+        ("partners/service.py", "from google.cloud.firestore import ArrayUnion  # noqa"),
+        ("partners/therapy_charges.py", "def later() -> None:\n    from google.cloud import firestore  # noqa"),
     ],
 )
 def test_the_contracts_fail_when_broken(tmp_path: Path, module: str, line: str) -> None:
@@ -104,3 +108,72 @@ def test_services_get_repositories_from_their_unit_of_work() -> None:
         if built.search(text)
     ]
     assert offenders == []
+
+
+QUERY_BUILDING = {"find_one", "where_in", "delete_where", "_update_stored", "update_entries", "put_entry"}
+TAKES_FIELD_NAMES = {"change", "change_each", "delete_matching", "select", "search", "update_access"}
+STORED_NAME = re.compile(r"^[a-z]+(?:[A-Z][a-z0-9]*)+$")  # camelCase: how fields are stored, never how models name them
+
+
+def storage_leaks(source: str) -> list[tuple[int, str]]:
+    """Where area code outside repositories builds queries or raw updates, or names a field as it is stored."""
+    leaks: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        if (name == "Filter" and node.args) or name in QUERY_BUILDING:
+            leaks.append((node.lineno, f"{name}(…) belongs in a named repository method"))
+        elif name in TAKES_FIELD_NAMES:
+            arguments = [*node.args, *(keyword.value for keyword in node.keywords)]
+            leaks.extend(
+                (constant.lineno, f"{constant.value!r}: a stored name, where the model's field name goes")
+                for argument in arguments
+                for constant in ast.walk(argument)
+                if isinstance(constant, ast.Constant)
+                and isinstance(constant.value, str)
+                and STORED_NAME.match(constant.value)
+            )
+    return leaks
+
+
+def test_services_name_fields_as_models_do_and_leave_queries_to_repositories() -> None:
+    """Only repositories know stored (camelCase) names, Firestore sentinels and queries: services change documents
+    with `change(…)`/`change_each(…)` and the model's field names, and ask named repository methods."""
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}: {problem}"
+        for area in areas()
+        for path in sorted((BLOOM / area).glob("*.py"))
+        if path.name != "repository.py"
+        for line, problem in storage_leaks(path.read_text())
+    ]
+    assert offenders == []
+
+
+def test_the_storage_leak_check_sees_each_kind_of_leak() -> None:
+    leaky = """
+uow.users.change(uid, **{"partnerAdmin": None})
+uow.accesses.search({"partnerId": "p"}, 10)
+uow.users.find_one("email", email)
+uow.users.select([Filter("userId", "==", uid)])
+uow.users._update_stored(uid, {"name": "x"})
+"""
+    assert sorted(line for line, _ in storage_leaks(leaky)) == [2, 3, 4, 5, 5, 6]
+    assert storage_leaks('uow.users.change(uid, partner_admin=None)\nlog.info("x", extra={"uploadId": 1})') == []
+
+
+def test_every_module_using_an_area_store_is_under_the_no_google_sdk_contract() -> None:
+    """A use-case module named otherwise than `service` (one that opens its area's unit of work) must be listed in
+    the services-without-firestore contract, or the contract would not see it."""
+    section = contracts()["importlinter:contract:services-without-firestore"]
+    listed = set(section["source_modules"].split())
+    unlisted = [
+        f"bloom.{area}.{path.stem}"
+        for area in areas()
+        for path in sorted((BLOOM / area).glob("*.py"))
+        if path.stem not in ("service", "models", "schemas", "repository", "__init__")
+        and re.search(rf"from bloom\.{area}(\.repository import| import repository)", path.read_text())
+        and f"bloom.{area}.{path.stem}" not in listed
+    ]
+    assert {"bloom.*.service", "bloom.*.models", "bloom.*.schemas"} <= listed
+    assert unlisted == []

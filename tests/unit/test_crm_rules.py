@@ -22,7 +22,7 @@ from bloom.crm.models import (
     subscriber_hash,
 )
 from bloom.platform.http import parse_form_body
-from bloom.platform.webhook_tokens import QueryToken
+from bloom.platform.webhook_verification import QueryToken
 from tests.support.settings import SettingsEnv
 
 PUBLIC = CrmSnapshot(

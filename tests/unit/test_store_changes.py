@@ -59,3 +59,5 @@ def test_markers_become_firestore_transforms() -> None:
 def test_a_field_the_model_does_not_have_is_refused() -> None:
     with pytest.raises(UnknownField):
         Uploads().stored_changes({"readerIds": ["u1"]})  # the stored name is not a field name
+    with pytest.raises(UnknownField):
+        Uploads().delete_matching(ownerId="u1")  # refused before anything is asked of Firestore

@@ -7,12 +7,13 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
 
 from bloom.core.errors import Unauthorized
 from bloom.notifications.service import therapy_booked_message, therapy_cancelled_message
 from bloom.therapy.events import TherapyBooked, TherapyCancelled
 from bloom.therapy.models import Match, completion_step, first_record, needs_match, next_step
-from bloom.therapy.schemas import Booking, ZapierBooking
+from bloom.therapy.schemas import TIMESTAMP_MAX, Booking, SimplybookNotification, ZapierBooking
 from bloom.therapy.simplybook import CallbackCheck
 from tests.support.settings import SettingsEnv
 
@@ -93,10 +94,12 @@ def test_times_without_an_offset_are_utc() -> None:
         )
 
 
-def refusal(raw: dict[str, object] | bytes, token: str | None) -> str | None:
-    body = raw if isinstance(raw, bytes) else json.dumps(raw).encode()
+def refusal(body: dict[str, object], token: str | None) -> str | None:
+    """The 401 message for the callback with this body (validated first, as the receiver does), or None."""
+    check = CallbackCheck()
     try:
-        CallbackCheck().verify(body, {}, {} if token is None else {"token": token})
+        check.verify(json.dumps(body).encode(), {}, {} if token is None else {"token": token})
+        check.verify_body(SimplybookNotification.model_validate(body))
     except Unauthorized as exc:
         return str(exc.message)
     return None
@@ -105,17 +108,35 @@ def refusal(raw: dict[str, object] | bytes, token: str | None) -> str | None:
 def test_the_callback_checks_token_company_and_timestamp(settings_env: SettingsEnv) -> None:
     settings_env.set("SIMPLYBOOK_WEBHOOK_TOKEN", "secret-token")
     settings_env.set("SIMPLYBOOK_COMPANY", "chayn")
-    good = {"booking_id": 1, "company": "chayn", "webhook_timestamp": int(time.time())}
+    good = {
+        "booking_id": 1,
+        "booking_hash": "ab12",
+        "company": "chayn",
+        "notification_type": "create",
+        "webhook_timestamp": int(time.time()),
+    }
     assert refusal(good, "secret-token") is None
-    assert refusal({**good, "webhook_timestamp": None}, "secret-token") is None  # optional
     assert refusal(good, None) == "Unauthorized: invalid webhook token"
     assert refusal(good, "secret-tokeN") == "Unauthorized: invalid webhook token"
     assert refusal({**good, "company": "other"}, "secret-token") == "Unauthorized: unknown company"
-    stale = {**good, "webhook_timestamp": int(time.time()) - 301}
-    assert refusal(stale, "secret-token") == "Unauthorized: webhook timestamp outside the accepted window"
-    assert refusal(b"not json", "secret-token") is None  # left to validation (400)
+    for stale in (int(time.time()) - 301, int(time.time()) + 301, 0, TIMESTAMP_MAX):
+        message = refusal({**good, "webhook_timestamp": stale}, "secret-token")
+        assert message == "Unauthorized: webhook timestamp outside the accepted window"
     settings_env.unset("SIMPLYBOOK_WEBHOOK_TOKEN")
     assert refusal(good, "secret-token") == "Unauthorized: invalid webhook token"
+
+
+def test_the_callback_requires_a_timestamp_a_datetime_can_hold() -> None:
+    good = {"booking_id": 1, "booking_hash": "ab12", "company": "chayn", "notification_type": "create"}
+    for timestamp in (
+        {},
+        {"webhook_timestamp": None},
+        {"webhook_timestamp": TIMESTAMP_MAX + 1},
+        {"webhook_timestamp": 10**400},
+    ):
+        with pytest.raises(ValidationError):
+            SimplybookNotification.model_validate({**good, **timestamp})
+    SimplybookNotification.model_validate({**good, "webhook_timestamp": TIMESTAMP_MAX})
 
 
 def test_slack_therapy_notices_carry_no_client_data() -> None:

@@ -25,7 +25,7 @@ from bloom.core.errors import BadRequest
 from bloom.core.logging import get_logger
 from bloom.core.time import utcnow
 from bloom.core.validation import validation_messages
-from bloom.partners import access_service as partner_access
+from bloom.partners import access_codes
 from bloom.partners import errors as partner_errors
 from bloom.partners import service as partners
 from bloom.partners import views as partner_views
@@ -62,7 +62,7 @@ def register(body: CreateUser) -> Profile:
     partner_id = "" if code else (body.partner_id or "").strip()
     if code:
         # The same checks run again inside the transaction; this one spares creating an account for a bad code.
-        partner_access.validate_code(code)
+        access_codes.validate_code(code)
     now = utcnow()
     draft = UserRecord(
         id=str(uuid.uuid4()),
@@ -94,9 +94,9 @@ def _create_user(uow: UnitOfWork, auth_uid: str, draft: UserRecord, code: str, p
     user = draft.model_copy(deep=True)  # a fresh copy for every attempt of the transaction
     granted: GrantedAccess | None = None
     if code:
-        granted = partner_access.redeem_code_in(uow, code, user, auth_uid)
+        granted = access_codes.redeem_code_in(uow, code, user, auth_uid)
     elif partner_id:
-        granted = partner_access.create_automatic_access_in(uow, partner_id, user, auth_uid)
+        granted = access_codes.create_automatic_access_in(uow, partner_id, user, auth_uid)
     if granted is not None:
         user.partner_access_ids = [granted.access_id]
         user.partner_ids = [granted.partner_id]

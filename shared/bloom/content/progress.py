@@ -360,6 +360,6 @@ def erase_user_progress(user_id: str) -> int:
     """Delete every progress record of a user (by public id). Idempotent; returns how many were deleted."""
     with ContentWork() as uow:
         repositories = (uow.course_users, uow.session_users, uow.resource_users)
-        deleted = sum(repo.delete_where("userId", user_id) for repo in repositories)
+        deleted = sum(repo.delete_matching(user_id=user_id) for repo in repositories)
     _log.info("user progress erased", extra={"records": deleted})
     return deleted

@@ -160,6 +160,6 @@ def erase_user_feedback(user_id: str) -> int:
     """Delete a user's feedback (with its text) and event log entries. Idempotent; returns how many went."""
     with FeedbackWork() as uow:
         repositories = (uow.session_feedback, uow.resource_feedback, uow.event_logs)
-        deleted = sum(repo.delete_where("userId", user_id) for repo in repositories)
+        deleted = sum(repo.delete_matching(user_id=user_id) for repo in repositories)
     _log.info("user feedback and events erased", extra={"records": deleted})
     return deleted

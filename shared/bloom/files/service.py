@@ -100,7 +100,7 @@ def attach_in(uow: UnitOfWork, upload_ids: Sequence[str], owner_id: str, reader_
             raise errors.ATTACHMENT_NOT_AVAILABLE.error()
         readers = sorted(set(record.reader_ids) | {reader for reader in reader_ids if reader != owner_id})
         if readers != record.reader_ids:
-            files.uploads.update(upload_id, {"readerIds": readers, "updatedAt": utcnow()})
+            files.uploads.change(upload_id, reader_ids=readers, updated_at=utcnow())
         attachments.append(
             Attachment(
                 upload_id=record.id, file_name=record.file_name, content_type=record.content_type, size=record.size
@@ -145,12 +145,12 @@ def finalize(stored: StorageObjectFinalized) -> str:
         current = work.uploads.get(upload_id)
         if current is None or current.status != "pending":
             return current.status if current is not None else "gone"
-        changes: dict[str, object] = {"updatedAt": now}
+        changes: dict[str, object] = {"updated_at": now}
         if reason is None:
-            changes |= {"status": "available", "expireAt": None}
+            changes |= {"status": "available", "expire_at": None}
         else:
-            changes |= {"status": "rejected", "rejectedReason": reason, "expireAt": now + UNCHECKED_RETENTION}
-        work.uploads.update(upload_id, changes)
+            changes |= {"status": "rejected", "rejected_reason": reason, "expire_at": now + UNCHECKED_RETENTION}
+        work.uploads.change(upload_id, **changes)
         return "available" if reason is None else "rejected"
 
     outcome = FilesWork.run_in_transaction(settle)
@@ -180,6 +180,6 @@ def erase_user_uploads(user_id: str) -> int:
         with FilesWork() as uow:
             shared = uow.uploads.shared_with(user_id, ERASURE_BATCH)
             for record in shared:
-                uow.uploads.update(record.id, {"readerIds": [r for r in record.reader_ids if r != user_id]})
+                uow.uploads.change(record.id, reader_ids=[r for r in record.reader_ids if r != user_id])
         if not shared:
             return deleted

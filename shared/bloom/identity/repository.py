@@ -28,6 +28,9 @@ class AuthAuditRepository(Repository[AuthAuditRecord]):
     collection_name = "authAudit"
     model = AuthAuditRecord
 
+    def about(self, subject_id: str) -> list[AuthAuditRecord]:
+        return [item for _, item in self.select([Filter("subjectId", "==", subject_id)])]
+
 
 class IdentityWork(UnitOfWork):
     passkeys = repository(PasskeysRepository)

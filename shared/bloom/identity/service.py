@@ -31,7 +31,6 @@ from bloom.identity.models import (
 )
 from bloom.identity.repository import IdentityWork
 from bloom.identity.schemas import AuthAuditAction, CustomToken, LoginWithPasskey, PasskeyOut, RegisterPasskey
-from bloom.platform.store.repository import Filter
 from bloom.platform.store.unit_of_work import DuplicateDocument, UnitOfWork
 
 _log = get_logger(__name__)
@@ -77,7 +76,7 @@ def record_auth_audit_once(record_id: str, action: AuthAuditAction, actor_id: st
 def auth_audit_of(subject_id: str) -> list[AuthAuditRecord]:
     """The AuthAudit records about one user (support tooling and tests)."""
     with IdentityWork() as uow:
-        return [item for _, item in uow.auth_audit.select([Filter("subjectId", "==", subject_id)])]
+        return uow.auth_audit.about(subject_id)
 
 
 # --- challenges --------------------------------------------------------------------------------------------
@@ -239,7 +238,7 @@ def login(body: LoginWithPasskey) -> CustomToken:
             record_auth_audit_in(uow, "passkey.rejected", None, passkey.user_id, details)
             return _Outcome(None)
         used = passkey.model_copy(update={"sign_count": new_count, "last_used_at": utcnow()})
-        uow.passkeys.update(passkey.id, {"signCount": new_count, "lastUsedAt": used.last_used_at})
+        uow.passkeys.change(passkey.id, sign_count=new_count, last_used_at=used.last_used_at)
         record_auth_audit_in(uow, "passkey.used", passkey.user_id, passkey.user_id, {"passkeyId": passkey.id})
         return _Outcome(used)
 
@@ -307,4 +306,4 @@ def remove_passkey(user_id: str, passkey_id: str) -> PasskeyOut:
 def erase_user_passkeys(user_id: str) -> int:
     """Delete every passkey of an erased user (idempotent); their AuthAudit records keep ids only."""
     with IdentityWork() as uow:
-        return uow.passkeys.delete_where("userId", user_id)
+        return uow.passkeys.delete_matching(user_id=user_id)

@@ -69,7 +69,7 @@ class ThreadsRepository(Repository[ThreadRecord]):
     def set_read(self, thread_id: str, user_id: str, message_id: str) -> None:
         from google.cloud.firestore_v1.field_path import FieldPath
 
-        self.update(thread_id, {FieldPath("readBy", user_id).to_api_repr(): message_id})
+        self._update_stored(thread_id, {FieldPath("readBy", user_id).to_api_repr(): message_id})
 
     def of_participant(self, user_id: str) -> list[ThreadRecord]:
         return [item for _, item in self.select([Filter("participantIds", "array_contains", user_id)])]

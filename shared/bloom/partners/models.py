@@ -221,20 +221,22 @@ def therapy_sessions_problem(remaining: int, cap: int) -> str | None:
 def deactivation_changes(active_flags: dict[str, bool]) -> dict[str, dict[str, Any]]:
     """Deactivating a partner: every ACTIVE admin/access becomes inactive and remembers why.
 
-    Input: id → active. Output: id → the fields to update (only the records that change).
+    Input: id → active. Output: id → the fields to change (model field names; only the records that change).
     """
     return {
-        item_id: {"active": False, "deactivatedWithPartner": True} for item_id, active in active_flags.items() if active
+        item_id: {"active": False, "deactivated_with_partner": True}
+        for item_id, active in active_flags.items()
+        if active
     }
 
 
 def reactivation_changes(marked: dict[str, bool]) -> dict[str, dict[str, Any]]:
     """Reactivating a partner: only what the deactivation switched off comes back on.
 
-    Input: id → deactivated_with_partner. Output: id → the fields to update.
+    Input: id → deactivated_with_partner. Output: id → the fields to change (model field names).
     """
     return {
-        item_id: {"active": True, "deactivatedWithPartner": False}
+        item_id: {"active": True, "deactivated_with_partner": False}
         for item_id, was_switched_off in marked.items()
         if was_switched_off
     }

@@ -5,8 +5,8 @@ and points at the access and its partner, so a redemption reads both in one batc
 unique through claim documents too (`partnerNames/{hash}`, `featureNames/{hash}`).
 
 The partner fields kept on user documents (admin summary, access ids, the copies of accesses in the profile
-projection) belong to the users area's document: this area changes them through `bloom.users.service`,
-joined to its unit of work. `catalogues/partners` holds a copy of every partner (see `PartnerCatalogue`).
+projection) belong to the users area's document: this area's services change them through `bloom.users.service`,
+joined to their unit of work. `catalogues/partners` holds a copy of every partner (see `PartnerCatalogue`).
 """
 
 from __future__ import annotations
@@ -26,9 +26,8 @@ from bloom.partners.models import (
     PartnerRecord,
 )
 from bloom.platform.store.indexes import unindexed_field
-from bloom.platform.store.repository import Filter, Repository, chunks
+from bloom.platform.store.repository import ChangeValue, Filter, Repository, chunks
 from bloom.platform.store.unit_of_work import UnitOfWork, repository
-from bloom.users import service as users
 
 CATALOGUE_ID = "partners"
 
@@ -115,8 +114,9 @@ class PartnerAccessesRepository(Repository[PartnerAccessRecord]):
         return found
 
     def search(self, equals: dict[str, object], limit: int) -> list[PartnerAccessRecord]:
-        """Equality filters only (field alias → value), so any combination is served by single-field indexes."""
-        rows = self.select([Filter(name, "==", value) for name, value in equals.items()], limit=limit)
+        """Equality filters only (the model's field names → values), so any combination is served by single-field
+        indexes."""
+        rows = self.select([Filter(self.stored_name(name), "==", value) for name, value in equals.items()], limit=limit)
         return sorted((item for _, item in rows), key=lambda a: (a.created_at, a.id))
 
 
@@ -126,6 +126,10 @@ class AccessCodesRepository(Repository[AccessCodeClaim]):
 
     def codes_of_partner(self, partner_id: str) -> list[str]:
         return [code for code, _ in self.select([Filter("partnerId", "==", partner_id)])]
+
+    def copy_access_changes(self, code: str, stored: dict[str, Any]) -> None:
+        """Apply an access's stored changes to the copy of it this claim keeps."""
+        self._update_stored(code, {f"access.{name}": value for name, value in stored.items()})
 
 
 class PartnerCatalogueRepository(Repository[PartnerCatalogue]):
@@ -147,15 +151,15 @@ class PartnersWork(UnitOfWork):
     codes = repository(AccessCodesRepository)
     catalogue = repository(PartnerCatalogueRepository)
 
-    def update_access(self, access: PartnerAccessRecord, fields: dict[str, Any], *, project: bool = True) -> None:
-        """Change stored fields of an access and every copy of it: its code's claim, and its holder's profile
-        projection (unless `project` is False: the holder's document is being created or is gone)."""
-        self.accesses.update(access.id, fields)
+    def update_access(self, access: PartnerAccessRecord, **changes: ChangeValue) -> PartnerAccessRecord:
+        """Change fields of an access (the model's names, plain values) and its copy in its code's claim; returns
+        the access as changed. The holder's profile projection is the service's step (`access_changes.change_access`).
+        """
+        self.accesses.change(access.id, **changes)
         if access.access_code:
-            self.codes.update(access.access_code, {f"access.{name}": value for name, value in fields.items()})
-        if project and access.holder_uid is not None and access.user_id is not None:
-            updated = PartnerAccessRecord.model_validate({**self.accesses.to_doc(access), **fields})
-            users.project_in(self, access.holder_uid, "accesses", {access.id: self.accesses.to_doc(updated)})
+            stored = self.accesses.stored_changes(changes)
+            self.codes.copy_access_changes(access.access_code, stored)
+        return access.model_copy(update=changes)
 
     def publish_partner(self, partner: PartnerRecord) -> None:
         """Write the partner's entry of the catalogue (with the transaction that writes the partner)."""
@@ -163,6 +167,5 @@ class PartnersWork(UnitOfWork):
 
     def copy_partner_to_codes(self, partner: PartnerRecord, codes: list[str]) -> None:
         """Rewrite the partner copy of each code's claim (the codes read beforehand: reads come first)."""
-        copy = self.partners.to_doc(partner)
         for code in codes:
-            self.codes.update(code, {"partner": copy})
+            self.codes.change(code, partner=partner)

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pydantic import BaseModel
 
 from bloom.core.errors import ErrorSpec
 from bloom.core.logging import get_logger
 from bloom.core.time import utcnow
-from bloom.partners import access_service, errors
+from bloom.partners import errors
+from bloom.partners.access_changes import change_access, emit_changed
 from bloom.partners.models import (
     FeatureRecord,
     NameClaim,
@@ -135,10 +136,9 @@ def update_partner(partner_id: str, body: UpdatePartner) -> PartnerOut:
         now = utcnow()
         cap = body.therapy_sessions_cap if body.therapy_sessions_cap is not None else partner.therapy_sessions_cap
         updated = partner.model_copy(update={"is_active": body.active, "therapy_sessions_cap": cap, "updated_at": now})
-        changes: dict[str, Any] = {"isActive": body.active, "therapySessionsCap": cap, "updatedAt": now}
         codes = uow.codes.codes_of_partner(partner.id)  # all reads first (Firestore transactions), then every write
         if body.active == partner.is_active:
-            uow.partners.update(partner.id, changes)
+            uow.partners.change(partner.id, is_active=body.active, therapy_sessions_cap=cap, updated_at=now)
             uow.publish_partner(updated)
             uow.copy_partner_to_codes(updated, codes)
             return updated
@@ -152,13 +152,13 @@ def update_partner(partner_id: str, body: UpdatePartner) -> PartnerOut:
             accesses = uow.accesses.for_partner(partner.id, active=True)
             admin_changes = deactivation_changes({a.id: a.active for a in admins})
             access_changes = deactivation_changes({a.id: a.active for a in accesses})
-        uow.partners.update(partner.id, changes)
+        uow.partners.change(partner.id, is_active=body.active, therapy_sessions_cap=cap, updated_at=now)
         uow.publish_partner(updated)
-        uow.admins.update_each({i: {**c, "updatedAt": now} for i, c in admin_changes.items()})
+        uow.admins.change_each({i: {**c, "updated_at": now} for i, c in admin_changes.items()})
         for access in accesses:
             if access.id in access_changes:
-                uow.update_access(access, {**access_changes[access.id], "updatedAt": now})
-                access_service.emit_changed(uow, access, access.user_id, now)
+                change_access(uow, access, **access_changes[access.id], updated_at=now)
+                emit_changed(uow, access, access.user_id, now)
         uow.copy_partner_to_codes(updated, codes)
         admins_by_id = {
             a.id: a.model_copy(update={"active": admin_changes[a.id]["active"], "updated_at": now})
@@ -228,22 +228,15 @@ def get_feature(feature_id: str) -> FeatureOut:
 # ---------------------------------------------------------------- partner features
 
 
-def _features_doc(features: list[PartnerFeatureRecord]) -> list[dict[str, Any]]:
-    return [f.model_dump(by_alias=True) for f in features]
-
-
 def _features_changed(
     uow: PartnersWork, partner: PartnerRecord, features: list[PartnerFeatureRecord], codes: list[str]
 ) -> None:
     """Write a partner's new features and every copy of them: its codes' claims and its name claim."""
-    uow.partners.update(partner.id, {"features": _features_doc(features)})
+    uow.partners.change(partner.id, features=features)
     changed = partner.model_copy(update={"features": features})
     uow.publish_partner(changed)
     uow.copy_partner_to_codes(changed, codes)
-    automatic = changed.feature_named(AUTOMATIC_ACCESS_CODE)
-    uow.partner_names.update(
-        claim_id(partner.name_key), {"automaticAccess": automatic.model_dump(by_alias=True) if automatic else None}
-    )
+    uow.partner_names.change(claim_id(partner.name_key), automatic_access=changed.feature_named(AUTOMATIC_ACCESS_CODE))
 
 
 def create_partner_feature(body: CreatePartnerFeature) -> PartnerFeatureOut:
@@ -287,7 +280,7 @@ def update_partner_feature(partner_feature_id: str, active: bool) -> PartnerFeat
         embedded = [updated if f.id == record.id else f for f in partner.features]
         if all(f.id != record.id for f in partner.features):
             embedded.append(updated)
-        uow.partner_features.update(record.id, {"active": active, "updatedAt": now})
+        uow.partner_features.change(record.id, active=active, updated_at=now)
         _features_changed(uow, partner, embedded, codes)
         return updated
 
@@ -366,7 +359,7 @@ def update_partner_admin(partner_admin_id: str, active: bool) -> PartnerAdminOut
         found = users.find_in(uow, admin.user_id)
         now = utcnow()
         updated = admin.model_copy(update={"active": active, "deactivated_with_partner": False, "updated_at": now})
-        uow.admins.update(admin.id, {"active": active, "deactivatedWithPartner": False, "updatedAt": now})
+        uow.admins.change(admin.id, active=active, deactivated_with_partner=False, updated_at=now)
         if found is not None:
             users.set_partner_admin_in(uow, found[0], admin_summary(updated, partner))
         return partner_admin_out(updated, partner)

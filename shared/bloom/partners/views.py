@@ -110,8 +110,7 @@ def adopt_accesses_in(uow: UnitOfWork, auth_uid: str, copies: dict[str, dict[str
     for access_id, doc in copies.items():
         access = PartnerAccessRecord.model_validate(doc)
         if access.holder_uid != auth_uid:
-            work.update_access(access, {"holderUid": auth_uid}, project=False)
-            access = access.model_copy(update={"holder_uid": auth_uid})
+            access = work.update_access(access, holder_uid=auth_uid)  # the caller writes the projection
         adopted[access_id] = work.accesses.to_doc(access)
     return adopted
 
@@ -179,7 +178,7 @@ def user_ids_with_accesses(accesses: AccessFilter, limit: int) -> list[str]:
     """Public ids of users holding an access that passes the filter (equality queries; at most `limit` read)."""
     equals: dict[str, object] = {}
     if accesses.feature_therapy is not None:
-        equals["featureTherapy"] = accesses.feature_therapy
+        equals["feature_therapy"] = accesses.feature_therapy
     if accesses.active is not None:
         equals["active"] = accesses.active
     with PartnersWork() as uow:

@@ -1,10 +1,11 @@
 """Webhooks from third parties, declared with `webhook_function`: verified, recorded, then handled or handed off.
 
 Each delivery goes through these steps, in order:
-1. the signature or token (`verify=`) is checked in constant time on the raw body, before anything is parsed:
-   401 with the scheme's stable message when it is missing or wrong. A secret that is not configured rejects
-   every delivery and logs an error;
-2. the body is validated against `body=` (400 listing every problem);
+1. the signature or token (`verify=`, `bloom.platform.webhook_verification`) is checked in constant time on the
+   raw body, before anything is parsed: 401 with the scheme's stable message when it is missing or wrong;
+2. the body is parsed with the toolkit's guards (nesting too deep is refused before the parser sees it; not JSON,
+   unpaired surrogates: 400) and validated against `body=` (400 listing every problem); a scheme whose proof
+   also covers body values (`BodyVerification`) then checks them (401);
 3. with `idempotency_key=`, the delivery is claimed in `webhookDeliveries` under its key: a replay within
    `replay_window` is answered 200 and nothing is done again;
 4. the work is handed to a subscriber (`<name>_worker`, on topic `webhooks.<name>`) through the outbox, in the
@@ -21,22 +22,18 @@ bodies) with `Role.WEBHOOK`; the worker is an event function of `bloom.platform.
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, JsonValue, TypeAdapter, ValidationError
 
 from bloom.core.errors import ErrorCatalogue, ErrorSpec, PermanentEventError
 from bloom.core.logging import get_logger
 from bloom.core.models import CamelModel, RequestModel
-from bloom.core.settings import get_settings
 from bloom.core.time import utcnow
 from bloom.platform.auth import assert_not_emulated_in_production
 from bloom.platform.events import Event
@@ -58,6 +55,7 @@ from bloom.platform.store.repository import Repository
 from bloom.platform.store.unit_of_work import UnitOfWork, repository
 from bloom.platform.subscriber import event_function
 from bloom.platform.topics import Topic, declare_topic
+from bloom.platform.webhook_verification import ERRORS, BodyVerification, Verification
 
 if TYPE_CHECKING:
     import flask
@@ -66,128 +64,8 @@ BodyT = TypeVar("BodyT", bound=BaseModel)
 DELIVERIES_COLLECTION = "webhookDeliveries"
 ttl_field(DELIVERIES_COLLECTION, "expireAt")
 REPLAY_WINDOW = timedelta(days=7)
-ERRORS = ErrorCatalogue("webhooks")
 DELIVERY_IN_PROGRESS = ERRORS.declare(409, "WEBHOOK_DELIVERY_IN_PROGRESS")
-SIGNATURE_MISSING = ERRORS.declare(401, "WEBHOOK_SIGNATURE_MISSING")
-SIGNATURE_MISMATCH = ERRORS.declare(401, "WEBHOOK_SIGNATURE_MISMATCH")
-TOKEN_MISSING = ERRORS.declare(401, "WEBHOOK_TOKEN_MISSING")
-TOKEN_MISMATCH = ERRORS.declare(401, "WEBHOOK_TOKEN_MISMATCH")
-NO_QUERY: Mapping[str, str] = MappingProxyType({})
 _log = get_logger(__name__)
-
-
-def read_secret(name: str) -> str | None:
-    """A secret by name: an env var locally, a Secret Manager secret mapped to one when deployed."""
-    return get_settings().secret(name)
-
-
-def _configured_secret(name: str, rejection: ErrorSpec) -> str:
-    secret = read_secret(name)
-    if secret is None:
-        _log.error("webhook secret is not configured; rejecting every delivery", extra={"secret_name": name})
-        raise rejection.error()
-    return secret
-
-
-def _same(expected: str, received: str) -> bool:
-    """Constant-time comparison that does not reveal the expected length either."""
-    return hmac.compare_digest(hashlib.sha256(expected.encode()).digest(), hashlib.sha256(received.encode()).digest())
-
-
-class Verification(Protocol):
-    """How a provider proves a delivery is theirs. `credential` is the name of the secret it checks against."""
-
-    @property
-    def credential(self) -> str: ...
-
-    @property
-    def errors(self) -> tuple[ErrorSpec, ...]:
-        """What `verify` answers a delivery it refuses (for the OpenAPI document)."""
-        ...
-
-    def verify(self, raw_body: bytes, headers: Mapping[str, str], query: Mapping[str, str]) -> None:
-        """Raise one of `errors` (401) unless the delivery is authentic; `headers` have lower-case names, `query`
-        is the query string (for providers that put a token there)."""
-        ...
-
-
-@dataclass(frozen=True)
-class HmacSignature:
-    """An HMAC of the raw body in a header; of `{timestamp}.{raw body}` when the provider signs a timestamp.
-
-    With `timestamp_header`, a delivery signed more than `tolerance_s` seconds from now (Unix seconds in that
-    header) is refused, so a captured delivery cannot be replayed later. Hex is compared case-insensitively.
-    """
-
-    header: str
-    credential: str
-    algorithm: Literal["sha1", "sha256", "sha512"] = "sha256"
-    encoding: Literal["hex", "base64"] = "hex"
-    timestamp_header: str | None = None
-    tolerance_s: int = 300
-    missing: ErrorSpec = SIGNATURE_MISSING
-    mismatch: ErrorSpec = SIGNATURE_MISMATCH
-
-    @property
-    def errors(self) -> tuple[ErrorSpec, ...]:
-        return (self.missing, self.mismatch)
-
-    def sign(self, secret: str, raw_body: bytes, timestamp: str | None = None) -> str:
-        signed = raw_body if timestamp is None else timestamp.encode() + b"." + raw_body
-        digest = hmac.new(secret.encode(), signed, self.algorithm).digest()
-        return digest.hex() if self.encoding == "hex" else base64.b64encode(digest).decode()
-
-    def verify(self, raw_body: bytes, headers: Mapping[str, str], query: Mapping[str, str] = NO_QUERY) -> None:
-        received = headers.get(self.header.lower(), "").strip()
-        timestamp = headers.get(self.timestamp_header.lower(), "").strip() if self.timestamp_header else None
-        if not received or timestamp == "":
-            raise self.missing.error()
-        secret = _configured_secret(self.credential, self.mismatch)
-        if self.encoding == "hex":
-            received = received.lower()
-        if not _same(self.sign(secret, raw_body, timestamp), received):
-            raise self.mismatch.error()
-        if timestamp is not None and not _recent(timestamp, self.tolerance_s):
-            _log.warning(
-                "signed webhook delivery outside the tolerated window", extra={"tolerance_s": self.tolerance_s}
-            )
-            raise self.mismatch.error()
-
-
-def _recent(timestamp: str, tolerance_s: int) -> bool:
-    try:
-        sent = int(timestamp)
-    except ValueError:
-        return False
-    return abs(utcnow().timestamp() - sent) <= tolerance_s
-
-
-@dataclass(frozen=True)
-class SharedToken:
-    """A secret token the provider sends as it is in a header, for providers that sign nothing.
-
-    With `scheme` (e.g. `Basic`), the header is `<scheme> <token>` (the scheme case-insensitive) and the token
-    is what is compared."""
-
-    header: str
-    credential: str
-    missing: ErrorSpec = TOKEN_MISSING
-    mismatch: ErrorSpec = TOKEN_MISMATCH
-    scheme: str | None = None
-
-    @property
-    def errors(self) -> tuple[ErrorSpec, ...]:
-        return (self.missing, self.mismatch)
-
-    def verify(self, raw_body: bytes, headers: Mapping[str, str], query: Mapping[str, str] = NO_QUERY) -> None:
-        received = headers.get(self.header.lower(), "").strip()
-        if self.scheme is not None:
-            given, _, token = received.partition(" ")
-            received = token.strip() if given.lower() == self.scheme.lower() else ""
-        if not received:
-            raise self.missing.error()
-        if not _same(_configured_secret(self.credential, self.mismatch), received):
-            raise self.mismatch.error()
 
 
 @dataclass(frozen=True)
@@ -307,6 +185,8 @@ class Webhook(Generic[BodyT]):
         self.verify.verify(ctx.raw_body, ctx.headers, ctx.query.values())
         parsed = parse_form_body(ctx.raw_body) if self.body_format == "form" else parse_json_body(ctx.raw_body)
         body = validate_model(self.body, parsed)
+        if isinstance(self.verify, BodyVerification):
+            self.verify.verify_body(body)
         if self.ignore is not None and self.ignore(body):
             _log.info("webhook delivery needs no work; answered without recording it")
             return Reply(201, None)
@@ -359,7 +239,7 @@ class Webhook(Generic[BodyT]):
                 uow.deliveries.delete(doc_id)  # released: the provider's retry runs the handler again
             raise
         with DeliveriesWork() as uow:
-            uow.deliveries.update(doc_id, {"status": "done", "answer": json.dumps(answer)})
+            uow.deliveries.change(doc_id, status="done", answer=json.dumps(answer))
         return Reply(201, answer)
 
     def _answer(self, delivery: WebhookDelivery[BodyT]) -> Any:

@@ -32,7 +32,7 @@ from bloom.core.settings import get_settings
 from bloom.core.time import utcnow
 from bloom.feedback import service as feedback
 from bloom.feedback.events import EVENT_LOG_RECORDED, FEEDBACK_SUBMITTED
-from bloom.partners import access_service
+from bloom.partners import access_changes
 from bloom.partners.events import PARTNER_ACCESS_ACTIVATED, PARTNER_ACCESS_GRANTED, PartnerAccessGranted
 from bloom.reporting.counting import tally_of
 from bloom.reporting.models import (
@@ -71,7 +71,7 @@ def _topic_of_access(event: BaseModel) -> str:
 
 
 def _accesses(after: str | None, limit: int) -> Page:
-    events, next_after = access_service.access_events_page(after, limit)
+    events, next_after = access_changes.access_events_page(after, limit)
     return [(_topic_of_access(event), event) for event in events], next_after
 
 

@@ -209,7 +209,7 @@ def _delete_contact(record: SubscriptionRecord) -> bool:
 
 def _mark_contact_deleted(record_id: str) -> None:
     with SubscriptionsWork() as uow:
-        uow.subscriptions.update(record_id, {"contactDeletedAt": utcnow()})
+        uow.subscriptions.change(record_id, contact_deleted_at=utcnow())
 
 
 def erase_user_subscriptions(user_id: str) -> int:
@@ -239,7 +239,7 @@ def erase_user_subscriptions(user_id: str) -> int:
         now = utcnow()
         for record in records:
             if record.subscription_info is not None:
-                uow.subscriptions.update(record.id, {"subscriptionInfo": None, "redactedAt": now})
+                uow.subscriptions.change(record.id, subscription_info=None, redacted_at=now)
                 redacted += 1
     _log.info("subscriptions erased", extra={"userId": user_id, "redacted": redacted})
     return redacted

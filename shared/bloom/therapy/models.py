@@ -160,8 +160,8 @@ def completion_step(record: TherapyBookingRecord, now: datetime) -> Step:
     return Step(record.model_copy(update=completed), events=("completed",))
 
 
-# What an erased user's sessions lose (stored names): the person and every personal field; the rest is reporting.
-ERASED_FIELDS: dict[str, object] = {"userId": None, "clientEmail": None, "clientTimezone": None}
+# What an erased user's sessions lose: the person and every personal field; the rest is reporting.
+ERASED_FIELDS: dict[str, object] = {"user_id": None, "client_email": None, "client_timezone": None}
 
 
 def awaiting_completion(record: TherapyBookingRecord) -> bool:

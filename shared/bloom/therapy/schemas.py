@@ -16,6 +16,7 @@ TherapyAction = ZapierAction  # a session's `action`: what last happened to it
 # Simplybook booking codes are short letters and digits; bounded so a code is always a valid document id.
 BOOKING_CODE_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 BOOKING_ID_MAX = 2**63 - 1
+TIMESTAMP_MAX = 253_402_300_799  # Unix seconds of 9999-12-31T23:59:59Z, the last a datetime holds
 TEXT_MAX = 255
 
 
@@ -34,7 +35,7 @@ class SimplybookNotification(RequestModel):
     booking_hash: str = Field(pattern=r"^[a-fA-F0-9]{1,128}$")
     company: str = Field(min_length=1, max_length=TEXT_MAX)
     notification_type: SimplybookNotificationType
-    webhook_timestamp: StrictInt | None = Field(default=None, ge=0, le=BOOKING_ID_MAX)
+    webhook_timestamp: StrictInt = Field(ge=0, le=TIMESTAMP_MAX)  # required: the replay window needs it
 
 
 class ZapierBooking(RequestModel):

@@ -1,7 +1,7 @@
 """Therapy bookings: the ledger's use cases (webhook deliveries, user cancels, completion, erasure) and listings.
 
 Every change to a booking is one transaction over its ledger record (`bloom.therapy.models`), the access it
-charges or refunds (through `bloom.partners.access_service`, joined to the transaction) and its events (outbox).
+charges or refunds (through `bloom.partners.therapy_charges`, joined to the transaction) and its events (outbox).
 Who booked: the Bloom user id the booking carries, else the user of an earlier delivery of the same booking
 (its ledger record), else the Bloom user with the booking's client email.
 
@@ -19,7 +19,7 @@ from typing import Any
 from bloom.core.errors import PermanentEventError, TransientEventError
 from bloom.core.logging import get_logger
 from bloom.core.time import utcnow
-from bloom.partners import access_service
+from bloom.partners import therapy_charges
 from bloom.partners.schemas import TherapySessionOut
 from bloom.platform.store.repository import Repository
 from bloom.platform.store.unit_of_work import DuplicateDocument, Fetched
@@ -119,7 +119,7 @@ def _match_in(uow: TherapyWork, booking: Booking, email_user_id: str | None) -> 
     user_id = booking.user_id or email_user_id
     if user_id is None:
         return Match(user_id=None)
-    charge = access_service.charge_therapy_session_in(uow, user_id)
+    charge = therapy_charges.charge_therapy_session_in(uow, user_id)
     if charge is not None:
         return Match(user_id=user_id, access_id=charge.access_id, partner_id=charge.partner_id)
     if booking.user_id is not None and users.find_in(uow, user_id) is None:
@@ -162,7 +162,7 @@ def _later_delivery(operation: Operation, booking: Booking, email_user_id: str |
         else:
             step = next_step(record, operation, booking, now)
             if step.refund and record.partner_access_id is not None:
-                access_service.refund_therapy_session_in(uow, record.partner_access_id)
+                therapy_charges.refund_therapy_session_in(uow, record.partner_access_id)
         if step.record is not None:
             uow.bookings.save(key, step.record)
             _emit(uow, step.record, step.events, refunded=step.refund)
@@ -254,7 +254,7 @@ def cancel_session(user: UserRecord, session_id: str) -> TherapySessionOut:
     def work(uow: TherapyWork) -> TherapyBookingRecord:
         wanted: list[tuple[Repository[Any], str]] = [(uow.bookings, key)]
         if found.partner_access_id is not None:
-            wanted.append(access_service.therapy_access_ref(uow, found.partner_access_id))
+            wanted.append(therapy_charges.therapy_access_ref(uow, found.partner_access_id))
         fetched: Fetched = uow.fetch(wanted)
         record = fetched.get(uow.bookings, key)
         if record is None or record.user_id != user.id:
@@ -267,7 +267,7 @@ def cancel_session(user: UserRecord, session_id: str) -> TherapySessionOut:
         step = next_step(record, "cancel", booking, utcnow())
         assert step.record is not None  # a session not cancelled yet always changes
         if step.refund and record.partner_access_id is not None:
-            access_service.refund_therapy_session_in(uow, record.partner_access_id, fetched)
+            therapy_charges.refund_therapy_session_in(uow, record.partner_access_id, fetched)
         uow.bookings.save(key, step.record)
         # Without Simplybook's id (a booking only Zapier told us of) the team cancels it there by hand.
         _emit_cancelled(uow, step.record, refunded=step.refund, cancel_in_simplybook=record.simplybook_id is None)
@@ -290,7 +290,7 @@ def admin_sessions(query: AdminSessionQuery) -> list[AdminTherapySessionOut]:
     if query.user_id is not None and query.partner_id is not None:
         records = [r for r in records if r.partner_id == query.partner_id]
     records.sort(key=lambda r: (r.created_at, r.id), reverse=True)
-    accesses = access_service.accesses_by_ids([r.partner_access_id for r in records if r.partner_access_id])
+    accesses = therapy_charges.accesses_by_ids([r.partner_access_id for r in records if r.partner_access_id])
     return [
         AdminTherapySessionOut(
             **session_out(r).model_dump(),
@@ -340,6 +340,6 @@ def erase_user_sessions(user_id: str) -> int:
     with TherapyWork() as uow:
         records = uow.bookings.of_user(user_id, USER_SESSIONS_MAX)
         for record in records:
-            uow.bookings.update(ledger_key(record.booking_code), ERASED_FIELDS | {"erasedAt": now, "updatedAt": now})
+            uow.bookings.change(ledger_key(record.booking_code), **ERASED_FIELDS, erased_at=now, updated_at=now)
     _log.info("therapy sessions of an erased user unlinked", extra={"sessions": len(records)})
     return len(records)

@@ -19,11 +19,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic.alias_generators import to_camel
-
 from bloom.platform.store.client import count_round_trip
 from bloom.platform.store.indexes import unindexed_field
-from bloom.platform.store.repository import Filter, Repository
+from bloom.platform.store.repository import ArrayAdd, ArrayRemove, Filter, Repository
 from bloom.platform.store.unit_of_work import UnitOfWork, repository
 from bloom.users.schemas import UserRecord
 
@@ -95,21 +93,21 @@ class UsersRepository(Repository[UserRecord]):
 
     def update_fields(self, auth_uid: str, changes: dict[str, Any]) -> None:
         """Update the given model fields (snake_case names) and nothing else; keeps `emailGrams` in step."""
-        data = {to_camel(name): value for name, value in changes.items()}
+        data = self.stored_changes(changes)
         if "email" in changes:
             data[GRAMS_FIELD] = email_grams(str(changes["email"]))
-        self.update(auth_uid, data)
+        self._update_stored(auth_uid, data)
+
+    def project(self, auth_uid: str, section: str, entries: dict[str, dict[str, Any] | None]) -> None:
+        """Replace (or remove, with None) copies in the `section` of the user's profile projection."""
+        self.update_entries(auth_uid, ("profile", section), entries)
 
     def add_to_lists(self, auth_uid: str, **values: str) -> None:
-        """Add one value to each named id list (`course_ids="…"`), idempotently (ArrayUnion)."""
-        from google.cloud.firestore import ArrayUnion
-
-        self.update(auth_uid, {to_camel(name): ArrayUnion([value]) for name, value in values.items()})
+        """Add one value to each named id list (`course_ids="…"`), idempotently."""
+        self.change(auth_uid, **{name: ArrayAdd((value,)) for name, value in values.items()})
 
     def remove_from_list(self, auth_uid: str, name: str, values: list[str]) -> None:
-        from google.cloud.firestore import ArrayRemove
-
-        self.update(auth_uid, {to_camel(name): ArrayRemove(values)})
+        self.change(auth_uid, **{name: ArrayRemove(tuple(values))})
 
     def count_active_between(self, start: datetime, end: datetime) -> int:
         return self.count([Filter("lastActiveAt", ">=", start), Filter("lastActiveAt", "<", end)])

@@ -156,8 +156,7 @@ def create_in(uow: UnitOfWork, auth_uid: str, user: UserRecord) -> None:
 
 
 def set_partner_admin_in(uow: UnitOfWork, auth_uid: str, summary: PartnerAdminSummary | None) -> None:
-    value = summary.model_dump(by_alias=True) if summary is not None else None
-    UsersWork.join(uow).users.update(auth_uid, {"partnerAdmin": value})
+    UsersWork.join(uow).users.change(auth_uid, partner_admin=summary)
 
 
 def add_partner_access_in(
@@ -166,20 +165,20 @@ def add_partner_access_in(
     """Link an access to the user: its ids on their lists, its copy in their profile projection."""
     users = UsersWork.join(uow).users
     users.add_to_lists(auth_uid, partner_access_ids=access_id, partner_ids=partner_id)
-    users.update_entries(auth_uid, ("profile", "accesses"), {access_id: copy})
+    users.project(auth_uid, "accesses", {access_id: copy})
 
 
 def remove_partner_accesses_in(uow: UnitOfWork, auth_uid: str, access_ids: list[str]) -> None:
     users = UsersWork.join(uow).users
     users.remove_from_list(auth_uid, "partner_access_ids", access_ids)
-    users.update_entries(auth_uid, ("profile", "accesses"), dict.fromkeys(access_ids))
+    users.project(auth_uid, "accesses", dict.fromkeys(access_ids))
 
 
 def project_in(
     uow: UnitOfWork, auth_uid: str, section: ProjectionSection, entries: dict[str, dict[str, Any] | None]
 ) -> None:
     """Replace (or remove, with None) copies in the user's profile projection; the user document must exist."""
-    UsersWork.join(uow).users.update_entries(auth_uid, ("profile", section), entries)
+    UsersWork.join(uow).users.project(auth_uid, section, entries)
 
 
 def replace_projection_in(

@@ -333,18 +333,18 @@ class Repository(Generic[ModelT]):
 
     def stored_changes(self, changes: dict[str, ChangeValue]) -> dict[str, Any]:
         """The Firestore update of a change: each model field's stored name (its alias) and stored value."""
-        fields = self.model.model_fields
-        stored: dict[str, Any] = {}
-        for name, value in changes.items():
-            field = fields.get(name)
-            if field is None:
-                raise UnknownField(f"{self.model.__name__} has no field {name!r}")
-            stored[field.alias or name] = _stored_value(value)
-        return stored
+        return {self.stored_name(name): _stored_value(value) for name, value in changes.items()}
 
-    def update(self, doc_id: str, fields: dict[str, Any]) -> None:
-        """Change the given stored fields (stored names, or Firestore transforms); the document must exist.
-        For repositories' own methods: services use `change`."""
+    def stored_name(self, field: str) -> str:
+        """The name the model's field `field` is stored under (its alias); UnknownField when there is none."""
+        found = self.model.model_fields.get(field)
+        if found is None:
+            raise UnknownField(f"{self.model.__name__} has no field {field!r}")
+        return found.alias or field
+
+    def _update_stored(self, doc_id: str, fields: dict[str, Any]) -> None:
+        """Change the given stored fields (stored names, field paths or Firestore transforms); the document must
+        exist. For repositories' own methods (nested field paths): services use `change`."""
         self.session.update(self.ref(doc_id), fields)
 
     def put_entry(self, doc_id: str, field: str, key: str, value: dict[str, Any] | None) -> None:
@@ -369,15 +369,15 @@ class Repository(Generic[ModelT]):
         }
         self.session.update(self.ref(doc_id), fields)
 
-    def update_each(self, changes: dict[str, dict[str, Any]]) -> None:
-        """Apply field updates (document id → stored fields) to several documents."""
-        for doc_id, fields in changes.items():
-            self.update(doc_id, fields)
-
     def delete(self, doc_id: str) -> None:
         self.session.delete(self.ref(doc_id))
 
     # ------------------------------------------------------------ bulk erasure
+
+    def delete_matching(self, **equals: Any) -> int:
+        """`delete_where` named as the model names its field (`delete_matching(user_id=uid)`): for erasure."""
+        [(name, value)] = equals.items()
+        return self.delete_where(self.stored_name(name), value)
 
     def delete_where(self, field: str, value: Any, batch_size: int = 300) -> int:
         """Delete every document whose `field` equals `value`, in committed batches (erasure). Idempotent.
