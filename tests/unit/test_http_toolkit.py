@@ -43,7 +43,16 @@ def create(ctx: HttpContext[CreateThing, Query]) -> Thing:
 
 
 handler: HttpHandler[Any, Any] = HttpHandler(
-    "create_thing", "POST", "/api/v1/thing/{id}", Role.PUBLIC, CreateThing, Query, Thing, 201, create, lambda *_: None
+    name="create_thing",
+    method="POST",
+    path="/api/v1/thing/{id}",
+    role=Role.PUBLIC,
+    handler=create,
+    authenticate=lambda *_: None,
+    response=Thing,
+    body=CreateThing,
+    query=Query,
+    status_code=201,
 )
 
 

@@ -26,7 +26,7 @@ from bloom.core.settings import get_settings
 from bloom.core.time import utcnow
 from bloom.core.validation import MAX_NESTING, nesting_exceeds, validation_messages
 from bloom.platform.auth import assert_not_emulated_in_production
-from bloom.platform.rate_limits import RateLimit, enforce_rate_limits
+from bloom.platform.rate_limits import Clock, RateLimit, enforce_rate_limits
 from bloom.platform.registry import Capability, FunctionSpec, Role, Sdk, register
 from bloom.platform.store.client import start_round_trip_count
 from bloom.platform.store.unit_of_work import CONTENTION
@@ -225,24 +225,30 @@ def validate_model(model: type[BodyT], data: Any, prefix: str = "") -> BodyT:
 
 
 class HttpHandler(Generic[BodyT, QueryT]):
-    """Turns a typed handler into a functions-framework HTTP function."""
+    """Turns a typed handler into a functions-framework HTTP function.
+
+    `clock` is the time rate-limit windows are counted on: the real time, except where a test pins it (an
+    integration test passing a fixed instant, the local gateway's test-only clock).
+    """
 
     def __init__(
         self,
-        spec_name: str,
+        *,
+        name: str,
         method: str,
         path: str,
         role: Role,
-        body: type[BodyT],
-        query: type[QueryT],
-        response: Any,
-        status_code: int,
         handler: Callable[[Any], Any],  # takes an instance of `context`
         authenticate: Authenticator,
+        response: Any = None,
+        body: type[BodyT] = Empty,  # type: ignore[assignment]
+        query: type[QueryT] = Empty,  # type: ignore[assignment]
+        status_code: int = 200,
         context: type[HttpContext[Any, Any]] = HttpContext,
         rate_limits: tuple[RateLimit, ...] = (),
+        clock: Clock = utcnow,
     ) -> None:
-        self.name, self.method, self.role = spec_name, method, role
+        self.name, self.method, self.role = name, method, role
         self.template = path
         self.pattern = path_pattern(path)
         self.body_model, self.query_model = body, query
@@ -253,6 +259,7 @@ class HttpHandler(Generic[BodyT, QueryT]):
         self.context = context
         self.ip_limits = tuple(limit for limit in rate_limits if limit.per == "ip")
         self.user_limits = tuple(limit for limit in rate_limits if limit.per == "user")
+        self.clock = clock
 
     def __call__(self, request: flask.Request) -> flask.Response:
         started = time.perf_counter()
@@ -295,10 +302,10 @@ class HttpHandler(Generic[BodyT, QueryT]):
             if match is None and self.pattern.groups:
                 raise NotFound(f"Cannot {request.method} {request.path}")
             ip = client_ip(headers.get("x-forwarded-for", ""), request.remote_addr or "")
-            enforce_rate_limits(self.name, self.ip_limits, ip)
+            enforce_rate_limits(self.name, self.ip_limits, ip, self.clock)
             principal = self.authenticate(headers, self.role)
-            if principal is not None:
-                enforce_rate_limits(self.name, self.user_limits, principal.auth_uid)  # the verified token's uid
+            if principal is not None:  # the verified token's uid
+                enforce_rate_limits(self.name, self.user_limits, principal.auth_uid, self.clock)
             if (request.content_length or 0) > MAX_BODY_BYTES:
                 raise BODY_TOO_LARGE.error()  # before reading it
             raw_body = request.get_data(cache=True)
@@ -395,18 +402,18 @@ def http_function(
         assert_not_emulated_in_production()
         status_code = 201 if method == "POST" else 200
         wrapped = HttpHandler(
-            handler.__name__,
-            method,
-            path,
-            role,
-            body,
-            query,
-            response,
-            status_code,
-            handler,
-            authenticate,
-            context,
-            rate_limits,
+            name=handler.__name__,
+            method=method,
+            path=path,
+            role=role,
+            handler=handler,
+            authenticate=authenticate,
+            response=response,
+            body=body,
+            query=query,
+            status_code=status_code,
+            context=context,
+            rate_limits=rate_limits,
         )
         entry = http_entry(wrapped, handler)
         all_sdks = tuple(sorted(set(sdks) | required_sdks))
@@ -433,6 +440,7 @@ def http_function(
                 tags=tags,
                 errors=documented_errors(errors, uses_firestore=Sdk.FIRESTORE in all_sdks),
                 rate_limits=rate_limits,
+                extra={"http_handler": wrapped},
             )
         )
         return entry

@@ -290,16 +290,15 @@ class Webhook(Generic[BodyT]):
     def receiver(self) -> HttpHandler[Empty, WebhookQuery]:
         """The HTTP function: the toolkit's request handling around `receive`."""
         return HttpHandler(
-            self.name,
-            "POST",
-            self.path,
-            Role.WEBHOOK,
-            Empty,
-            WebhookQuery,
-            self.response,
-            self.status_code,
-            self.receive,
-            lambda *_: None,  # a webhook has no signed-in caller: `verify` authenticates the delivery
+            name=self.name,
+            method="POST",
+            path=self.path,
+            role=Role.WEBHOOK,
+            handler=self.receive,
+            authenticate=lambda *_: None,  # a webhook has no signed-in caller: `verify` authenticates the delivery
+            response=self.response,
+            query=WebhookQuery,
+            status_code=self.status_code,
         )
 
     def receive(self, ctx: HttpContext[Any, Any]) -> Reply:
