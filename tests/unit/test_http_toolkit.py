@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 import flask
@@ -23,6 +25,10 @@ app = flask.Flask(__name__)
 class CreateThing(RequestModel):
     name: str = Field(min_length=1, max_length=50)
     public: bool
+
+
+class Kind(StrEnum):
+    COURSE = "course"
 
 
 class Query(RequestModel):
@@ -56,8 +62,13 @@ handler: HttpHandler[Any, Any] = HttpHandler(
 )
 
 
-def call(body: str, path: str = "/api/v1/thing/t1", method: str = "POST") -> tuple[int, Any]:
-    with app.test_request_context(path, method=method, data=body, content_type="application/json"):
+def call(
+    body: str | dict[str, str],
+    path: str = "/api/v1/thing/t1",
+    method: str = "POST",
+    content_type: str | None = "application/json",
+) -> tuple[int, Any]:
+    with app.test_request_context(path, method=method, data=body, content_type=content_type):
         response = handler(flask.request)
     return response.status_code, json.loads(response.get_data())
 
@@ -101,6 +112,59 @@ def test_an_unexpected_error_is_500_without_internals() -> None:
 
 def test_wrong_method_is_405() -> None:
     assert call("", method="GET")[0] == 405
+
+
+def test_a_body_in_anything_but_json_is_415() -> None:
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=b"):
+        status, body = call('{"name": "a", "public": true}', content_type=content_type)
+        assert (status, body["message"]) == (415, "body must be sent as Content-Type: application/json")
+        assert set(body) == {"statusCode", "message", "path", "timestamp"}
+    assert call({"name": "a", "public": "1"}, content_type=None)[0] == 415  # a form, as a browser posts it
+    assert call('{"name": "a", "public": true}', content_type="application/json; charset=utf-8")[0] == 201
+
+
+def test_no_body_needs_no_content_type() -> None:
+    status, body = call("", content_type=None)  # taken as `{}`: validated, not refused for its type
+    assert (status, body["message"]) == (400, ["name is required", "public is required"])
+
+
+class Typed(RequestModel):
+    count: int
+    flag: bool
+    at: datetime
+    kind: Kind
+
+
+def typed(ctx: HttpContext[Typed, Empty]) -> dict[str, Any]:
+    return ctx.body.model_dump(mode="json")
+
+
+typed_handler: HttpHandler[Any, Any] = HttpHandler(
+    name="typed",
+    method="POST",
+    path="/api/v1/typed",
+    role=Role.PUBLIC,
+    handler=typed,
+    authenticate=lambda *_: None,
+    response=dict[str, Any],
+    body=Typed,
+    status_code=201,
+)
+
+
+def post_typed(body: dict[str, Any]) -> tuple[int, Any]:
+    with app.test_request_context("/api/v1/typed", method="POST", json=body):
+        response = typed_handler(flask.request)
+    return response.status_code, json.loads(response.get_data())
+
+
+def test_json_bodies_are_strictly_typed_but_dates_and_enums_parse_from_their_strings() -> None:
+    valid = {"count": 12, "flag": True, "at": "2026-12-06T20:00:00Z", "kind": "course"}
+    assert post_typed(valid) == (201, valid | {"at": "2026-12-06T20:00:00Z"})
+    status, body = post_typed(valid | {"count": "12", "flag": 1})
+    assert (status, body["message"]) == (400, ["count must be an integer", "flag must be a boolean"])
+    assert post_typed(valid | {"count": True})[1]["message"] == ["count must be an integer"]
+    assert post_typed(valid | {"kind": "nope"})[1]["message"] == ["kind must be one of the following values: course"]
 
 
 def test_empty_placeholder_accepts_nothing_in_particular() -> None:

@@ -51,6 +51,7 @@ SECURITY_HEADERS = {
 MAX_BODY_BYTES = 256 * 1024  # far above any body the API takes; checked before parsing
 ERRORS = ErrorCatalogue("http")
 BODY_TOO_LARGE = ERRORS.declare(413, f"body must be at most {MAX_BODY_BYTES // 1024} KiB")
+UNSUPPORTED_MEDIA_TYPE = ERRORS.declare(415, "body must be sent as Content-Type: application/json")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
 ROLE_SDKS = (Sdk.FIRESTORE, Sdk.FIREBASE_AUTH)
 
@@ -224,6 +225,29 @@ def validate_model(model: type[BodyT], data: Any, prefix: str = "") -> BodyT:
         raise BadRequest(validation_messages(exc, prefix)) from exc
 
 
+def is_json_media_type(mimetype: str) -> bool:
+    """`application/json` or a structured `+json` type (parameters such as charset already stripped)."""
+    return mimetype == "application/json" or (mimetype.startswith("application/") and mimetype.endswith("+json"))
+
+
+def validate_json_body(model: type[BodyT], raw: bytes, mimetype: str) -> BodyT:
+    """A JSON route's body, strictly typed: 415 when a body comes as anything but JSON (text, forms, multipart),
+    the bounds of `parse_json_body`, then pydantic's strict mode on the JSON itself, so `"12"` or `true` is no
+    number while ISO dates and enum values, which JSON can only carry as strings, still parse. No body is `{}`."""
+    if len(raw) > MAX_BODY_BYTES:
+        raise BODY_TOO_LARGE.error()
+    if not raw.strip():
+        raw = b"{}"
+    elif not is_json_media_type(mimetype):
+        raise UNSUPPORTED_MEDIA_TYPE.error()
+    elif nesting_exceeds(raw) or _SURROGATE_ESCAPE.search(raw):
+        parse_json_body(raw)  # the readable refusal of what it bounds (or nothing, for a surrogate pair)
+    try:
+        return model.model_validate_json(raw, strict=True)
+    except ValidationError as exc:
+        raise BadRequest(validation_messages(exc)) from exc
+
+
 class HttpHandler(Generic[BodyT, QueryT]):
     """Turns a typed handler into a functions-framework HTTP function.
 
@@ -315,7 +339,9 @@ class HttpHandler(Generic[BodyT, QueryT]):
                 else Empty()
             )
             body = (
-                validate_model(self.body_model, parse_json_body(raw_body)) if self.body_model is not Empty else Empty()
+                validate_json_body(self.body_model, raw_body, request.mimetype)
+                if self.body_model is not Empty
+                else Empty()
             )
             context = self.context(
                 body=body,
