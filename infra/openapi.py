@@ -7,8 +7,8 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import JsonSchemaMode
 
-from bloom.platform.http import BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE
 from bloom.platform.registry import FunctionSpec, Role
+from bloom.platform.request_body import BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE
 
 REF = "#/components/schemas/{model}"
 RETRY_AFTER = {"description": "Seconds until the limit's window ends", "schema": {"type": "integer", "minimum": 1}}

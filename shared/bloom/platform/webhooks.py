@@ -40,19 +40,9 @@ from bloom.core.settings import get_settings
 from bloom.core.time import utcnow
 from bloom.platform.auth import assert_not_emulated_in_production
 from bloom.platform.events import Event
-from bloom.platform.http import (
-    BodyFormat,
-    Empty,
-    HttpContext,
-    HttpHandler,
-    Reply,
-    documented_errors,
-    http_entry,
-    parse_form_body,
-    parse_json_body,
-    validate_model,
-)
+from bloom.platform.http import Empty, HttpContext, HttpHandler, Reply, documented_errors, http_entry
 from bloom.platform.registry import Capability, FunctionSpec, Role, Sdk, register
+from bloom.platform.request_body import BodyFormat, parse_form_body, parse_json_body, validate_model
 from bloom.platform.store.indexes import ttl_field
 from bloom.platform.store.repository import Repository
 from bloom.platform.store.unit_of_work import UnitOfWork, repository
