@@ -15,26 +15,18 @@ import sys
 import tempfile
 import threading
 import time
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from infra.bench_report import print_table
-from infra.bundle import build_bundle
+from infra.bench_toolkit import bundle_with_bare
 
 CONCURRENCY = 8
 THREADS = 8  # functions-framework's gunicorn threads per worker, as deployed (one worker)
 ROUND_S = 3.0
 ROUNDS = 5
 PING_GOAL_RPS = 1500
-_BARE = """
-import flask
-
-
-def bare(request):
-    return flask.Response('"ok"', status=200, mimetype="application/json")
-"""
 
 
 def _free_port() -> int:
@@ -106,11 +98,7 @@ def requests_per_second(port: int, path: str, seconds: float, concurrency: int =
 
 def throughput_section(rounds: int = ROUNDS, round_s: float = ROUND_S) -> None:
     with tempfile.TemporaryDirectory(prefix="bloom-bench-throughput-") as tmp:
-        bundle, bundle_dir = Path(tmp) / "bundle.zip", Path(tmp) / "bundle"
-        build_bundle(bundle)
-        with zipfile.ZipFile(bundle) as archive:
-            archive.extractall(bundle_dir)
-        (bundle_dir / "bare.py").write_text(_BARE)
+        bundle_dir = bundle_with_bare(Path(tmp))
         samples: dict[str, list[float]] = {"ping": [], "bare": []}
         with _serve(bundle_dir, "ping", "main.py") as ping, _serve(bundle_dir, "bare", "bare.py") as bare:
             for port, path in ((ping, "/api/ping"), (bare, "/")):
