@@ -8,6 +8,7 @@ one redacted JSON line per request.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
@@ -17,9 +18,10 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, TypeAdapter
+from pydantic_core import PydanticSerializationError, to_json
 
 from bloom.core.errors import BloomError, ErrorCatalogue, ErrorSpec, MethodNotAllowed, NotFound
-from bloom.core.logging import get_logger, json_text, log_context
+from bloom.core.logging import get_logger, log_context
 from bloom.core.models import RequestModel
 from bloom.core.settings import get_settings
 from bloom.core.time import utcnow
@@ -176,6 +178,15 @@ def response_header_list(origin: str | None) -> list[tuple[str, str]]:
 
 
 JSON = "application/json"
+
+
+def json_text(value: Any) -> str:
+    """A response body: `json.dumps(value)`, compact and in UTF-8 rather than escaped ASCII, at a fraction of its
+    cost (pydantic's serializer); text UTF-8 cannot hold (an unpaired surrogate) falls back to `json.dumps`."""
+    try:
+        return to_json(value).decode()
+    except PydanticSerializationError:
+        return json.dumps(value)
 
 
 def json_response(status: int, payload: Any, headers: Mapping[str, str] | list[tuple[str, str]]) -> flask.Response:
