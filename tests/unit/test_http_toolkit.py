@@ -212,3 +212,22 @@ def test_a_direct_call_with_another_method_is_405_with_allow() -> None:
     assert response.headers["Allow"] == "POST, OPTIONS"
     assert response.headers["X-Frame-Options"] == "DENY"
     assert json.loads(response.get_data())["message"] == "Cannot DELETE /api/v1/thing/t1"
+
+
+def test_headers_read_from_the_environ_are_the_request_headers_by_lower_case_name() -> None:
+    from bloom.platform.http import has_body, request_headers
+
+    sent = {"Origin": "http://localhost:3000", "X-Request-ID": "req-1", "Authorization": "Bearer t"}
+    with app.test_request_context("/", method="POST", headers=sent, data=b"{}", content_type="application/json"):
+        headers = request_headers(flask.request.environ)
+        assert headers == {name.lower(): value for name, value in flask.request.headers.items()}
+        assert has_body(headers)
+    assert not has_body({"content-length": "0"}) and not has_body({})
+    assert has_body({"transfer-encoding": "chunked"})  # a body of unknown length is read too
+
+
+def test_response_json_is_utf8_and_text_utf8_cannot_hold_falls_back_to_escapes() -> None:
+    from bloom.platform.http import json_text
+
+    assert json.loads(json_text({"name": "Zoë 😀", "n": [1, None, True]})) == {"name": "Zoë 😀", "n": [1, None, True]}
+    assert json_text("\ud800") == '"\\ud800"'
