@@ -28,6 +28,7 @@ from infra.bench_api import api_section
 from infra.bench_report import print_table, run_python
 from infra.bench_reporting import reporting_section
 from infra.bench_therapy import therapy_section
+from infra.bench_throughput import throughput_section
 from infra.bench_toolkit import toolkit_section
 from infra.bundle import build_bundle
 
@@ -178,7 +179,14 @@ def import_section(runs: int = RUNS) -> None:
 
 
 # Run in order by `main()`; append further sections (each prints its own table) here.
-SECTIONS: list[Section] = [import_section, toolkit_section, api_section, therapy_section, reporting_section]
+SECTIONS: list[Section] = [
+    import_section,
+    toolkit_section,
+    throughput_section,
+    api_section,
+    therapy_section,
+    reporting_section,
+]
 
 
 def main() -> None:

@@ -44,14 +44,20 @@ print(json.dumps({{
 """
 
 
+def bundle_with_bare(tmp: Path) -> Path:
+    """The deploy bundle unpacked under `tmp`, with `bare.py`: the bare functions-framework function `bare`
+    answering what `ping` answers, to measure the toolkit against."""
+    bundle, bundle_dir = tmp / "bundle.zip", tmp / "bundle"
+    build_bundle(bundle)
+    with zipfile.ZipFile(bundle) as archive:
+        archive.extractall(bundle_dir)
+    (bundle_dir / "bare.py").write_text(_BARE)
+    return bundle_dir
+
+
 def toolkit_section() -> None:
     with tempfile.TemporaryDirectory(prefix="bloom-bench-toolkit-") as tmp:
-        bundle, bundle_dir = Path(tmp) / "bundle.zip", Path(tmp) / "bundle"
-        build_bundle(bundle)
-        with zipfile.ZipFile(bundle) as archive:
-            archive.extractall(bundle_dir)
-        (bundle_dir / "bare.py").write_text(_BARE)
-        out, _ = run_python(_MEASURE, [], bundle_dir)
+        out, _ = run_python(_MEASURE, [], bundle_with_bare(Path(tmp)))
     figures = json.loads(out.splitlines()[-1])
     overhead = figures["toolkit"] - figures["bare"]
     print_table(

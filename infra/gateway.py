@@ -4,6 +4,7 @@ push endpoints the Pub/Sub emulator delivers subscriber messages to, the OpenAPI
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -14,6 +15,7 @@ from werkzeug.serving import WSGIRequestHandler
 
 from bloom.core.errors import MethodNotAllowed, NotFound
 from bloom.core.logging import get_logger
+from bloom.core.time import utcnow
 from bloom.platform.events import MalformedDelivery, delivery_from_http
 from bloom.platform.http import error_body, json_response, preflight, route_table, standard_headers
 from infra.manifest import load_everything
@@ -51,11 +53,40 @@ class AnyPath(PathConverter):
     regex = "(?s:[^/].*?)"
 
 
+class PinnableClock:
+    """The time rate-limit windows are counted on in the local stack: the real time, or the instant a test pinned
+    with `PUT /_/rate-limit-clock {"now": ISO-8601}` (`DELETE` unpins), so a test never waits for a new window.
+    Only the local gateway installs it: deployed functions keep the real clock."""
+
+    def __init__(self) -> None:
+        self.pinned: datetime | None = None
+
+    def __call__(self) -> datetime:
+        return self.pinned or utcnow()
+
+
 def create_gateway() -> flask.Flask:
     specs = load_everything()
     routes = route_table()
     openapi = build_openapi(specs)
     app = flask.Flask("bloom-gateway")
+    clock = PinnableClock()
+    for spec in specs.values():
+        if "http_handler" in spec.extra:
+            spec.extra["http_handler"].clock = clock
+
+    @app.put("/_/rate-limit-clock")
+    def pin_clock() -> flask.Response:
+        pinned = datetime.fromisoformat(str((flask.request.get_json(silent=True) or {}).get("now", "")))
+        if pinned.tzinfo is None:
+            return flask.Response("'now' needs a UTC offset", status=400, mimetype="text/plain")
+        clock.pinned = pinned
+        return flask.Response(status=204)
+
+    @app.delete("/_/rate-limit-clock")
+    def unpin_clock() -> flask.Response:
+        clock.pinned = None
+        return flask.Response(status=204)
 
     @app.get("/api/openapi.json")
     def openapi_document() -> flask.Response:

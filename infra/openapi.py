@@ -7,8 +7,8 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import JsonSchemaMode
 
-from bloom.platform.http import BODY_TOO_LARGE
 from bloom.platform.registry import FunctionSpec, Role
+from bloom.platform.request_body import BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE
 
 REF = "#/components/schemas/{model}"
 RETRY_AFTER = {"description": "Seconds until the limit's window ends", "schema": {"type": "integer", "minimum": 1}}
@@ -90,6 +90,8 @@ def build_openapi(specs: dict[str, FunctionSpec], server_url: str = "/") -> dict
             }
         if spec.body is not None:
             operation["responses"]["413"] = {"description": BODY_TOO_LARGE.message, "content": error}
+            if spec.role is not Role.WEBHOOK:  # a provider's webhook may post forms; JSON routes take only JSON
+                operation["responses"]["415"] = {"description": UNSUPPORTED_MEDIA_TYPE.message, "content": error}
             operation["requestBody"] = {
                 # An empty body is taken as `{}`: it is required only when the model has required fields.
                 "required": any(field.is_required() for field in spec.body.model_fields.values()),

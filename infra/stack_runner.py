@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import requests
@@ -53,6 +54,16 @@ class RunningStack:
         response.raise_for_status()
         requests.delete(f"{self.auth}/emulator/v1/projects/{self.project}/accounts", timeout=30).raise_for_status()
         requests.get(f"{self.storage}/wipe", params={"keep-buckets": "true"}, timeout=30).raise_for_status()
+        requests.delete(self._rate_limit_clock, timeout=30).raise_for_status()
+
+    def pin_rate_limit_clock(self, at: datetime) -> None:
+        """Count the gateway's rate-limit windows at `at` (timezone-aware) until the next `reset`: a test of a
+        limit stays inside one window without waiting for a new one."""
+        requests.put(self._rate_limit_clock, json={"now": at.isoformat()}, timeout=30).raise_for_status()
+
+    @property
+    def _rate_limit_clock(self) -> str:
+        return f"{self.api.removesuffix('/api')}/_/rate-limit-clock"
 
 
 def start_stack(

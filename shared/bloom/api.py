@@ -18,10 +18,10 @@ from bloom.platform import http
 from bloom.platform.auth import FORBIDDEN, MISSING_TOKEN, bearer_token, verify_token
 from bloom.platform.registry import Role
 from bloom.users.errors import NOT_A_BLOOM_USER
-from bloom.users.schemas import Caller, UserRecord
 
 if TYPE_CHECKING:
     from bloom.platform.store.unit_of_work import Fetched
+    from bloom.users.schemas import Caller, UserRecord
 
 BodyT = TypeVar("BodyT", bound=BaseModel)
 QueryT = TypeVar("QueryT", bound=BaseModel)
@@ -46,6 +46,9 @@ def _authenticate(
 ) -> Caller | None:
     if role in (Role.PUBLIC, Role.WEBHOOK):
         return None
+    # Imported here: public routes (and their cold start) never need the users area's schemas.
+    from bloom.users.schemas import Caller
+
     claims = verify_token(bearer_token(headers))
     uid = str(claims["uid"])
     user, prefetched = lookup(uid)
@@ -72,6 +75,8 @@ PRACTICE_ROLES = frozenset({Role.PRACTICE_USER, Role.THERAPIST, Role.PRACTICE_ST
 class HttpContext(http.HttpContext[BodyT, QueryT]):
     @property
     def caller(self) -> Caller:
+        from bloom.users.schemas import Caller
+
         if not isinstance(self.principal, Caller):
             raise MISSING_TOKEN.error()
         return self.principal

@@ -140,6 +140,23 @@ def test_integers_and_booleans_are_strict_where_the_contract_says_so(stack: Runn
     )
     error(call(stack, "PATCH", f"partner/{partner['id']}", admin, {"active": 1}), 400, ["active must be a boolean"])
     ok(call(stack, "PATCH", f"partner/{partner['id']}", admin, {"active": True, "therapySessionsCap": 3}))
+    for coerced in ({"therapySessionsCap": "12"}, {"therapySessionsCap": True}, {"active": "true"}):
+        assert call(stack, "PATCH", f"partner/{partner['id']}", admin, coerced).status_code == 400, coerced
+
+
+def test_a_json_endpoint_refuses_text_forms_and_multipart_with_415(stack: RunningStack, auth: AuthEmulator) -> None:
+    user = make_user(auth, "user@example.com")
+    body = b'{"partnerAccessCode": "ABC123"}'
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"):
+        response = raw(stack, "POST", "partner-access/validate-code", body, {"Content-Type": content_type})
+        assert response.status_code == 415, content_type
+        assert set(response.json()) == {"statusCode", "message", "path", "timestamp"}
+    form = requests.post(f"{stack.api}/v1/user", data={"email": "x@example.com"}, timeout=30)
+    assert form.status_code == 415
+    # Bodyless requests need no content type, a POST included.
+    assert requests.get(f"{stack.api}/v1/user/me", headers=user.headers, timeout=30).status_code == 200
+    bodyless = requests.post(f"{stack.api}/v1/partner-access/validate-code", timeout=30)
+    assert (bodyless.status_code, bodyless.json()["message"]) == (400, ["partnerAccessCode is required"])
 
 
 def test_found_by_fuzzing(stack: RunningStack, auth: AuthEmulator) -> None:

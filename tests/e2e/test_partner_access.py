@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import base64
 import re
-import time
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
@@ -199,12 +198,11 @@ def test_validate_code_is_rate_limited_per_ip(stack: RunningStack, auth: AuthEmu
         url = f"{stack.api}/v1/partner-access/validate-code"
         return requests.post(url, json={"partnerAccessCode": guess}, headers=headers, timeout=10)
 
-    if time.time() % 60 > 45:  # the limit counts in fixed one-minute windows: start well inside one
-        time.sleep(61 - time.time() % 60)
+    stack.pin_rate_limit_clock(datetime(2030, 1, 1, 12, 0, 5, tzinfo=UTC))  # every check in one window
     assert [check(guess, guesser).status_code for guess in guesses] == [400] * 20  # DOES_NOT_EXIST
     refused = check(code, guesser)  # even the right code, once the address is over the limit
     error(refused, 429, "ThrottlerException: Too Many Requests")
-    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert refused.headers["Retry-After"] == "55"  # the pinned clock reads 12:00:05
     ok(check(code, {"X-Forwarded-For": "203.0.113.67"}), 201)  # another address has its own count
     # Another route keeps its own count for the same address.
     url = f"{stack.api}/v1/partner-access/assign"

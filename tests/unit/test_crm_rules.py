@@ -21,7 +21,7 @@ from bloom.crm.models import (
     permissions_withdrawn,
     subscriber_hash,
 )
-from bloom.platform.http import parse_form_body
+from bloom.platform.request_body import parse_form_body
 from bloom.platform.webhook_verification import QueryToken
 from tests.support.settings import SettingsEnv
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
+from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 import flask
@@ -25,6 +28,10 @@ class CreateThing(RequestModel):
     public: bool
 
 
+class Kind(StrEnum):
+    COURSE = "course"
+
+
 class Query(RequestModel):
     limit: int = Field(default=10, le=50)
 
@@ -42,13 +49,30 @@ def create(ctx: HttpContext[CreateThing, Query]) -> Thing:
     return Thing(id=ctx.path["id"], name=ctx.body.name)
 
 
-handler: HttpHandler[Any, Any] = HttpHandler(
-    "create_thing", "POST", "/api/v1/thing/{id}", Role.PUBLIC, CreateThing, Query, Thing, 201, create, lambda *_: None
-)
+def public_post(path: str, handler: Callable[[Any], Any], **declared: Any) -> HttpHandler[Any, Any]:
+    """A public POST route, built as the decorator builds one (not registered)."""
+    return HttpHandler(
+        name=handler.__name__,
+        method="POST",
+        path=path,
+        role=Role.PUBLIC,
+        handler=handler,
+        authenticate=lambda *_: None,
+        status_code=201,
+        **declared,
+    )
 
 
-def call(body: str, path: str = "/api/v1/thing/t1", method: str = "POST") -> tuple[int, Any]:
-    with app.test_request_context(path, method=method, data=body, content_type="application/json"):
+handler = public_post("/api/v1/thing/{id}", create, response=Thing, body=CreateThing, query=Query)
+
+
+def call(
+    body: str | dict[str, str],
+    path: str = "/api/v1/thing/t1",
+    method: str = "POST",
+    content_type: str | None = "application/json",
+) -> tuple[int, Any]:
+    with app.test_request_context(path, method=method, data=body, content_type=content_type):
         response = handler(flask.request)
     return response.status_code, json.loads(response.get_data())
 
@@ -92,6 +116,49 @@ def test_an_unexpected_error_is_500_without_internals() -> None:
 
 def test_wrong_method_is_405() -> None:
     assert call("", method="GET")[0] == 405
+
+
+def test_a_body_in_anything_but_json_is_415() -> None:
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=b"):
+        status, body = call('{"name": "a", "public": true}', content_type=content_type)
+        assert (status, body["message"]) == (415, "body must be sent as Content-Type: application/json")
+        assert set(body) == {"statusCode", "message", "path", "timestamp"}
+    assert call({"name": "a", "public": "1"}, content_type=None)[0] == 415  # a form, as a browser posts it
+    assert call('{"name": "a", "public": true}', content_type="application/json; charset=utf-8")[0] == 201
+
+
+def test_no_body_needs_no_content_type() -> None:
+    status, body = call("", content_type=None)  # taken as `{}`: validated, not refused for its type
+    assert (status, body["message"]) == (400, ["name is required", "public is required"])
+
+
+class Typed(RequestModel):
+    count: int
+    flag: bool
+    at: datetime
+    kind: Kind
+
+
+def typed(ctx: HttpContext[Typed, Empty]) -> dict[str, Any]:
+    return ctx.body.model_dump(mode="json")
+
+
+typed_handler = public_post("/api/v1/typed", typed, response=dict[str, Any], body=Typed)
+
+
+def post_typed(body: dict[str, Any]) -> tuple[int, Any]:
+    with app.test_request_context("/api/v1/typed", method="POST", json=body):
+        response = typed_handler(flask.request)
+    return response.status_code, json.loads(response.get_data())
+
+
+def test_json_bodies_are_strictly_typed_but_dates_and_enums_parse_from_their_strings() -> None:
+    valid = {"count": 12, "flag": True, "at": "2026-12-06T20:00:00Z", "kind": "course"}
+    assert post_typed(valid) == (201, valid | {"at": "2026-12-06T20:00:00Z"})
+    status, body = post_typed(valid | {"count": "12", "flag": 1})
+    assert (status, body["message"]) == (400, ["count must be an integer", "flag must be a boolean"])
+    assert post_typed(valid | {"count": True})[1]["message"] == ["count must be an integer"]
+    assert post_typed(valid | {"kind": "nope"})[1]["message"] == ["kind must be one of the following values: course"]
 
 
 def test_empty_placeholder_accepts_nothing_in_particular() -> None:
@@ -145,3 +212,22 @@ def test_a_direct_call_with_another_method_is_405_with_allow() -> None:
     assert response.headers["Allow"] == "POST, OPTIONS"
     assert response.headers["X-Frame-Options"] == "DENY"
     assert json.loads(response.get_data())["message"] == "Cannot DELETE /api/v1/thing/t1"
+
+
+def test_headers_read_from_the_environ_are_the_request_headers_by_lower_case_name() -> None:
+    from bloom.platform.http import has_body, request_headers
+
+    sent = {"Origin": "http://localhost:3000", "X-Request-ID": "req-1", "Authorization": "Bearer t"}
+    with app.test_request_context("/", method="POST", headers=sent, data=b"{}", content_type="application/json"):
+        headers = request_headers(flask.request.environ)
+        assert headers == {name.lower(): value for name, value in flask.request.headers.items()}
+        assert has_body(headers)
+    assert not has_body({"content-length": "0"}) and not has_body({})
+    assert has_body({"transfer-encoding": "chunked"})  # a body of unknown length is read too
+
+
+def test_response_json_is_utf8_and_text_utf8_cannot_hold_falls_back_to_escapes() -> None:
+    from bloom.platform.http import json_text
+
+    assert json.loads(json_text({"name": "Zoë 😀", "n": [1, None, True]})) == {"name": "Zoë 😀", "n": [1, None, True]}
+    assert json_text("\ud800") == '"\\ud800"'

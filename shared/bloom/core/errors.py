@@ -79,6 +79,10 @@ class PayloadTooLarge(BloomError):
     status_code = 413
 
 
+class UnsupportedMediaType(BloomError):
+    status_code = 415
+
+
 class ServiceUnavailable(BloomError):
     status_code = 503
 
@@ -89,7 +93,7 @@ class BadGateway(BloomError):
     status_code = 502
 
 
-_ERROR_TYPES.update({413: PayloadTooLarge, 503: ServiceUnavailable, 502: BadGateway})
+_ERROR_TYPES.update({413: PayloadTooLarge, 415: UnsupportedMediaType, 503: ServiceUnavailable, 502: BadGateway})
 _DECLARED: dict[str, ErrorSpec] = {}
 
 

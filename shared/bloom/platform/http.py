@@ -15,19 +15,20 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter
+from pydantic_core import PydanticSerializationError, to_json
 
-from bloom.core.errors import BadRequest, BloomError, ErrorCatalogue, ErrorSpec, MethodNotAllowed, NotFound
+from bloom.core.errors import BloomError, ErrorCatalogue, ErrorSpec, MethodNotAllowed, NotFound
 from bloom.core.logging import get_logger, log_context
 from bloom.core.models import RequestModel
 from bloom.core.settings import get_settings
 from bloom.core.time import utcnow
-from bloom.core.validation import MAX_NESTING, nesting_exceeds, validation_messages
 from bloom.platform.auth import assert_not_emulated_in_production
-from bloom.platform.rate_limits import RateLimit, enforce_rate_limits
+from bloom.platform.rate_limits import Clock, RateLimit, enforce_rate_limits
 from bloom.platform.registry import Capability, FunctionSpec, Role, Sdk, register
+from bloom.platform.request_body import BODY_TOO_LARGE, MAX_BODY_BYTES, validate_json_body, validate_model
 from bloom.platform.store.client import start_round_trip_count
 from bloom.platform.store.unit_of_work import CONTENTION
 from bloom.platform.topics import Topic
@@ -48,15 +49,15 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
-MAX_BODY_BYTES = 256 * 1024  # far above any body the API takes; checked before parsing
-ERRORS = ErrorCatalogue("http")
-BODY_TOO_LARGE = ERRORS.declare(413, f"body must be at most {MAX_BODY_BYTES // 1024} KiB")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
 ROLE_SDKS = (Sdk.FIRESTORE, Sdk.FIREBASE_AUTH)
 
 
 class Empty(RequestModel):
     """Placeholder for a function that takes no body or no query."""
+
+
+EMPTY = Empty()  # what a route declaring no body or no query gets (a model without fields: one instance does)
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,21 @@ class Reply:
 
     status_code: int
     payload: Any  # already JSON-compatible
+
+
+def request_headers(environ: Mapping[str, Any]) -> dict[str, str]:
+    """The request's headers by lower-case name, read from the WSGI environ (what `request.headers` yields, at a
+    fraction of its cost)."""
+    headers = {key[5:].replace("_", "-").lower(): value for key, value in environ.items() if key.startswith("HTTP_")}
+    for key, name in (("CONTENT_TYPE", "content-type"), ("CONTENT_LENGTH", "content-length")):
+        if environ.get(key):
+            headers[name] = environ[key]
+    return headers
+
+
+def has_body(headers: Mapping[str, str]) -> bool:
+    """Whether the request says it carries a body (a length above zero, or chunks): otherwise there is none."""
+    return headers.get("content-length", "0") not in ("", "0") or "transfer-encoding" in headers
 
 
 def path_pattern(template: str) -> re.Pattern[str]:
@@ -148,10 +164,35 @@ def standard_headers(origin: str | None) -> dict[str, str]:
     return {**SECURITY_HEADERS, **cors_headers(origin)}
 
 
-def json_response(status: int, payload: Any, headers: Mapping[str, str]) -> flask.Response:
+@cache
+def _standard_header_list(allowed_origin: str | None) -> tuple[tuple[str, str], ...]:
+    """`standard_headers` for an origin already known to be allowed (or None), built once per origin: only the
+    configured origins are ever keys, so what a client sends cannot grow the cache."""
+    return tuple(standard_headers(allowed_origin).items())
+
+
+def response_header_list(origin: str | None) -> list[tuple[str, str]]:
+    """`standard_headers(origin)` as a fresh list of pairs (cheaper per request than building the mapping)."""
+    allowed = origin if origin and origin in get_settings().cors_origins else None
+    return list(_standard_header_list(allowed))
+
+
+JSON = "application/json"
+
+
+def json_text(value: Any) -> str:
+    """A response body: `json.dumps(value)`, compact and in UTF-8 rather than escaped ASCII, at a fraction of its
+    cost (pydantic's serializer); text UTF-8 cannot hold (an unpaired surrogate) falls back to `json.dumps`."""
+    try:
+        return to_json(value).decode()
+    except PydanticSerializationError:
+        return json.dumps(value)
+
+
+def json_response(status: int, payload: Any, headers: Mapping[str, str] | list[tuple[str, str]]) -> flask.Response:
     import flask
 
-    return flask.Response(json.dumps(payload), status=status, mimetype="application/json", headers=headers)
+    return flask.Response(json_text(payload), status=status, content_type=JSON, headers=headers)
 
 
 def preflight(request: flask.Request) -> flask.Response:
@@ -168,81 +209,31 @@ def preflight(request: flask.Request) -> flask.Response:
     return response
 
 
-def parse_json_body(raw: bytes) -> Any:
-    """The JSON body: 413 beyond MAX_BODY_BYTES, 400 when not JSON, nested too deep or not valid Unicode."""
-    if len(raw) > MAX_BODY_BYTES:
-        raise BODY_TOO_LARGE.error()
-    if not raw.strip():
-        return {}
-    if nesting_exceeds(raw):
-        raise BadRequest([f"body must not be nested more than {MAX_NESTING} levels deep"])
-    try:
-        parsed = json.loads(raw)
-    except ValueError as exc:
-        raise BadRequest(["body must be valid JSON"]) from exc
-    if _SURROGATE_ESCAPE.search(raw) and _has_unpaired_surrogate(parsed):
-        raise BadRequest(["body must be valid Unicode text (no unpaired surrogates)"])
-    return parsed
-
-
-BodyFormat = Literal["json", "form"]
-
-
-def parse_form_body(raw: bytes) -> dict[str, str]:
-    """An `application/x-www-form-urlencoded` body as a flat map (`data[email]` stays one key; the first value
-    of a repeated key wins): 413 beyond MAX_BODY_BYTES, 400 when not UTF-8."""
-    from urllib.parse import parse_qsl
-
-    if len(raw) > MAX_BODY_BYTES:
-        raise BODY_TOO_LARGE.error()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise BadRequest(["body must be UTF-8 form data"]) from exc
-    fields: dict[str, str] = {}
-    for name, value in parse_qsl(text, keep_blank_values=True):
-        fields.setdefault(name, value)
-    return fields
-
-
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
-
-
-def _has_unpaired_surrogate(parsed: Any) -> bool:
-    """`\\ud800` alone parses to a string that cannot be encoded (Firestore and logs would fail on it)."""
-    try:
-        json.dumps(parsed, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
-def validate_model(model: type[BodyT], data: Any, prefix: str = "") -> BodyT:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise BadRequest(validation_messages(exc, prefix)) from exc
-
-
 class HttpHandler(Generic[BodyT, QueryT]):
-    """Turns a typed handler into a functions-framework HTTP function."""
+    """Turns a typed handler into a functions-framework HTTP function.
+
+    `clock` is the time rate-limit windows are counted on: the real time, except where a test pins it (an
+    integration test passing a fixed instant, the local gateway's test-only clock).
+    """
 
     def __init__(
         self,
-        spec_name: str,
+        *,
+        name: str,
         method: str,
         path: str,
         role: Role,
-        body: type[BodyT],
-        query: type[QueryT],
-        response: Any,
-        status_code: int,
         handler: Callable[[Any], Any],  # takes an instance of `context`
         authenticate: Authenticator,
+        response: Any = None,
+        body: type[BodyT] = Empty,  # type: ignore[assignment]
+        query: type[QueryT] = Empty,  # type: ignore[assignment]
+        status_code: int = 200,
         context: type[HttpContext[Any, Any]] = HttpContext,
         rate_limits: tuple[RateLimit, ...] = (),
+        clock: Clock = utcnow,
     ) -> None:
-        self.name, self.method, self.role = spec_name, method, role
+        self.name, self.method, self.role = name, method, role
         self.template = path
         self.pattern = path_pattern(path)
         self.body_model, self.query_model = body, query
@@ -253,21 +244,23 @@ class HttpHandler(Generic[BodyT, QueryT]):
         self.context = context
         self.ip_limits = tuple(limit for limit in rate_limits if limit.per == "ip")
         self.user_limits = tuple(limit for limit in rate_limits if limit.per == "user")
+        self.clock = clock
 
     def __call__(self, request: flask.Request) -> flask.Response:
         started = time.perf_counter()
-        headers = {k.lower(): v for k, v in request.headers.items()}
+        headers = request_headers(request.environ)
         supplied_id = headers.get("x-request-id", "")
-        request_id = supplied_id if _REQUEST_ID.match(supplied_id) else str(uuid.uuid4())
-        base_headers = {**standard_headers(request.headers.get("Origin")), "X-Request-ID": request_id}
+        request_id = supplied_id if supplied_id and _REQUEST_ID.match(supplied_id) else str(uuid.uuid4())
+        if request.method == "OPTIONS":
+            return preflight(request)
+        response_headers = response_header_list(headers.get("origin"))
+        response_headers.append(("X-Request-ID", request_id))
         round_trips = start_round_trip_count()
         with log_context(function=self.name, request_id=request_id, **_trace(headers)):
-            if request.method == "OPTIONS":
-                return preflight(request)
             status, payload, error_headers = self._dispatch(request, headers, request_id)
             if get_settings().expose_metrics:
-                base_headers["X-Bloom-Firestore-Round-Trips"] = str(round_trips[0])
-            latency = time.perf_counter() - started
+                response_headers.append(("X-Bloom-Firestore-Round-Trips", str(round_trips[0])))
+            response_headers.extend(error_headers.items())
             severity = _log.error if status >= 500 else _log.warning if status >= 400 else _log.info
             severity(
                 f"{request.method} {request.path} {status}",
@@ -276,12 +269,12 @@ class HttpHandler(Generic[BodyT, QueryT]):
                         "requestMethod": request.method,
                         "requestUrl": request.path,
                         "status": status,
-                        "latency": f"{latency:.4f}s",
+                        "latency": f"{time.perf_counter() - started:.4f}s",
                     },
                     "firestoreRoundTrips": round_trips[0],
                 },
             )
-            return json_response(status, payload, {**base_headers, **error_headers})
+        return json_response(status, payload, response_headers)
 
     def _dispatch(
         self, request: flask.Request, headers: dict[str, str], request_id: str
@@ -295,20 +288,20 @@ class HttpHandler(Generic[BodyT, QueryT]):
             if match is None and self.pattern.groups:
                 raise NotFound(f"Cannot {request.method} {request.path}")
             ip = client_ip(headers.get("x-forwarded-for", ""), request.remote_addr or "")
-            enforce_rate_limits(self.name, self.ip_limits, ip)
+            enforce_rate_limits(self.name, self.ip_limits, ip, self.clock)
             principal = self.authenticate(headers, self.role)
-            if principal is not None:
-                enforce_rate_limits(self.name, self.user_limits, principal.auth_uid)  # the verified token's uid
+            if principal is not None:  # the verified token's uid
+                enforce_rate_limits(self.name, self.user_limits, principal.auth_uid, self.clock)
             if (request.content_length or 0) > MAX_BODY_BYTES:
                 raise BODY_TOO_LARGE.error()  # before reading it
-            raw_body = request.get_data(cache=True)
+            raw_body = request.get_data(cache=True) if has_body(headers) else b""
             query = (
-                validate_model(self.query_model, dict(request.args.items()))
-                if self.query_model is not Empty or request.args
-                else Empty()
+                validate_model(self.query_model, dict(request.args.items())) if self.query_model is not Empty else EMPTY
             )
             body = (
-                validate_model(self.body_model, parse_json_body(raw_body)) if self.body_model is not Empty else Empty()
+                validate_json_body(self.body_model, raw_body, request.mimetype)
+                if self.body_model is not Empty
+                else EMPTY
             )
             context = self.context(
                 body=body,
@@ -395,18 +388,18 @@ def http_function(
         assert_not_emulated_in_production()
         status_code = 201 if method == "POST" else 200
         wrapped = HttpHandler(
-            handler.__name__,
-            method,
-            path,
-            role,
-            body,
-            query,
-            response,
-            status_code,
-            handler,
-            authenticate,
-            context,
-            rate_limits,
+            name=handler.__name__,
+            method=method,
+            path=path,
+            role=role,
+            handler=handler,
+            authenticate=authenticate,
+            response=response,
+            body=body,
+            query=query,
+            status_code=status_code,
+            context=context,
+            rate_limits=rate_limits,
         )
         entry = http_entry(wrapped, handler)
         all_sdks = tuple(sorted(set(sdks) | required_sdks))
@@ -433,6 +426,7 @@ def http_function(
                 tags=tags,
                 errors=documented_errors(errors, uses_firestore=Sdk.FIRESTORE in all_sdks),
                 rate_limits=rate_limits,
+                extra={"http_handler": wrapped},
             )
         )
         return entry

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -38,6 +38,9 @@ ABUSE_FACTOR = 2
 # Kept a little after the window closes; Firestore's TTL policy deletes the document some time after that.
 EXPIRY_GRACE = timedelta(minutes=5)
 _log = get_logger(__name__)
+Clock = Callable[[], datetime]
+"""Where the current time comes from: `utcnow` in production; tests pass a fixed instant instead of waiting for a
+new window (`HttpHandler(clock=...)`, the local gateway's test-only `PUT /_/rate-limit-clock`)."""
 
 
 @dataclass(frozen=True)
@@ -62,11 +65,12 @@ class RateLimit:
         return f"{self.limit}/{unit} per {self.per}"
 
 
-def enforce_rate_limits(function: str, limits: Sequence[RateLimit], subject: str) -> None:
+def enforce_rate_limits(function: str, limits: Sequence[RateLimit], subject: str, clock: Clock = utcnow) -> None:
     """Count one call of `function` by `subject` (the caller's IP or uid, as the limits say) against each limit,
     in order; the first one exceeded refuses the call. Each function and each kind of subject has its own buckets."""
     for rate_limit in limits:
-        check_rate_limit(f"{function}:{rate_limit.per}:{subject}", rate_limit.limit, rate_limit.window_s)
+        key = f"{function}:{rate_limit.per}:{subject}"
+        check_rate_limit(key, rate_limit.limit, rate_limit.window_s, now=clock())
 
 
 def window_doc_id(key: str, window_s: int, window_start: int) -> str:

@@ -37,19 +37,9 @@ from bloom.core.models import CamelModel, RequestModel
 from bloom.core.time import utcnow
 from bloom.platform.auth import assert_not_emulated_in_production
 from bloom.platform.events import Event
-from bloom.platform.http import (
-    BodyFormat,
-    Empty,
-    HttpContext,
-    HttpHandler,
-    Reply,
-    documented_errors,
-    http_entry,
-    parse_form_body,
-    parse_json_body,
-    validate_model,
-)
+from bloom.platform.http import Empty, HttpContext, HttpHandler, Reply, documented_errors, http_entry
 from bloom.platform.registry import Capability, FunctionSpec, Role, Sdk, register
+from bloom.platform.request_body import BodyFormat, parse_form_body, parse_json_body, validate_model
 from bloom.platform.store.indexes import ttl_field
 from bloom.platform.store.repository import Repository
 from bloom.platform.store.unit_of_work import UnitOfWork, repository
@@ -168,16 +158,15 @@ class Webhook(Generic[BodyT]):
     def receiver(self) -> HttpHandler[Empty, WebhookQuery]:
         """The HTTP function: the toolkit's request handling around `receive`."""
         return HttpHandler(
-            self.name,
-            "POST",
-            self.path,
-            Role.WEBHOOK,
-            Empty,
-            WebhookQuery,
-            self.response,
-            self.status_code,
-            self.receive,
-            lambda *_: None,  # a webhook has no signed-in caller: `verify` authenticates the delivery
+            name=self.name,
+            method="POST",
+            path=self.path,
+            role=Role.WEBHOOK,
+            handler=self.receive,
+            authenticate=lambda *_: None,  # a webhook has no signed-in caller: `verify` authenticates the delivery
+            response=self.response,
+            query=WebhookQuery,
+            status_code=self.status_code,
         )
 
     def receive(self, ctx: HttpContext[Any, Any]) -> Reply:
