@@ -4,7 +4,6 @@ notification, the finalize check, signed downloads, attachments and erasure."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
 import requests
@@ -16,7 +15,17 @@ from bloom.platform.store.unit_of_work import UnitOfWork
 from bloom.users.events import USER_DELETED, UserDeleted
 from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.stack_runner import RunningStack
-from tests.support.files import PDF_BYTES, PNG_BYTES, TEXT_BYTES, file_name_for, query
+from tests.support.files import (
+    PDF_BYTES,
+    PNG_BYTES,
+    TEXT_BYTES,
+    api,
+    query,
+    settled,
+    start,
+    status_of,
+    uploaded,
+)
 from tests.support.users import make_user
 from tests.support.wait import eventually
 
@@ -33,40 +42,9 @@ def other(auth: AuthEmulator) -> AuthAccount:
     return make_user(auth, "other@example.com")
 
 
-def api(stack: RunningStack, method: str, path: str, account: AuthAccount | None, **kwargs: Any) -> requests.Response:
-    headers = account.headers if account is not None else {}
-    return requests.request(method, f"{stack.api}/v1/practice/{path}", headers=headers, timeout=30, **kwargs)
-
-
-def start(stack: RunningStack, account: AuthAccount, content_type: str, size: int, **fields: Any) -> dict[str, Any]:
-    body = {"purpose": "message", "fileName": file_name_for(content_type), "contentType": content_type, "size": size}
-    body |= fields
-    response = api(stack, "POST", "uploads", account, json=body)
-    assert response.status_code == 201, response.text
-    ticket: dict[str, Any] = response.json()
-    return ticket
-
-
-def status_of(stack: RunningStack, account: AuthAccount, upload_id: str) -> str:
-    response = api(stack, "GET", f"uploads/{upload_id}", account)
-    assert response.ok, response.text
-    return str(response.json()["status"])
-
-
-def settled(stack: RunningStack, account: AuthAccount, upload_id: str) -> str:
-    return eventually(lambda: status_of(stack, account, upload_id), lambda status: status != "pending")
-
-
 def objects(stack: RunningStack) -> list[str]:
     listed = requests.get(f"{stack.storage}/storage/v1/b/{BUCKET}/o", timeout=10).json()
     return sorted(item["name"] for item in listed.get("items", []))
-
-
-def uploaded(stack: RunningStack, account: AuthAccount, data: bytes, content_type: str, **fields: Any) -> str:
-    ticket = start(stack, account, content_type, len(data), **fields)
-    put = requests.put(ticket["url"], data=data, headers=ticket["headers"], timeout=30)
-    assert put.ok, put.text
-    return str(ticket["uploadId"])
 
 
 def test_an_upload_is_signed_checked_and_downloadable_by_its_owner(stack: RunningStack, owner: AuthAccount) -> None:
