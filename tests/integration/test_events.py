@@ -29,8 +29,9 @@ load_everything()
 def test_an_emitted_event_reaches_its_subscriber(stack: RunningStack) -> None:
     send_heartbeat("outbox")
     assert eventually(lambda: heartbeat_count("outbox"), lambda n: n >= 1) == 1
-    entries = OutboxRepository().select()
-    assert len(entries) == 1 and entries[0][1].published_at is not None
+    # the stack's own heartbeat job may record one too, at the turn of a minute: only this test's counts
+    entries = [entry for _, entry in OutboxRepository().select() if json.loads(entry.data)["source"] == "outbox"]
+    assert len(entries) == 1 and entries[0].published_at is not None
 
 
 def test_the_same_event_delivered_twice_has_one_effect(stack: RunningStack) -> None:

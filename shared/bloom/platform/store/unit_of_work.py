@@ -88,9 +88,11 @@ class TransactionContention(ServiceUnavailable):
 class Fetched:
     """Documents of several collections read in one round trip, looked up by (repository, id)."""
 
-    def __init__(self, found: dict[tuple[str, str], BaseModel], versions: dict[tuple[str, str], datetime]) -> None:
+    def __init__(
+        self, found: dict[tuple[str, str], BaseModel], versions: dict[tuple[str, str], datetime] | None = None
+    ) -> None:
         self._found = found
-        self._versions = versions
+        self._versions = versions or {}
 
     def get(self, repo: Repository[ModelT], doc_id: str) -> ModelT | None:
         item = self._found.get((repo.collection_name, doc_id))
@@ -156,7 +158,7 @@ class UnitOfWork:
         """Read every (repository, id) pair in one round trip (invalid ids and missing documents are absent)."""
         valid = [(repo, doc_id) for repo, doc_id in wanted if is_valid_doc_id(doc_id)]
         if not valid:
-            return Fetched({}, {})
+            return Fetched({})
         transaction = self.transaction
         by_path = {repo.ref(doc_id).path: repo for repo, doc_id in valid}
         count_round_trip()
