@@ -234,7 +234,7 @@ class UnitOfWork:
         state.open = False
         if exc_type is not None or state.batch is None:
             return
-        from google.api_core.exceptions import AlreadyExists, FailedPrecondition
+        from google.api_core.exceptions import Aborted, AlreadyExists, FailedPrecondition
 
         count_round_trip()
         try:
@@ -243,6 +243,8 @@ class UnitOfWork:
             raise DuplicateDocument(str(error)) from error
         except FailedPrecondition as error:
             raise StaleDocument(str(error)) from error
+        except Aborted as error:  # the emulator aborts a write that waited too long on others' locks
+            raise TransactionContention(CONTENTION.message) from error
         if state.events:
             outbox.publish_entries(state.events)
 
@@ -258,7 +260,7 @@ class UnitOfWork:
             try:
                 with cls() as unit:
                     return work(unit)
-            except (StaleDocument, DuplicateDocument):
+            except (StaleDocument, DuplicateDocument, TransactionContention):
                 continue
         raise TransactionContention(CONTENTION.message)
 
