@@ -48,8 +48,14 @@ typecheck: install ## mypy --strict
 test: tools lint typecheck ## Lint, type-check and run every test (unit, integration, e2e) on the emulators
 	$(PY) -m pytest
 
-unit: install ## Only the pure-domain unit tests (no emulator)
-	$(PY) -m pytest tests/unit
+unit: install ## Only the pure-domain unit tests (no emulator); ARGS='--durations=40' and the like pass through
+	$(PY) -m pytest tests/unit $(ARGS)
+
+integration: install ## Only the integration tests (services and repositories on the emulators)
+	$(PY) -m pytest tests/integration $(ARGS)
+
+e2e: install ## Only the black-box HTTP tests against the local stack
+	$(PY) -m pytest tests/e2e $(ARGS)
 
 fuzz: install ## Fuzz every API operation for long (FUZZ_EXAMPLES=500 per operation, 10x make test; FUZZ_SEED=…)
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/fuzz -v

@@ -12,8 +12,8 @@ from pytest_httpserver import HTTPServer
 
 from infra.auth_emulator import AuthEmulator
 from infra.stack_runner import RunningStack
-from tests.e2e.test_partners import call, error, new_partner, ok, super_admin
-from tests.e2e.test_storyblok_webhook import CDN_QUERY, post_raw, sign
+from tests.support.partners import call, error, new_partner, ok, super_admin
+from tests.support.storyblok import CDN_QUERY, post_raw, sign
 from tests.support.users import make_user
 
 DEEP = 100_000

@@ -22,7 +22,7 @@ from bloom.partners.schemas import AUTOMATIC_ACCESS_CODE
 from bloom.users.events import UserDeleted
 from infra.auth_emulator import AuthEmulator
 from infra.stack_runner import RunningStack
-from tests.e2e.test_partners import call, new_code, new_feature, new_partner, new_partner_admin, ok, super_admin
+from tests.support.partners import call, new_code, new_feature, new_partner, new_partner_admin, ok, super_admin
 from tests.support.users import make_user
 
 

@@ -14,8 +14,8 @@ import requests
 from bloom.platform.store.outbox import OutboxRepository
 from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.stack_runner import RunningStack
-from tests.e2e.test_progress import key, make_course, publish
 from tests.support.accounts import access_code, call, partner, partner_admin, signed_up, super_admin
+from tests.support.progress import key, make_course, publish
 from tests.support.users import make_user
 from tests.support.wait import eventually
 

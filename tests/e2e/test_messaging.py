@@ -31,9 +31,8 @@ from bloom.notifications.slack import SlackUnavailable
 from bloom.platform.store.client import db
 from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.stack_runner import RunningStack
-from tests.e2e.test_practice_files import api, settled, uploaded
 from tests.support.accounts import call
-from tests.support.files import PDF_BYTES
+from tests.support.files import PDF_BYTES, api, settled, uploaded
 from tests.support.practice import (
     P,
     Therapist,

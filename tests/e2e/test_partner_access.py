@@ -21,7 +21,7 @@ from bloom.users.repository import UsersRepository
 from bloom.users.schemas import UserRecord
 from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.stack_runner import RunningStack
-from tests.e2e.test_partners import (
+from tests.support.partners import (
     call,
     error,
     new_code,

@@ -29,10 +29,10 @@ from infra import cli
 from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.seed_content import DEMO_COURSE_UUID, DEMO_RESOURCE_UUID, DEMO_SESSION_UUIDS, seed_content
 from infra.stack_runner import RunningStack
-from tests.e2e.test_storyblok_webhook import COURSE_UUID, SESSION_UUID, deliver, publish_course, publish_session
-from tests.e2e.test_therapy import serve_slack, zapier, zapier_body
 from tests.support.accounts import access_code, call, partner, partner_admin, signed_up, super_admin
 from tests.support.crm_fakes import Providers
+from tests.support.storyblok import COURSE_UUID, SESSION_UUID, deliver, publish_course, publish_session
+from tests.support.therapy import serve_slack, zapier, zapier_body
 from tests.support.wait import eventually
 
 ROUND_TRIPS = "X-Bloom-Firestore-Round-Trips"

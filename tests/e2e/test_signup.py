@@ -20,24 +20,9 @@ from tests.support.accounts import (
     signup_body,
     super_admin,
 )
+from tests.support.users import USER_KEYS
 
 PROFILE_KEYS = {"user", "partnerAccesses", "partnerAdmin", "courses", "resources", "subscriptions"}
-USER_KEYS = {
-    "id",
-    "createdAt",
-    "updatedAt",
-    "deletedAt",
-    "name",
-    "email",
-    "isActive",
-    "lastActiveAt",
-    "isSuperAdmin",
-    "signUpLanguage",
-    "emailRemindersFrequency",
-    "contactPermission",
-    "serviceEmailsPermission",
-    "crispTokenId",
-}
 
 
 def test_plain_signup_creates_account_and_user(stack: RunningStack, auth: AuthEmulator) -> None:

@@ -17,15 +17,13 @@ from werkzeug import Request, Response
 from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.stack_runner import RunningStack
 from tests.support.accounts import access_code, call, partner, partner_admin, signed_up, super_admin
-from tests.support.fakes import fake_service_env
+from tests.support.events import WEBHOOKS, recorded_events, unsettled_events
+from tests.support.therapy import FAKE, FUTURE, api_booking, serve_slack, zapier, zapier_body
 from tests.support.wait import eventually
 
-FAKE = fake_service_env("http://fake", "http://fake-crm")
-ZAPIER = {"Authorization": f"Basic {FAKE['ZAPIER_TOKEN']}"}
 COMPANY = FAKE["SIMPLYBOOK_COMPANY"]
 TOKEN = FAKE["SIMPLYBOOK_WEBHOOK_TOKEN"]
 API_TOKEN = "simplybook-api-token"
-FUTURE = datetime.now(UTC).replace(microsecond=0) + timedelta(days=10)
 
 
 class Therapy:
@@ -52,27 +50,6 @@ class Therapy:
         return result
 
 
-def zapier_body(action: str, user_id: str | None, code: str = "zap1", start: datetime = FUTURE) -> dict[str, Any]:
-    return {
-        "action": action,
-        "client_email": "client@example.com",
-        "user_id": user_id,
-        "client_timezone": "Europe/London",
-        "booking_code": code,
-        "service_name": "Therapy session",
-        "service_provider_name": "Dr Example",
-        "service_provider_email": "therapist@example.com",
-        "start_date_time": start.isoformat(),
-        "end_date_time": (start + timedelta(hours=1)).isoformat(),
-    }
-
-
-def zapier(stack: RunningStack, body: dict[str, Any], headers: dict[str, str] | None = None) -> requests.Response:
-    return requests.post(
-        f"{stack.api}/webhooks/simplybook-zapier", json=body, headers=ZAPIER if headers is None else headers, timeout=30
-    )
-
-
 def callback(stack: RunningStack, body: dict[str, Any], token: str | None = TOKEN) -> requests.Response:
     params = {"token": token} if token is not None else {}
     return requests.post(f"{stack.api}/webhooks/simplybook", params=params, json=body, timeout=30)
@@ -86,10 +63,6 @@ def notification(kind: str, booking_id: int = 501, **overrides: Any) -> dict[str
 
 def slack_texts(httpserver: HTTPServer) -> list[str]:
     return [json.loads(r.get_data())["text"] for r, _ in httpserver.log if r.path == "/slack/therapy"]
-
-
-def serve_slack(httpserver: HTTPServer) -> None:
-    httpserver.expect_request(re.compile(r"^/slack/.*"), method="POST").respond_with_data("ok")
 
 
 def serve_simplybook(
@@ -129,22 +102,6 @@ def serve_simplybook(
     return calls
 
 
-def api_booking(
-    user_id: str | None, booking_id: int = 501, code: str = "sb501", start: datetime = FUTURE
-) -> dict[str, Any]:
-    fields = [{"field_name": "user_id", "value": user_id}] if user_id else []
-    return {
-        "id": booking_id,
-        "code": code,
-        "start_datetime": start.strftime("%Y-%m-%d %H:%M:%S"),
-        "end_datetime": (start + timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S"),
-        "service": {"name": "Therapy session"},
-        "provider": {"name": "Dr Example", "email": "therapist@example.com"},
-        "client": {"email": "client@example.com"},
-        "additional_fields": fields,
-    }
-
-
 # ---------------------------------------------------------------- the Zapier path
 
 
@@ -178,7 +135,7 @@ def test_zapier_auth_failures_write_nothing(stack: RunningStack, auth: AuthEmula
     for headers in ({}, {"Authorization": "Basic wrong"}, {"Authorization": f"Bearer {FAKE['ZAPIER_TOKEN']}"}):
         response = zapier(stack, body, headers)
         assert response.status_code == 401, response.text
-    time.sleep(2)
+    assert recorded_events(WEBHOOKS) == []  # refused before the outbox: no worker will change anything later
     assert therapy.sessions() == []
     assert therapy.counters() == (6, 0)
 
@@ -230,7 +187,7 @@ def test_simplybook_callback_auth_failures(stack: RunningStack, auth: AuthEmulat
     ]
     for response, message in refusals:
         assert (response.status_code, response.json()["message"]) == (401, message)
-    time.sleep(2)
+    assert recorded_events(WEBHOOKS) == []  # refused before the outbox: no worker will call Simplybook later
     assert calls == []
     assert therapy.counters() == (6, 0)
 
@@ -305,7 +262,7 @@ def test_user_cancel_then_the_webhook_refunds_once(
     assert (again.status_code, again.json()["message"]) == (409, "THERAPY_SESSION_ALREADY_CANCELLED")
     assert callback(stack, notification("cancel")).status_code == 202  # Simplybook tells us of our own cancel
     eventually(lambda: calls.count("GET 501"), lambda n: n == 2)
-    time.sleep(1)
+    eventually(lambda: unsettled_events(WEBHOOKS), lambda left: not left)  # the worker has finished the delivery
     assert therapy.counters() == (6, 0)
 
 

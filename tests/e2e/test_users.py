@@ -13,7 +13,6 @@ from bloom.platform.store.client import db
 from infra.auth_emulator import OWNER, AuthAccount, AuthEmulator
 from infra.seed_content import DEMO_COURSE_UUID, DEMO_RESOURCE_UUID, DEMO_SESSION_UUIDS, seed_content
 from infra.stack_runner import RunningStack
-from tests.e2e.test_signup import USER_KEYS
 from tests.support.accounts import (
     PASSWORD,
     access_code,
@@ -24,7 +23,7 @@ from tests.support.accounts import (
     signed_up,
     super_admin,
 )
-from tests.support.users import make_user
+from tests.support.users import USER_KEYS, make_user
 from tests.support.wait import eventually
 
 ROUND_TRIPS = "X-Bloom-Firestore-Round-Trips"

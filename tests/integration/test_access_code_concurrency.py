@@ -18,7 +18,7 @@ from bloom.users.repository import UsersRepository
 from bloom.users.schemas import UserRecord
 from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.stack_runner import RunningStack
-from tests.e2e.test_partners import call, new_code, new_partner, new_partner_admin, ok, public_id, super_admin
+from tests.support.partners import call, new_code, new_partner, new_partner_admin, ok, public_id, super_admin
 from tests.support.users import make_user
 
 T = TypeVar("T")

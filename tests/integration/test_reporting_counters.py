@@ -35,7 +35,7 @@ from bloom.users.events import USER_CREATED, UserCreated
 from bloom.users.repository import UsersRepository
 from bloom.users.schemas import UserRecord
 from infra.stack_runner import RunningStack
-from tests.e2e.test_progress import key, publish
+from tests.support.progress import key, publish
 
 MARCH = date(2026, 3, 1)
 LONDON = "Europe/London"

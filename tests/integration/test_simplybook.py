@@ -8,12 +8,14 @@ import threading
 import time
 from typing import Any
 
+import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from bloom.platform import http_client
 from bloom.therapy import simplybook
 from infra.stack_runner import RunningStack
-from tests.e2e.test_therapy import api_booking
+from tests.support.therapy import api_booking
 
 
 def serve(httpserver: HTTPServer, *, slow_first_read_s: float = 0.0, refuse_token: str | None = None) -> list[str]:
@@ -69,7 +71,11 @@ def test_a_refused_token_is_replaced_once(stack: RunningStack, httpserver: HTTPS
     assert calls == ["auth", "GET token-1", "auth", "GET token-2"]
 
 
-def test_a_read_timeout_is_retried(stack: RunningStack, httpserver: HTTPServer) -> None:
-    calls = serve(httpserver, slow_first_read_s=10.5)  # beyond the client's 10 s read timeout
+def test_a_read_timeout_is_retried(
+    stack: RunningStack, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the integrations' read timeout (10 s in production), shortened to keep the test fast
+    monkeypatch.setattr(http_client, "DEFAULT_TIMEOUT_S", (3.05, 1.0))
+    calls = serve(httpserver, slow_first_read_s=1.5)  # beyond the read timeout
     assert simplybook.get_booking(501).code == "sb501"
     assert calls == ["auth", "GET token-1", "GET token-1"]

@@ -18,7 +18,7 @@ from bloom.files.backends import object_store
 from bloom.files.schemas import CreateUpload, StorageObjectFinalized, UploadTicket
 from infra.stack_runner import RunningStack
 from infra.storage_notifications import create_bucket
-from tests.support.files import JPEG_BYTES, PDF_BYTES, PNG_BYTES, TEXT_BYTES, docx_bytes, query
+from tests.support.files import JPEG_BYTES, PDF_BYTES, PNG_BYTES, TEXT_BYTES, docx_bytes, file_name_for, query
 from tests.support.settings import SettingsEnv
 
 BUCKET = "integration-uploads"
@@ -78,7 +78,9 @@ def backend(
 
 
 def _upload(data: bytes, content_type: Any, declared: int | None = None, owner: str = OWNER) -> UploadTicket:
-    body = CreateUpload(purpose="document", file_name="file", content_type=content_type, size=declared or len(data))
+    body = CreateUpload(
+        purpose="document", file_name=file_name_for(content_type), content_type=content_type, size=declared or len(data)
+    )
     ticket = files.create_upload(owner, body)
     response = requests.put(ticket.url, data=data, headers=ticket.headers, timeout=30)
     assert response.ok, response.text

@@ -15,3 +15,22 @@ def make_user(auth: AuthEmulator, email: str, **fields: Any) -> AuthAccount:
     record = UserRecord.model_validate({"id": f"user-{account.uid}", "email": email, **fields})
     UsersRepository().save(account.uid, record)
     return account
+
+
+# The keys of `user` in every profile response (`GET user/me`, signup, `PATCH user`).
+USER_KEYS = {
+    "id",
+    "createdAt",
+    "updatedAt",
+    "deletedAt",
+    "name",
+    "email",
+    "isActive",
+    "lastActiveAt",
+    "isSuperAdmin",
+    "signUpLanguage",
+    "emailRemindersFrequency",
+    "contactPermission",
+    "serviceEmailsPermission",
+    "crispTokenId",
+}

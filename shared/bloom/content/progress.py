@@ -2,7 +2,9 @@
 
 Records: one per user and item, with ids derived from the user's public id and the story uuid
 (`courseUsers/{userId}_{courseUuid}`, `sessionUsers/{userId}_{sessionUuid}`, `resourceUsers/{userId}_{resourceUuid}`),
-created in transactions that also add the item to `users/{authUid}.courseIds` / `.resourceIds`.
+created in atomic writes that also add the item to `users/{authUid}.courseIds` / `.resourceIds`. A change reads the
+user's records and writes them only if nobody wrote them meanwhile (optimistic: no locks, so one person's
+concurrent requests never wait on each other's locks), else reads again.
 
 Completion is computed at read time, not maintained by fan-out. A course is complete when it has published
 sessions and every one of them is complete for the user; the course document lists its sessions with their
@@ -16,7 +18,7 @@ A session moved to another course keeps its progress: progress is merged across 
 records (the most recent entry per session wins) and each course takes the entries of the sessions it lists.
 
 Each course-user and resource-user record is also copied into the user's profile projection (`users/{authUid}
-.profile`) in the transaction that writes it, and every course and resource into `catalogues/content`.
+.profile`) in the write that changes it, and every course and resource into `catalogues/content`.
 
 Costs: `GET courses-user` and the profile (`GET user/me`) read the catalogue with the user document and need
 nothing more (`projected_content`): one round trip whatever the number of courses. `profile_refs` /
@@ -58,8 +60,10 @@ from bloom.users.schemas import UserRecord
 
 Change = Literal["start", "complete", "incomplete"]
 T = TypeVar("T", bound=BaseModel)
-# Only one user's own records contend (several tabs, repeated clicks); a retry keeps its place in line.
-PROGRESS_ATTEMPTS = 10
+R = TypeVar("R", bound=BaseModel)
+# Only one user's own records contend (several tabs, a retrying client): each lost race re-reads and tries again
+# after a jittered pause; sized by `test_one_persons_concurrent_writes_never_fail` (32 requests at once).
+PROGRESS_ATTEMPTS = 40
 _log = get_logger(__name__)
 
 
@@ -205,6 +209,16 @@ def transitions(was_started: bool, was_completed: bool, completed: bool) -> list
     return found
 
 
+def _write(uow: ContentWork, repo: Repository[R], key: str, record: R, fetched: Fetched) -> None:
+    """Create the record, or replace it if nobody wrote it since `fetched` read it (else the commit fails and
+    the use case runs again)."""
+    version = fetched.version(repo, key)
+    if version is None:
+        repo.save(key, record, new=True)
+    else:
+        uow.update_if_unchanged(repo.ref(key), repo.to_doc(record), version)
+
+
 def _emit_progress(
     uow: UnitOfWork,
     user: UserRecord,
@@ -229,14 +243,18 @@ def _emit_progress(
         uow.emit(PROGRESS_CHANGED, changed)
 
 
-def change_session(user: UserRecord, auth_uid: str, session_uuid: str, change: Change) -> CourseOut:
+def change_session(
+    user: UserRecord, auth_uid: str, session_uuid: str, change: Change, *, units: type[ContentWork] = ContentWork
+) -> CourseOut:
     """Start, complete or mark incomplete a session (creating the records if needed); returns its course.
 
     Content (the session, its course) and the user's other course records (only merged for display and for a
-    session moved between courses) are read before the transaction, so the transaction locks nothing but this
-    user's session and course records: users never contend with each other, nor with the webhook.
+    session moved between courses) are read first; then the user's session and course records are read and
+    written optimistically (`run_optimistically`): written only if unchanged since read, else read again. Users
+    never contend with each other, nor with the webhook; one user's concurrent requests (tabs, a retrying client)
+    take turns without holding locks, and each real transition is recorded once.
     """
-    with ContentWork() as reader:
+    with units() as reader:
         session = reader.sessions.get(session_uuid)
         if session is None:
             raise errors.SESSION_NOT_FOUND.error()
@@ -267,7 +285,7 @@ def change_session(user: UserRecord, auth_uid: str, session_uuid: str, change: C
         if old_session_user is None or session_user != old_session_user:
             if old_session_user is not None:
                 session_user = session_user.model_copy(update={"updated_at": now})
-            uow.session_users.save(session_key, session_user, new=old_session_user is None)
+            _write(uow, uow.session_users, session_key, session_user, fetched)
 
         course_user = old_course_user or CourseUserRecord(
             user_id=user.id, course_uuid=course_uuid, created_at=now, updated_at=now
@@ -283,7 +301,7 @@ def change_session(user: UserRecord, auth_uid: str, session_uuid: str, change: C
         if old_course_user is None or course_user != old_course_user:
             if old_course_user is not None:
                 course_user = course_user.model_copy(update={"updated_at": now})
-            uow.course_users.save(course_key, course_user, new=old_course_user is None)
+            _write(uow, uow.course_users, course_key, course_user, fetched)
             users.project_in(uow, auth_uid, "courses", {course_uuid: uow.course_users.to_doc(course_user)})
         was_session = (old_session_user is not None, old_session_user is not None and old_session_user.completed)
         session_changes = transitions(*was_session, session_user.completed)
@@ -295,19 +313,23 @@ def change_session(user: UserRecord, auth_uid: str, session_uuid: str, change: C
             users.add_course_in(uow, auth_uid, course_uuid)
         return course_out(course, course_user, progress)
 
-    return ContentWork.run_in_transaction(work, max_attempts=PROGRESS_ATTEMPTS)
+    return units.run_optimistically(work, max_attempts=PROGRESS_ATTEMPTS)
 
 
-def change_resource(user: UserRecord, auth_uid: str, resource_uuid: str, change: Change) -> ResourceOut:
-    """Start, complete or mark incomplete a resource; one record per user and resource, created on first use."""
-    with ContentWork() as reader:
+def change_resource(
+    user: UserRecord, auth_uid: str, resource_uuid: str, change: Change, *, units: type[ContentWork] = ContentWork
+) -> ResourceOut:
+    """Start, complete or mark incomplete a resource; one record per user and resource, created on first use
+    (read and written optimistically, as `change_session`)."""
+    with units() as reader:
         resource = reader.resources.get(resource_uuid)
     if resource is None:
         raise errors.RESOURCE_NOT_FOUND.error()
     key = progress_key(user.id, resource_uuid)
 
     def work(uow: ContentWork) -> ResourceOut:
-        old = uow.resource_users.get(key)
+        fetched = uow.fetch([(uow.resource_users, key)])
+        old = fetched.get(uow.resource_users, key)
         now = utcnow()
         base = old or ResourceUserRecord(user_id=user.id, resource_uuid=resource_uuid, created_at=now, updated_at=now)
         completed, completed_at = _apply(change, base.completed, base.completed_at, now)
@@ -315,7 +337,7 @@ def change_resource(user: UserRecord, auth_uid: str, resource_uuid: str, change:
         if old is None or record != old:
             if old is not None:
                 record = record.model_copy(update={"updated_at": now})
-            uow.resource_users.save(key, record, new=old is None)
+            _write(uow, uow.resource_users, key, record, fetched)
             users.project_in(uow, auth_uid, "resources", {resource_uuid: uow.resource_users.to_doc(record)})
         changes = transitions(old is not None, old is not None and old.completed, record.completed)
         _emit_progress(uow, user, "resource", resource_uuid, changes, now, resource_category=resource.category)
@@ -323,7 +345,7 @@ def change_resource(user: UserRecord, auth_uid: str, resource_uuid: str, change:
             users.add_resource_in(uow, auth_uid, resource_uuid)
         return resource_out(resource, record)
 
-    return ContentWork.run_in_transaction(work, max_attempts=PROGRESS_ATTEMPTS)
+    return units.run_optimistically(work, max_attempts=PROGRESS_ATTEMPTS)
 
 
 def progress_events_page(kind: ContentKind, after: str | None, limit: int) -> tuple[list[ProgressChanged], str | None]:

@@ -13,7 +13,7 @@ import zipfile
 from datetime import datetime, timedelta
 
 from bloom.core.models import CamelModel
-from bloom.files.schemas import DOCX, JPEG, PDF, PNG, TEXT, ContentType, UploadPurpose, UploadStatus
+from bloom.files.schemas import DOCX, JPEG, PDF, PNG, TEXT, ContentType, UploadPurpose, UploadStatus, clean_file_name
 
 PENDING_PREFIX = "pending/"
 FILES_PREFIX = "files/"
@@ -104,8 +104,10 @@ def _is_docx(data: bytes) -> bool:
 
 
 def content_disposition(file_name: str) -> str:
-    """`attachment` (never rendered inline by the browser from our bucket), with the name RFC 5987-encoded."""
+    """`attachment` (never rendered inline by the browser from our bucket), with the name RFC 5987-encoded and
+    without invisible characters (names stored before they were stripped at upload)."""
     from urllib.parse import quote
 
+    file_name = clean_file_name(file_name)
     ascii_name = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\' else "_" for ch in file_name)
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(file_name, safe='')}"

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from bloom.core.models import CamelModel, RequestModel
 
@@ -22,6 +23,17 @@ ContentType = Literal[
     "text/plain",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 ]
+# The file name's extension must name the declared type: what a reader's computer opens a download with.
+EXTENSIONS: dict[str, tuple[str, ...]] = {
+    PDF: (".pdf",),
+    PNG: (".png",),
+    JPEG: (".jpg", ".jpeg"),
+    TEXT: (".txt",),
+    DOCX: (".docx",),
+}
+# Control, format (bidi overrides and isolates, zero-width characters) and line/paragraph separator characters:
+# invisible, or able to make "invoice\u202efdp.exe" display as "invoiceexe.pdf".
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
 UploadPurpose = Literal["message", "document"]
 UploadStatus = Literal["pending", "available", "rejected"]
 
@@ -30,17 +42,27 @@ class CreateUpload(RequestModel):
     """`POST practice/uploads`: what the caller is about to upload."""
 
     purpose: UploadPurpose
+    content_type: ContentType  # before the name, whose extension is checked against it
     file_name: str = Field(min_length=1, max_length=255)
-    content_type: ContentType
     size: int = Field(ge=1, le=MAX_UPLOAD_BYTES)
 
     @field_validator("file_name")
     @classmethod
-    def _plain_name(cls, value: str) -> str:
-        """A file's name, not a path: no separators, no control characters, not blank."""
-        if not value.strip() or any(ch in value for ch in "/\\") or any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-            raise ValueError("fileName must be a plain file name (no path separators or control characters)")
-        return value.strip()
+    def _plain_name(cls, value: str, info: ValidationInfo) -> str:
+        """A file's name, not a path: invisible characters stripped, no separators, not blank, and an extension
+        that names the declared type (checked once the type itself is valid)."""
+        value = clean_file_name(value)
+        if not value or any(ch in value for ch in "/\\"):
+            raise ValueError("fileName must be a plain file name (no path separators)")
+        content_type = info.data.get("content_type")
+        if content_type is not None and not value.lower().endswith(EXTENSIONS[content_type]):
+            raise ValueError(f"the extension must be {' or '.join(EXTENSIONS[content_type])} for {content_type}")
+        return value
+
+
+def clean_file_name(name: str) -> str:
+    """The name without control, bidi, zero-width and line-separator characters, trimmed."""
+    return "".join(ch for ch in name if unicodedata.category(ch) not in _INVISIBLE_CATEGORIES).strip()
 
 
 class UploadTicket(CamelModel):

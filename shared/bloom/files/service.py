@@ -62,17 +62,17 @@ def create_upload(owner_id: str, body: CreateUpload) -> UploadTicket:
     return UploadTicket(upload_id=record.id, url=signed.url, headers=signed.headers, expires_at=now + UPLOAD_URL_TTL)
 
 
-def get_upload(owner_id: str, upload_id: str) -> UploadOut:
-    with FilesWork() as uow:
+def get_upload(owner_id: str, upload_id: str, *, units: type[FilesWork] = FilesWork) -> UploadOut:
+    with units() as uow:
         record = uow.uploads.get(upload_id)
     if record is None or record.owner_id != owner_id:
         raise errors.UPLOAD_NOT_FOUND.error()
     return _out(record)
 
 
-def download_link(user_id: str, upload_id: str) -> DownloadLink:
+def download_link(user_id: str, upload_id: str, *, units: type[FilesWork] = FilesWork) -> DownloadLink:
     """A signed GET (≤ 5 minutes) for the owner and the readers it was shared with; 404 for anyone else."""
-    with FilesWork() as uow:
+    with units() as uow:
         record = uow.uploads.get(upload_id)
     if record is None or (user_id != record.owner_id and user_id not in record.reader_ids):
         raise errors.UPLOAD_NOT_FOUND.error()

@@ -11,6 +11,14 @@ and its services use it in one of two ways:
   read-then-write consistency.
 - `PartnersWork.run_in_transaction(work)`: `work(uow)` runs in a Firestore transaction (retried on
   contention): reads join the transaction, writes and events commit with it, events are published after.
+- `PartnersWork.run_optimistically(work)`: `work(uow)` reads without locks and writes only if what it read is
+  unchanged (`create` of a new document, `update_if_unchanged` with the version `fetch` saw); a lost race is
+  read and tried again after a jittered pause. For one person's records written by concurrent requests (two
+  tabs, a retrying client): nothing holds a lock while others wait for it, so nothing waits on a lock timeout.
+
+Services take the kind of unit they open as a keyword (`units: type[PartnersWork] = PartnersWork`), so a
+use-case test of a rule that must hold before any I/O passes `without_store(PartnersWork)`, which refuses every
+read and write, and needs no emulator. It is not a fake store: it answers nothing.
 
 An area that takes part in another area's use case joins that unit: `PartnersWork.join(uow)` gives a view
 with the partners repositories over the same transaction, writes and events.
@@ -18,9 +26,12 @@ with the partners repositories over the same transaction, writes and events.
 
 from __future__ import annotations
 
+import random
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, cast, overload
 
@@ -40,11 +51,30 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 P = TypeVar("P", bound=BaseModel)
 RepoT = TypeVar("RepoT", bound=Repository[Any])
+UnitT = TypeVar("UnitT", bound="UnitOfWork")
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 class DuplicateDocument(Exception):
     """A document the unit `create`d already existed: a uniqueness claim was taken first."""
+
+
+class StoreUnreachable(RuntimeError):
+    """A unit made by `without_store` was asked to read or write."""
+
+
+class StaleDocument(Exception):
+    """A document the unit wrote with `update_if_unchanged` changed after it was read: another writer was first."""
+
+
+# A retried transaction first pauses a random time up to base * 2**retry (at most the cap): "full jitter", so
+# the losers of one round of contention spread out instead of colliding again in the next.
+RETRY_PAUSE_BASE_S = 0.05
+RETRY_PAUSE_CAP_S = 1.0
+
+
+def _pause_before_retry(retry: int) -> None:
+    time.sleep(random.uniform(0, min(RETRY_PAUSE_CAP_S, RETRY_PAUSE_BASE_S * 2**retry)))  # noqa: S311 - not crypto
 
 
 ERRORS = ErrorCatalogue("store")
@@ -58,12 +88,19 @@ class TransactionContention(ServiceUnavailable):
 class Fetched:
     """Documents of several collections read in one round trip, looked up by (repository, id)."""
 
-    def __init__(self, found: dict[tuple[str, str], BaseModel]) -> None:
+    def __init__(
+        self, found: dict[tuple[str, str], BaseModel], versions: dict[tuple[str, str], datetime] | None = None
+    ) -> None:
         self._found = found
+        self._versions = versions or {}
 
     def get(self, repo: Repository[ModelT], doc_id: str) -> ModelT | None:
         item = self._found.get((repo.collection_name, doc_id))
         return item if isinstance(item, repo.model) else None
+
+    def version(self, repo: Repository[Any], doc_id: str) -> datetime | None:
+        """When the document read was last written (None: it did not exist), for `update_if_unchanged`."""
+        return self._versions.get((repo.collection_name, doc_id))
 
 
 @dataclass
@@ -119,18 +156,22 @@ class UnitOfWork:
 
     def fetch(self, wanted: Sequence[tuple[Repository[Any], str]]) -> Fetched:
         """Read every (repository, id) pair in one round trip (invalid ids and missing documents are absent)."""
-        by_path = {repo.ref(doc_id).path: repo for repo, doc_id in wanted if is_valid_doc_id(doc_id)}
-        if not by_path:
+        valid = [(repo, doc_id) for repo, doc_id in wanted if is_valid_doc_id(doc_id)]
+        if not valid:
             return Fetched({})
+        transaction = self.transaction
+        by_path = {repo.ref(doc_id).path: repo for repo, doc_id in valid}
         count_round_trip()
         found: dict[tuple[str, str], BaseModel] = {}
+        versions: dict[tuple[str, str], datetime] = {}
         refs = [repo.ref(path.rsplit("/", 1)[1]) for path, repo in by_path.items()]
-        for snapshot in db().get_all(refs, transaction=self.transaction):
+        for snapshot in db().get_all(refs, transaction=transaction):
             repo = by_path[snapshot.reference.path]
             item = repo.from_snapshot(snapshot)
             if item is not None:
                 found[(repo.collection_name, snapshot.id)] = item
-        return Fetched(found)
+                versions[(repo.collection_name, snapshot.id)] = snapshot.update_time
+        return Fetched(found, versions)
 
     # ------------------------------------------------------------ writes
 
@@ -155,6 +196,11 @@ class UnitOfWork:
 
     def delete(self, ref: DocumentReference) -> None:
         self._writer().delete(ref)
+
+    def update_if_unchanged(self, ref: DocumentReference, data: dict[str, Any], version: datetime) -> None:
+        """Update the document only if it was last written at `version` (as `fetch` read it); else the commit
+        raises `StaleDocument`."""
+        self._writer().update(ref, data, option=db().write_option(last_update_time=version))
 
     def emit(self, topic: Topic[P], payload: P) -> str:
         """Record an event with this unit's writes; it is published once they commit."""
@@ -188,15 +234,35 @@ class UnitOfWork:
         state.open = False
         if exc_type is not None or state.batch is None:
             return
-        from google.api_core.exceptions import AlreadyExists
+        from google.api_core.exceptions import Aborted, AlreadyExists, FailedPrecondition
 
         count_round_trip()
         try:
             state.batch.commit()
         except AlreadyExists as error:
             raise DuplicateDocument(str(error)) from error
+        except FailedPrecondition as error:
+            raise StaleDocument(str(error)) from error
+        except Aborted as error:  # the emulator aborts a write that waited too long on others' locks
+            raise TransactionContention(CONTENTION.message) from error
         if state.events:
             outbox.publish_entries(state.events)
+
+    # ------------------------------------------------------------ optimistically: read, write if unchanged
+
+    @classmethod
+    def run_optimistically(cls, work: Callable[[Self], T], *, max_attempts: int = 5) -> T:
+        """Run `work` in a fresh `with unit:` until its writes commit, i.e. until nothing it read changed before
+        its commit (see the module docstring); 503 `TransactionContention` when every attempt lost a race."""
+        for attempt in range(max_attempts):
+            if attempt:
+                _pause_before_retry(attempt)
+            try:
+                with cls() as unit:
+                    return work(unit)
+            except (StaleDocument, DuplicateDocument, TransactionContention):
+                continue
+        raise TransactionContention(CONTENTION.message)
 
     # ------------------------------------------------------------ in a transaction
 
@@ -214,6 +280,8 @@ class UnitOfWork:
 
         @firestore.transactional
         def attempt(transaction: Transaction) -> T:
+            if attempts:
+                _pause_before_retry(len(attempts))
             unit = cls(transaction)  # a fresh unit (and repositories) for every attempt
             attempts.append(unit)
             count_round_trip(2)  # begin + commit
@@ -231,3 +299,24 @@ class UnitOfWork:
         if events:
             outbox.publish_entries(events)
         return result
+
+
+def without_store(kind: type[UnitT]) -> type[UnitT]:
+    """`kind` for use-case tests of rules that hold before any I/O: a read or write through a unit of it raises
+    `StoreUnreachable` (repositories read with its `transaction` and write through it; where no store is configured
+    at all, making a document reference raises the client's credentials error first). Its `run_in_transaction`
+    and `run_optimistically` run the work once, outside any transaction."""
+
+    def refuse(*_: object, **__: object) -> Any:
+        raise StoreUnreachable(f"{kind.__name__} without a store was asked to read or write")
+
+    def run_once(cls: type[UnitT], work: Callable[[UnitT], T], /, **_: object) -> T:
+        return work(cls())
+
+    overrides = {
+        "transaction": property(refuse),
+        "_writer": refuse,
+        "run_in_transaction": classmethod(run_once),
+        "run_optimistically": classmethod(run_once),
+    }
+    return cast(type[UnitT], type(f"{kind.__name__}WithoutStore", (kind,), overrides))
