@@ -57,3 +57,16 @@ def test_a_cursor_of_another_kind_or_with_a_naive_time_is_refused() -> None:
         cursors.decode(b64(b'{"at": "2026-05-01T12:30:00", "id": "t1"}'), AfterTimeAndId)
     with pytest.raises(BadRequest, match="INVALID_CURSOR"):
         cursors.decode(b64(b'{"at": "yesterday", "id": "t1"}'), AfterTimeAndId)
+
+
+@pytest.mark.parametrize("at", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"])
+def test_a_time_outside_what_utc_can_hold_is_refused(at: str) -> None:
+    """Such a time decoded, then overflowed in Firestore's encoder: a 500 (review of issue 18)."""
+    with pytest.raises(BadRequest, match="INVALID_CURSOR"):
+        cursors.decode(b64(f'{{"at": "{at}", "id": "t1"}}'.encode()), AfterTimeAndId)
+
+
+def test_times_are_kept_in_utc() -> None:
+    position = cursors.decode(b64(b'{"at": "2026-05-01T12:30:00+02:00", "id": "t1"}'), AfterTimeAndId)
+    assert position is not None and position.at == datetime(2026, 5, 1, 10, 30, tzinfo=UTC)
+    assert position.at.utcoffset() is not None and not position.at.utcoffset()

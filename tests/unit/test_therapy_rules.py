@@ -94,6 +94,15 @@ def test_times_without_an_offset_are_utc() -> None:
         )
 
 
+@pytest.mark.parametrize("at", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"])
+def test_a_booking_time_outside_what_utc_can_hold_is_invalid(at: str) -> None:
+    """An OverflowError out of validation was a 500 for a caller holding the Zapier token (review of issue 18)."""
+    with pytest.raises(ValidationError):
+        ZapierBooking.model_validate(
+            {"action": "NEW_BOOKING", "booking_code": "x1", "start_date_time": at, "end_date_time": START}
+        )
+
+
 def refusal(body: dict[str, object], token: str | None) -> str | None:
     """The 401 message for the callback with this body (validated first, as the receiver does), or None."""
     check = CallbackCheck()

@@ -17,6 +17,7 @@ from typing import Annotated, TypeVar
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from bloom.core.errors import ErrorCatalogue
+from bloom.core.time import to_utc
 from bloom.platform.store.repository import is_valid_doc_id
 
 ERRORS = ErrorCatalogue("cursors")
@@ -52,7 +53,7 @@ class AfterId(Position):
 class AfterTimeAndId(Position):
     """A page ordered by a time and then the document id ended at (`at`, `id`)."""
 
-    at: AwareDatetime
+    at: Annotated[AwareDatetime, AfterValidator(to_utc)]  # in range for Firestore, whatever the offset
     id: DocumentId
 
 

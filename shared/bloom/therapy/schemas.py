@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, Field, StrictInt
+from pydantic import Field, StrictInt
 
 from bloom.core.models import CamelModel, RequestModel
+from bloom.core.time import UtcDateTime  # a time without an offset (Simplybook's admin API writes them so) is UTC
 from bloom.partners.schemas import PartnerAccessOut, TherapySessionOut
 
 SimplybookNotificationType = Literal["create", "cancel", "change", "notify"]
@@ -18,14 +18,6 @@ BOOKING_CODE_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 BOOKING_ID_MAX = 2**63 - 1
 TIMESTAMP_MAX = 253_402_300_799  # Unix seconds of 9999-12-31T23:59:59Z, the last a datetime holds
 TEXT_MAX = 255
-
-
-def _utc(value: datetime) -> datetime:
-    """A time without an offset (Simplybook's admin API writes them so) is read as UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-UtcDateTime = Annotated[datetime, AfterValidator(_utc)]
 
 
 class SimplybookNotification(RequestModel):
