@@ -414,12 +414,40 @@ def test_the_deployer_holds_no_basic_role_and_grants_only_what_the_configuration
     for path in TERRAFORM.glob("*.tf"):
         with path.open() as handle:
             for entry in hcl2.load(handle).get("resource", []):
-                for body in entry.get('"google_project_iam_member"', {}).values():
+                for name, body in entry.get('"google_project_iam_member"', {}).items():
                     role = _unquote(body["role"])
                     if role.startswith("${google_project_iam_custom_role."):
                         role = "projects/${var.project_id}/roles/bloomFirebaseAccounts"
                     granted_by_configuration.add(role)
-    assert {_unquote(role) for role in _bootstrap_locals()["grantable_roles"]} == granted_by_configuration
+                    # IAM limits which roles the deployer grants, not to whom: a role it may grant on the project
+                    # must be one it already reaches through the function accounts it deploys as.
+                    assert _unquote(body["member"]).startswith(
+                        "serviceAccount:${google_service_account.grant_profile["
+                    ), f"{name}: project-wide grants to other accounts are the bootstrap's"
+    grantable = {_unquote(role) for role in _bootstrap_locals()["grantable_roles"]}
+    assert grantable == granted_by_configuration
+    assert not {role for role in grantable if role.startswith("roles/storage.")}, (
+        "the deployer could grant a project-wide storage role to itself, past the buckets it manages"
+    )
+
+
+def test_the_build_accounts_project_wide_grants_are_made_by_the_bootstrap() -> None:
+    """Reading gcf-v2-sources-* (provider issue 20571) needs a project grant, which the deployer may not make."""
+    account = _bootstrap()[("google_service_account", "function_build")]
+    with (TERRAFORM / "functions.tf").open() as handle:
+        [data] = hcl2.load(handle)["data"]
+    assert _unquote(data['"google_service_account"']['"build"']["account_id"]) == _unquote(account["account_id"])
+    member = "serviceAccount:${google_service_account.function_build.email}"
+    logs = _bootstrap()[("google_project_iam_member", "function_build_logs")]
+    assert (_unquote(logs["role"]), _unquote(logs["member"]), "condition" in logs) == (
+        "roles/logging.logWriter",
+        member,
+        False,
+    )
+    sources = _bootstrap()[("google_project_iam_member", "function_build_sources")]
+    assert (_unquote(sources["role"]), _unquote(sources["member"])) == ("roles/storage.objectViewer", member)
+    [condition] = sources["condition"]
+    assert _unquote(condition["expression"]) == 'resource.name.startsWith(\\"projects/_/buckets/gcf-v2-sources-\\")'
 
 
 def test_the_deployer_custom_role_reads_no_data() -> None:
