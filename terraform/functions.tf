@@ -11,40 +11,21 @@ resource "google_service_account" "grant_profile" {
 }
 
 # Builds the function containers (Cloud Build) instead of the default compute service account, with what a
-# Cloud Functions build needs and no more: read the bundle in the source bucket, push images to the one
-# repository below, write build logs (https://cloud.google.com/functions/docs/securing/build-custom-sa).
-resource "google_service_account" "build" {
-  account_id   = "bloom-function-build"
-  display_name = "Bloom function builds"
-}
-
-# Build logs go to Cloud Logging, which has no resource narrower than the project to grant on.
-resource "google_project_iam_member" "build_logs" {
-  project = var.project_id
-  role    = "roles/logging.logWriter"
-  member  = "serviceAccount:${google_service_account.build.email}"
+# Cloud Functions build needs and no more (https://cloud.google.com/functions/docs/securing/build-custom-sa). The
+# account and its project-wide grants (build logs, and reading the gcf-v2-sources-* buckets Cloud Functions copies
+# each function's source into, provider issue 20571) are the bootstrap's (terraform/bootstrap), applied by an owner:
+# IAM limits which roles the deployer may grant, not to whom, so a storage role it could grant on the project it
+# could grant to itself. Here, on resources this configuration owns: reading the bundle in the source bucket and
+# pushing images to the one repository below.
+data "google_service_account" "build" {
+  account_id = "bloom-function-build"
+  project    = var.project_id
 }
 
 resource "google_storage_bucket_iam_member" "build_source" {
   bucket = google_storage_bucket.source.name
   role   = "roles/storage.objectViewer"
-  member = "serviceAccount:${google_service_account.build.email}"
-}
-
-# Cloud Functions copies each function's source into its own gcf-v2-sources-<project number>-<region> bucket and
-# the build fetches it from there, so a custom build account must read that bucket too ("Access to bucket
-# gcf-v2-sources-... denied": hashicorp/terraform-provider-google#20571). The bucket appears only with the first
-# function, so the grant is on the project, limited by a condition to that bucket's name.
-resource "google_project_iam_member" "build_function_sources" {
-  project = var.project_id
-  role    = "roles/storage.objectViewer"
-  member  = "serviceAccount:${google_service_account.build.email}"
-
-  condition {
-    title       = "gcf-v2-sources-only"
-    description = "Objects of the buckets Cloud Functions copies function sources into."
-    expression  = "resource.name.startsWith(\"projects/_/buckets/gcf-v2-sources-\")"
-  }
+  member = "serviceAccount:${data.google_service_account.build.email}"
 }
 
 # IAM grants take a while to reach every service; a build started right after them fails on a fresh project. The
@@ -53,8 +34,6 @@ resource "time_sleep" "build_grants" {
   create_duration = "60s"
 
   depends_on = [
-    google_project_iam_member.build_logs,
-    google_project_iam_member.build_function_sources,
     google_storage_bucket_iam_member.build_source,
     google_artifact_registry_repository_iam_member.build,
   ]
@@ -96,7 +75,7 @@ resource "google_artifact_registry_repository_iam_member" "build" {
   location   = google_artifact_registry_repository.functions.location
   repository = google_artifact_registry_repository.functions.name
   role       = "roles/artifactregistry.writer"
-  member     = "serviceAccount:${google_service_account.build.email}"
+  member     = "serviceAccount:${data.google_service_account.build.email}"
 }
 
 resource "google_cloudfunctions2_function" "function" {
@@ -110,7 +89,7 @@ resource "google_cloudfunctions2_function" "function" {
   build_config {
     runtime           = "python311"
     entry_point       = each.value.entry_point
-    service_account   = google_service_account.build.id
+    service_account   = data.google_service_account.build.name
     docker_repository = google_artifact_registry_repository.functions.id
 
     source {

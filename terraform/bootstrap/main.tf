@@ -1,6 +1,7 @@
 # Bootstrap: what an environment needs before CI and CD can run, applied once per environment by a project owner
 # (docs/deploy.md, first deploy). It creates the deployer account CD runs as, with only the roles the main
-# configuration's resources need; read-only roles for the plan account, which plans every environment from main;
+# configuration's resources need; the function build account and its project-wide grants, which the deployer may
+# not make; read-only roles for the plan account, which plans every environment from main;
 # who may approve a deploy; the CD trigger (approval required); and, in the CI project, the CI account (checks and
 # tests every branch, reads no environment), the plan account, the plans bucket and both triggers.
 #
@@ -42,11 +43,15 @@ locals {
     "projects/${var.project_id}/roles/${google_project_iam_custom_role.deployer_extra.role_id}",
   ])
 
-  # Roles the main configuration grants on the project (functions.tf): the only ones the deployer may grant.
+  # Roles the main configuration grants on the project (functions.tf): the only ones the deployer may grant. IAM
+  # limits which roles it may grant, not to whom: it could grant these to itself. Each is one the main
+  # configuration grants to the accounts of the grant profiles (derived from the registry, so only CD can make those
+  # grants) and only to them, and the deployer already acts as those accounts (iam.serviceAccountUser: it deploys
+  # the functions that run as them), so a grant to itself would give it no reach it lacks; and a plan making one is
+  # there for the approver to read. Nothing else: a project-wide role for any other account (the build account's
+  # storage and logs roles below) is granted here, by an owner.
   grantable_roles = [
     "roles/datastore.user",
-    "roles/logging.logWriter",
-    "roles/storage.objectViewer",
     "projects/${var.project_id}/roles/bloomFirebaseAccounts",
   ]
 
@@ -143,6 +148,36 @@ resource "google_project_iam_member" "deployer_project_iam" {
     title       = "only-bloom-function-roles"
     description = "Grant or revoke only the roles terraform/functions.tf grants."
     expression  = "api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly(${jsonencode(local.grantable_roles)})"
+  }
+}
+
+# Builds the function containers (the main configuration's build_config uses it by this id, functions.tf). Its
+# project-wide grants are made here, not by the deployer, which may grant no storage role on the project.
+resource "google_service_account" "function_build" {
+  account_id   = "bloom-function-build"
+  display_name = "Bloom function builds"
+}
+
+# Build logs go to Cloud Logging, which has no resource narrower than the project to grant on.
+resource "google_project_iam_member" "function_build_logs" {
+  project = var.project_id
+  role    = "roles/logging.logWriter"
+  member  = "serviceAccount:${google_service_account.function_build.email}"
+}
+
+# Cloud Functions copies each function's source into its own gcf-v2-sources-<project number>-<region> bucket and
+# the build fetches it from there, so a custom build account must read that bucket too ("Access to bucket
+# gcf-v2-sources-... denied": hashicorp/terraform-provider-google#20571). The bucket appears only with the first
+# function, so the grant is on the project, limited by a condition to that bucket's name.
+resource "google_project_iam_member" "function_build_sources" {
+  project = var.project_id
+  role    = "roles/storage.objectViewer"
+  member  = "serviceAccount:${google_service_account.function_build.email}"
+
+  condition {
+    title       = "gcf-v2-sources-only"
+    description = "Objects of the buckets Cloud Functions copies function sources into."
+    expression  = "resource.name.startsWith(\"projects/_/buckets/gcf-v2-sources-\")"
   }
 }
 

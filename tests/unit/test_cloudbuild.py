@@ -7,7 +7,10 @@ The Cloud Build files are read as YAML, the bootstrap Terraform (triggers, deplo
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import subprocess
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,7 @@ import yaml  # type: ignore[import-untyped]
 ROOT = Path(__file__).resolve().parents[2]
 CI = ROOT / "cloudbuild.yaml"  # the design card's top level
 PLAN = ROOT / "cloudbuild" / "plan.yaml"
+PLAN_ENVIRONMENT = ROOT / "cloudbuild" / "plan-environment.sh"
 CD = ROOT / "cloudbuild" / "cd.yaml"
 TERRAFORM = ROOT / "terraform"
 BOOTSTRAP = TERRAFORM / "bootstrap"
@@ -111,16 +115,106 @@ def test_nothing_points_at_the_old_ci_file() -> None:
 
 def test_the_plan_build_plans_every_environment_and_saves_what_cd_needs_with_digests() -> None:
     assert sorted(_build(PLAN)["substitutions"]["_ENVIRONMENTS"].split()) == ENVIRONMENTS
-    plan = _script(_steps(PLAN)["terraform-plan"])
-    assert '-backend-config="environments/$$env.gcs.tfbackend"' in plan
-    assert '-var-file="environments/$$env.tfvars"' in plan
+    assert _steps(PLAN)["terraform-plan"]["dir"] == "terraform"
+    assert "sh ../cloudbuild/plan-environment.sh" in _script(_steps(PLAN)["terraform-plan"])
+    plan = PLAN_ENVIRONMENT.read_text()
+    assert '-backend-config="environments/$environment.gcs.tfbackend"' in plan
+    assert '-var-file="environments/$environment.tfvars"' in plan
     assert "-lock=false" in plan, "the plan account reads the state, never writes it"
     assert "-lockfile=readonly" in plan, "providers are the committed lock file's"
     assert "terraform show -no-color" in plan, "the plan is printed for the approver"
-    assert "sha256sum tfplan plan.txt bundle.zip closures.json | tee SHA256SUMS" in plan
+    assert "sha256sum tfplan plan.txt bundle.zip closures.json >SHA256SUMS" in plan
     save = _script(_steps(PLAN)["save-plans"])
     assert "gs://${_ARTIFACTS_BUCKET}/${COMMIT_SHA}/" in save and "--no-clobber" in save
     assert "providers" not in save and "lock.hcl" not in plan, "CD never takes providers or a lock from the bucket"
+
+
+FAKE_TERRAFORM = """#!/bin/sh
+# terraform as the plan build calls it: `plan` fails for the environment named in FAIL_PLAN_OF.
+case "$1" in
+  plan)
+    case "$*" in *"environments/$FAIL_PLAN_OF.tfvars"*) echo "Error: Invalid value for variable" >&2; exit 1;; esac
+    for arg in "$@"; do case "$arg" in -out=*) echo "plan of $*" >"${arg#-out=}";; esac; done;;
+  show) cat "$3";;
+esac
+"""
+FAKE_GCLOUD = """#!/bin/sh
+# gcloud storage cp: records what it was asked to upload.
+echo "$@" >>"$UPLOADS"
+"""
+
+
+def _run_step(step: dict[str, Any], workspace: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """A step's entrypoint and arguments, substituted as Cloud Build does, in its directory of the workspace."""
+    substitutions = {
+        "${_ENVIRONMENTS}": _build(PLAN)["substitutions"]["_ENVIRONMENTS"],
+        "${COMMIT_SHA}": "c0ffee",
+        "${_ARTIFACTS_BUCKET}": "plans",
+    }
+    args = []
+    for arg in step["args"]:
+        substituted = str(arg)
+        for name, value in substitutions.items():
+            substituted = substituted.replace(name, value)
+        args.append(substituted.replace("$$", "$"))
+    return subprocess.run(
+        [step["entrypoint"], *args],
+        cwd=workspace / step.get("dir", "."),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_one_environments_failing_plan_costs_no_other_its_saved_plan(tmp_path: Path) -> None:
+    """Production's plan fails until its tfvars are complete (docs/deploy.md); staging's must still be saved."""
+    *others, failing = _build(PLAN)["substitutions"]["_ENVIRONMENTS"].split()  # production, planned after staging
+    workspace = tmp_path / "workspace"
+    (workspace / "terraform").mkdir(parents=True)
+    (workspace / "cloudbuild").mkdir()
+    shutil.copy2(PLAN_ENVIRONMENT, workspace / "cloudbuild" / PLAN_ENVIRONMENT.name)
+    (workspace / "build").mkdir()
+    (workspace / "build" / "bundle.zip").write_bytes(b"bundle")
+    (workspace / "build" / "closures.json").write_text("{}")
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for name, text in (("terraform", FAKE_TERRAFORM), ("gcloud", FAKE_GCLOUD)):
+        (tools / name).write_text(text)
+        (tools / name).chmod(0o755)
+    uploads = tmp_path / "uploads"
+    env = {"PATH": f"{tools}:{os.environ['PATH']}", "FAIL_PLAN_OF": failing, "UPLOADS": str(uploads)}
+
+    planned = _run_step(_steps(PLAN)["terraform-plan"], workspace, env)
+    assert planned.returncode == 0, planned.stderr
+    saved = _run_step(_steps(PLAN)["save-plans"], workspace, env)
+
+    assert saved.returncode != 0 and f"no plan for: {failing}" in saved.stdout, "the build must still fail"
+    assert sorted(path.name for path in (workspace / "plans").iterdir()) == others
+    for environment in others:
+        plan = workspace / "plans" / environment
+        assert sorted(path.name for path in plan.iterdir()) == [
+            "SHA256SUMS",
+            "bundle.zip",
+            "closures.json",
+            "plan.txt",
+            "tfplan",
+        ]
+        checked = subprocess.run(["sha256sum", "--check", "--strict", "SHA256SUMS"], cwd=plan, check=False)
+        assert checked.returncode == 0
+    [upload] = uploads.read_text().splitlines()
+    assert upload.split()[:4] == ["storage", "cp", "--recursive", "--no-clobber"]
+    assert upload.split()[4:] == [*(f"plans/{environment}" for environment in others), "gs://plans/c0ffee/"]
+
+
+def test_the_first_deploy_says_what_productions_plan_needs() -> None:
+    """Production's plan refuses to pass without alert recipients and pinned secret versions."""
+    readme = (ROOT / "docs" / "deploy.md").read_text()
+    section = readme[readme.index("**First deploy on a fresh project**") :]
+    paragraph = section[section.index("Production's tfvars must be complete before its plan can pass") :]
+    paragraph = paragraph[: paragraph.index("\n\n")]
+    assert "`alert_emails`" in paragraph and "`secret_versions`" in paragraph and "saves staging's" in paragraph
 
 
 # --- CD ---------------------------------------------------------------------------------------------------------
@@ -320,12 +414,40 @@ def test_the_deployer_holds_no_basic_role_and_grants_only_what_the_configuration
     for path in TERRAFORM.glob("*.tf"):
         with path.open() as handle:
             for entry in hcl2.load(handle).get("resource", []):
-                for body in entry.get('"google_project_iam_member"', {}).values():
+                for name, body in entry.get('"google_project_iam_member"', {}).items():
                     role = _unquote(body["role"])
                     if role.startswith("${google_project_iam_custom_role."):
                         role = "projects/${var.project_id}/roles/bloomFirebaseAccounts"
                     granted_by_configuration.add(role)
-    assert {_unquote(role) for role in _bootstrap_locals()["grantable_roles"]} == granted_by_configuration
+                    # IAM limits which roles the deployer grants, not to whom: a role it may grant on the project
+                    # must be one it already reaches through the function accounts it deploys as.
+                    assert _unquote(body["member"]).startswith(
+                        "serviceAccount:${google_service_account.grant_profile["
+                    ), f"{name}: project-wide grants to other accounts are the bootstrap's"
+    grantable = {_unquote(role) for role in _bootstrap_locals()["grantable_roles"]}
+    assert grantable == granted_by_configuration
+    assert not {role for role in grantable if role.startswith("roles/storage.")}, (
+        "the deployer could grant a project-wide storage role to itself, past the buckets it manages"
+    )
+
+
+def test_the_build_accounts_project_wide_grants_are_made_by_the_bootstrap() -> None:
+    """Reading gcf-v2-sources-* (provider issue 20571) needs a project grant, which the deployer may not make."""
+    account = _bootstrap()[("google_service_account", "function_build")]
+    with (TERRAFORM / "functions.tf").open() as handle:
+        [data] = hcl2.load(handle)["data"]
+    assert _unquote(data['"google_service_account"']['"build"']["account_id"]) == _unquote(account["account_id"])
+    member = "serviceAccount:${google_service_account.function_build.email}"
+    logs = _bootstrap()[("google_project_iam_member", "function_build_logs")]
+    assert (_unquote(logs["role"]), _unquote(logs["member"]), "condition" in logs) == (
+        "roles/logging.logWriter",
+        member,
+        False,
+    )
+    sources = _bootstrap()[("google_project_iam_member", "function_build_sources")]
+    assert (_unquote(sources["role"]), _unquote(sources["member"])) == ("roles/storage.objectViewer", member)
+    [condition] = sources["condition"]
+    assert _unquote(condition["expression"]) == 'resource.name.startsWith(\\"projects/_/buckets/gcf-v2-sources-\\")'
 
 
 def test_the_deployer_custom_role_reads_no_data() -> None:

@@ -248,7 +248,7 @@ def test_no_manifest_item_is_hard_coded() -> None:
 
 # --- service accounts: one per grant profile ---------------------------------------------------------------
 
-SINGLETON_ACCOUNTS = {"build", "gateway", "push"}
+SINGLETON_ACCOUNTS = {"gateway", "push"}
 DEFAULT_SERVICE_ACCOUNT_QUOTA = 100  # per project (https://cloud.google.com/iam/quotas)
 
 
@@ -259,7 +259,11 @@ def test_the_service_accounts_fit_a_new_projects_quota() -> None:
     assert accounts["grant_profile"]["for_each"] == "${local.grant_profiles}"
     assert _unquote(accounts["grant_profile"]["account_id"]) == "${each.key}"
     profiles = _manifest()["grant_profiles"]
-    assert len(profiles) + len(SINGLETON_ACCOUNTS) < DEFAULT_SERVICE_ACCOUNT_QUOTA
+    bootstrap = len(
+        re.findall(r'^resource "google_service_account"', (TERRAFORM / "bootstrap" / "main.tf").read_text(), re.M)
+    )
+    assert bootstrap >= 4, "deployer, function build, CI and plan accounts"
+    assert len(profiles) + len(SINGLETON_ACCOUNTS) + bootstrap < DEFAULT_SERVICE_ACCOUNT_QUOTA
     assert len(profiles) < len(_manifest()["functions"])
 
 
@@ -440,19 +444,15 @@ def test_invokers_are_one_authoritative_binding_per_function() -> None:
 
 
 def test_the_build_account_reads_the_source_bucket_and_writes_one_cleaned_repository() -> None:
-    project_grants = {
-        name: body
+    """The build account and its project-wide grants are the bootstrap's (tests/unit/test_cloudbuild.py); here only
+    grants on resources this configuration owns."""
+    assert not [
+        name
         for name, body in _resources_of("google_project_iam_member").items()
         if "google_service_account.build" in body["member"]
-    }
-    assert {name: _unquote(body["role"]) for name, body in project_grants.items()} == {
-        "build_logs": "roles/logging.logWriter",
-        "build_function_sources": "roles/storage.objectViewer",
-    }
-    # Provider issue 20571: the build fetches the source from gcf-v2-sources-*, and only from there.
-    [condition] = project_grants["build_function_sources"]["condition"]
-    assert _unquote(condition["expression"]) == 'resource.name.startsWith(\\"projects/_/buckets/gcf-v2-sources-\\")'
-    assert "condition" not in project_grants["build_logs"]
+    ], "the deployer may grant no project-wide role to the build account: the bootstrap does"
+    account = _parsed()[TERRAFORM / "functions.tf"]["data"][0]['"google_service_account"']['"build"']
+    assert account["project"] == "${var.project_id}"
     source = _resource("google_storage_bucket_iam_member", "build_source")
     assert (source["bucket"], _unquote(source["role"])) == (
         "${google_storage_bucket.source.name}",
@@ -466,7 +466,7 @@ def test_the_build_account_reads_the_source_bucket_and_writes_one_cleaned_reposi
     assert actions == {"KEEP", "DELETE"} and repository["cleanup_policy_dry_run"] is False
     [build] = _resource("google_cloudfunctions2_function", "function")["build_config"]
     assert build["docker_repository"] == "${google_artifact_registry_repository.functions.id}"
-    assert build["service_account"] == "${google_service_account.build.id}"
+    assert build["service_account"] == "${data.google_service_account.build.name}"
 
 
 def test_functions_are_built_only_after_the_build_accounts_grants_have_settled() -> None:
