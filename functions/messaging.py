@@ -1,5 +1,5 @@
 """Messaging over HTTP: threads, moderated messages, reactions, read receipts, the audit; the safety team's
-Slack alert; erasure.
+Slack alert and its follow-up job; erasure.
 
 Clients receive messages, type and show presence through Firestore listeners under `firestore.rules`. Every
 write is rate-limited per user, well above what a person does (see docs/messaging.md).
@@ -30,7 +30,8 @@ from bloom.platform.cursors import INVALID_CURSOR
 from bloom.platform.events import Event
 from bloom.platform.http import Empty
 from bloom.platform.registry import Role, Sdk
-from bloom.platform.subscriber import event_function
+from bloom.platform.subscriber import event_function, scheduled_function
+from bloom.platform.topics import ScheduledRun
 from bloom.practice import errors as practice_errors
 from bloom.users.events import USER_DELETED, UserDeleted
 
@@ -226,6 +227,16 @@ def read_audit(ctx: HttpContext[Empty, AuditQuery]) -> AuditPage:
 )
 def slack_message_flagged(event: Event[MessageFlagged]) -> None:
     safety.alert_safety_team(event.payload)
+
+
+@scheduled_function(
+    "*/5 * * * *",
+    summary="Tell the safety team in Slack how many flagged messages each closed alert window held back (ids only)",
+    secrets=(SAFETY.secret,),
+    sdks=(Sdk.REQUESTS,),
+)
+def send_safety_follow_ups(run: Event[ScheduledRun]) -> None:
+    safety.send_follow_ups(run.payload.scheduled_at)
 
 
 @event_function(USER_DELETED, summary="Erase a deleted user's message texts, presence and typing markers")

@@ -1,7 +1,7 @@
 """Messaging over HTTP: what each side sees, moderation end to end (blurred, flagged with a Slack alert, blocked
 by the model, the model timing out), idempotent sends, edits, deletes, reactions, read receipts, the audit, the
-end of an assignment, support threads and erasure; rate limits on every kind of write, forged cursors, the safety
-team's alert cap, and who may see whose presence."""
+end of an assignment, support threads and erasure; rate limits on every kind of write (exact, on a pinned clock),
+forged cursors, the safety team's alert cap and its follow-up job, and who may see whose presence."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -25,13 +25,17 @@ from werkzeug import Request, Response
 from bloom.core.time import utcnow
 from bloom.messaging import safety
 from bloom.messaging.events import MessageFlagged
-from bloom.messaging.models import SAFETY_ALERT_WINDOW
+from bloom.messaging.models import SAFETY_ALERT_WINDOW, SafetyAlertWindow
 from bloom.messaging.repository import MessagesRepository, SafetyAlertsRepository
 from bloom.notifications.slack import SlackUnavailable
+from bloom.platform.registry import job_topic_name
 from bloom.platform.store.client import db
+from bloom.platform.store.outbox import publish_message
+from bloom.platform.topics import ScheduledRun
 from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.stack_runner import RunningStack
 from tests.support.accounts import call
+from tests.support.events import outcome
 from tests.support.files import PDF_BYTES, api, settled, uploaded
 from tests.support.practice import (
     P,
@@ -331,26 +335,24 @@ def test_erasure_keeps_the_other_sides_history(stack: RunningStack, care: Care, 
 # ---------------------------------------------------------------- rate limits
 
 
-def refused_within(limit: int, attempt: Callable[[], requests.Response]) -> tuple[int, requests.Response]:
-    """Repeat a write until it is refused: (calls accepted, the refusal). A fixed window that turns over
-    mid-burst resets the count once, and two windows hold at most twice the limit, so no wait is needed."""
-    for accepted in range(2 * limit + 1):
-        response = attempt()
-        if response.status_code == 429:
-            return accepted, response
-        assert response.ok, response.text
-    raise AssertionError(f"not refused after {2 * limit + 1} calls")
+# Every call of a rate-limit test falls in the window of this pinned instant, 55 s before the window ends.
+PINNED = datetime(2030, 1, 1, 12, 0, 5, tzinfo=UTC)
 
 
-def assert_throttled(limit: int, attempt: Callable[[], requests.Response]) -> None:
-    accepted, refused = refused_within(limit, attempt)
-    assert accepted >= limit
+def assert_throttled(stack: RunningStack, limit: int, attempt: Callable[[], requests.Response]) -> None:
+    """Exactly `limit` calls in one window go through, and the next is refused until the window ends."""
+    stack.pin_rate_limit_clock(PINNED)
+    for _ in range(limit):
+        accepted = attempt()
+        assert accepted.ok, accepted.text
+    refused = attempt()
+    assert refused.status_code == 429, refused.text
     assert refused.json()["message"] == "ThrottlerException: Too Many Requests"
-    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert refused.headers["Retry-After"] == "55"
 
 
 def test_sending_is_rate_limited_per_user(stack: RunningStack, care: Care) -> None:
-    assert_throttled(30, lambda: send(stack, care.pat, care.thread_id, "hello again"))
+    assert_throttled(stack, 30, lambda: send(stack, care.pat, care.thread_id, "hello again"))
     assert send(stack, care.dr.account, care.thread_id, "the other side still writes").status_code == 201
 
 
@@ -359,21 +361,25 @@ def test_editing_is_rate_limited_per_user(stack: RunningStack, care: Care) -> No
     path = f"{stack.api}/v1/{P}/threads/{care.thread_id}/messages/{sent['id']}"
     edits = iter(range(100))
     assert_throttled(
-        20, lambda: requests.patch(path, json={"text": f"at {next(edits)}"}, headers=care.pat.headers, timeout=30)
+        stack,
+        20,
+        lambda: requests.patch(path, json={"text": f"at {next(edits)}"}, headers=care.pat.headers, timeout=30),
     )
 
 
 def test_reacting_is_rate_limited_per_user(stack: RunningStack, care: Care) -> None:
     sent = send(stack, care.pat, care.thread_id, "See you at 10").json()
     path = f"{stack.api}/v1/{P}/threads/{care.thread_id}/messages/{sent['id']}/reactions/%E2%9D%A4%EF%B8%8F"
-    assert_throttled(60, lambda: requests.put(path, headers=care.dr.headers, timeout=30))
-    assert_throttled(60, lambda: requests.delete(path, headers=care.dr.headers, timeout=30))
+    assert_throttled(stack, 60, lambda: requests.put(path, headers=care.dr.headers, timeout=30))
+    assert_throttled(stack, 60, lambda: requests.delete(path, headers=care.dr.headers, timeout=30))
 
 
 def test_opening_threads_is_rate_limited_per_user(stack: RunningStack, auth: AuthEmulator) -> None:
     someone = patient(auth, "opener@example.com")
     url = f"{stack.api}/v1/{P}/threads"
-    assert_throttled(20, lambda: requests.post(url, json={"kind": "support"}, headers=someone.headers, timeout=30))
+    assert_throttled(
+        stack, 20, lambda: requests.post(url, json={"kind": "support"}, headers=someone.headers, timeout=30)
+    )
 
 
 # ---------------------------------------------------------------- cursors
@@ -436,22 +442,68 @@ def safety_posts(httpserver: HTTPServer, thread_id: str) -> list[str]:
     ]
 
 
-def test_a_burst_of_flagged_messages_makes_one_alert_and_the_next_carries_the_count(
-    stack: RunningStack, care: Care, httpserver: HTTPServer
-) -> None:
+FOLLOW_UP_JOB = "send_safety_follow_ups"
+
+
+def run_follow_up_job(at: datetime) -> None:
+    """Fire the follow-up job the way the scheduler does, for a run scheduled at `at` (the job's clock: no waiting
+    for a window to close), and wait until it has run."""
+    event_id = str(uuid.uuid4())
+    run = ScheduledRun(job=FOLLOW_UP_JOB, scheduled_at=at.isoformat())
+    publish_message(job_topic_name(FOLLOW_UP_JOB), run.model_dump_json().encode(), {"event_id": event_id})
+    eventually(lambda: outcome(FOLLOW_UP_JOB, event_id), lambda status: status == "done")
+
+
+def flagged_burst(stack: RunningStack, care: Care, httpserver: HTTPServer, size: int) -> SafetyAlertWindow:
+    """`size` flagged messages in the care thread: one alert at once, the rest held back in its window."""
     httpserver.expect_request("/slack/safety", method="POST").respond_with_data("ok")
-    burst = [send(stack, care.pat, care.thread_id, f"I want to kill myself ({index})").json() for index in range(5)]
+    burst = [send(stack, care.pat, care.thread_id, f"I want to kill myself ({index})").json() for index in range(size)]
     assert {m["moderation"]["state"] for m in burst} == {"flagged"}
-    windows = SafetyAlertsRepository()
-    window = eventually(lambda: windows.get(care.thread_id), lambda w: w is not None and len(w.held_back_ids) == 4)
-    assert window is not None and window.alert_sent
+    window = eventually(
+        lambda: SafetyAlertsRepository().get(care.thread_id),
+        lambda w: w is not None and w.alert_sent and len(w.held_back_ids) == size - 1,
+    )
+    assert window is not None
     [alert] = safety_posts(httpserver, care.thread_id)
     assert window.alert_message_id in alert and "kill" not in alert and "more flagged" not in alert
+    return window
 
-    windows.save(care.thread_id, window.model_copy(update={"opened_at": window.opened_at - SAFETY_ALERT_WINDOW}))
+
+def test_a_burst_of_flagged_messages_makes_one_alert_and_one_follow_up_with_the_count(
+    stack: RunningStack, care: Care, httpserver: HTTPServer
+) -> None:
+    window = flagged_burst(stack, care, httpserver, 5)
+    run_follow_up_job(utcnow())  # the window is still open
+    assert len(safety_posts(httpserver, care.thread_id)) == 1
+
+    run_follow_up_job(window.closes_at())
+    [_, follow_up] = safety_posts(httpserver, care.thread_id)
+    assert "4 more flagged messages" in follow_up and window.alert_message_id in follow_up
+    assert "kill" not in follow_up and not any(held in follow_up for held in window.held_back_ids)
+    for again in (window.closes_at(), window.closes_at() + timedelta(days=1)):
+        run_follow_up_job(again)
+    assert len(safety_posts(httpserver, care.thread_id)) == 2
+
+    reported = SafetyAlertsRepository().get(care.thread_id)
+    assert reported is not None and (reported.reported_held_back, reported.follow_up_due_at) == (4, None)
+    over = reported.model_copy(update={"opened_at": reported.opened_at - SAFETY_ALERT_WINDOW})  # the window is over
+    SafetyAlertsRepository().save(care.thread_id, over)
+    later = send(stack, care.pat, care.thread_id, "I still want to die").json()
+    posts = eventually(lambda: safety_posts(httpserver, care.thread_id), lambda found: len(found) == 3)
+    assert later["id"] in posts[2] and "more flagged" not in posts[2]  # the held-back count went out once
+
+
+def test_a_flag_after_the_window_and_before_the_follow_up_carries_the_count_instead(
+    stack: RunningStack, care: Care, httpserver: HTTPServer
+) -> None:
+    window = flagged_burst(stack, care, httpserver, 5)
+    closed = window.model_copy(update={"opened_at": window.opened_at - SAFETY_ALERT_WINDOW})  # the window is over
+    SafetyAlertsRepository().save(care.thread_id, closed)
     later = send(stack, care.pat, care.thread_id, "I still want to die").json()
     posts = eventually(lambda: safety_posts(httpserver, care.thread_id), lambda found: len(found) == 2)
     assert later["id"] in posts[1] and "4 more flagged messages" in posts[1] and "die" not in posts[1]
+    run_follow_up_job(utcnow() + timedelta(days=1))
+    assert len(safety_posts(httpserver, care.thread_id)) == 2
 
 
 def test_a_redelivered_flag_is_neither_counted_nor_announced_twice(

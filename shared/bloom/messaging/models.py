@@ -122,30 +122,82 @@ class PresenceViewers(CamelModel):
 
 class SafetyAlertWindow(CamelModel):
     """`safetyAlerts/{threadId}` (server only): a thread's current alert window. The first flagged message
-    after a window closes is announced at once and opens the next one; flagged messages within the window
-    are counted, and the alert that opens the next window carries their number. Ids only, never text."""
+    after a window closes is announced at once and opens the next one; flagged messages within the window are
+    held back (counted), and their number reaches the team once the window closes: in a follow-up alert, or in
+    the alert of the next flagged message if that comes first. Ids only, never text."""
 
     opened_at: datetime  # when the message announced by this window's alert was flagged
     alert_message_id: str
     alert_sent: bool = False  # Slack took the alert (a redelivery before that sends it again)
     held_back_ids: list[str] = Field(default_factory=list)  # flagged within the window, not announced
     carried: int = 0  # held back in the window before, announced with this window's alert
+    reported_held_back: int = 0  # how many of `held_back_ids` a follow-up has announced
+    # When a follow-up for the unreported held-back flags is due (the window's close; a lease later while one
+    # is being sent); None when there is nothing to report.
+    follow_up_due_at: datetime | None = None
 
     def closes_at(self) -> datetime:
         return self.opened_at + SAFETY_ALERT_WINDOW
+
+    def unreported(self) -> int:
+        return len(self.held_back_ids) - self.reported_held_back
 
 
 def next_safety_window(
     window: SafetyAlertWindow | None, message_id: str, flagged_at: datetime
 ) -> tuple[SafetyAlertWindow, bool]:
     """The thread's window after a flagged message, and whether the message's alert is (still) to be sent.
-    Idempotent: a redelivered message changes nothing and is sent only if its alert has not gone out."""
+    Idempotent: a redelivered message changes nothing and is sent only if its alert has not gone out. A message
+    held back makes the window's follow-up due when it closes (a late delivery after the follow-up: at once)."""
     if window is not None:
         if message_id == window.alert_message_id:
             return window, not window.alert_sent
         if message_id in window.held_back_ids:
             return window, False
         if flagged_at < window.closes_at():
-            return window.model_copy(update={"held_back_ids": [*window.held_back_ids, message_id]}), False
-    carried = len(window.held_back_ids) if window is not None else 0
+            due = window.follow_up_due_at or window.closes_at()
+            held_back = [*window.held_back_ids, message_id]
+            return window.model_copy(update={"held_back_ids": held_back, "follow_up_due_at": due}), False
+    carried = window.unreported() if window is not None else 0
     return SafetyAlertWindow(opened_at=flagged_at, alert_message_id=message_id, carried=carried), True
+
+
+SAFETY_FOLLOW_UP_LEASE = timedelta(minutes=2)
+
+
+class SafetyFollowUp(CamelModel):
+    """A follow-up alert claimed for sending: the window's alert it follows, how many held-back flags it
+    announces, and how many of the window's held-back ids are reported once Slack takes it."""
+
+    alert_message_id: str
+    held_back: int
+    reported_through: int
+
+
+def claim_safety_follow_up(window: SafetyAlertWindow, now: datetime) -> tuple[SafetyAlertWindow, SafetyFollowUp | None]:
+    """The window after a follow-up job looked at it at `now`, and the follow-up to send, if one is due. A claimed
+    follow-up pushes the due time a lease ahead, so a concurrent run leaves it alone and one that never finished
+    (Slack down, a crash) is sent again once the lease is over."""
+    due = window.follow_up_due_at
+    if due is None or due > now:
+        return window, None
+    if window.unreported() <= 0:
+        return window.model_copy(update={"follow_up_due_at": None}), None
+    claimed = window.model_copy(update={"follow_up_due_at": now + SAFETY_FOLLOW_UP_LEASE})
+    follow_up = SafetyFollowUp(
+        alert_message_id=window.alert_message_id,
+        held_back=window.unreported(),
+        reported_through=len(window.held_back_ids),
+    )
+    return claimed, follow_up
+
+
+def safety_follow_up_sent(window: SafetyAlertWindow, follow_up: SafetyFollowUp) -> SafetyAlertWindow:
+    """The window once Slack took its follow-up: those flags are reported, and one held back since the claim (a
+    late delivery) makes the next follow-up due at once. A newer window (the thread's next alert opened it and
+    carried the count) is left as it is."""
+    if window.alert_message_id != follow_up.alert_message_id:
+        return window
+    reported = max(window.reported_held_back, follow_up.reported_through)
+    due = window.closes_at() if reported < len(window.held_back_ids) else None
+    return window.model_copy(update={"reported_held_back": reported, "follow_up_due_at": due})

@@ -7,6 +7,7 @@ only)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bloom.messaging.models import MessageRecord, OriginalRecord, PresenceViewers, SafetyAlertWindow, ThreadRecord
@@ -142,6 +143,12 @@ class AuditRepository(Repository[AuditRecord]):
 class SafetyAlertsRepository(Repository[SafetyAlertWindow]):
     collection_name = "safetyAlerts"
     model = SafetyAlertWindow
+
+    def follow_ups_due(self, now: datetime, limit: int) -> list[tuple[str, SafetyAlertWindow]]:
+        """(thread id, window) of windows whose follow-up is due at `now`, the longest due first (one range
+        query on a single field: no composite index)."""
+        due = [Filter("followUpDueAt", "<=", now)]
+        return self.select(due, order_by=[("followUpDueAt", "ASCENDING")], limit=limit)
 
 
 class PresenceViewersRepository(Repository[PresenceViewers]):

@@ -98,15 +98,15 @@ def announce_therapy_rescheduled(event: TherapyRescheduled) -> bool:
     return slack.post_message(slack.THERAPY, therapy_rescheduled_message(event, _partner_name(event)))
 
 
+def _more_flagged(count: int) -> str:
+    return f"{count} more flagged message{'s' if count != 1 else ''}"
+
+
 def safety_flag_message(thread_id: str, message_id: str, reasons: list[str], held_back: int = 0) -> str:
     """A message was flagged for the safety team: ids, fixed reasons and a count only, never the text.
     `held_back`: flagged messages of the thread not announced since its last alert (alerts are capped)."""
     shown = ", ".join(slack_escape(reason) for reason in reasons) or "no reason"
-    earlier = (
-        f" {held_back} more flagged message{'s' if held_back != 1 else ''} in this thread since its last alert."
-        if held_back
-        else ""
-    )
+    earlier = f" {_more_flagged(held_back)} in this thread since its last alert." if held_back else ""
     return (
         f"Safety: message {slack_escape(message_id)} in thread {slack_escape(thread_id)} was flagged ({shown})."
         f"{earlier} Review the thread in the practice audit."
@@ -115,3 +115,15 @@ def safety_flag_message(thread_id: str, message_id: str, reasons: list[str], hel
 
 def announce_safety_flag(thread_id: str, message_id: str, reasons: list[str], held_back: int = 0) -> bool:
     return slack.post_message(slack.SAFETY, safety_flag_message(thread_id, message_id, reasons, held_back))
+
+
+def safety_follow_up_message(thread_id: str, alert_message_id: str, held_back: int) -> str:
+    """The count of flagged messages a thread's alert window held back, once it closed: ids and a count only."""
+    return (
+        f"Safety: {_more_flagged(held_back)} in thread {slack_escape(thread_id)} since the alert about message "
+        f"{slack_escape(alert_message_id)}. Review the thread in the practice audit."
+    )
+
+
+def announce_safety_follow_up(thread_id: str, alert_message_id: str, held_back: int) -> bool:
+    return slack.post_message(slack.SAFETY, safety_follow_up_message(thread_id, alert_message_id, held_back))
