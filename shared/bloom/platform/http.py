@@ -26,10 +26,11 @@ from bloom.core.models import RequestModel
 from bloom.core.settings import get_settings
 from bloom.core.time import utcnow
 from bloom.platform.auth import assert_not_emulated_in_production
-from bloom.platform.rate_limits import Clock, RateLimit, enforce_rate_limits
+from bloom.platform.rate_limits import Clock, RateLimit, start_rate_limits
 from bloom.platform.registry import Capability, FunctionSpec, Role, Sdk, register
 from bloom.platform.request_body import BODY_TOO_LARGE, MAX_BODY_BYTES, validate_json_body, validate_model
 from bloom.platform.store.client import start_round_trip_count
+from bloom.platform.store.request_checks import begin_request_checks, settle_checks
 from bloom.platform.store.unit_of_work import CONTENTION
 from bloom.platform.topics import Topic
 
@@ -80,8 +81,10 @@ class Principal(Protocol):
 
 
 ContextT = TypeVar("ContextT", bound=HttpContext[Any, Any])
-Authenticator = Callable[[dict[str, str], Role], Principal | None]
-"""Resolves the caller of a route from the request headers and the route's role (401/403 on failure)."""
+Authenticator = Callable[[dict[str, str], Role, Callable[[str], None]], Principal | None]
+"""Resolves the caller of a route from the request headers and the route's role (401/403 on failure), calling the
+third argument with the uid as soon as the token is verified, before it reads anything (per-user rate limits start
+counting then, alongside its reads)."""
 
 
 @dataclass(frozen=True)
@@ -259,7 +262,7 @@ class HttpHandler(Generic[BodyT, QueryT]):
         with log_context(function=self.name, request_id=request_id, **_trace(headers)):
             status, payload, error_headers = self._dispatch(request, headers, request_id)
             if get_settings().expose_metrics:
-                response_headers.append(("X-Bloom-Firestore-Round-Trips", str(round_trips[0])))
+                response_headers.append(("X-Bloom-Firestore-Round-Trips", str(round_trips.count)))
             response_headers.extend(error_headers.items())
             severity = _log.error if status >= 500 else _log.warning if status >= 400 else _log.info
             severity(
@@ -271,7 +274,7 @@ class HttpHandler(Generic[BodyT, QueryT]):
                         "status": status,
                         "latency": f"{time.perf_counter() - started:.4f}s",
                     },
-                    "firestoreRoundTrips": round_trips[0],
+                    "firestoreRoundTrips": round_trips.count,
                 },
             )
         return json_response(status, payload, response_headers)
@@ -280,48 +283,57 @@ class HttpHandler(Generic[BodyT, QueryT]):
         self, request: flask.Request, headers: dict[str, str], request_id: str
     ) -> tuple[int, Any, dict[str, str]]:
         """(status, payload, headers the error adds). Rate limits count the call before the input is parsed: per IP
-        before authentication, per user after it."""
+        before authentication, per user once the token is verified. Their verdicts arrive alongside the request's
+        reads, before any side effect (`bloom.platform.store.request_checks`) and at the latest before the answer:
+        a refusal (429) replaces whatever the handler would have answered."""
+        begin_request_checks()
         try:
-            if request.method != self.method:
-                raise MethodNotAllowed(f"Cannot {request.method} {request.path}", allow=(self.method, "OPTIONS"))
-            match = self.pattern.match(request.path)
-            if match is None and self.pattern.groups:
-                raise NotFound(f"Cannot {request.method} {request.path}")
-            ip = client_ip(headers.get("x-forwarded-for", ""), request.remote_addr or "")
-            enforce_rate_limits(self.name, self.ip_limits, ip, self.clock)
-            principal = self.authenticate(headers, self.role)
-            if principal is not None:  # the verified token's uid
-                enforce_rate_limits(self.name, self.user_limits, principal.auth_uid, self.clock)
-            if (request.content_length or 0) > MAX_BODY_BYTES:
-                raise BODY_TOO_LARGE.error()  # before reading it
-            raw_body = request.get_data(cache=True) if has_body(headers) else b""
-            query = (
-                validate_model(self.query_model, dict(request.args.items())) if self.query_model is not Empty else EMPTY
-            )
-            body = (
-                validate_json_body(self.body_model, raw_body, request.mimetype)
-                if self.body_model is not Empty
-                else EMPTY
-            )
-            context = self.context(
-                body=body,
-                query=query,
-                path=match.groupdict() if match else {},
-                headers=headers,
-                raw_body=raw_body,
-                request_id=request_id,
-                client_ip=ip,
-                principal=principal,
-            )
-            result = self.handler(context)
-            if isinstance(result, Reply):
-                return result.status_code, result.payload, {}
-            return self.status_code, self.adapter.dump_python(result, mode="json", by_alias=True), {}
+            try:
+                return self._handle(request, headers, request_id)
+            finally:
+                settle_checks()
         except BloomError as exc:
             return exc.status_code, error_body(exc.status_code, exc.message, request.path), exc.headers
         except Exception:
             _log.exception("unhandled error")
             return 500, error_body(500, "Internal server error", request.path), {}
+
+    def _start_user_limits(self, uid: str) -> None:
+        """Count the call against the per-user limits, keyed on the verified token's uid."""
+        start_rate_limits(self.name, self.user_limits, uid, self.clock)
+
+    def _handle(
+        self, request: flask.Request, headers: dict[str, str], request_id: str
+    ) -> tuple[int, Any, dict[str, str]]:
+        if request.method != self.method:
+            raise MethodNotAllowed(f"Cannot {request.method} {request.path}", allow=(self.method, "OPTIONS"))
+        match = self.pattern.match(request.path)
+        if match is None and self.pattern.groups:
+            raise NotFound(f"Cannot {request.method} {request.path}")
+        ip = client_ip(headers.get("x-forwarded-for", ""), request.remote_addr or "")
+        start_rate_limits(self.name, self.ip_limits, ip, self.clock)
+        principal = self.authenticate(headers, self.role, self._start_user_limits)
+        if (request.content_length or 0) > MAX_BODY_BYTES:
+            raise BODY_TOO_LARGE.error()  # before reading it
+        raw_body = request.get_data(cache=True) if has_body(headers) else b""
+        query = validate_model(self.query_model, dict(request.args.items())) if self.query_model is not Empty else EMPTY
+        body = (
+            validate_json_body(self.body_model, raw_body, request.mimetype) if self.body_model is not Empty else EMPTY
+        )
+        context = self.context(
+            body=body,
+            query=query,
+            path=match.groupdict() if match else {},
+            headers=headers,
+            raw_body=raw_body,
+            request_id=request_id,
+            client_ip=ip,
+            principal=principal,
+        )
+        result = self.handler(context)
+        if isinstance(result, Reply):
+            return result.status_code, result.payload, {}
+        return self.status_code, self.adapter.dump_python(result, mode="json", by_alias=True), {}
 
 
 def documented_errors(
