@@ -122,19 +122,19 @@ def test_the_call_graph_follows_aliases_methods_and_callbacks(tmp_path: Path) ->
 @pytest.mark.parametrize("spec", SPECS.values(), ids=lambda spec: spec.name)
 def test_a_function_manages_firebase_accounts_exactly_when_it_declares_it(spec: FunctionSpec) -> None:
     calls = sorted(str(node) for node in reached(spec) if node.module == ACCOUNTS_MODULE)
-    declared = Capability.FIREBASE_AUTH_ADMIN in spec.uses
+    declared = Capability.FIREBASE_AUTH_ADMIN in spec.deployment.uses
     assert declared == bool(calls), (
         f"{spec.name} can call {calls}: declare uses=(Capability.FIREBASE_AUTH_ADMIN,)"
         if calls
         else f"{spec.name} declares FIREBASE_AUTH_ADMIN but its code never manages an account"
     )
     if declared:
-        assert Sdk.FIREBASE_AUTH in spec.sdks, spec.name
+        assert Sdk.FIREBASE_AUTH in spec.deployment.sdks, spec.name
 
 
 def test_the_account_managers_are_the_expected_ones() -> None:
     """The derived set, written out once: a change to it is a change of who may manage accounts."""
-    managers = {name for name, spec in SPECS.items() if Capability.FIREBASE_AUTH_ADMIN in spec.uses}
+    managers = {name for name, spec in SPECS.items() if Capability.FIREBASE_AUTH_ADMIN in spec.deployment.uses}
     assert managers == {
         "create_user",
         "update_user",
@@ -149,7 +149,7 @@ def test_the_account_managers_are_the_expected_ones() -> None:
 
 @pytest.mark.parametrize("spec", SPECS.values(), ids=lambda spec: spec.name)
 def test_a_function_sweeps_the_outbox_exactly_when_it_declares_it(spec: FunctionSpec) -> None:
-    assert (Capability.OUTBOX_SWEEP in spec.uses) == (SWEEP in reached(spec)), spec.name
+    assert (Capability.OUTBOX_SWEEP in spec.deployment.uses) == (SWEEP in reached(spec)), spec.name
 
 
 # --- topics ---------------------------------------------------------------------------------------------------
@@ -163,15 +163,15 @@ def test_a_function_declares_exactly_the_topics_its_code_emits(spec: FunctionSpe
     if worker is not None:
         assert worker.topic is not None
         emitted.add(worker.topic.name)
-    assert {topic.name for topic in spec.emits} == emitted, spec.name
+    assert {topic.name for topic in spec.deployment.emits} == emitted, spec.name
 
 
 @pytest.mark.parametrize("spec", SPECS.values(), ids=lambda spec: spec.name)
 def test_a_function_loads_the_pubsub_sdk_exactly_when_it_publishes(spec: FunctionSpec) -> None:
-    publishes = bool(spec.emits) or Capability.OUTBOX_SWEEP in spec.uses
-    assert (Sdk.PUBSUB in spec.sdks) == publishes, spec.name
+    publishes = bool(spec.deployment.emits) or Capability.OUTBOX_SWEEP in spec.deployment.uses
+    assert (Sdk.PUBSUB in spec.deployment.sdks) == publishes, spec.name
     if publishes:
-        assert Sdk.FIRESTORE in spec.sdks, f"{spec.name} publishes through the outbox, which is in Firestore"
+        assert Sdk.FIRESTORE in spec.deployment.sdks, f"{spec.name} publishes through the outbox, which is in Firestore"
 
 
 def test_the_manifest_grants_publishing_from_declarations_and_never_to_job_topics() -> None:
@@ -182,9 +182,13 @@ def test_the_manifest_grants_publishing_from_declarations_and_never_to_job_topic
     for name, spec in SPECS.items():
         publishes = set(manifest[name]["publishes"])
         assert not publishes & jobs, f"{name} may publish to a job topic: only Cloud Scheduler does"
-        expected = everything if Capability.OUTBOX_SWEEP in spec.uses else {topic.name for topic in spec.emits}
+        expected = (
+            everything
+            if Capability.OUTBOX_SWEEP in spec.deployment.uses
+            else {topic.name for topic in spec.deployment.emits}
+        )
         assert publishes == expected, name
-        assert manifest[name]["uses"] == sorted(capability.value for capability in spec.uses), name
+        assert manifest[name]["uses"] == sorted(capability.value for capability in spec.deployment.uses), name
 
 
 # --- buckets and signing ---------------------------------------------------------------------------------------
@@ -201,12 +205,12 @@ SIGNERS = {
 
 @pytest.mark.parametrize("spec", SPECS.values(), ids=lambda spec: spec.name)
 def test_a_function_signs_as_itself_exactly_when_it_declares_it(spec: FunctionSpec) -> None:
-    assert (Capability.SIGN_AS_SELF in spec.uses) == bool(SIGNERS & reached(spec)), spec.name
+    assert (Capability.SIGN_AS_SELF in spec.deployment.uses) == bool(SIGNERS & reached(spec)), spec.name
 
 
 @pytest.mark.parametrize("spec", SPECS.values(), ids=lambda spec: spec.name)
 def test_a_function_touches_the_uploads_bucket_exactly_when_it_declares_it(spec: FunctionSpec) -> None:
     touches = OBJECT_STORE in reached(spec)
-    assert (Capability.UPLOADS_BUCKET in spec.uses) == touches, spec.name
+    assert (Capability.UPLOADS_BUCKET in spec.deployment.uses) == touches, spec.name
     if touches:
-        assert Sdk.STORAGE in spec.sdks, spec.name
+        assert Sdk.STORAGE in spec.deployment.sdks, spec.name

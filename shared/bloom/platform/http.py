@@ -13,9 +13,9 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, Unpack
 
 from pydantic import BaseModel, TypeAdapter
 from pydantic_core import PydanticSerializationError, to_json
@@ -27,12 +27,11 @@ from bloom.core.settings import get_settings
 from bloom.core.time import utcnow
 from bloom.platform.auth import assert_not_emulated_in_production
 from bloom.platform.rate_limits import Clock, RateLimit, start_rate_limits
-from bloom.platform.registry import Capability, FunctionSpec, Role, Sdk, register
+from bloom.platform.registry import Deployment, DeploymentOptions, FunctionSpec, Role, Sdk, register
 from bloom.platform.request_body import BODY_TOO_LARGE, MAX_BODY_BYTES, validate_json_body, validate_model
 from bloom.platform.store.client import start_round_trip_count
 from bloom.platform.store.request_checks import begin_request_checks, settle_checks
 from bloom.platform.store.unit_of_work import CONTENTION
-from bloom.platform.topics import Topic
 
 if TYPE_CHECKING:
     import flask
@@ -372,14 +371,9 @@ def http_function(
     errors: tuple[ErrorCatalogue | ErrorSpec, ...] = (),
     body: type[BaseModel] = Empty,
     query: type[BaseModel] = Empty,
-    secrets: tuple[str, ...] = (),
-    sdks: tuple[Sdk, ...] = (),
-    uses: tuple[Capability, ...] = (),
-    emits: tuple[Topic[Any], ...] = (),
-    memory_mb: int = 256,
-    timeout_s: int = 60,
     tags: tuple[str, ...] = (),
     rate_limit: str | tuple[str, ...] = (),
+    **options: Unpack[DeploymentOptions],
 ) -> Callable[[Callable[[ContextT], Any]], Callable[[flask.Request], flask.Response]]:
     """Declare an HTTP function. The decorated name is the function's name and its deploy entry point.
 
@@ -387,7 +381,8 @@ def http_function(
     document; the toolkit's own answers (400 validation, 401/403 by role, 429, 503 contention) are added to them.
     `rate_limit` is one limit or several, each `"<N>/<second|minute|hour|day> per <ip|user>"` (see `RateLimit`);
     calls over any of them get 429 with Retry-After. `per user` needs a role that signs the caller in.
-    `uses` names the capabilities (IAM grants) the route's code needs and `emits` the topics it publishes to.
+    `options` are the function's `Deployment`: its secrets, SDKs, capabilities (IAM grants), the topics it
+    publishes to, its memory and timeout.
     """
     needs_auth = role not in (Role.PUBLIC, Role.WEBHOOK)
     texts = (rate_limit,) if isinstance(rate_limit, str) else rate_limit
@@ -395,6 +390,8 @@ def http_function(
     if not needs_auth and any(limit.per == "user" for limit in rate_limits):
         raise ValueError(f"{method} {path}: a limit per user needs a role that signs the caller in, not {role}")
     required_sdks = (set(ROLE_SDKS) if needs_auth else set()) | ({Sdk.FIRESTORE} if rate_limits else set())
+    declared = Deployment(**options)
+    deployment = replace(declared, sdks=tuple(sorted(set(declared.sdks) | required_sdks)))
 
     def decorate(handler: Callable[[ContextT], Any]) -> Callable[[flask.Request], flask.Response]:
         assert_not_emulated_in_production()
@@ -414,7 +411,6 @@ def http_function(
             rate_limits=rate_limits,
         )
         entry = http_entry(wrapped, handler)
-        all_sdks = tuple(sorted(set(sdks) | required_sdks))
         register(
             FunctionSpec(
                 name=handler.__name__,
@@ -422,12 +418,7 @@ def http_function(
                 kind="http",
                 entry=entry,
                 summary=summary,
-                secrets=secrets,
-                sdks=all_sdks,
-                uses=uses,
-                emits=emits,
-                memory_mb=memory_mb,
-                timeout_s=timeout_s,
+                deployment=deployment,
                 method=method,
                 path=path,
                 role=role,
@@ -436,7 +427,7 @@ def http_function(
                 response=response,
                 status_code=status_code,
                 tags=tags,
-                errors=documented_errors(errors, uses_firestore=Sdk.FIRESTORE in all_sdks),
+                errors=documented_errors(errors, uses_firestore=Sdk.FIRESTORE in deployment.sdks),
                 rate_limits=rate_limits,
                 extra={"http_handler": wrapped},
             )
