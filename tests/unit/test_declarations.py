@@ -17,7 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from bloom.core.errors import ErrorSpec
+from bloom.platform.http import documented_errors
 from bloom.platform.registry import Capability, FunctionSpec, Role, Sdk
+from bloom.platform.request_body import ERRORS as BODY_ERRORS
+from bloom.platform.webhook_verification import ERRORS as WEBHOOK_ERRORS
 from infra.manifest import build_manifest, event_topics, load_everything
 from tests.support.callgraph import CallGraph, Node
 
@@ -214,3 +218,38 @@ def test_a_function_touches_the_uploads_bucket_exactly_when_it_declares_it(spec:
     assert (Capability.UPLOADS_BUCKET in spec.deployment.uses) == touches, spec.name
     if touches:
         assert Sdk.STORAGE in spec.deployment.sdks, spec.name
+
+
+# --- errors ---------------------------------------------------------------------------------------------------
+
+# Where the call graph over-approximates: the error cannot happen on this route although the function raising it
+# is reached (one function serves two routes and raises it on the other's path only).
+NOT_ON_THIS_PATH = {("remove_reaction", "TOO_MANY_REACTIONS"): "react() raises it when adding a reaction only"}
+
+
+def toolkit_errors(spec: FunctionSpec) -> set[ErrorSpec]:
+    """The errors the toolkit documents on its own for this route (`infra/openapi.py`): 401 (and 403 for roles
+    beyond a user) from authentication, 413/415 for a body, 503 contention, a webhook scheme's refusals."""
+    own = set(documented_errors((), uses_firestore=Sdk.FIRESTORE in spec.deployment.sdks))
+    if spec.role not in (Role.PUBLIC, Role.WEBHOOK):
+        signing_in = {error for node in graph().reachable([AUTHENTICATE]) for error in graph().error_refs.get(node, ())}
+        own |= {
+            error for error in signing_in if error.status == 401 or (error.status == 403 and spec.role != Role.USER)
+        }
+    if spec.body is not None:
+        own |= set(BODY_ERRORS)
+    if spec.role == Role.WEBHOOK:
+        own |= {*WEBHOOK_ERRORS, *spec.extra["verify"].errors}
+    return own
+
+
+@pytest.mark.parametrize("spec", [spec for spec in SPECS.values() if spec.kind == "http"], ids=lambda spec: spec.name)
+def test_a_route_declares_exactly_the_errors_its_code_can_raise(spec: FunctionSpec) -> None:
+    """`errors=` is what the OpenAPI document lists: every error the handler's code can raise, and no other."""
+    handler_roots = [node for node in roots(spec) if node != AUTHENTICATE]
+    nodes = graph().reachable(handler_roots)
+    raised = {error for node in nodes for error in graph().error_refs.get(node, ())} - toolkit_errors(spec)
+    raised = {error for error in raised if (spec.name, error.message) not in NOT_ON_THIS_PATH}
+    declared = set(spec.errors) - toolkit_errors(spec)
+    assert sorted(error.message for error in raised - declared) == [], f"{spec.name} does not declare these"
+    assert sorted(error.message for error in declared - raised) == [], f"{spec.name} cannot raise these"

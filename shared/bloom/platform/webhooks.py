@@ -339,6 +339,7 @@ def webhook_function(
                     (*verify.errors, *errors, *in_progress), uses_firestore=Sdk.FIRESTORE in receiver_sdks
                 ),
                 also_answers=((201, "Needs no work: nothing recorded"),) if ignore is not None else (),
+                extra={"verify": verify},
             )
         )
         if topic is not None:
