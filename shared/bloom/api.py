@@ -7,7 +7,7 @@ handlers a context whose `caller` is typed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar
@@ -31,7 +31,9 @@ def _no_hook(uid: str) -> None:
     """What a caller that starts nothing once the token is verified passes."""
 
 
-def authenticate(headers: dict[str, str], role: Role, on_verified: Callable[[str], None] = _no_hook) -> Caller | None:
+def authenticate(
+    headers: Mapping[str, str], role: Role, on_verified: Callable[[str], None] = _no_hook
+) -> Caller | None:
     """Resolve the caller for a role: 401 for token problems or no Bloom user, 403 for a missing role.
 
     `on_verified(uid)` runs once the token is verified, before the user is read (the toolkit's per-user limits)."""
@@ -41,7 +43,7 @@ def authenticate(headers: dict[str, str], role: Role, on_verified: Callable[[str
 
 
 def authenticate_with_profile(
-    headers: dict[str, str], role: Role, on_verified: Callable[[str], None] = _no_hook
+    headers: Mapping[str, str], role: Role, on_verified: Callable[[str], None] = _no_hook
 ) -> Caller | None:
     """`authenticate`, reading with the user, in the same round trip, what their profile needs besides."""
     from bloom.accounts import service as accounts
@@ -50,7 +52,7 @@ def authenticate_with_profile(
 
 
 def _authenticate(
-    headers: dict[str, str],
+    headers: Mapping[str, str],
     role: Role,
     lookup: Callable[[str], tuple[UserRecord | None, Fetched | None]],
     on_verified: Callable[[str], None],
