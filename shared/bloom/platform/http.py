@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, Unpack
 
 from pydantic import BaseModel, TypeAdapter
@@ -26,17 +26,17 @@ from bloom.core.models import RequestModel
 from bloom.core.settings import get_settings
 from bloom.core.time import utcnow
 from bloom.platform.auth import assert_not_emulated_in_production
-from bloom.platform.rate_limits import Clock, RateLimit, start_rate_limits
 from bloom.platform.registry import Deployment, DeploymentOptions, FunctionSpec, Role, Sdk, register
 from bloom.platform.request_body import BODY_TOO_LARGE, MAX_BODY_BYTES, validate_json_body, validate_model
 from bloom.platform.request_headers import RequestHeaders, has_body
 from bloom.platform.store.client import start_round_trip_count
 from bloom.platform.store.request_checks import begin_request_checks, settle_checks
-from bloom.platform.store.unit_of_work import CONTENTION
 
 if TYPE_CHECKING:
     import flask
     from werkzeug.datastructures import Headers
+
+    from bloom.platform.rate_limits import Clock, RateLimit
 
 
 BodyT = TypeVar("BodyT", bound=BaseModel)
@@ -243,7 +243,7 @@ class HttpHandler(Generic[BodyT, QueryT]):
         self.template = path
         self.pattern = path_pattern(path)
         self.body_model, self.query_model = body, query
-        self.adapter: TypeAdapter[Any] = TypeAdapter(response)
+        self.response = response
         self.status_code = status_code
         self.handler = handler
         self.authenticate = authenticate
@@ -251,6 +251,11 @@ class HttpHandler(Generic[BodyT, QueryT]):
         self.ip_limits = tuple(limit for limit in rate_limits if limit.per == "ip")
         self.user_limits = tuple(limit for limit in rate_limits if limit.per == "user")
         self.clock = clock
+
+    @cached_property
+    def adapter(self) -> TypeAdapter[Any]:
+        """The response's serializer, built on the first answer (not at import: see `CamelModel`'s `defer_build`)."""
+        return TypeAdapter(self.response)
 
     def __call__(self, request: flask.Request) -> flask.Response:
         started = time.perf_counter()
@@ -303,7 +308,10 @@ class HttpHandler(Generic[BodyT, QueryT]):
 
     def _start_user_limits(self, uid: str) -> None:
         """Count the call against the per-user limits, keyed on the verified token's uid."""
-        start_rate_limits(self.name, self.user_limits, uid, self.clock)
+        if self.user_limits:
+            from bloom.platform.rate_limits import start_rate_limits
+
+            start_rate_limits(self.name, self.user_limits, uid, self.clock)
 
     def _handle(
         self, request: flask.Request, headers: Mapping[str, str], request_id: str
@@ -314,7 +322,10 @@ class HttpHandler(Generic[BodyT, QueryT]):
         if match is None and self.pattern.groups:
             raise NotFound(f"Cannot {request.method} {request.path}")
         ip = client_ip(headers.get("x-forwarded-for", ""), request.remote_addr or "")
-        start_rate_limits(self.name, self.ip_limits, ip, self.clock)
+        if self.ip_limits:
+            from bloom.platform.rate_limits import start_rate_limits
+
+            start_rate_limits(self.name, self.ip_limits, ip, self.clock)
         principal = self.authenticate(headers, self.role, self._start_user_limits)
         if (request.content_length or 0) > MAX_BODY_BYTES:
             raise BODY_TOO_LARGE.error()  # before reading it
@@ -345,6 +356,8 @@ def documented_errors(
     """The route's declared errors, one by one, plus contention (503) for a route that writes Firestore."""
     errors = [spec for entry in declared for spec in ([entry] if isinstance(entry, ErrorSpec) else entry)]
     if uses_firestore:
+        from bloom.platform.store.unit_of_work import CONTENTION  # here: a function without Firestore never loads it
+
         errors.append(CONTENTION)
     return tuple(dict.fromkeys(errors))
 
@@ -390,7 +403,11 @@ def http_function(
     """
     needs_auth = role not in (Role.PUBLIC, Role.WEBHOOK)
     texts = (rate_limit,) if isinstance(rate_limit, str) else rate_limit
-    rate_limits = tuple(RateLimit.parse(text) for text in texts)
+    rate_limits: tuple[RateLimit, ...] = ()
+    if texts:  # imported here: a route without limits never loads the limiter (nor the store under it)
+        from bloom.platform.rate_limits import RateLimit
+
+        rate_limits = tuple(RateLimit.parse(text) for text in texts)
     if not needs_auth and any(limit.per == "user" for limit in rate_limits):
         raise ValueError(f"{method} {path}: a limit per user needs a role that signs the caller in, not {role}")
     required_sdks = (set(ROLE_SDKS) if needs_auth else set()) | ({Sdk.FIRESTORE} if rate_limits else set())

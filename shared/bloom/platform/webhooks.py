@@ -27,6 +27,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, Unpack
 
 from pydantic import BaseModel, ConfigDict, JsonValue, TypeAdapter, ValidationError
@@ -152,8 +153,12 @@ class Webhook(Generic[BodyT]):
         self.body_format = body_format
         self.response: Any = WebhookReceipt if topic is not None else response
         self.status_code = 202 if topic is not None else 201
-        self.adapter: TypeAdapter[Any] = TypeAdapter(self.response)
         self.replay_window, self.lease = replay_window, lease
+
+    @cached_property
+    def adapter(self) -> TypeAdapter[Any]:
+        """The answer's serializer, built on first use (not at import)."""
+        return TypeAdapter(self.response)
 
     def receiver(self) -> HttpHandler[Empty, WebhookQuery]:
         """The HTTP function: the toolkit's request handling around `receive`."""
