@@ -43,6 +43,15 @@ _SENSITIVE_KEYS = frozenset(
     {"email", "phone", "password", "token", "authorization", "name", "idtoken", "refreshtoken", "secret"}
 )
 REDACTED = "[REDACTED]"
+
+
+class OwnText(str):
+    """Text the code built itself and that holds no personal data (a generated id, a function's name, a duration):
+    redaction passes it as it is instead of scanning it."""
+
+    __slots__ = ()
+
+
 _log_context: ContextVar[Mapping[str, Any] | None] = ContextVar("bloom_log_context", default=None)
 
 
@@ -84,6 +93,8 @@ def redact(value: Any, key: str = "") -> Any:
     if key and _is_sensitive_key(key) and value is not None and value != "":
         return REDACTED
     kind = type(value)
+    if kind is OwnText:
+        return value
     if kind is str:
         return redact_text(value)
     if value is None or kind is int or kind is bool or kind is float:

@@ -21,7 +21,7 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic_core import PydanticSerializationError, to_json
 
 from bloom.core.errors import BloomError, ErrorCatalogue, ErrorSpec, MethodNotAllowed, NotFound
-from bloom.core.logging import get_logger, log_context
+from bloom.core.logging import OwnText, get_logger, log_context
 from bloom.core.models import RequestModel
 from bloom.core.settings import get_settings
 from bloom.core.time import utcnow
@@ -240,6 +240,7 @@ class HttpHandler(Generic[BodyT, QueryT]):
         clock: Clock = utcnow,
     ) -> None:
         self.name, self.method, self.role = name, method, role
+        self.own_name = OwnText(name)  # as log lines carry it (a declared name: nothing to redact)
         self.template = path
         self.pattern = path_pattern(path)
         self.body_model, self.query_model = body, query
@@ -261,13 +262,13 @@ class HttpHandler(Generic[BodyT, QueryT]):
         started = time.perf_counter()
         headers = RequestHeaders(request.environ)
         supplied_id = headers.get("x-request-id", "")
-        request_id = supplied_id if supplied_id and _REQUEST_ID.match(supplied_id) else str(uuid.uuid4())
+        request_id = supplied_id if supplied_id and _REQUEST_ID.match(supplied_id) else OwnText(uuid.uuid4())
         if request.method == "OPTIONS":
             return preflight(request)
         response_headers = response_header_list(headers.get("origin"))
         response_headers.append(("X-Request-ID", request_id))
         round_trips = start_round_trip_count()
-        with log_context(function=self.name, request_id=request_id, **_trace(headers)):
+        with log_context(function=self.own_name, request_id=request_id, **_trace(headers)):
             status, payload, error_headers = self._dispatch(request, headers, request_id)
             if get_settings().expose_metrics:
                 response_headers.append(("X-Bloom-Firestore-Round-Trips", str(round_trips.count)))
@@ -280,7 +281,7 @@ class HttpHandler(Generic[BodyT, QueryT]):
                         "requestMethod": request.method,
                         "requestUrl": request.path,
                         "status": status,
-                        "latency": f"{time.perf_counter() - started:.4f}s",
+                        "latency": OwnText(f"{time.perf_counter() - started:.4f}s"),
                     },
                     "firestoreRoundTrips": round_trips.count,
                 },
