@@ -24,6 +24,7 @@ from bloom.platform.registry import Role, Sdk
 from bloom.platform.subscriber import event_function
 from bloom.platform.webhook_verification import QueryToken
 from bloom.platform.webhooks import WebhookDelivery, webhook_function
+from bloom.users import errors as users_errors
 from bloom.users.events import USER_CREATED, USER_DELETED, USER_UPDATED, UserCreated, UserDeleted, UserUpdated
 
 CRISP_SECRETS = ("CRISP_TOKEN_IDENTIFIER", "CRISP_TOKEN_KEY")
@@ -133,6 +134,7 @@ def mailchimp_webhook_check(_: Any) -> None:
     ),
     sdks=(Sdk.FIRESTORE, Sdk.PUBSUB),
     emits=(USER_UPDATED,),
+    errors=(users_errors.USER_NOT_FOUND,),  # the user erased while the event was applied
 )
 def mailchimp_webhook(delivery: WebhookDelivery[MailchimpWebhook]) -> MailchimpWebhookResult:
     return crm.apply_mailchimp_webhook(delivery.body)

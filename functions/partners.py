@@ -197,7 +197,7 @@ def create_partner_admin(ctx: HttpContext[CreatePartnerAdmin, Empty]) -> Partner
     tags=TAGS,
     rate_limit="5/minute per user",
     errors=(
-        users_errors.ERRORS,
+        *users_errors.ACCOUNT_CREATION_ERRORS,
         partner_errors.USER_DOES_NOT_EXIST,
         partner_errors.PARTNER_DOES_NOT_EXIST,
         partner_errors.ALREADY_PARTNER_ADMIN,

@@ -28,7 +28,13 @@ TAGS = ("users",)
     uses=(Capability.FIREBASE_AUTH_ADMIN,),
     tags=TAGS,
     rate_limit="10/minute per ip",
-    errors=(users_errors.ERRORS, partner_errors.ERRORS),
+    errors=(
+        *users_errors.ACCOUNT_CREATION_ERRORS,
+        *partner_errors.CODE_ERRORS,
+        partner_errors.INVALID_PARTNER_ID,
+        partner_errors.PARTNER_NOT_ACTIVE,
+        partner_errors.NO_AUTOMATIC_ACCESS_FEATURE,
+    ),
     emits=(
         PARTNER_ACCESS_ACTIVATED,
         PARTNER_ACCESS_GRANTED,
@@ -60,7 +66,7 @@ def get_user_profile(ctx: HttpContext[Empty, Empty]) -> Profile:
     summary="Change the caller's profile fields (an email change updates Firebase first)",
     uses=(Capability.FIREBASE_AUTH_ADMIN,),
     tags=TAGS,
-    errors=(users_errors.ERRORS,),
+    errors=(*users_errors.EMAIL_CHANGE_ERRORS, users_errors.USER_NOT_FOUND),
     emits=(USER_UPDATED,),
     sdks=(Sdk.PUBSUB,),
 )
@@ -77,7 +83,7 @@ def update_user(ctx: HttpContext[UpdateUser, Empty]) -> UserOut:
     summary="Change any user's profile fields, including isSuperAdmin",
     uses=(Capability.FIREBASE_AUTH_ADMIN,),
     tags=TAGS,
-    errors=(users_errors.ERRORS,),
+    errors=(*users_errors.EMAIL_CHANGE_ERRORS, users_errors.USER_NOT_FOUND),
     emits=(USER_UPDATED,),
     sdks=(Sdk.PUBSUB,),
 )

@@ -34,7 +34,7 @@ STORYBLOK_SIGNATURE = HmacSignature(
     ),
     secrets=("STORYBLOK_PUBLIC_TOKEN",),
     sdks=(Sdk.FIRESTORE, Sdk.REQUESTS),
-    errors=(content_errors.ERRORS,),
+    errors=(content_errors.COURSE_NOT_FOUND, content_errors.STORY_NOT_FOUND, content_errors.SESSION_WITHOUT_COURSE),
 )
 def storyblok_webhook(delivery: WebhookDelivery[StoryblokWebhook]) -> StoryblokSyncResult:
     return content_sync.handle_webhook(delivery.body)

@@ -98,7 +98,7 @@ def _measure(period: Period, start: date) -> tuple[int, int, float, float]:
         began = time.perf_counter()
         run = reporting.run_digest(period, start)
         walls.append((time.perf_counter() - began) * 1000)
-        trips = counter[0]
+        trips = counter.count
         if run.status != "sent":
             raise RuntimeError(f"bench digest {period} {start}: {run.status} {run.error}")
     zone = get_settings().reporting_timezone

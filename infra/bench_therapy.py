@@ -88,7 +88,7 @@ def _counted(work: Callable[[int], object], runs: int) -> str:
     for i in range(runs):
         counter = start_round_trip_count()
         work(i)
-        seen.add(counter[0])
+        seen.add(counter.count)
     return "/".join(map(str, sorted(seen)))
 
 

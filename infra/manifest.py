@@ -40,8 +40,8 @@ def event_topics(specs: dict[str, FunctionSpec]) -> list[str]:
 
 def publishes(spec: FunctionSpec, specs: dict[str, FunctionSpec]) -> list[str]:
     """The topics a function may publish to: those it emits, and every event topic for the outbox sweeper."""
-    topics = {topic.name for topic in spec.emits}
-    if Capability.OUTBOX_SWEEP in spec.uses:
+    topics = {topic.name for topic in spec.deployment.emits}
+    if Capability.OUTBOX_SWEEP in spec.deployment.uses:
         topics |= set(event_topics(specs))
     return sorted(topics)
 
@@ -49,10 +49,10 @@ def publishes(spec: FunctionSpec, specs: dict[str, FunctionSpec]) -> list[str]:
 def grants(spec: FunctionSpec, specs: dict[str, FunctionSpec]) -> dict[str, Any]:
     """Every IAM grant a function's declarations call for; functions with equal grants share one service account."""
     return {
-        "firestore": Sdk.FIRESTORE in spec.sdks,
+        "firestore": Sdk.FIRESTORE in spec.deployment.sdks,
         "publishes": publishes(spec, specs),
-        "secrets": sorted(spec.secrets),
-        "uses": sorted(capability.value for capability in spec.uses),
+        "secrets": sorted(spec.deployment.secrets),
+        "uses": sorted(capability.value for capability in spec.deployment.uses),
     }
 
 
@@ -83,13 +83,13 @@ def _function(spec: FunctionSpec, specs: dict[str, FunctionSpec]) -> dict[str, A
         "entry_point": spec.name,
         "summary": spec.summary,
         "tags": list(spec.tags),
-        "secrets": list(spec.secrets),
-        "sdks": [sdk.value for sdk in spec.sdks],
-        "uses": sorted(capability.value for capability in spec.uses),
+        "secrets": list(spec.deployment.secrets),
+        "sdks": [sdk.value for sdk in spec.deployment.sdks],
+        "uses": sorted(capability.value for capability in spec.deployment.uses),
         "publishes": publishes(spec, specs),
         "grant_profile": grant_profile_id(grants(spec, specs)),
-        "memory_mb": spec.memory_mb,
-        "timeout_s": spec.timeout_s,
+        "memory_mb": spec.deployment.memory_mb,
+        "timeout_s": spec.deployment.timeout_s,
         "http": None,
         "topic": None,
         "schedule": None,
@@ -117,7 +117,7 @@ def build_manifest() -> dict[str, Any]:
         ],
         "ttl_fields": [{"collection": c, "field": f} for c, f in all_ttl_fields()],
         "unindexed_fields": [{"collection": c, "field": f} for c, f in all_unindexed_fields()],
-        "secrets": sorted({secret for spec in specs.values() for secret in spec.secrets}),
+        "secrets": sorted({secret for spec in specs.values() for secret in spec.deployment.secrets}),
         "buckets": [
             {
                 "name": bucket.name,

@@ -253,7 +253,7 @@ def provision(gateway_url: str) -> list[str]:
                     "name": subscriber.subscription_path(project, push_subscription(spec)),
                     "topic": publisher.topic_path(project, spec.topic.name),
                     "push_config": {"push_endpoint": f"{gateway_url}/_/events/{spec.name}"},
-                    "ack_deadline_seconds": spec.timeout_s,
+                    "ack_deadline_seconds": spec.deployment.timeout_s,
                     "dead_letter_policy": {
                         "dead_letter_topic": publisher.topic_path(project, dead_letter_topic(spec.topic.name)),
                         "max_delivery_attempts": MAX_DELIVERY_ATTEMPTS,

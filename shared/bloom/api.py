@@ -7,7 +7,7 @@ handlers a context whose `caller` is typed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar
@@ -27,22 +27,35 @@ BodyT = TypeVar("BodyT", bound=BaseModel)
 QueryT = TypeVar("QueryT", bound=BaseModel)
 
 
-def authenticate(headers: dict[str, str], role: Role) -> Caller | None:
-    """Resolve the caller for a role: 401 for token problems or no Bloom user, 403 for a missing role."""
+def _no_hook(uid: str) -> None:
+    """What a caller that starts nothing once the token is verified passes."""
+
+
+def authenticate(
+    headers: Mapping[str, str], role: Role, on_verified: Callable[[str], None] = _no_hook
+) -> Caller | None:
+    """Resolve the caller for a role: 401 for token problems or no Bloom user, 403 for a missing role.
+
+    `on_verified(uid)` runs once the token is verified, before the user is read (the toolkit's per-user limits)."""
     from bloom.users import service as users
 
-    return _authenticate(headers, role, lambda uid: (users.record_of(uid), None))
+    return _authenticate(headers, role, lambda uid: (users.record_of(uid), None), on_verified)
 
 
-def authenticate_with_profile(headers: dict[str, str], role: Role) -> Caller | None:
+def authenticate_with_profile(
+    headers: Mapping[str, str], role: Role, on_verified: Callable[[str], None] = _no_hook
+) -> Caller | None:
     """`authenticate`, reading with the user, in the same round trip, what their profile needs besides."""
     from bloom.accounts import service as accounts
 
-    return _authenticate(headers, role, accounts.caller_records)
+    return _authenticate(headers, role, accounts.caller_records, on_verified)
 
 
 def _authenticate(
-    headers: dict[str, str], role: Role, lookup: Callable[[str], tuple[UserRecord | None, Fetched | None]]
+    headers: Mapping[str, str],
+    role: Role,
+    lookup: Callable[[str], tuple[UserRecord | None, Fetched | None]],
+    on_verified: Callable[[str], None],
 ) -> Caller | None:
     if role in (Role.PUBLIC, Role.WEBHOOK):
         return None
@@ -51,6 +64,7 @@ def _authenticate(
 
     claims = verify_token(bearer_token(headers))
     uid = str(claims["uid"])
+    on_verified(uid)
     user, prefetched = lookup(uid)
     if user is None:
         raise NOT_A_BLOOM_USER.error()

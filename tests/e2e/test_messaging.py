@@ -577,5 +577,5 @@ def test_a_send_costs_the_same_round_trips_whatever_the_thread_holds(stack: Runn
         send(stack, care.dr.account, care.thread_id, f"reply {index}")
     later = send(stack, care.pat, care.thread_id, "later")
     assert first.headers[ROUND_TRIPS] == later.headers[ROUND_TRIPS]
-    # with the model pass on: 5 before the per-user rate limit, whose counter is one more
-    assert int(later.headers[ROUND_TRIPS]) <= 6
+    # with the model pass on: 5, the per-user rate limit's counter overlapping the first read
+    assert later.headers[ROUND_TRIPS] == "5"

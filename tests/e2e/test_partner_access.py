@@ -12,9 +12,11 @@ from typing import Any
 import requests
 
 from bloom.core.time import utcnow
+from bloom.partners.events import PARTNER_ACCESS_ACTIVATED
 from bloom.partners.repository import AccessCodesRepository, PartnerAccessesRepository, PartnerAdminsRepository
 from bloom.partners.schemas import PartnerAccessOut, PartnerAdminOut
 from bloom.partners.views import AccessFilter, PartnerView, partner_views, profile_refs
+from bloom.platform.store.outbox import OutboxRepository
 from bloom.platform.store.unit_of_work import UnitOfWork
 from bloom.users.events import UserDeleted
 from bloom.users.repository import UsersRepository
@@ -208,6 +210,23 @@ def test_validate_code_is_rate_limited_per_ip(stack: RunningStack, auth: AuthEmu
     url = f"{stack.api}/v1/partner-access/assign"
     assigned = requests.post(url, json={"partnerAccessCode": code}, headers={**someone.headers, **guesser}, timeout=10)
     ok(assigned, 201)
+
+
+def test_an_assign_over_its_rate_limit_writes_nothing(stack: RunningStack, auth: AuthEmulator) -> None:
+    """The limiter's verdict arrives while the handler reads; the refusal still comes before any write or event."""
+    _, partner_admin, _ = setup_partner(stack, auth)
+    access = new_code(stack, partner_admin)
+    user = make_user(auth, "hasty@example.com")
+    stack.pin_rate_limit_clock(datetime(2030, 1, 1, 12, 0, 5, tzinfo=UTC))  # every call in one window
+    for _ in range(10):  # 10/minute per user
+        error(assign(stack, user, "QQQQQQ"), 400, "DOES_NOT_EXIST")
+    error(assign(stack, user, access["accessCode"]), 429, "ThrottlerException: Too Many Requests")
+
+    stored_access = PartnerAccessesRepository().get(access["id"])
+    assert stored_access is not None and stored_access.user_id is None and stored_access.activated_at is None
+    stored_user = UsersRepository().get(user.uid)
+    assert stored_user is not None and stored_user.partner_access_ids == []
+    assert [entry for _, entry in OutboxRepository().select() if entry.topic == PARTNER_ACCESS_ACTIVATED.name] == []
 
 
 # ---------------------------------------------------------------- assign

@@ -78,6 +78,15 @@ def test_an_upload_is_signed_checked_and_downloadable_by_its_owner(stack: Runnin
     assert download.content == PNG_BYTES
 
 
+def test_starting_an_upload_waits_on_firestore_twice(stack: RunningStack, owner: AuthAccount) -> None:
+    """A signed-in, rate-limited write: the caller's user read overlaps the per-user counter; the commit waits after
+    the limiter's verdict."""
+    body = {"purpose": "message", "fileName": "notes.txt", "contentType": "text/plain", "size": len(TEXT_BYTES)}
+    response = api(stack, "POST", "uploads", owner, json=body)
+    assert response.status_code == 201, response.text
+    assert response.headers["X-Bloom-Firestore-Round-Trips"] == "2"
+
+
 def test_bytes_of_another_type_are_rejected_and_deleted(stack: RunningStack, owner: AuthAccount) -> None:
     disguised = uploaded(stack, owner, PDF_BYTES, "image/png")  # a PDF declared as a PNG
     binary_text = uploaded(stack, owner, b"MZ\x90\x00\x03" + bytes(20), "text/plain")  # an executable as text

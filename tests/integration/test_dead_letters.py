@@ -56,7 +56,7 @@ def test_every_subscriber_dead_letters_what_it_cannot_deliver(stack: RunningStac
         )
         assert found.dead_letter_policy.dead_letter_topic.endswith(f"/topics/{dead_letter_topic(spec.topic.name)}")
         assert found.dead_letter_policy.max_delivery_attempts == MAX_DELIVERY_ATTEMPTS
-        assert found.retry_policy.minimum_backoff and found.ack_deadline_seconds >= spec.timeout_s
+        assert found.retry_policy.minimum_backoff and found.ack_deadline_seconds >= spec.deployment.timeout_s
 
 
 def test_a_failing_event_is_dead_lettered_then_replayed_once_fixed(

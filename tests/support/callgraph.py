@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bloom.core.errors import ErrorCatalogue, ErrorSpec
 from bloom.platform.topics import Topic
 
 
@@ -43,6 +44,13 @@ class _Module:
     aliases: dict[str, str] = field(default_factory=dict)  # local name -> dotted module or module.symbol
     functions: set[str] = field(default_factory=set)
     classes: dict[str, set[str]] = field(default_factory=dict)
+
+
+def _code_of(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
+    """What runs when the function is called: its body and default values, not its decorators (what declares it)
+    nor its annotations (types, not calls)."""
+    defaults = [value for value in (*function.args.defaults, *function.args.kw_defaults) if value is not None]
+    return [*function.body, *defaults]
 
 
 def _modules(root: Path, package: str) -> Iterator[tuple[str, Path]]:
@@ -68,11 +76,13 @@ class CallGraph:
         self.edges: dict[Node, set[Node]] = {}
         self.topic_emits: dict[Node, set[str]] = {}  # x.emit(CONSTANT, ...): the topic's name
         self.dynamic_emits: set[Node] = set()  # x.emit(variable, ...)
+        self.error_refs: dict[Node, set[ErrorSpec]] = {}  # module-level ErrorSpec constants a body names
         for module in self.modules.values():
             for node, body in self._bodies(module):
                 self.edges[node] = set()
-                for child in ast.walk(body):
-                    self._visit(module, node, child)
+                for part in _code_of(body):
+                    for child in ast.walk(part):
+                        self._visit(module, node, child)
 
     # --- indexing ----------------------------------------------------------------------------------------------
 
@@ -102,7 +112,7 @@ class CallGraph:
     def _is_package(self, name: str) -> bool:
         return any(other.startswith(f"{name}.") for other in self.modules)
 
-    def _bodies(self, module: _Module) -> Iterator[tuple[Node, ast.AST]]:
+    def _bodies(self, module: _Module) -> Iterator[tuple[Node, ast.FunctionDef | ast.AsyncFunctionDef]]:
         for statement in module.tree.body:
             if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
                 yield Node(module.name, statement.name), statement
@@ -153,6 +163,11 @@ class CallGraph:
 
     def _topic(self, module: _Module, expression: ast.expr) -> str | None:
         """The name of the Topic a module-level constant holds, or None when the expression is not one."""
+        value = self._constant(module, expression)
+        return value.name if isinstance(value, Topic) else None
+
+    def _constant(self, module: _Module, expression: ast.expr) -> object:
+        """The value of the module-level constant an expression names (imported, or the module's own), or None."""
         dotted: str | None = None
         if isinstance(expression, ast.Name) and expression.id in module.aliases:
             dotted = module.aliases[expression.id]
@@ -166,11 +181,27 @@ class CallGraph:
         owner_name, _, attribute = dotted.rpartition(".")
         if owner_name not in self.modules:
             return None
-        value = getattr(importlib.import_module(owner_name), attribute, None)
-        return value.name if isinstance(value, Topic) else None
+        return getattr(importlib.import_module(owner_name), attribute, None)
+
+    @staticmethod
+    def _errors_in(value: object) -> set[ErrorSpec]:
+        """The errors a constant names: an ErrorSpec, or every one of a catalogue, a tuple or a dict's values."""
+        if isinstance(value, ErrorSpec):
+            return {value}
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, ErrorCatalogue | tuple | list):
+            return {item for item in value if isinstance(item, ErrorSpec)}
+        return set()
 
     def _visit(self, module: _Module, node: Node, child: ast.AST) -> None:
         if isinstance(child, ast.Name | ast.Attribute) and isinstance(child.ctx, ast.Load):
+            name = child.id if isinstance(child, ast.Name) else child.attr
+            # Public constants are in capitals; a property named `errors` lists what a class declares, not raises.
+            if name.isupper() and not name.startswith("_") and not node.name.endswith(".errors"):
+                named = self._errors_in(self._constant(module, child))
+                if named:
+                    self.error_refs.setdefault(node, set()).update(named)
             resolved = self._expression(module, child)
             if isinstance(resolved, set):
                 self.edges[node] |= resolved

@@ -17,7 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from bloom.core.errors import ErrorSpec
+from bloom.platform.http import documented_errors
 from bloom.platform.registry import Capability, FunctionSpec, Role, Sdk
+from bloom.platform.request_body import ERRORS as BODY_ERRORS
+from bloom.platform.webhook_verification import ERRORS as WEBHOOK_ERRORS
 from infra.manifest import build_manifest, event_topics, load_everything
 from tests.support.callgraph import CallGraph, Node
 
@@ -122,19 +126,19 @@ def test_the_call_graph_follows_aliases_methods_and_callbacks(tmp_path: Path) ->
 @pytest.mark.parametrize("spec", SPECS.values(), ids=lambda spec: spec.name)
 def test_a_function_manages_firebase_accounts_exactly_when_it_declares_it(spec: FunctionSpec) -> None:
     calls = sorted(str(node) for node in reached(spec) if node.module == ACCOUNTS_MODULE)
-    declared = Capability.FIREBASE_AUTH_ADMIN in spec.uses
+    declared = Capability.FIREBASE_AUTH_ADMIN in spec.deployment.uses
     assert declared == bool(calls), (
         f"{spec.name} can call {calls}: declare uses=(Capability.FIREBASE_AUTH_ADMIN,)"
         if calls
         else f"{spec.name} declares FIREBASE_AUTH_ADMIN but its code never manages an account"
     )
     if declared:
-        assert Sdk.FIREBASE_AUTH in spec.sdks, spec.name
+        assert Sdk.FIREBASE_AUTH in spec.deployment.sdks, spec.name
 
 
 def test_the_account_managers_are_the_expected_ones() -> None:
     """The derived set, written out once: a change to it is a change of who may manage accounts."""
-    managers = {name for name, spec in SPECS.items() if Capability.FIREBASE_AUTH_ADMIN in spec.uses}
+    managers = {name for name, spec in SPECS.items() if Capability.FIREBASE_AUTH_ADMIN in spec.deployment.uses}
     assert managers == {
         "create_user",
         "update_user",
@@ -149,7 +153,7 @@ def test_the_account_managers_are_the_expected_ones() -> None:
 
 @pytest.mark.parametrize("spec", SPECS.values(), ids=lambda spec: spec.name)
 def test_a_function_sweeps_the_outbox_exactly_when_it_declares_it(spec: FunctionSpec) -> None:
-    assert (Capability.OUTBOX_SWEEP in spec.uses) == (SWEEP in reached(spec)), spec.name
+    assert (Capability.OUTBOX_SWEEP in spec.deployment.uses) == (SWEEP in reached(spec)), spec.name
 
 
 # --- topics ---------------------------------------------------------------------------------------------------
@@ -163,15 +167,15 @@ def test_a_function_declares_exactly_the_topics_its_code_emits(spec: FunctionSpe
     if worker is not None:
         assert worker.topic is not None
         emitted.add(worker.topic.name)
-    assert {topic.name for topic in spec.emits} == emitted, spec.name
+    assert {topic.name for topic in spec.deployment.emits} == emitted, spec.name
 
 
 @pytest.mark.parametrize("spec", SPECS.values(), ids=lambda spec: spec.name)
 def test_a_function_loads_the_pubsub_sdk_exactly_when_it_publishes(spec: FunctionSpec) -> None:
-    publishes = bool(spec.emits) or Capability.OUTBOX_SWEEP in spec.uses
-    assert (Sdk.PUBSUB in spec.sdks) == publishes, spec.name
+    publishes = bool(spec.deployment.emits) or Capability.OUTBOX_SWEEP in spec.deployment.uses
+    assert (Sdk.PUBSUB in spec.deployment.sdks) == publishes, spec.name
     if publishes:
-        assert Sdk.FIRESTORE in spec.sdks, f"{spec.name} publishes through the outbox, which is in Firestore"
+        assert Sdk.FIRESTORE in spec.deployment.sdks, f"{spec.name} publishes through the outbox, which is in Firestore"
 
 
 def test_the_manifest_grants_publishing_from_declarations_and_never_to_job_topics() -> None:
@@ -182,9 +186,13 @@ def test_the_manifest_grants_publishing_from_declarations_and_never_to_job_topic
     for name, spec in SPECS.items():
         publishes = set(manifest[name]["publishes"])
         assert not publishes & jobs, f"{name} may publish to a job topic: only Cloud Scheduler does"
-        expected = everything if Capability.OUTBOX_SWEEP in spec.uses else {topic.name for topic in spec.emits}
+        expected = (
+            everything
+            if Capability.OUTBOX_SWEEP in spec.deployment.uses
+            else {topic.name for topic in spec.deployment.emits}
+        )
         assert publishes == expected, name
-        assert manifest[name]["uses"] == sorted(capability.value for capability in spec.uses), name
+        assert manifest[name]["uses"] == sorted(capability.value for capability in spec.deployment.uses), name
 
 
 # --- buckets and signing ---------------------------------------------------------------------------------------
@@ -201,12 +209,47 @@ SIGNERS = {
 
 @pytest.mark.parametrize("spec", SPECS.values(), ids=lambda spec: spec.name)
 def test_a_function_signs_as_itself_exactly_when_it_declares_it(spec: FunctionSpec) -> None:
-    assert (Capability.SIGN_AS_SELF in spec.uses) == bool(SIGNERS & reached(spec)), spec.name
+    assert (Capability.SIGN_AS_SELF in spec.deployment.uses) == bool(SIGNERS & reached(spec)), spec.name
 
 
 @pytest.mark.parametrize("spec", SPECS.values(), ids=lambda spec: spec.name)
 def test_a_function_touches_the_uploads_bucket_exactly_when_it_declares_it(spec: FunctionSpec) -> None:
     touches = OBJECT_STORE in reached(spec)
-    assert (Capability.UPLOADS_BUCKET in spec.uses) == touches, spec.name
+    assert (Capability.UPLOADS_BUCKET in spec.deployment.uses) == touches, spec.name
     if touches:
-        assert Sdk.STORAGE in spec.sdks, spec.name
+        assert Sdk.STORAGE in spec.deployment.sdks, spec.name
+
+
+# --- errors ---------------------------------------------------------------------------------------------------
+
+# Where the call graph over-approximates: the error cannot happen on this route although the function raising it
+# is reached (one function serves two routes and raises it on the other's path only).
+NOT_ON_THIS_PATH = {("remove_reaction", "TOO_MANY_REACTIONS"): "react() raises it when adding a reaction only"}
+
+
+def toolkit_errors(spec: FunctionSpec) -> set[ErrorSpec]:
+    """The errors the toolkit documents on its own for this route (`infra/openapi.py`): 401 (and 403 for roles
+    beyond a user) from authentication, 413/415 for a body, 503 contention, a webhook scheme's refusals."""
+    own = set(documented_errors((), uses_firestore=Sdk.FIRESTORE in spec.deployment.sdks))
+    if spec.role not in (Role.PUBLIC, Role.WEBHOOK):
+        signing_in = {error for node in graph().reachable([AUTHENTICATE]) for error in graph().error_refs.get(node, ())}
+        own |= {
+            error for error in signing_in if error.status == 401 or (error.status == 403 and spec.role != Role.USER)
+        }
+    if spec.body is not None:
+        own |= set(BODY_ERRORS)
+    if spec.role == Role.WEBHOOK:
+        own |= {*WEBHOOK_ERRORS, *spec.extra["verify"].errors}
+    return own
+
+
+@pytest.mark.parametrize("spec", [spec for spec in SPECS.values() if spec.kind == "http"], ids=lambda spec: spec.name)
+def test_a_route_declares_exactly_the_errors_its_code_can_raise(spec: FunctionSpec) -> None:
+    """`errors=` is what the OpenAPI document lists: every error the handler's code can raise, and no other."""
+    handler_roots = [node for node in roots(spec) if node != AUTHENTICATE]
+    nodes = graph().reachable(handler_roots)
+    raised = {error for node in nodes for error in graph().error_refs.get(node, ())} - toolkit_errors(spec)
+    raised = {error for error in raised if (spec.name, error.message) not in NOT_ON_THIS_PATH}
+    declared = set(spec.errors) - toolkit_errors(spec)
+    assert sorted(error.message for error in raised - declared) == [], f"{spec.name} does not declare these"
+    assert sorted(error.message for error in declared - raised) == [], f"{spec.name} cannot raise these"

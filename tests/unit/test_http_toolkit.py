@@ -215,13 +215,20 @@ def test_a_direct_call_with_another_method_is_405_with_allow() -> None:
 
 
 def test_headers_read_from_the_environ_are_the_request_headers_by_lower_case_name() -> None:
-    from bloom.platform.http import has_body, request_headers
+    from bloom.platform.request_headers import RequestHeaders, has_body
 
-    sent = {"Origin": "http://localhost:3000", "X-Request-ID": "req-1", "Authorization": "Bearer t"}
+    sent = {"Origin": "http://localhost:3000", "X-Request-ID": "req-1", "Authorization": "Bearer t", "X-Empty": ""}
     with app.test_request_context("/", method="POST", headers=sent, data=b"{}", content_type="application/json"):
-        headers = request_headers(flask.request.environ)
-        assert headers == {name.lower(): value for name, value in flask.request.headers.items()}
+        headers = RequestHeaders(flask.request.environ)
+        expected = {name.lower(): value for name, value in flask.request.headers.items()}
+        # one by one, as a request reads them, then all together
+        assert {name: headers.get(name) for name in expected} == expected and headers["x-empty"] == ""
+        assert headers.get("X-Request-ID") is None and headers.get("x_request_id") is None  # lower case, dashed
+        assert (headers.get("transfer-encoding"), "missing" not in headers) == (None, True)
+        assert headers == expected and len(headers) == len(expected)
         assert has_body(headers)
+    with app.test_request_context("/", method="GET"):
+        assert RequestHeaders(flask.request.environ).get("content-type", "none") == "none"  # WSGI's empty value
     assert not has_body({"content-length": "0"}) and not has_body({})
     assert has_body({"transfer-encoding": "chunked"})  # a body of unknown length is read too
 

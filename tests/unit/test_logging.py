@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from bloom.core.logging import REDACTED, CloudLoggingFormatter, log_context, redact, redact_text
+from bloom.core.logging import REDACTED, CloudLoggingFormatter, OwnText, log_context, redact, redact_text
 
 JWT = "eyJhbGciOiJub25lIn0.eyJ1aWQiOiJhYmMifQ.c2ln"
 
@@ -181,3 +181,9 @@ def test_formatter_redacts_values_it_logs_as_text() -> None:
     entry = json.loads(formatted("failed", reason=ValueError("no account for bob@example.com"), raw=b"+447700900123"))
     assert entry["reason"] == f"no account for {REDACTED}"
     assert entry["raw"] == f"b'{REDACTED}'"
+
+
+def test_text_the_code_built_itself_is_passed_as_it_is_and_only_that() -> None:
+    digits = "07700 900123"  # what a phone number looks like
+    assert redact({"latency": OwnText(digits), "note": digits}) == {"latency": digits, "note": REDACTED}
+    assert redact([OwnText(digits)]) == [digits] and type(redact(OwnText(digits))) is OwnText

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from dataclasses import fields
 from datetime import datetime
+from typing import get_type_hints
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,7 +13,7 @@ from croniter import croniter
 from openapi_spec_validator import validate
 
 from bloom.platform.http import path_pattern
-from bloom.platform.registry import FunctionSpec, Role
+from bloom.platform.registry import Deployment, DeploymentOptions, FunctionSpec, Role
 from infra.manifest import load_everything
 from infra.openapi import build_openapi
 
@@ -33,7 +35,22 @@ def test_schedules_are_valid_cron_in_a_real_time_zone(spec: FunctionSpec) -> Non
 def test_functions_that_need_a_user_declare_firestore_and_auth() -> None:
     for spec in SPECS.values():
         if spec.role not in (None, Role.PUBLIC, Role.WEBHOOK):
-            assert {"google.cloud.firestore", "firebase_admin.auth"} <= {sdk.value for sdk in spec.sdks}
+            assert {"google.cloud.firestore", "firebase_admin.auth"} <= {sdk.value for sdk in spec.deployment.sdks}
+
+
+def test_the_decorators_keyword_options_are_the_deployment_fields() -> None:
+    """Every function decorator takes `**options: Unpack[DeploymentOptions]` and builds a `Deployment` from them."""
+    import bloom.platform.registry as registry
+
+    options = get_type_hints(DeploymentOptions, vars(registry))
+    assert options == {
+        field.name: get_type_hints(Deployment, vars(registry))[field.name] for field in fields(Deployment)
+    }
+
+
+def test_a_jobs_timeout_is_longer_unless_it_says_otherwise() -> None:
+    scheduled = [spec for spec in SPECS.values() if spec.kind == "scheduled"]
+    assert scheduled and all(spec.deployment.timeout_s >= 60 for spec in scheduled)
 
 
 def test_path_pattern_extracts_parameters() -> None:

@@ -278,7 +278,7 @@ def test_secrets_never_appear_in_repr_dumps_or_log_lines() -> None:
 
 
 def test_every_secret_a_function_declares_is_read_through_settings() -> None:
-    declared = {secret for spec in load_everything().values() for secret in spec.secrets}
+    declared = {secret for spec in load_everything().values() for secret in spec.deployment.secrets}
     assert declared
     assert declared <= set(SECRET_FIELDS)
 

@@ -125,7 +125,7 @@ def test_storyblok_signatures_are_checked_before_the_body_is_read(settings_env: 
 def test_storyblok_is_answered_inline_and_documented_with_its_body() -> None:
     spec = registered()["storyblok_webhook"]
     assert (spec.kind, spec.role, spec.status_code) == ("http", "webhook", 201)
-    assert spec.secrets == ("STORYBLOK_WEBHOOK_SECRET", "STORYBLOK_PUBLIC_TOKEN")
+    assert spec.deployment.secrets == ("STORYBLOK_WEBHOOK_SECRET", "STORYBLOK_PUBLIC_TOKEN")
     assert spec.body is not None and spec.body.__name__ == "StoryblokWebhook"
     assert "storyblok_webhook_worker" not in registered()
 

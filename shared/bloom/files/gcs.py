@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from bloom.core.settings import Settings
 from bloom.files.storage import SignedRequest, StoredObject
+from bloom.platform.store.request_checks import settle_checks
 
 if TYPE_CHECKING:
     from google.cloud.storage import Bucket
@@ -103,12 +104,14 @@ class GcsStore:
         return data
 
     def promote(self, source: str, target: str) -> None:
+        settle_checks()
         self._bucket.copy_blob(self._bucket.blob(source), self._bucket, target)
         self.delete(source)
 
     def delete(self, name: str) -> None:
         from google.api_core.exceptions import NotFound
 
+        settle_checks()
         with contextlib.suppress(NotFound):
             self._bucket.blob(name).delete()
 

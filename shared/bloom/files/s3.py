@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from bloom.core.settings import Settings
 from bloom.files.storage import SignedRequest, StoredObject
+from bloom.platform.store.request_checks import settle_checks
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -79,10 +80,12 @@ class S3Store:
         return data
 
     def promote(self, source: str, target: str) -> None:
+        settle_checks()
         self._client.copy_object(
             Bucket=self._bucket_name, Key=target, CopySource={"Bucket": self._bucket_name, "Key": source}
         )
         self.delete(source)
 
     def delete(self, name: str) -> None:
+        settle_checks()
         self._client.delete_object(Bucket=self._bucket_name, Key=name)

@@ -8,10 +8,12 @@ unsigned tokens the emulator accepts.
 from __future__ import annotations
 
 from bloom.platform.auth import firebase_app
+from bloom.platform.store.request_checks import settle_checks
 
 
 def custom_token(uid: str, claims: dict[str, object]) -> str:
     from firebase_admin import auth
 
+    settle_checks()  # no sign-in token for a request refused by its rate limit
     token: bytes = auth.create_custom_token(uid, developer_claims=claims, app=firebase_app())
     return token.decode()

@@ -16,6 +16,7 @@ from bloom.platform.cursors import AfterTimeAndId
 from bloom.platform.store.client import count_round_trip, db
 from bloom.platform.store.indexes import composite_index
 from bloom.platform.store.repository import ChangeValue, Filter, Repository, is_valid_doc_id
+from bloom.platform.store.request_checks import settle_checks
 from bloom.platform.store.unit_of_work import UnitOfWork, repository
 
 if TYPE_CHECKING:
@@ -209,5 +210,6 @@ class MessagingWork(UnitOfWork):
             batch = db().batch()
             for ref in refs[start : start + ERASURE_PAGE]:
                 batch.delete(ref)
+            settle_checks()
             count_round_trip()
             batch.commit()

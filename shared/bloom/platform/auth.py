@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from bloom.core.errors import ErrorCatalogue
@@ -25,7 +26,7 @@ def assert_not_emulated_in_production() -> None:
         raise RuntimeError("FIREBASE_AUTH_EMULATOR_HOST is set in a deployed function; refusing to start")
 
 
-def bearer_token(headers: dict[str, str]) -> str:
+def bearer_token(headers: Mapping[str, str]) -> str:
     """API Gateway moves the caller's header to X-Forwarded-Authorization; read that first."""
     raw = headers.get("x-forwarded-authorization") or headers.get("authorization") or ""
     scheme, _, token = raw.strip().partition(" ")

@@ -41,7 +41,7 @@ DocumentId = Annotated[str, AfterValidator(_document_id)]
 class Position(BaseModel):
     """Where a page ended. Subclasses name the fields their query continues after; nothing else is accepted."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)  # built on first use
 
 
 class AfterId(Position):

@@ -13,28 +13,30 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from functools import cache
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from dataclasses import dataclass, replace
+from functools import cache, cached_property
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, Unpack
 
 from pydantic import BaseModel, TypeAdapter
 from pydantic_core import PydanticSerializationError, to_json
 
 from bloom.core.errors import BloomError, ErrorCatalogue, ErrorSpec, MethodNotAllowed, NotFound
-from bloom.core.logging import get_logger, log_context
+from bloom.core.logging import OwnText, get_logger, log_context
 from bloom.core.models import RequestModel
 from bloom.core.settings import get_settings
 from bloom.core.time import utcnow
 from bloom.platform.auth import assert_not_emulated_in_production
-from bloom.platform.rate_limits import Clock, RateLimit, enforce_rate_limits
-from bloom.platform.registry import Capability, FunctionSpec, Role, Sdk, register
+from bloom.platform.registry import Deployment, DeploymentOptions, FunctionSpec, Role, Sdk, register
 from bloom.platform.request_body import BODY_TOO_LARGE, MAX_BODY_BYTES, validate_json_body, validate_model
+from bloom.platform.request_headers import RequestHeaders, has_body
 from bloom.platform.store.client import start_round_trip_count
-from bloom.platform.store.unit_of_work import CONTENTION
-from bloom.platform.topics import Topic
+from bloom.platform.store.request_checks import begin_request_checks, settle_checks
 
 if TYPE_CHECKING:
     import flask
+    from werkzeug.datastructures import Headers
+
+    from bloom.platform.rate_limits import Clock, RateLimit
 
 
 BodyT = TypeVar("BodyT", bound=BaseModel)
@@ -65,7 +67,7 @@ class HttpContext(Generic[BodyT, QueryT]):
     body: BodyT
     query: QueryT
     path: dict[str, str]
-    headers: dict[str, str]
+    headers: Mapping[str, str]
     raw_body: bytes
     request_id: str
     client_ip: str
@@ -80,8 +82,10 @@ class Principal(Protocol):
 
 
 ContextT = TypeVar("ContextT", bound=HttpContext[Any, Any])
-Authenticator = Callable[[dict[str, str], Role], Principal | None]
-"""Resolves the caller of a route from the request headers and the route's role (401/403 on failure)."""
+Authenticator = Callable[[Mapping[str, str], Role, Callable[[str], None]], Principal | None]
+"""Resolves the caller of a route from the request headers and the route's role (401/403 on failure), calling the
+third argument with the uid as soon as the token is verified, before it reads anything (per-user rate limits start
+counting then, alongside its reads)."""
 
 
 @dataclass(frozen=True)
@@ -90,21 +94,6 @@ class Reply:
 
     status_code: int
     payload: Any  # already JSON-compatible
-
-
-def request_headers(environ: Mapping[str, Any]) -> dict[str, str]:
-    """The request's headers by lower-case name, read from the WSGI environ (what `request.headers` yields, at a
-    fraction of its cost)."""
-    headers = {key[5:].replace("_", "-").lower(): value for key, value in environ.items() if key.startswith("HTTP_")}
-    for key, name in (("CONTENT_TYPE", "content-type"), ("CONTENT_LENGTH", "content-length")):
-        if environ.get(key):
-            headers[name] = environ[key]
-    return headers
-
-
-def has_body(headers: Mapping[str, str]) -> bool:
-    """Whether the request says it carries a body (a length above zero, or chunks): otherwise there is none."""
-    return headers.get("content-length", "0") not in ("", "0") or "transfer-encoding" in headers
 
 
 def path_pattern(template: str) -> re.Pattern[str]:
@@ -195,6 +184,23 @@ def json_response(status: int, payload: Any, headers: Mapping[str, str] | list[t
     return flask.Response(json_text(payload), status=status, content_type=JSON, headers=headers)
 
 
+def built_response(status: int, payload: Any, header_pairs: list[tuple[str, str]]) -> flask.Response:
+    """`json_response` for headers the toolkit built from values already known to be valid (the standard set of an
+    allowed origin, a request id matching `_REQUEST_ID`, an error's own headers): werkzeug takes the list as it is
+    instead of checking every header again, a third of the cost of a small response."""
+    import flask
+
+    return flask.Response(json_text(payload), status=status, content_type=JSON, headers=_built_headers(header_pairs))
+
+
+def _built_headers(header_pairs: list[tuple[str, str]]) -> Headers:
+    from werkzeug.datastructures import Headers
+
+    headers = Headers()
+    headers._list = header_pairs  # werkzeug's own list, of pairs the toolkit already validated
+    return headers
+
+
 def preflight(request: flask.Request) -> flask.Response:
     import flask
 
@@ -234,10 +240,11 @@ class HttpHandler(Generic[BodyT, QueryT]):
         clock: Clock = utcnow,
     ) -> None:
         self.name, self.method, self.role = name, method, role
+        self.own_name = OwnText(name)  # as log lines carry it (a declared name: nothing to redact)
         self.template = path
         self.pattern = path_pattern(path)
         self.body_model, self.query_model = body, query
-        self.adapter: TypeAdapter[Any] = TypeAdapter(response)
+        self.response = response
         self.status_code = status_code
         self.handler = handler
         self.authenticate = authenticate
@@ -246,20 +253,25 @@ class HttpHandler(Generic[BodyT, QueryT]):
         self.user_limits = tuple(limit for limit in rate_limits if limit.per == "user")
         self.clock = clock
 
+    @cached_property
+    def adapter(self) -> TypeAdapter[Any]:
+        """The response's serializer, built on the first answer (not at import: see `CamelModel`'s `defer_build`)."""
+        return TypeAdapter(self.response)
+
     def __call__(self, request: flask.Request) -> flask.Response:
         started = time.perf_counter()
-        headers = request_headers(request.environ)
+        headers = RequestHeaders(request.environ)
         supplied_id = headers.get("x-request-id", "")
-        request_id = supplied_id if supplied_id and _REQUEST_ID.match(supplied_id) else str(uuid.uuid4())
+        request_id = supplied_id if supplied_id and _REQUEST_ID.match(supplied_id) else OwnText(uuid.uuid4())
         if request.method == "OPTIONS":
             return preflight(request)
         response_headers = response_header_list(headers.get("origin"))
         response_headers.append(("X-Request-ID", request_id))
         round_trips = start_round_trip_count()
-        with log_context(function=self.name, request_id=request_id, **_trace(headers)):
+        with log_context(function=self.own_name, request_id=request_id, **_trace(headers)):
             status, payload, error_headers = self._dispatch(request, headers, request_id)
             if get_settings().expose_metrics:
-                response_headers.append(("X-Bloom-Firestore-Round-Trips", str(round_trips[0])))
+                response_headers.append(("X-Bloom-Firestore-Round-Trips", str(round_trips.count)))
             response_headers.extend(error_headers.items())
             severity = _log.error if status >= 500 else _log.warning if status >= 400 else _log.info
             severity(
@@ -269,59 +281,74 @@ class HttpHandler(Generic[BodyT, QueryT]):
                         "requestMethod": request.method,
                         "requestUrl": request.path,
                         "status": status,
-                        "latency": f"{time.perf_counter() - started:.4f}s",
+                        "latency": OwnText(f"{time.perf_counter() - started:.4f}s"),
                     },
-                    "firestoreRoundTrips": round_trips[0],
+                    "firestoreRoundTrips": round_trips.count,
                 },
             )
-        return json_response(status, payload, response_headers)
+        return built_response(status, payload, response_headers)
 
     def _dispatch(
-        self, request: flask.Request, headers: dict[str, str], request_id: str
+        self, request: flask.Request, headers: Mapping[str, str], request_id: str
     ) -> tuple[int, Any, dict[str, str]]:
         """(status, payload, headers the error adds). Rate limits count the call before the input is parsed: per IP
-        before authentication, per user after it."""
+        before authentication, per user once the token is verified. Their verdicts arrive alongside the request's
+        reads, before any side effect (`bloom.platform.store.request_checks`) and at the latest before the answer:
+        a refusal (429) replaces whatever the handler would have answered."""
+        begin_request_checks()
         try:
-            if request.method != self.method:
-                raise MethodNotAllowed(f"Cannot {request.method} {request.path}", allow=(self.method, "OPTIONS"))
-            match = self.pattern.match(request.path)
-            if match is None and self.pattern.groups:
-                raise NotFound(f"Cannot {request.method} {request.path}")
-            ip = client_ip(headers.get("x-forwarded-for", ""), request.remote_addr or "")
-            enforce_rate_limits(self.name, self.ip_limits, ip, self.clock)
-            principal = self.authenticate(headers, self.role)
-            if principal is not None:  # the verified token's uid
-                enforce_rate_limits(self.name, self.user_limits, principal.auth_uid, self.clock)
-            if (request.content_length or 0) > MAX_BODY_BYTES:
-                raise BODY_TOO_LARGE.error()  # before reading it
-            raw_body = request.get_data(cache=True) if has_body(headers) else b""
-            query = (
-                validate_model(self.query_model, dict(request.args.items())) if self.query_model is not Empty else EMPTY
-            )
-            body = (
-                validate_json_body(self.body_model, raw_body, request.mimetype)
-                if self.body_model is not Empty
-                else EMPTY
-            )
-            context = self.context(
-                body=body,
-                query=query,
-                path=match.groupdict() if match else {},
-                headers=headers,
-                raw_body=raw_body,
-                request_id=request_id,
-                client_ip=ip,
-                principal=principal,
-            )
-            result = self.handler(context)
-            if isinstance(result, Reply):
-                return result.status_code, result.payload, {}
-            return self.status_code, self.adapter.dump_python(result, mode="json", by_alias=True), {}
+            try:
+                return self._handle(request, headers, request_id)
+            finally:
+                settle_checks()
         except BloomError as exc:
             return exc.status_code, error_body(exc.status_code, exc.message, request.path), exc.headers
         except Exception:
             _log.exception("unhandled error")
             return 500, error_body(500, "Internal server error", request.path), {}
+
+    def _start_user_limits(self, uid: str) -> None:
+        """Count the call against the per-user limits, keyed on the verified token's uid."""
+        if self.user_limits:
+            from bloom.platform.rate_limits import start_rate_limits
+
+            start_rate_limits(self.name, self.user_limits, uid, self.clock)
+
+    def _handle(
+        self, request: flask.Request, headers: Mapping[str, str], request_id: str
+    ) -> tuple[int, Any, dict[str, str]]:
+        if request.method != self.method:
+            raise MethodNotAllowed(f"Cannot {request.method} {request.path}", allow=(self.method, "OPTIONS"))
+        match = self.pattern.match(request.path)
+        if match is None and self.pattern.groups:
+            raise NotFound(f"Cannot {request.method} {request.path}")
+        ip = client_ip(headers.get("x-forwarded-for", ""), request.remote_addr or "")
+        if self.ip_limits:
+            from bloom.platform.rate_limits import start_rate_limits
+
+            start_rate_limits(self.name, self.ip_limits, ip, self.clock)
+        principal = self.authenticate(headers, self.role, self._start_user_limits)
+        if (request.content_length or 0) > MAX_BODY_BYTES:
+            raise BODY_TOO_LARGE.error()  # before reading it
+        raw_body = request.get_data(cache=True) if has_body(headers) else b""
+        query = validate_model(self.query_model, dict(request.args.items())) if self.query_model is not Empty else EMPTY
+        body = (
+            validate_json_body(self.body_model, raw_body, request.mimetype) if self.body_model is not Empty else EMPTY
+        )
+        context = self.context(
+            body=body,
+            query=query,
+            path=match.groupdict() if match else {},
+            headers=headers,
+            raw_body=raw_body,
+            request_id=request_id,
+            client_ip=ip,
+            principal=principal,
+        )
+        result = self.handler(context)
+        if isinstance(result, Reply):
+            return result.status_code, result.payload, {}
+        return self.status_code, self.adapter.dump_python(result, mode="json", by_alias=True), {}
 
 
 def documented_errors(
@@ -330,6 +357,8 @@ def documented_errors(
     """The route's declared errors, one by one, plus contention (503) for a route that writes Firestore."""
     errors = [spec for entry in declared for spec in ([entry] if isinstance(entry, ErrorSpec) else entry)]
     if uses_firestore:
+        from bloom.platform.store.unit_of_work import CONTENTION  # here: a function without Firestore never loads it
+
         errors.append(CONTENTION)
     return tuple(dict.fromkeys(errors))
 
@@ -360,14 +389,9 @@ def http_function(
     errors: tuple[ErrorCatalogue | ErrorSpec, ...] = (),
     body: type[BaseModel] = Empty,
     query: type[BaseModel] = Empty,
-    secrets: tuple[str, ...] = (),
-    sdks: tuple[Sdk, ...] = (),
-    uses: tuple[Capability, ...] = (),
-    emits: tuple[Topic[Any], ...] = (),
-    memory_mb: int = 256,
-    timeout_s: int = 60,
     tags: tuple[str, ...] = (),
     rate_limit: str | tuple[str, ...] = (),
+    **options: Unpack[DeploymentOptions],
 ) -> Callable[[Callable[[ContextT], Any]], Callable[[flask.Request], flask.Response]]:
     """Declare an HTTP function. The decorated name is the function's name and its deploy entry point.
 
@@ -375,14 +399,21 @@ def http_function(
     document; the toolkit's own answers (400 validation, 401/403 by role, 429, 503 contention) are added to them.
     `rate_limit` is one limit or several, each `"<N>/<second|minute|hour|day> per <ip|user>"` (see `RateLimit`);
     calls over any of them get 429 with Retry-After. `per user` needs a role that signs the caller in.
-    `uses` names the capabilities (IAM grants) the route's code needs and `emits` the topics it publishes to.
+    `options` are the function's `Deployment`: its secrets, SDKs, capabilities (IAM grants), the topics it
+    publishes to, its memory and timeout.
     """
     needs_auth = role not in (Role.PUBLIC, Role.WEBHOOK)
     texts = (rate_limit,) if isinstance(rate_limit, str) else rate_limit
-    rate_limits = tuple(RateLimit.parse(text) for text in texts)
+    rate_limits: tuple[RateLimit, ...] = ()
+    if texts:  # imported here: a route without limits never loads the limiter (nor the store under it)
+        from bloom.platform.rate_limits import RateLimit
+
+        rate_limits = tuple(RateLimit.parse(text) for text in texts)
     if not needs_auth and any(limit.per == "user" for limit in rate_limits):
         raise ValueError(f"{method} {path}: a limit per user needs a role that signs the caller in, not {role}")
     required_sdks = (set(ROLE_SDKS) if needs_auth else set()) | ({Sdk.FIRESTORE} if rate_limits else set())
+    declared = Deployment(**options)
+    deployment = replace(declared, sdks=tuple(sorted(set(declared.sdks) | required_sdks)))
 
     def decorate(handler: Callable[[ContextT], Any]) -> Callable[[flask.Request], flask.Response]:
         assert_not_emulated_in_production()
@@ -402,7 +433,6 @@ def http_function(
             rate_limits=rate_limits,
         )
         entry = http_entry(wrapped, handler)
-        all_sdks = tuple(sorted(set(sdks) | required_sdks))
         register(
             FunctionSpec(
                 name=handler.__name__,
@@ -410,12 +440,7 @@ def http_function(
                 kind="http",
                 entry=entry,
                 summary=summary,
-                secrets=secrets,
-                sdks=all_sdks,
-                uses=uses,
-                emits=emits,
-                memory_mb=memory_mb,
-                timeout_s=timeout_s,
+                deployment=deployment,
                 method=method,
                 path=path,
                 role=role,
@@ -424,7 +449,7 @@ def http_function(
                 response=response,
                 status_code=status_code,
                 tags=tags,
-                errors=documented_errors(errors, uses_firestore=Sdk.FIRESTORE in all_sdks),
+                errors=documented_errors(errors, uses_firestore=Sdk.FIRESTORE in deployment.sdks),
                 rate_limits=rate_limits,
                 extra={"http_handler": wrapped},
             )

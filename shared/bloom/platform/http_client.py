@@ -23,6 +23,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util import Retry
 
 from bloom.core.logging import get_logger
+from bloom.platform.store.request_checks import settle_checks
 
 Timeout = tuple[float, float]  # (connect, read) seconds
 DEFAULT_TIMEOUT_S: Timeout = (3.05, 10.0)
@@ -47,6 +48,7 @@ class IntegrationSession(requests.Session):
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         """Every request goes through here (redirects too), so this is where the timeout and the log are."""
+        settle_checks()  # a request refused by its rate limit sends nothing
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.default_timeout
         url = urlsplit(request.url or "")

@@ -1,7 +1,7 @@
 """Rate limiting with fixed windows counted in Firestore, so a limit holds across every function instance.
 
 Routes declare their limits (`@http_function(..., rate_limit="10/minute per ip")`), parsed here into `RateLimit`.
-The HTTP toolkit counts each call with `enforce_rate_limits` under a key naming the function and the caller's IP
+The HTTP toolkit counts each call with `start_rate_limits` under a key naming the function and the caller's IP
 (before authentication) or Firebase uid (after it). Keys are hashed (sha256) before they are stored, so no IP
 address reaches the database or the logs.
 
@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Literal
 
 from bloom.core.errors import TooManyRequests
@@ -28,6 +29,7 @@ from bloom.core.time import utcnow
 from bloom.platform.store.client import count_round_trip
 from bloom.platform.store.indexes import ttl_field
 from bloom.platform.store.repository import Repository
+from bloom.platform.store.request_checks import start_check
 from bloom.platform.store.unit_of_work import UnitOfWork
 
 THROTTLED_MESSAGE = "ThrottlerException: Too Many Requests"
@@ -65,12 +67,16 @@ class RateLimit:
         return f"{self.limit}/{unit} per {self.per}"
 
 
-def enforce_rate_limits(function: str, limits: Sequence[RateLimit], subject: str, clock: Clock = utcnow) -> None:
-    """Count one call of `function` by `subject` (the caller's IP or uid, as the limits say) against each limit,
-    in order; the first one exceeded refuses the call. Each function and each kind of subject has its own buckets."""
+def start_rate_limits(function: str, limits: Sequence[RateLimit], subject: str, clock: Clock = utcnow) -> None:
+    """Count one call of `function` by `subject` (the caller's IP or uid, as the limits say) against each limit.
+
+    Each count runs alongside the request (`request_checks.start_check`): the request's reads overlap it, and its
+    first side effect waits for the verdict, so a refused call (429) writes nothing. Each function and each kind
+    of subject has its own buckets.
+    """
     for rate_limit in limits:
         key = f"{function}:{rate_limit.per}:{subject}"
-        check_rate_limit(key, rate_limit.limit, rate_limit.window_s, now=clock())
+        start_check(partial(check_rate_limit, key, rate_limit.limit, rate_limit.window_s, now=clock()))
 
 
 def window_doc_id(key: str, window_s: int, window_start: int) -> str:

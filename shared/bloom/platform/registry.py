@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from pydantic import BaseModel
 
@@ -58,6 +58,31 @@ class Capability(StrEnum):
     SIGN_AS_SELF = "sign_as_self"  # sign blobs as its own service account (signed URLs, Firebase custom tokens)
 
 
+@dataclass(frozen=True)
+class Deployment:
+    """How a function is deployed, whatever triggers it: the secrets it reads, the heavy SDKs it imports, the
+    capabilities (IAM grants) its code needs, the topics it publishes to, its memory and its timeout."""
+
+    secrets: tuple[str, ...] = ()
+    sdks: tuple[Sdk, ...] = ()
+    uses: tuple[Capability, ...] = ()
+    emits: tuple[Topic[Any], ...] = ()  # the topics its code publishes to (through the outbox)
+    memory_mb: int = 256
+    timeout_s: int = 60
+
+
+class DeploymentOptions(TypedDict, total=False):
+    """`Deployment`'s fields as the keyword arguments every function decorator takes (`**options`), so a
+    declaration reads `@http_function(..., sdks=(Sdk.PUBSUB,), memory_mb=512)`; a unit test keeps the two equal."""
+
+    secrets: tuple[str, ...]
+    sdks: tuple[Sdk, ...]
+    uses: tuple[Capability, ...]
+    emits: tuple[Topic[Any], ...]
+    memory_mb: int
+    timeout_s: int
+
+
 Kind = Literal["http", "event", "scheduled"]
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,50}[a-z0-9]$")
 _PATH_PARAM = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
@@ -72,12 +97,7 @@ class FunctionSpec:
     kind: Kind
     entry: Callable[..., Any]
     summary: str
-    secrets: tuple[str, ...] = ()
-    sdks: tuple[Sdk, ...] = ()
-    uses: tuple[Capability, ...] = ()
-    emits: tuple[Topic[Any], ...] = ()  # the topics its code publishes to (through the outbox)
-    memory_mb: int = 256
-    timeout_s: int = 60
+    deployment: Deployment = Deployment()
     # http
     method: str | None = None
     path: str | None = None

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from dataclasses import replace
+from typing import Any, TypeVar, Unpack
 
 from pydantic import BaseModel
 
 from bloom.core.logging import get_logger
 from bloom.platform.auth import assert_not_emulated_in_production
 from bloom.platform.events import Delivery, Event, MalformedDelivery, delivery_from_cloud_event, handle_delivery
-from bloom.platform.registry import Capability, FunctionSpec, Sdk, job_topic_name, register
+from bloom.platform.registry import Deployment, DeploymentOptions, FunctionSpec, Sdk, job_topic_name, register
 from bloom.platform.topics import ScheduledRun, Topic, declare_topic
 
 PayloadT = TypeVar("PayloadT", bound=BaseModel)
 EventEntry = Callable[[Any], None]
 _log = get_logger("bloom.events")
+JOB_TIMEOUT_S = 300
 
 
 def _entry(name: str, module: str, deliver: Callable[[Delivery], str]) -> EventEntry:
@@ -37,21 +38,11 @@ def _entry(name: str, module: str, deliver: Callable[[Delivery], str]) -> EventE
     return registered
 
 
-@dataclass(frozen=True)
-class _Deployment:
-    summary: str
-    secrets: tuple[str, ...]
-    sdks: tuple[Sdk, ...]
-    uses: tuple[Capability, ...]
-    emits: tuple[Topic[Any], ...]
-    memory_mb: int
-    timeout_s: int
-
-
 def _register_subscriber(
     handler: Callable[[Event[PayloadT]], None],
     topic: Topic[PayloadT],
-    deployment: _Deployment,
+    summary: str,
+    deployment: Deployment,
     cron: str | None = None,
     time_zone: str | None = None,
 ) -> EventEntry:
@@ -69,13 +60,8 @@ def _register_subscriber(
             module=handler.__module__,
             kind="event" if cron is None else "scheduled",
             entry=entry,
-            summary=deployment.summary,
-            secrets=deployment.secrets,
-            sdks=tuple(sorted(set(deployment.sdks) | {Sdk.FIRESTORE})),
-            uses=deployment.uses,
-            emits=deployment.emits,
-            memory_mb=deployment.memory_mb,
-            timeout_s=deployment.timeout_s,
+            summary=summary,
+            deployment=replace(deployment, sdks=tuple(sorted(set(deployment.sdks) | {Sdk.FIRESTORE}))),
             topic=topic,
             cron=cron,
             time_zone=time_zone,
@@ -89,20 +75,15 @@ def event_function(
     topic: Topic[PayloadT],
     *,
     summary: str,
-    secrets: tuple[str, ...] = (),
-    sdks: tuple[Sdk, ...] = (),
-    uses: tuple[Capability, ...] = (),
-    emits: tuple[Topic[Any], ...] = (),
-    memory_mb: int = 256,
-    timeout_s: int = 60,
+    **options: Unpack[DeploymentOptions],
 ) -> Callable[[Callable[[Event[PayloadT]], None]], EventEntry]:
     """Declare a subscriber: at most one successful run per event id; exceptions ask Pub/Sub to redeliver.
 
-    `uses` names the capabilities (IAM grants) its code needs and `emits` the topics it publishes to."""
-    deployment = _Deployment(summary, secrets, sdks, uses, emits, memory_mb, timeout_s)
+    `options` are its `Deployment` (secrets, SDKs, capabilities, topics it emits, memory, timeout)."""
+    deployment = Deployment(**options)
 
     def decorate(handler: Callable[[Event[PayloadT]], None]) -> EventEntry:
-        return _register_subscriber(handler, topic, deployment)
+        return _register_subscriber(handler, topic, summary, deployment)
 
     return decorate
 
@@ -112,19 +93,16 @@ def scheduled_function(
     *,
     summary: str,
     time_zone: str = "Etc/UTC",
-    secrets: tuple[str, ...] = (),
-    sdks: tuple[Sdk, ...] = (),
-    uses: tuple[Capability, ...] = (),
-    emits: tuple[Topic[Any], ...] = (),
-    memory_mb: int = 256,
-    timeout_s: int = 300,
+    **options: Unpack[DeploymentOptions],
 ) -> Callable[[Callable[[Event[ScheduledRun]], None]], EventEntry]:
-    """Declare a job fired by Cloud Scheduler through its own Pub/Sub topic, on `cron` in `time_zone`."""
-    deployment = _Deployment(summary, secrets, sdks, uses, emits, memory_mb, timeout_s)
+    """Declare a job fired by Cloud Scheduler through its own Pub/Sub topic, on `cron` in `time_zone`; `options`
+    are its `Deployment` (a job's timeout is 300 s unless it says otherwise)."""
+    options.setdefault("timeout_s", JOB_TIMEOUT_S)
+    deployment = Deployment(**options)
 
     def decorate(handler: Callable[[Event[ScheduledRun]], None]) -> EventEntry:
         name = handler.__name__
         topic = declare_topic(job_topic_name(name), ScheduledRun, f"Fires the scheduled job {name}")
-        return _register_subscriber(handler, topic, deployment, cron=cron, time_zone=time_zone)
+        return _register_subscriber(handler, topic, summary, deployment, cron=cron, time_zone=time_zone)
 
     return decorate

@@ -27,7 +27,8 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, Unpack
 
 from pydantic import BaseModel, ConfigDict, JsonValue, TypeAdapter, ValidationError
 
@@ -38,7 +39,7 @@ from bloom.core.time import utcnow
 from bloom.platform.auth import assert_not_emulated_in_production
 from bloom.platform.events import Event
 from bloom.platform.http import Empty, HttpContext, HttpHandler, Reply, documented_errors, http_entry
-from bloom.platform.registry import Capability, FunctionSpec, Role, Sdk, register
+from bloom.platform.registry import Deployment, DeploymentOptions, FunctionSpec, Role, Sdk, register
 from bloom.platform.request_body import BodyFormat, parse_form_body, parse_json_body, validate_model
 from bloom.platform.store.indexes import ttl_field
 from bloom.platform.store.repository import Repository
@@ -152,8 +153,12 @@ class Webhook(Generic[BodyT]):
         self.body_format = body_format
         self.response: Any = WebhookReceipt if topic is not None else response
         self.status_code = 202 if topic is not None else 201
-        self.adapter: TypeAdapter[Any] = TypeAdapter(self.response)
         self.replay_window, self.lease = replay_window, lease
+
+    @cached_property
+    def adapter(self) -> TypeAdapter[Any]:
+        """The answer's serializer, built on first use (not at import)."""
+        return TypeAdapter(self.response)
 
     def receiver(self) -> HttpHandler[Empty, WebhookQuery]:
         """The HTTP function: the toolkit's request handling around `receive`."""
@@ -269,26 +274,22 @@ def webhook_function(
     replay_window: timedelta = REPLAY_WINDOW,
     ignore: Callable[[BodyT], bool] | None = None,
     body_format: BodyFormat = "json",
-    secrets: tuple[str, ...] = (),
-    sdks: tuple[Sdk, ...] = (),
-    uses: tuple[Capability, ...] = (),
-    emits: tuple[Topic[Any], ...] = (),
-    memory_mb: int = 256,
-    timeout_s: int = 60,
     tags: tuple[str, ...] = ("webhooks",),
     errors: tuple[ErrorCatalogue | ErrorSpec, ...] = (),
+    **options: Unpack[DeploymentOptions],
 ) -> Callable[[Callable[[WebhookDelivery[BodyT]], Any]], Callable[[flask.Request], flask.Response]]:
     """Declare a webhook `POST path`. The decorated name is the receiver's; a hand-off adds `<name>_worker`.
 
-    `secrets`, `sdks`, `uses`, `emits`, `memory_mb` and `timeout_s` are the handler's: they go to whichever function
-    runs it. The receiver always gets `verify`'s secret, and Firestore/Pub/Sub (and its worker's topic) when it
-    claims keys or hands off. `errors` are what an inline handler can raise, documented with the scheme's own (see
-    `http_function`). A delivery `ignore(body)` is true for (a provider's ping) is answered 201 `null` once verified
-    and validated, with nothing recorded or handed off. `body_format="form"` reads an
+    `options` (the `Deployment`: secrets, SDKs, capabilities, topics, memory, timeout) are the handler's: they go to
+    whichever function runs it. The receiver always gets `verify`'s secret, and Firestore/Pub/Sub (and its worker's
+    topic) when it claims keys or hands off. `errors` are what an inline handler can raise, documented with the
+    scheme's own (see `http_function`). A delivery `ignore(body)` is true for (a provider's ping) is answered 201
+    `null` once verified and validated, with nothing recorded or handed off. `body_format="form"` reads an
     `application/x-www-form-urlencoded` body (`parse_form_body`) instead of JSON.
     """
     if respond_inline != (response is not None):
         raise ValueError("an inline webhook declares its `response`; one handed off answers a WebhookReceipt")
+    handlers = Deployment(**options)
 
     def decorate(handler: Callable[[WebhookDelivery[BodyT]], Any]) -> Callable[[flask.Request], flask.Response]:
         assert_not_emulated_in_production()
@@ -308,12 +309,12 @@ def webhook_function(
             topic=topic,
             response=response,
             replay_window=replay_window,
-            lease=timedelta(seconds=timeout_s),
+            lease=timedelta(seconds=handlers.timeout_s),
             ignore=ignore,
             body_format=body_format,
         )
         entry = http_entry(webhook.receiver(), handler)
-        receiver_sdks = set(sdks) if respond_inline else {Sdk.PUBSUB, Sdk.FIRESTORE}
+        receiver_sdks = set(handlers.sdks) if respond_inline else {Sdk.PUBSUB, Sdk.FIRESTORE}
         in_progress = (DELIVERY_IN_PROGRESS,) if respond_inline and idempotency_key is not None else ()
         if idempotency_key is not None:
             receiver_sdks.add(Sdk.FIRESTORE)
@@ -324,12 +325,14 @@ def webhook_function(
                 kind="http",
                 entry=entry,
                 summary=summary,
-                secrets=tuple(dict.fromkeys((verify.credential, *(secrets if respond_inline else ())))),
-                sdks=tuple(sorted(receiver_sdks)),
-                uses=uses if respond_inline else (),
-                emits=emits if topic is None else (topic,),
-                memory_mb=memory_mb if respond_inline else 256,
-                timeout_s=timeout_s if respond_inline else 60,
+                deployment=Deployment(
+                    secrets=tuple(dict.fromkeys((verify.credential, *(handlers.secrets if respond_inline else ())))),
+                    sdks=tuple(sorted(receiver_sdks)),
+                    uses=handlers.uses if respond_inline else (),
+                    emits=handlers.emits if topic is None else (topic,),
+                    memory_mb=handlers.memory_mb if respond_inline else Deployment.memory_mb,
+                    timeout_s=handlers.timeout_s if respond_inline else Deployment.timeout_s,
+                ),
                 method="POST",
                 path=path,
                 role=Role.WEBHOOK,
@@ -341,6 +344,7 @@ def webhook_function(
                     (*verify.errors, *errors, *in_progress), uses_firestore=Sdk.FIRESTORE in receiver_sdks
                 ),
                 also_answers=((201, "Needs no work: nothing recorded"),) if ignore is not None else (),
+                extra={"verify": verify},
             )
         )
         if topic is not None:
@@ -350,16 +354,7 @@ def webhook_function(
 
             worker.__name__ = worker.__qualname__ = f"{name}_worker"
             worker.__module__ = handler.__module__
-            event_function(
-                topic,
-                summary=f"Handles what {name} received: {summary}",
-                secrets=secrets,
-                sdks=sdks,
-                uses=uses,
-                emits=emits,
-                memory_mb=memory_mb,
-                timeout_s=timeout_s,
-            )(worker)
+            event_function(topic, summary=f"Handles what {name} received: {summary}", **options)(worker)
         return entry
 
     return decorate

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bloom.core.logging import get_logger
 from bloom.platform.auth import firebase_app
+from bloom.platform.store.request_checks import settle_checks
 from bloom.users import errors
 
 _log = get_logger(__name__)
@@ -37,6 +38,7 @@ def create_account(email: str, password: str) -> str:
     from firebase_admin import auth, exceptions
 
     try:
+        settle_checks()  # a signup refused by its rate limit creates no account
         record = auth.create_user(email=email, password=password, app=firebase_app())
     except (ValueError, exceptions.FirebaseError) as exc:
         kind = _kind(exc)
@@ -73,6 +75,7 @@ def update_email(uid: str, email: str) -> None:
     from firebase_admin import auth, exceptions
 
     try:
+        settle_checks()
         auth.update_user(uid, email=email, email_verified=False, app=firebase_app())
     except (ValueError, exceptions.FirebaseError) as exc:
         kind = _kind(exc)
@@ -97,6 +100,7 @@ def mark_email_verified(uid: str) -> None:
     """Mark the account's email as verified (demo accounts on a local stack; real users verify by email)."""
     from firebase_admin import auth
 
+    settle_checks()
     auth.update_user(uid, email_verified=True, app=firebase_app())
 
 
@@ -105,6 +109,7 @@ def delete_account(uid: str) -> bool:
     from firebase_admin import auth
 
     try:
+        settle_checks()
         auth.delete_user(uid, app=firebase_app())
     except auth.UserNotFoundError:
         return False

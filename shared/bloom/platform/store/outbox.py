@@ -13,6 +13,7 @@ from bloom.core.time import utcnow
 from bloom.platform.store.client import count_round_trip, db
 from bloom.platform.store.indexes import composite_index, ttl_field
 from bloom.platform.store.repository import Filter, Repository
+from bloom.platform.store.request_checks import settle_checks
 
 if TYPE_CHECKING:
     from google.cloud.firestore import DocumentReference
@@ -57,6 +58,7 @@ def publisher() -> PublisherClient:
 
 def publish_message(topic: str, data: bytes, attributes: dict[str, str]) -> str:
     """Publish one message and wait for the server's message id."""
+    settle_checks()  # nothing is published for a request refused by its rate limit
     client = publisher()
     future = client.publish(client.topic_path(get_settings().project_id, topic), data, **attributes)
     message_id: str = future.result(timeout=get_settings().outbox_publish_timeout_s)

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from bloom.platform.store.client import count_round_trip, db
 from bloom.platform.store.indexes import CompositeIndex
+from bloom.platform.store.request_checks import settle_checks
 
 if TYPE_CHECKING:
     from google.cloud.firestore import CollectionReference, DocumentReference, DocumentSnapshot, Transaction
@@ -125,18 +126,22 @@ class DirectSession:
     transaction: Transaction | None = None
 
     def create(self, ref: DocumentReference, data: dict[str, Any]) -> None:
+        settle_checks()
         count_round_trip()
         ref.create(data)
 
     def set(self, ref: DocumentReference, data: dict[str, Any], merge: bool | list[FieldPath] = False) -> None:
+        settle_checks()
         count_round_trip()
         ref.set(data, merge=merge)  # type: ignore[arg-type]  # the SDK takes field paths too; its hint says bool
 
     def update(self, ref: DocumentReference, data: dict[str, Any]) -> None:
+        settle_checks()
         count_round_trip()
         ref.update(data)
 
     def delete(self, ref: DocumentReference) -> None:
+        settle_checks()
         count_round_trip()
         ref.delete()
 
@@ -392,6 +397,7 @@ class Repository(Generic[ModelT]):
             batch = db().batch()
             for doc_id, _ in rows:
                 batch.delete(self.ref(doc_id))
+            settle_checks()
             count_round_trip()
             batch.commit()
             deleted += len(rows)

@@ -42,6 +42,7 @@ from bloom.core.time import utcnow
 from bloom.platform.store import outbox
 from bloom.platform.store.client import count_round_trip, db
 from bloom.platform.store.repository import Repository, is_valid_doc_id
+from bloom.platform.store.request_checks import settle_checks
 from bloom.platform.topics import Topic
 
 if TYPE_CHECKING:
@@ -236,6 +237,7 @@ class UnitOfWork:
             return
         from google.api_core.exceptions import Aborted, AlreadyExists, FailedPrecondition
 
+        settle_checks()  # a refused request (429) commits nothing
         count_round_trip()
         try:
             state.batch.commit()
@@ -285,7 +287,9 @@ class UnitOfWork:
             unit = cls(transaction)  # a fresh unit (and repositories) for every attempt
             attempts.append(unit)
             count_round_trip(2)  # begin + commit
-            return work(unit)
+            result = work(unit)
+            settle_checks()  # before the commit: a refused request (429) rolls back
+            return result
 
         try:
             result = cast(T, attempt(db().transaction(max_attempts=max_attempts)))
