@@ -118,7 +118,7 @@ class ManagedProcess:
                     return
             except requests.RequestException:
                 pass
-            time.sleep(0.3)
+            time.sleep(0.1)
         raise RuntimeError(f"{self.name} not ready after {timeout_s:.0f}s; see {self.log_path}")
 
     @property
