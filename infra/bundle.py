@@ -116,6 +116,8 @@ class Closures:
         self.bloom = source_root / "shared" / "bloom"
         self.functions = source_root / "functions"
         self._files: dict[str, list[Path]] = {}
+        self._imports: dict[str, set[str]] = {}  # unit -> the units its files import directly
+        self._file_digests: dict[Path, bytes] = {}
 
     def _unit_of(self, module: str) -> str | None:
         """The area (`bloom.<area>`) or entry module (`functions.<name>`) a module belongs to; None if neither."""
@@ -143,6 +145,16 @@ class Closures:
             parts = ["functions", *path.relative_to(self.functions).parts]
         return ".".join(parts[:-1])
 
+    def _imported_units(self, unit: str) -> set[str]:
+        """The areas and entry modules the files of `unit` import directly (each file parsed once per instance)."""
+        if unit not in self._imports:
+            found: set[str | None] = set()
+            for path in self.files(unit):
+                for imported in _imported_modules(path, self._package_of(path)):
+                    found.add(self._unit_of(imported))
+            self._imports[unit] = {name for name in found if name is not None}
+        return self._imports[unit]
+
     def units(self, module: str) -> set[str]:
         """Every area and entry module that a function module (e.g. `functions.practice`) reaches by importing."""
         start = self._unit_of(module)
@@ -150,13 +162,16 @@ class Closures:
             raise ValueError(f"{module} is not a module of functions/")
         reached, pending = {start}, [start]
         while pending:
-            for path in self.files(pending.pop()):
-                for imported in _imported_modules(path, self._package_of(path)):
-                    unit = self._unit_of(imported)
-                    if unit is not None and unit not in reached:
-                        reached.add(unit)
-                        pending.append(unit)
+            for unit in self._imported_units(pending.pop()):
+                if unit not in reached:
+                    reached.add(unit)
+                    pending.append(unit)
         return reached
+
+    def _file_digest(self, path: Path) -> bytes:
+        if path not in self._file_digests:
+            self._file_digests[path] = hashlib.sha256(path.read_bytes()).digest()
+        return self._file_digests[path]
 
     def digest(self, module: str) -> str:
         """sha256 of the closure's files, the entry module and the runtime dependencies (names and contents)."""
@@ -171,7 +186,7 @@ class Closures:
         digest = hashlib.sha256()
         for path in sorted(paths):
             digest.update(path.relative_to(self.root).as_posix().encode() + b"\0")
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+            digest.update(self._file_digest(path))
         return digest.hexdigest()
 
 

@@ -118,7 +118,7 @@ class ManagedProcess:
                     return
             except requests.RequestException:
                 pass
-            time.sleep(0.3)
+            time.sleep(0.1)
         raise RuntimeError(f"{self.name} not ready after {timeout_s:.0f}s; see {self.log_path}")
 
     @property
@@ -208,7 +208,7 @@ def emulator_processes(ports: Ports, work_dir: Path) -> list[ManagedProcess]:
 # attempts and a 10-600 s backoff; here the attempts are the API's minimum (5) and the backoff short, so an event
 # whose subscriber keeps failing reaches its dead-letter topic within seconds.
 MAX_DELIVERY_ATTEMPTS = 5
-RETRY_BACKOFF_S = (1, 10)
+RETRY_BACKOFF_S = (1, 2)
 DEAD_LETTER_RETENTION_S = 7 * 24 * 3600
 
 

@@ -104,7 +104,7 @@ def start_stack(
         if process.poll() is not None or time.monotonic() > deadline:
             stop_stack(process)
             raise RuntimeError(f"local stack did not start:\n{(work_dir / 'stack.log').read_text()[-4000:]}")
-        time.sleep(0.5)
+        time.sleep(0.1)
     state = json.loads(state_file.read_text())
     return process, RunningStack(
         api=state["env"]["BLOOM_API_URL"],

@@ -229,7 +229,8 @@ def test_changing_an_area_changes_the_hash_of_the_functions_importing_it_and_of_
     after = closure_hashes(source, manifest)
 
     changed = {name for name in before if before[name] != after[name]}
-    importers = {name for name, module in modules.items() if area in Closures(source).units(module)}
+    closures = Closures(source)
+    importers = {name for name, module in modules.items() if area in closures.units(module)}
     assert changed == importers
     # Anchors that do not rest on the static analysis: what importing each module really loads.
     therapy, health = loaded_areas(source, "functions.therapy"), loaded_areas(source, "functions.health")
