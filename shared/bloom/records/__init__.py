@@ -1,0 +1,1 @@
+"""The records area (see docs/records.md)."""

@@ -1,0 +1,1 @@
+"""The scheduling area (see docs/scheduling.md)."""

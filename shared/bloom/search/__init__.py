@@ -1,0 +1,1 @@
+"""The search area (see docs/search.md)."""

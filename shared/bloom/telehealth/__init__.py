@@ -1,0 +1,1 @@
+"""The telehealth area (see docs/telehealth.md)."""
