@@ -1,0 +1,1 @@
+"""The calendar area (see docs/calendar.md)."""

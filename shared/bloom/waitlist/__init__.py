@@ -1,0 +1,1 @@
+"""The waitlist area (see docs/waitlist.md)."""
