@@ -1,0 +1,1 @@
+"""The billing area (see docs/billing.md)."""

@@ -1,0 +1,1 @@
+"""The claims area (see docs/claims.md)."""
