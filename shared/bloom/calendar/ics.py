@@ -42,4 +42,5 @@ def render_feed(events: Iterable[FeedEvent]) -> str:
             event.add("url", item.join_url)
             event.add("location", item.join_url)
         calendar.add_component(event)
-    return calendar.to_ical().decode()
+    text: str = calendar.to_ical().decode()
+    return text

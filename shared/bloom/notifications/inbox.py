@@ -8,6 +8,7 @@ sent once. Recipients are named by their Firebase uid, the key the security rule
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 
 from bloom.core.time import utcnow
@@ -15,6 +16,7 @@ from bloom.notifications.models import NotificationRecord
 from bloom.notifications.repository import NotificationsWork
 from bloom.notifications.schemas import Notice
 from bloom.platform.store.unit_of_work import DuplicateDocument, UnitOfWork
+from bloom.users import service as users
 
 
 def appointment_reminder(appointment_id: str, lead: timedelta) -> Notice:
@@ -55,6 +57,23 @@ def notify_once(uid: str, notification_id: str, notice: Notice) -> bool:
     except DuplicateDocument:
         return False
     return True
+
+
+def inbox_uids(user_ids: Iterable[str]) -> dict[str, str]:
+    """The Firebase uid (the key of the inbox) of each user id that names a user; the others are left out."""
+    with NotificationsWork() as uow:
+        found = {user_id: users.find_in(uow, user_id) for user_id in set(user_ids)}
+    return {user_id: row[0] for user_id, row in found.items() if row is not None}
+
+
+def notify_each_once(notifications: Iterable[tuple[str, str, Notice]]) -> int:
+    """Send each (uid, notification id, notice) not sent before: one read for all, then a create for each missing
+    one (a concurrent sender's create wins, and this one skips it). Returns how many this call sent."""
+    wanted = list(notifications)
+    with NotificationsWork() as uow:
+        sent_before = uow.notifications.existing([(uid, notification_id) for uid, notification_id, _ in wanted])
+    missing = [item for item in wanted if (item[0], item[1]) not in sent_before]
+    return sum(notify_once(uid, notification_id, notice) for uid, notification_id, notice in missing)
 
 
 def erase_notifications(uid: str) -> int:

@@ -39,6 +39,15 @@ class NotificationsRepository(Repository[NotificationRecord]):
         """Create the notification; the commit fails (DuplicateDocument) if it was created before."""
         self.session.create(self.notification_ref(uid, notification_id), self.to_doc(record))
 
+    def existing(self, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which (uid, notification id) pairs exist, in one round trip."""
+        refs = [self.notification_ref(uid, notification_id) for uid, notification_id in keys]
+        if not refs:
+            return set()
+        count_round_trip()
+        snapshots = db().get_all(refs, transaction=self.session.transaction)
+        return {(s.reference.parent.parent.id, s.id) for s in snapshots if s.exists}
+
     def of_owner(self, uid: str) -> dict[str, NotificationRecord]:
         count_round_trip()
         return {s.id: NotificationRecord.model_validate(s.to_dict()) for s in self.inbox(uid).stream()}

@@ -8,7 +8,6 @@ from bloom.platform.store.indexes import composite_index, ttl_field
 from bloom.platform.store.repository import Filter, Repository
 from bloom.platform.store.unit_of_work import UnitOfWork, repository
 from bloom.waitlist.models import EntryRecord
-from bloom.waitlist.schemas import EntryStatus
 
 ENTRIES = "waitlistEntries"
 ttl_field(ENTRIES, "deleteAt")
@@ -37,12 +36,6 @@ class EntriesRepository(Repository[EntryRecord]):
 
     def of_patient(self, patient_id: str) -> list[EntryRecord]:
         return [entry for _, entry in self.select([Filter("patientId", "==", patient_id)])]
-
-    def active_of_patient(self, patient_id: str) -> list[EntryRecord]:
-        return [entry for entry in self.of_patient(patient_id) if entry.status in _ACTIVE]
-
-
-_ACTIVE: tuple[EntryStatus, ...] = ("waiting", "offered")
 
 
 class WaitlistWork(UnitOfWork):
