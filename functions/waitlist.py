@@ -9,6 +9,7 @@ from bloom.platform.http import Empty
 from bloom.platform.registry import Role, Sdk
 from bloom.platform.subscriber import event_function, scheduled_function
 from bloom.platform.topics import ScheduledRun
+from bloom.practice import errors as practice_errors
 from bloom.scheduling.events import APPOINTMENT_BOOKED, SLOT_FREED, AppointmentBooked, SlotFreed
 from bloom.users.events import USER_DELETED, UserDeleted
 from bloom.waitlist import errors, service
@@ -28,7 +29,7 @@ PUBLISHES = (Sdk.FIRESTORE, Sdk.PUBSUB)
     body=JoinWaitlist,
     response=WaitlistEntry,
     summary="Wait for a time of a therapist within a range: a freed slot in it is offered (held 10 minutes)",
-    errors=(errors.WAITLIST_RANGE_PASSED, errors.TOO_MANY_WAITLIST_ENTRIES),
+    errors=(practice_errors.THERAPIST_NOT_FOUND, errors.WAITLIST_RANGE_PASSED, errors.TOO_MANY_WAITLIST_ENTRIES),
     tags=TAGS,
 )
 def join_waitlist(ctx: HttpContext[JoinWaitlist, Empty]) -> WaitlistEntry:

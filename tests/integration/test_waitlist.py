@@ -21,7 +21,7 @@ from bloom.waitlist.repository import EntriesRepository
 from bloom.waitlist.schemas import JoinWaitlist, WaitlistEntry
 from infra.stack_runner import RunningStack
 from tests.support.events import unsettled_events
-from tests.support.notices import assert_no_clinical_text, inbox
+from tests.support.notices import assert_no_clinical_text, inbox, seed_therapist
 from tests.support.scheduling import availability as availability_body
 from tests.support.scheduling import patient_caller, therapist_caller
 from tests.support.wait import eventually
@@ -37,6 +37,7 @@ def at(hour: int, minute: int = 0, days: int = 0) -> datetime:
 
 
 def set_rules() -> None:
+    seed_therapist("dr", "dr-user")
     availability.put_availability(DR, "dr", AvailabilityBody.model_validate(availability_body()), now=NOW)
 
 
@@ -159,7 +160,11 @@ def test_leaving_releases_an_offer_to_the_next_in_line_and_others_entries_are_no
     assert service.leave_waitlist(FIRST, first.id, now=NOW).status == "cancelled"  # again: as it is
 
 
-def test_joining_needs_a_range_still_ahead_and_a_bounded_number_of_entries(stack: RunningStack) -> None:
+def test_joining_needs_a_therapist_a_range_still_ahead_and_a_bounded_number_of_entries(stack: RunningStack) -> None:
+    body = JoinWaitlist.model_validate({"therapistId": "nobody", "from": at(9), "to": at(12)})
+    assert refused(lambda: service.join_waitlist(FIRST, body, now=NOW)) == "THERAPIST NOT FOUND"
+    set_rules()
+    assert refused(lambda: join(patient_caller("dr-user"), at(9), at(12))) == "THERAPIST NOT FOUND"  # their own
     assert refused(lambda: join(FIRST, at(6), at(7))) == "WAITLIST_RANGE_PASSED"
     for day in range(10):
         join(FIRST, at(9, days=day), at(12, days=day))

@@ -6,11 +6,14 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from bloom.core.time import utcnow
 from bloom.notifications.models import NotificationRecord
 from bloom.notifications.repository import NotificationsRepository
 from bloom.platform.registry import job_topic_name
 from bloom.platform.store.outbox import publish_message
 from bloom.platform.topics import ScheduledRun
+from bloom.practice.models import TherapistRecord
+from bloom.practice.repository import TherapistsRepository
 from bloom.users.repository import UsersRepository
 from bloom.users.schemas import UserRecord
 from tests.support.events import outcome
@@ -36,6 +39,20 @@ def seed_user(user_id: str) -> str:
     uid = f"uid-{user_id}"
     UsersRepository().save(uid, UserRecord(id=user_id, email=f"{user_id}@example.com"))
     return uid
+
+
+def seed_therapist(profile_id: str, user_id: str) -> None:
+    """The practice's profile of a therapist (what `practice.therapist_user_id_in` reads)."""
+    now = utcnow()
+    record = TherapistRecord(
+        id=profile_id,
+        user_id=user_id,
+        auth_uid=f"uid-{user_id}",
+        display_name="Dr Seed",
+        created_at=now,
+        updated_at=now,
+    )
+    TherapistsRepository().save(profile_id, record)
 
 
 def fire_job(job: str, at: datetime) -> None:

@@ -13,9 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
+from bloom.calendar.repository import CalendarWork
 from bloom.core.logging import get_logger
 from bloom.notifications import inbox
 from bloom.notifications.schemas import Notice
+from bloom.practice import service as practice
 from bloom.scheduling import service as scheduling
 from bloom.scheduling.schemas import Appointment
 
@@ -51,7 +53,11 @@ def due_reminders(now: datetime) -> list[tuple[str, Appointment]]:
 def send_reminders(now: datetime) -> int:
     """The reminder job, as of `now`: returns how many reminders this run sent."""
     due = due_reminders(now)
-    therapists = scheduling.therapist_user_ids({appointment.therapist_id for _, appointment in due})
+    with CalendarWork() as uow:
+        therapists = {
+            therapist_id: practice.therapist_user_id_in(uow, therapist_id)
+            for therapist_id in {appointment.therapist_id for _, appointment in due}
+        }
     parties = {
         appointment.id: [appointment.patient_id, therapists.get(appointment.therapist_id)] for _, appointment in due
     }

@@ -38,7 +38,6 @@ __all__ = [  # the waitlist makes and releases holds in its own transactions
     "release_hold_in",
     "settle_attendance",
     "therapist_meeting_provider",
-    "therapist_user_ids",
 ]
 
 PAGE_MAX = 100
@@ -48,14 +47,6 @@ def therapist_meeting_provider(therapist_id: str) -> MeetingProvider:
     with SchedulingWork() as uow:
         record = uow.availability.get(therapist_id)
     return record.meeting_provider if record is not None else "none"
-
-
-# Added by care notices (appointment reminders reach the therapist's inbox by their user id).
-def therapist_user_ids(therapist_ids: Iterable[str]) -> dict[str, str]:
-    """The user id of each therapist (by profile id) who has availability, in one round trip."""
-    with SchedulingWork() as uow:
-        found = uow.availability.get_many(therapist_ids)
-    return {therapist_id: record.therapist_user_id for therapist_id, record in found.items()}
 
 
 def hold_is_live(hold_id: str, *, now: datetime | None = None) -> bool:

@@ -17,6 +17,8 @@ from bloom.core.logging import get_logger
 from bloom.core.time import utcnow
 from bloom.notifications import inbox
 from bloom.platform.store.unit_of_work import UnitOfWork
+from bloom.practice import errors as practice_errors
+from bloom.practice import service as practice
 from bloom.scheduling import errors as scheduling_errors
 from bloom.scheduling import service as scheduling
 from bloom.users.schemas import Caller
@@ -57,6 +59,8 @@ def join_waitlist(
     )
 
     def work(uow: WaitlistWork) -> None:
+        if practice.therapist_user_id_in(uow, body.therapist_id) in (None, patient_id):
+            raise practice_errors.THERAPIST_NOT_FOUND.error()
         active = [entry for entry in uow.entries.of_patient(patient_id) if entry.status in ACTIVE]
         if len(active) >= MAX_ACTIVE_ENTRIES:
             raise errors.TOO_MANY_WAITLIST_ENTRIES.error()
