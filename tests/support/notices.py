@@ -4,7 +4,9 @@ jobs fired the way the scheduler does, for a run meant for a given time (the job
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from bloom.core.time import utcnow
 from bloom.notifications.models import NotificationRecord
@@ -16,7 +18,11 @@ from bloom.practice.models import TherapistRecord
 from bloom.practice.repository import TherapistsRepository
 from bloom.users.repository import UsersRepository
 from bloom.users.schemas import UserRecord
+from infra.auth_emulator import AuthAccount, AuthEmulator
+from infra.stack_runner import RunningStack
 from tests.support.events import outcome
+from tests.support.practice import Therapist, patient, practice_admin, therapist
+from tests.support.scheduling import availability, book, hold, request
 from tests.support.wait import eventually
 
 CLINICAL_WORDS = ("note", "diagnos", "anxiety", "depress", "abuse", "trauma", "reason")
@@ -61,3 +67,29 @@ def fire_job(job: str, at: datetime) -> None:
     run = ScheduledRun(job=job, scheduled_at=at.isoformat())
     publish_message(job_topic_name(job), run.model_dump_json().encode(), {"event_id": event_id})
     eventually(lambda: outcome(job, event_id), lambda status: status == "done")
+
+
+@dataclass(frozen=True)
+class Practice:
+    """A therapist with bookable time (every hour, every day: `scheduling.availability()`) and two patients."""
+
+    therapist: Therapist
+    patient: AuthAccount
+    other: AuthAccount
+
+
+def practice_with_time(stack: RunningStack, auth: AuthEmulator) -> Practice:
+    dr = therapist(stack, auth, practice_admin(auth), "dr.notices@example.com")
+    put = request(stack, "PUT", f"therapists/{dr.profile_id}/availability", dr.account, availability())
+    assert put.ok, put.text
+    return Practice(dr, patient(auth, "pat.notices@example.com"), patient(auth, "other.notices@example.com"))
+
+
+def booked(stack: RunningStack, practice: Practice, account: AuthAccount, start: str) -> dict[str, Any]:
+    """An appointment `account` holds and books at `start` (an ISO slot start)."""
+    held = hold(stack, account, practice.therapist.profile_id, start)
+    assert held.status_code == 201, held.text
+    made = book(stack, account, held.json()["id"])
+    assert made.status_code == 201, made.text
+    appointment: dict[str, Any] = made.json()
+    return appointment
