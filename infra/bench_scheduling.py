@@ -1,7 +1,7 @@
 """The scheduling part of `make bench`, on a real local stack: Firestore round trips (the stack's
 `X-Bloom-Firestore-Round-Trips`) and client-side latency of slots (one week and 31 days), hold, book and cancel,
 and hold contention: 8 and 32 patients holding one slot at the same moment (winners, p95). Nothing is asserted;
-the goals are slots ≤ 2 round trips and hold and book one transaction each."""
+the goals are slots ≤ 2 round trips and hold and book one commit (transaction) each."""
 
 from __future__ import annotations
 
@@ -162,7 +162,9 @@ def scheduling_section() -> None:
         rows,
         [
             "goals: slots ≤ 2 round trips (the user, then availability + the range's day documents in one read);",
-            "  hold and book one transaction each (begin + reads + commit)",
+            "  hold and book one commit each: a hold is the user, one read, one conditional commit (no transaction,",
+            "  so simultaneous claimants never wait on locks); a booking the user and one transaction",
+            "  (begin, the hold, its days, commit) plus publishing its event",
             "contention: one winner per round, every other request 409 SLOT_TAKEN (a 503 would show as neither)",
         ],
     )
