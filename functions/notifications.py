@@ -1,4 +1,5 @@
-"""Slack notices to the team, one subscriber per event. Each declares the secret of the channel it posts to.
+"""Slack notices to the team, one subscriber per event, each declaring the secret of the channel it posts to; and
+the erasure of a deleted user's in-app notifications (their inbox, `users/{uid}/notifications`).
 
 A failed post to Slack raises, so Pub/Sub redelivers (Slack down, 429, 5xx); a post Slack refuses for good (4xx)
 and a channel with no webhook configured are logged and acknowledged.
@@ -7,6 +8,7 @@ and a channel with no webhook configured are logged and acknowledged.
 from __future__ import annotations
 
 from bloom.feedback.events import FEEDBACK_SUBMITTED, FeedbackSubmitted
+from bloom.notifications import inbox
 from bloom.notifications import service as notifications
 from bloom.notifications.slack import DELETED_USERS, THERAPY, USERS
 from bloom.platform.events import Event
@@ -71,3 +73,9 @@ def slack_therapy_cancelled(event: Event[TherapyCancelled]) -> None:
 )
 def slack_therapy_rescheduled(event: Event[TherapyRescheduled]) -> None:
     notifications.announce_therapy_rescheduled(event.payload)
+
+
+@event_function(USER_DELETED, summary="Erase a deleted user's in-app notifications")
+def erase_notifications_of_deleted_user(event: Event[UserDeleted]) -> None:
+    if event.payload.auth_uid:  # events recorded before `auth_uid` existed name no inbox
+        inbox.erase_notifications(event.payload.auth_uid)

@@ -77,7 +77,7 @@ def build_openapi(specs: dict[str, FunctionSpec], server_url: str = "/") -> dict
             "responses": {
                 str(spec.status_code): {
                     "description": "Success",
-                    "content": {"application/json": {"schema": schema(spec.name, "response")}},
+                    "content": {spec.media_type: {"schema": schema(spec.name, "response")}},
                 },
                 "400": {"description": "Invalid input", "content": error},
             },

@@ -125,6 +125,7 @@ resource "google_cloudfunctions2_function" "function" {
         MAILCHIMP_AUDIENCE_ID    = var.mailchimp_audience_id
       },
       { for name, bucket in local.buckets : bucket.env_var => google_storage_bucket.declared[name].name },
+      var.api_url == null ? {} : { BLOOM_API_URL = var.api_url },
     )
 
     dynamic "secret_environment_variables" {

@@ -154,3 +154,14 @@ variable "webauthn_rp_id" {
     error_message = "A domain name, without scheme or port."
   }
 }
+
+variable "api_url" {
+  description = "The API's public base URL ending in /api (the gateway's address or its custom domain), as BLOOM_API_URL: calendar feed addresses are built on it."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.api_url == null || can(regex("^https://[^/]+/api$", var.api_url))
+    error_message = "An https URL ending in /api."
+  }
+}

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from bloom.core.time import utcnow
+from bloom.notifications import inbox
 from bloom.platform.store.client import db
 from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.stack_runner import RunningStack
@@ -147,3 +148,53 @@ def test_the_audit_and_everything_else_are_closed(
     for path in ("messageAudit/r1", "messageAudit", "messageOriginals/m1", "users", "authAudit"):
         assert get(stack, a, path) == 403, path
     assert write(stack, a, "messageAudit/r2", {"action": {"stringValue": "forged"}}) == 403
+
+
+# ---------------------------------------------------------------- in-app notifications
+
+
+def mark_read(stack: RunningStack, account: AuthAccount, path: str, fields: dict[str, Any]) -> int:
+    """Update only the fields given (PATCH with a mask, as `updateDoc` does) of an existing document."""
+    mask = "&".join(f"updateMask.fieldPaths={name}" for name in fields)
+    target = f"{url(stack, path)}?{mask}&currentDocument.exists=true"
+    return requests.patch(target, json={"fields": fields}, headers=account.headers, timeout=10).status_code
+
+
+def collection_group(stack: RunningStack, account: AuthAccount, collection: str) -> int:
+    """A query over every collection of that name, whoever's (`collectionGroup`)."""
+    query = {"structuredQuery": {"from": [{"collectionId": collection, "allDescendants": True}]}}
+    base = f"{stack.firestore}/v1/projects/{stack.project}/databases/(default)/documents:runQuery"
+    return requests.post(base, json=query, headers=account.headers, timeout=10).status_code
+
+
+def test_notifications_are_read_by_their_owner_alone(
+    stack: RunningStack, people: tuple[AuthAccount, AuthAccount, AuthAccount]
+) -> None:
+    a, b, _ = people
+    assert inbox.notify_once(a.uid, "reminder-24h-ap1", inbox.appointment_reminder("ap1", timedelta(hours=24)))
+    mine = f"users/{a.uid}/notifications/reminder-24h-ap1"
+    assert get(stack, a, mine) == 200
+    assert get(stack, a, f"users/{a.uid}/notifications") == 200  # the owner's listener on their inbox
+    for stranger in (b, None):
+        assert get(stack, stranger, mine) == 403
+        assert get(stack, stranger, f"users/{a.uid}/notifications") == 403
+    assert collection_group(stack, b, "notifications") == 403  # nobody lists everyone's
+    assert get(stack, a, f"users/{a.uid}") == 403  # the user document stays closed
+
+
+def test_the_owner_only_marks_a_notification_read_once_and_nobody_writes_one(
+    stack: RunningStack, people: tuple[AuthAccount, AuthAccount, AuthAccount]
+) -> None:
+    a, b, _ = people
+    inbox.notify_once(a.uid, "reminder-1h-ap1", inbox.appointment_reminder("ap1", timedelta(hours=1)))
+    mine = f"users/{a.uid}/notifications/reminder-1h-ap1"
+    assert mark_read(stack, b, mine, {"readAt": timestamp(-timedelta(seconds=1))}) == 403
+    assert mark_read(stack, a, mine, {"readAt": timestamp(timedelta(days=1))}) == 403  # not ahead of now
+    assert mark_read(stack, a, mine, {"readAt": {"stringValue": "now"}}) == 403
+    assert mark_read(stack, a, mine, {"title": {"stringValue": "Your therapist's note"}}) == 403
+    assert mark_read(stack, a, mine, {"readAt": timestamp(-timedelta(seconds=1))}) == 200
+    assert mark_read(stack, a, mine, {"readAt": timestamp(-timedelta(seconds=1))}) == 403  # read once
+    assert write(stack, a, f"users/{a.uid}/notifications/forged", {"title": {"stringValue": "Pay here"}}) == 403
+    assert requests.delete(url(stack, mine), headers=a.headers, timeout=10).status_code == 403
+    stored = db().document(mine).get().to_dict()
+    assert stored is not None and stored["title"] == "Appointment reminder" and stored["readAt"] is not None

@@ -96,6 +96,7 @@ def test_defaults() -> None:
         "s3_secret_access_key": None,
         "webauthn_rp_id": "localhost",
         "webauthn_origins": ("http://localhost:3000",),
+        "api_url": "http://localhost:35001/api",
         "slack_webhook_url_safety": None,
         "openai_api_url": "https://api.openai.com/v1",
         "openai_api_key": None,

@@ -64,6 +64,8 @@ class Settings(BaseModel, frozen=True):
     # Passkeys (WebAuthn): the relying party id (the site's registrable domain) and the origins allowed to sign.
     webauthn_rp_id: str = Field("localhost", validation_alias="WEBAUTHN_RP_ID")
     webauthn_origins: tuple[str, ...] = Field(("http://localhost:3000",), validation_alias="WEBAUTHN_ORIGINS")
+    # The API's public base URL (ending in /api), for addresses handed out to other software (calendar feeds).
+    api_url: str = Field("http://localhost:35001/api", validation_alias="BLOOM_API_URL")
     slack_webhook_url_safety: SecretStr | None = Field(None, validation_alias="SLACK_WEBHOOK_URL_SAFETY")
     openai_api_url: str = Field(DEFAULT_OPENAI_API_URL, validation_alias="OPENAI_API_URL")
     openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")

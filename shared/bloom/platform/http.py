@@ -96,6 +96,15 @@ class Reply:
     payload: Any  # already JSON-compatible
 
 
+@dataclass(frozen=True)
+class Text:
+    """A success answer that is not JSON (an iCalendar feed): a route declared with `media_type=` returns a `str`,
+    sent as is under that media type. Errors stay JSON."""
+
+    body: str
+    media_type: str
+
+
 def path_pattern(template: str) -> re.Pattern[str]:
     """`/api/v1/user/{id}` → a regex with one named group per parameter."""
     escaped = re.escape(template).replace(r"\{", "{").replace(r"\}", "}")
@@ -187,9 +196,14 @@ def json_response(status: int, payload: Any, headers: Mapping[str, str] | list[t
 def built_response(status: int, payload: Any, header_pairs: list[tuple[str, str]]) -> flask.Response:
     """`json_response` for headers the toolkit built from values already known to be valid (the standard set of an
     allowed origin, a request id matching `_REQUEST_ID`, an error's own headers): werkzeug takes the list as it is
-    instead of checking every header again, a third of the cost of a small response."""
+    instead of checking every header again, a third of the cost of a small response. A `Text` payload is sent as
+    its own media type."""
     import flask
 
+    if isinstance(payload, Text):
+        return flask.Response(
+            payload.body, status=status, content_type=payload.media_type, headers=_built_headers(header_pairs)
+        )
     return flask.Response(json_text(payload), status=status, content_type=JSON, headers=_built_headers(header_pairs))
 
 
@@ -238,6 +252,8 @@ class HttpHandler(Generic[BodyT, QueryT]):
         context: type[HttpContext[Any, Any]] = HttpContext,
         rate_limits: tuple[RateLimit, ...] = (),
         clock: Clock = utcnow,
+        media_type: str = JSON,
+        secret_path: bool = False,
     ) -> None:
         self.name, self.method, self.role = name, method, role
         self.own_name = OwnText(name)  # as log lines carry it (a declared name: nothing to redact)
@@ -252,6 +268,8 @@ class HttpHandler(Generic[BodyT, QueryT]):
         self.ip_limits = tuple(limit for limit in rate_limits if limit.per == "ip")
         self.user_limits = tuple(limit for limit in rate_limits if limit.per == "user")
         self.clock = clock
+        self.media_type = media_type
+        self.secret_path = secret_path
 
     @cached_property
     def adapter(self) -> TypeAdapter[Any]:
@@ -274,12 +292,13 @@ class HttpHandler(Generic[BodyT, QueryT]):
                 response_headers.append(("X-Bloom-Firestore-Round-Trips", str(round_trips.count)))
             response_headers.extend(error_headers.items())
             severity = _log.error if status >= 500 else _log.warning if status >= 400 else _log.info
+            path = OwnText(self.template) if self.secret_path else request.path
             severity(
-                f"{request.method} {request.path} {status}",
+                f"{request.method} {path} {status}",
                 extra={
                     "httpRequest": {
                         "requestMethod": request.method,
-                        "requestUrl": request.path,
+                        "requestUrl": path,
                         "status": status,
                         "latency": OwnText(f"{time.perf_counter() - started:.4f}s"),
                     },
@@ -348,6 +367,8 @@ class HttpHandler(Generic[BodyT, QueryT]):
         result = self.handler(context)
         if isinstance(result, Reply):
             return result.status_code, result.payload, {}
+        if self.media_type != JSON:
+            return self.status_code, Text(result, self.media_type), {}
         return self.status_code, self.adapter.dump_python(result, mode="json", by_alias=True), {}
 
 
@@ -391,6 +412,8 @@ def http_function(
     query: type[BaseModel] = Empty,
     tags: tuple[str, ...] = (),
     rate_limit: str | tuple[str, ...] = (),
+    media_type: str = JSON,
+    secret_path: bool = False,
     **options: Unpack[DeploymentOptions],
 ) -> Callable[[Callable[[ContextT], Any]], Callable[[flask.Request], flask.Response]]:
     """Declare an HTTP function. The decorated name is the function's name and its deploy entry point.
@@ -399,6 +422,8 @@ def http_function(
     document; the toolkit's own answers (400 validation, 401/403 by role, 429, 503 contention) are added to them.
     `rate_limit` is one limit or several, each `"<N>/<second|minute|hour|day> per <ip|user>"` (see `RateLimit`);
     calls over any of them get 429 with Retry-After. `per user` needs a role that signs the caller in.
+    `media_type` other than JSON: the handler returns a `str` (`response=str`), answered as is under that type.
+    `secret_path`: the path carries a credential (a calendar feed's token), so log lines show the route's template.
     `options` are the function's `Deployment`: its secrets, SDKs, capabilities (IAM grants), the topics it
     publishes to, its memory and timeout.
     """
@@ -431,6 +456,8 @@ def http_function(
             status_code=status_code,
             context=context,
             rate_limits=rate_limits,
+            media_type=media_type,
+            secret_path=secret_path,
         )
         entry = http_entry(wrapped, handler)
         register(
@@ -448,6 +475,7 @@ def http_function(
                 query=None if query is Empty else query,
                 response=response,
                 status_code=status_code,
+                media_type=media_type,
                 tags=tags,
                 errors=documented_errors(errors, uses_firestore=Sdk.FIRESTORE in deployment.sdks),
                 rate_limits=rate_limits,

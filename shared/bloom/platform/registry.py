@@ -106,6 +106,7 @@ class FunctionSpec:
     query: type[BaseModel] | None = None
     response: Any = None
     status_code: int = 200
+    media_type: str = "application/json"  # of the success answer
     tags: tuple[str, ...] = ()
     errors: tuple[ErrorSpec, ...] = ()  # what the route's service can raise (for the OpenAPI document)
     rate_limits: tuple[RateLimit, ...] = ()
