@@ -59,17 +59,6 @@ class MeetingProvider(Protocol):
         ...
 
 
-def provider_named(name: ProviderName) -> MeetingProvider:
-    """The provider's client (its SDKs are imported only by the functions that use it)."""
-    if name == "zoom":
-        from bloom.telehealth.zoom import ZoomMeetings
-
-        return ZoomMeetings()
-    from bloom.telehealth.meet import MeetSpaces
-
-    return MeetSpaces()
-
-
 def meeting_topic(appointment_id: str) -> str:
     """What the meeting is called at the provider: no names, the appointment id so a lost creation can be found."""
     return f"Bloom session {appointment_id}"
