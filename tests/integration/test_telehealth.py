@@ -125,6 +125,17 @@ def test_a_creation_whose_answer_was_lost_is_found_not_made_twice(zoom: Zoom) ->
     assert appointment.meeting is not None and appointment.meeting.join_url == meeting["join_url"]
 
 
+def test_a_refused_creation_leaves_nothing_waiting_on_it(zoom: Zoom) -> None:
+    zoom.refuse_creates = True
+    booked = book("zoom")
+    settled()
+    assert MeetingsRepository().get(booked.id) is None and service.get_appointment(booked.id).meeting is None
+    new = holds.create_hold(PAT, CreateHold(therapist_id="dr", start=at(14)), now=NOW)
+    appointments.reschedule(PAT, booked.id, RescheduleAppointment(hold_id=new.id), now=NOW)
+    settled()  # the move finds no meeting to move, instead of waiting for one forever
+    assert zoom.meetings == {} and zoom.count("PATCH") == 0
+
+
 def test_a_meet_appointment_gets_a_restricted_space(stack: RunningStack, httpserver: HTTPServer) -> None:
     meet = Meet().install(httpserver)
     booked = book("meet")

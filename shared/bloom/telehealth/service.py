@@ -20,7 +20,13 @@ from bloom.core.time import utcnow
 from bloom.scheduling import service as scheduling
 from bloom.scheduling.schemas import Appointment, Meeting
 from bloom.telehealth.models import MeetingRecord, party_of
-from bloom.telehealth.providers import CreatedMeeting, MeetingProvider, ProviderName, ProviderUnavailable
+from bloom.telehealth.providers import (
+    CreatedMeeting,
+    MeetingProvider,
+    ProviderName,
+    ProviderRefused,
+    ProviderUnavailable,
+)
 from bloom.telehealth.repository import TelehealthWork
 from bloom.telehealth.schemas import MEETING_ENDED, PARTICIPANT_JOINED, URL_VALIDATION, ZoomEvent, ZoomUrlValidation
 
@@ -78,17 +84,30 @@ def create_meeting_for(appointment_id: str) -> None:
         return
     name: ProviderName = earlier.provider if earlier is not None and earlier.provider else wanted
     provider = provider_named(name)
-    meeting = provider.find(appointment_id) if earlier is not None else None
-    if meeting is not None:
-        provider.move(meeting.meeting_id, appointment.start, appointment.end)  # it may predate a reschedule
-    else:
-        meeting = provider.create(appointment_id, appointment.start, appointment.end)
+    try:
+        meeting = provider.find(appointment_id) if earlier is not None else None
+        if meeting is not None:
+            provider.move(meeting.meeting_id, appointment.start, appointment.end)  # it may predate a reschedule
+        else:
+            meeting = provider.create(appointment_id, appointment.start, appointment.end)
+    except ProviderRefused:
+        _forget_intent(appointment_id)  # refused: nothing was made, and nothing waits on a creation that will not come
+        raise
     if not _record_created(appointment_id, meeting):
         provider.delete(meeting.meeting_id)  # cancelled while it was being made
         _finish_deletion(appointment_id)
         return
     scheduling.attach_meeting(appointment_id, Meeting(provider=name, join_url=meeting.join_url))
     _log.info("meeting created for appointment", extra={"appointment_id": appointment_id, "provider": name})
+
+
+def _forget_intent(appointment_id: str) -> None:
+    def work(uow: TelehealthWork) -> None:
+        record = uow.meetings.get(appointment_id)
+        if record is not None and record.status == "creating":
+            uow.meetings.delete(appointment_id)
+
+    TelehealthWork.run_in_transaction(work)
 
 
 def _record_created(appointment_id: str, meeting: CreatedMeeting) -> bool:
@@ -176,7 +195,7 @@ def record_zoom_event(event: ZoomEvent, *, now: datetime | None = None) -> None:
     """A participant joining marks their party seen; the meeting ending settles the appointment from what was seen.
     Events of meetings we did not make, and other events, are ignored. Repeating an event changes nothing."""
     found = event.payload.object
-    if event.event not in (PARTICIPANT_JOINED, MEETING_ENDED) or found is None:
+    if event.event not in (PARTICIPANT_JOINED, MEETING_ENDED) or found is None or found.id is None:
         return
     meeting_id = str(found.id)
 
