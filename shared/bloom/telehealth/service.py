@@ -19,7 +19,7 @@ from bloom.core.settings import get_settings
 from bloom.core.time import utcnow
 from bloom.scheduling import service as scheduling
 from bloom.scheduling.schemas import Appointment, Meeting
-from bloom.telehealth.models import MeetingRecord, party_of
+from bloom.telehealth.models import MeetingRecord, MeetingStatus, party_of
 from bloom.telehealth.providers import (
     CreatedMeeting,
     MeetingProvider,
@@ -66,17 +66,8 @@ def create_meeting_for(appointment_id: str) -> None:
     if wanted == "none":
         return
 
-    def claim(uow: TelehealthWork) -> MeetingRecord | None:
-        """The record an earlier attempt left, or None after recording this attempt's intent."""
-        earlier = uow.meetings.get(appointment_id)
-        if earlier is None:
-            intent = MeetingRecord(
-                appointment_id=appointment_id, provider=wanted, status="creating", updated_at=utcnow()
-            )
-            uow.meetings.create(appointment_id, intent)
-        return earlier
-
-    earlier = TelehealthWork.run_in_transaction(claim)
+    # the record an earlier attempt left, or None after recording this attempt's intent
+    earlier = TelehealthWork.run_in_transaction(lambda uow: _record_or_start(uow, appointment_id, wanted, "creating"))
     if earlier is not None and earlier.status in ("cancelled", "deleted"):
         return
     if earlier is not None and earlier.status == "created" and earlier.provider and earlier.join_url:
@@ -99,6 +90,17 @@ def create_meeting_for(appointment_id: str) -> None:
         return
     scheduling.attach_meeting(appointment_id, Meeting(provider=name, join_url=meeting.join_url))
     _log.info("meeting created for appointment", extra={"appointment_id": appointment_id, "provider": name})
+
+
+def _record_or_start(
+    uow: TelehealthWork, appointment_id: str, provider: ProviderName | None, status: MeetingStatus
+) -> MeetingRecord | None:
+    """The appointment's meeting record, or None after starting one with `status`."""
+    record = uow.meetings.get(appointment_id)
+    if record is None:
+        started = MeetingRecord(appointment_id=appointment_id, provider=provider, status=status, updated_at=utcnow())
+        uow.meetings.create(appointment_id, started)
+    return record
 
 
 def _forget_intent(appointment_id: str) -> None:
@@ -148,13 +150,8 @@ def delete_meeting_for(appointment_id: str) -> None:
     too; with no record yet, a tombstone keeps a late booking delivery from making one."""
 
     def mark(uow: TelehealthWork) -> MeetingRecord | None:
-        record = uow.meetings.get(appointment_id)
-        if record is None:
-            tombstone = MeetingRecord(
-                appointment_id=appointment_id, provider=None, status="deleted", updated_at=utcnow()
-            )
-            uow.meetings.create(appointment_id, tombstone)
-        elif record.status in ("creating", "created"):
+        record = _record_or_start(uow, appointment_id, None, "deleted")
+        if record is not None and record.status in ("creating", "created"):
             uow.meetings.change(appointment_id, status="cancelled", updated_at=utcnow())
         return record
 
