@@ -15,7 +15,7 @@ from pytest_httpserver import HTTPServer
 
 from bloom.platform.store.client import db
 from bloom.platform.webhooks import DELIVERIES_COLLECTION
-from bloom.scheduling import appointments, availability, holds, service
+from bloom.scheduling import appointments, availability, erasure, holds, service
 from bloom.scheduling.schemas import (
     Appointment,
     AvailabilityBody,
@@ -112,6 +112,15 @@ def test_a_zoom_meeting_follows_its_appointment(zoom: Zoom) -> None:
     assert zoom.meetings == {}
     assert (meeting_record(booked.id).status, meeting_record(booked.id).join_url) == ("deleted", None)
     assert zoom.count("POST", "/zoom/v2/users/me/meetings") == 1 and zoom.count("POST", "/zoom-oauth") == 1
+
+
+def test_an_erased_patients_future_meetings_are_deleted(zoom: Zoom) -> None:
+    booked = book("zoom")
+    settled()
+    assert len(zoom.meetings) == 1
+    assert erasure.erase_scheduling_of("pat", now=NOW) == 1  # scheduling cancels, telehealth deletes on the event
+    settled()
+    assert zoom.meetings == {} and meeting_record(booked.id).status == "deleted"
 
 
 def test_a_creation_whose_answer_was_lost_is_found_not_made_twice(zoom: Zoom) -> None:
