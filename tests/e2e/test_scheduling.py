@@ -10,10 +10,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bloom.core.time import utcnow
+from bloom.platform.store.unit_of_work import UnitOfWork
+from bloom.scheduling import service
+from bloom.users.events import USER_DELETED, UserDeleted
 from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.stack_runner import RunningStack
 from tests.support.practice import Therapist, patient, practice_admin, therapist
 from tests.support.scheduling import DAYS, availability, book, expire_hold, hold, hour_ahead, request
+from tests.support.wait import eventually
 
 ROUND_TRIPS = "X-Bloom-Firestore-Round-Trips"
 
@@ -226,3 +231,22 @@ def test_bad_availability_is_a_400_naming_the_field(
     response = request(stack, "PUT", f"therapists/{dr.profile_id}/availability", dr.account, availability(**change))
     assert response.status_code == 400
     assert any(field in message for message in response.json()["message"]), response.text
+
+
+def test_a_deleted_patients_future_appointments_are_cancelled_and_holds_go(
+    stack: RunningStack, auth: AuthEmulator, dr: Therapist
+) -> None:
+    put(stack, dr)
+    pat, other = patient(auth, "pat@example.com"), patient(auth, "other@example.com")
+    mine = book(stack, pat, hold(stack, pat, dr.profile_id, hour_ahead(2, 9)).json()["id"]).json()
+    theirs = book(stack, other, hold(stack, other, dr.profile_id, hour_ahead(2, 10)).json()["id"]).json()
+    pending = hold(stack, pat, dr.profile_id, hour_ahead(2, 11)).json()
+    for _ in range(2):  # delivered twice: the subscriber is idempotent
+        with UnitOfWork() as uow:
+            uow.emit(USER_DELETED, UserDeleted(user_id=f"user-{pat.uid}", deleted_at=utcnow().isoformat()))
+    cancelled = eventually(lambda: service.get_appointment(mine["id"]), lambda found: found.status == "cancelled")
+    assert cancelled.refund is not None and cancelled.refund.reason == "erasure"
+    eventually(lambda: service.holds_by_id([pending["id"]]), lambda found: found == {})
+    assert service.get_appointment(theirs["id"]).status == "booked"
+    offered = [s["start"] for s in slots(stack, other, dr, hour_ahead(2, 8), hour_ahead(2, 12))]
+    assert hour_ahead(2, 9) in offered and hour_ahead(2, 11) in offered and hour_ahead(2, 10) not in offered

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from bloom.core.logging import get_logger
 from bloom.core.time import utcnow
@@ -66,6 +67,17 @@ def _use_hold(uow: SchedulingWork, hold: HoldRecord) -> None:
         uow.patient_holds.delete(hold.patient_id)
 
 
+def _event_fields(record: AppointmentRecord) -> dict[str, Any]:
+    """What every appointment event carries: ids and times, never names or text."""
+    return {
+        "appointment_id": record.id,
+        "therapist_id": record.therapist_id,
+        "patient_id": record.patient_id,
+        "start": record.start,
+        "end": record.end,
+    }
+
+
 def book(caller: Caller, body: CreateAppointment, *, now: datetime | None = None) -> Appointment:
     """`POST appointments {holdId}`: the hold becomes the appointment in one transaction. 410 HOLD_EXPIRED."""
     moment = now or utcnow()
@@ -97,17 +109,7 @@ def book(caller: Caller, body: CreateAppointment, *, now: datetime | None = None
         uow.days.apply(
             hold.therapist_id, keep={record.id: Busy(start=hold.start, until=hold.until)}, free={hold.id: hold.start}
         )
-        uow.emit(
-            APPOINTMENT_BOOKED,
-            AppointmentBooked(
-                appointment_id=record.id,
-                therapist_id=record.therapist_id,
-                patient_id=record.patient_id,
-                start=record.start,
-                end=record.end,
-                booked_at=moment,
-            ),
-        )
+        uow.emit(APPOINTMENT_BOOKED, AppointmentBooked(**_event_fields(record), booked_at=moment))
         return record
 
     record = SchedulingWork.run_in_transaction(work, max_attempts=CLAIM_ATTEMPTS)
@@ -156,18 +158,8 @@ def cancel_in(
     }
     uow.appointments.change(record.id, **changes)
     uow.days.apply(record.therapist_id, keep={}, free={record.id: record.start})
-    uow.emit(
-        APPOINTMENT_CANCELLED,
-        AppointmentCancelled(
-            appointment_id=record.id,
-            therapist_id=record.therapist_id,
-            patient_id=record.patient_id,
-            start=record.start,
-            end=record.end,
-            cancelled_by_role=role,
-            cancelled_at=now,
-        ),
-    )
+    cancelled = AppointmentCancelled(**_event_fields(record), cancelled_by_role=role, cancelled_at=now)
+    uow.emit(APPOINTMENT_CANCELLED, cancelled)
     uow.emit(SLOT_FREED, SlotFreed(therapist_id=record.therapist_id, start=record.start, end=record.end, freed_at=now))
     return record.model_copy(update=changes)
 
@@ -219,13 +211,9 @@ def reschedule(
         uow.emit(
             APPOINTMENT_RESCHEDULED,
             AppointmentRescheduled(
-                appointment_id=record.id,
-                therapist_id=record.therapist_id,
-                patient_id=record.patient_id,
+                **{**_event_fields(record), "start": hold.start, "end": hold.end},
                 previous_start=record.start,
                 previous_end=record.end,
-                start=hold.start,
-                end=hold.end,
                 rescheduled_at=moment,
             ),
         )
