@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from bloom.api import HttpContext, http_function
 from bloom.platform.cursors import INVALID_CURSOR
+from bloom.platform.events import Event
 from bloom.platform.http import Empty
 from bloom.platform.registry import Capability, Role
-from bloom.records import access, errors
+from bloom.platform.subscriber import event_function, scheduled_function
+from bloom.platform.topics import ScheduledRun
+from bloom.records import access, errors, retention
 from bloom.records import service as records
 from bloom.records.schemas import (
     AccessLogPage,
@@ -30,6 +33,7 @@ from bloom.records.schemas import (
     UpdateDiagnosis,
     UpdateNote,
 )
+from bloom.users.events import USER_DELETED, UserDeleted
 
 TAGS = ("records",)
 BASE = "/api/v1/practice"
@@ -242,3 +246,16 @@ def amend_note(ctx: HttpContext[AddAmendment, Empty]) -> SessionNote:
 )
 def get_access_log(ctx: HttpContext[Empty, AccessLogQuery]) -> AccessLogPage:
     return access.access_log(ctx.caller, ctx.path["patient_id"], ctx.query)
+
+
+@event_function(USER_DELETED, summary="Close an erased patient's clinical records: unreadable now, kept for retention")
+def erase_records_of_deleted_user(event: Event[UserDeleted]) -> None:
+    retention.erase_patient_records(event.payload.user_id)
+
+
+@scheduled_function(
+    "17 3 * * *",
+    summary="Delete erased patients' records whose retention period ended and destroy their data keys",
+)
+def purge_expired_records(run: Event[ScheduledRun]) -> None:
+    retention.purge_expired_records(run.payload.moment())

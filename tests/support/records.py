@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bloom.platform.registry import job_topic_name
+from bloom.platform.store.outbox import publish_message
+from bloom.platform.topics import ScheduledRun
 from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.stack_runner import RunningStack
 from tests.support.accounts import call
+from tests.support.events import outcome
 from tests.support.practice import P, Therapist, active_assignment, patient, practice_admin, therapist, user_id
 from tests.support.users import make_user
+from tests.support.wait import eventually
 
 
 def _keyset(path: Path) -> Any:  # a Tink protobuf `Keyset` (Tink ships no type stubs)
@@ -110,3 +117,11 @@ def care_world(stack: RunningStack, auth: AuthEmulator) -> CareWorld:
         "admin": admin,
     }
     return CareWorld(callers, patient_id, dr, former, diagnosis["id"], draft["id"], shared["id"])
+
+
+def run_job_at(name: str, at: datetime) -> None:
+    """Fire a scheduled job as the scheduler does, for a run scheduled at `at` (its clock), and wait until done."""
+    event_id = str(uuid.uuid4())
+    run = ScheduledRun(job=name, scheduled_at=at.isoformat())
+    publish_message(job_topic_name(name), run.model_dump_json().encode(), {"event_id": event_id})
+    eventually(lambda: outcome(name, event_id), lambda status: status == "done")
