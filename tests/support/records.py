@@ -71,10 +71,12 @@ class CareWorld:
     therapist and an admin without a second factor; and records: an intake form, a diagnosis, a plan, a draft
     note (not shared) and a signed note shared with the patient."""
 
+    api: str
     callers: dict[str, AuthAccount | None]
     patient_id: str
     dr: Therapist
     former_dr: Therapist
+    assignment: str  # pat's active assignment with dr
     diagnosis: str
     draft_note: str
     shared_note: str
@@ -96,7 +98,7 @@ def care_world(stack: RunningStack, auth: AuthEmulator) -> CareWorld:
     pat, outsider = patient(auth, "pat.records@example.com"), patient(auth, "outsider@example.com")
     patient_id = user_id(pat)
     ended = active_assignment(stack, admin, former, pat)
-    active_assignment(stack, admin, dr, pat)
+    assignment = active_assignment(stack, admin, dr, pat)
     base = f"{P}/patients/{patient_id}"
     call(stack, "PUT", f"{base}/intake", pat, json={"answers": {"presentingConcerns": "sleep"}})
     diagnosis = call(stack, "POST", f"{base}/diagnoses", dr.account, json={"code": "F43.1", "description": "PTSD"})
@@ -116,7 +118,7 @@ def care_world(stack: RunningStack, auth: AuthEmulator) -> CareWorld:
         "dr": dr.account,
         "admin": admin,
     }
-    return CareWorld(callers, patient_id, dr, former, diagnosis["id"], draft["id"], shared["id"])
+    return CareWorld(stack.api, callers, patient_id, dr, former, assignment, diagnosis["id"], draft["id"], shared["id"])
 
 
 def run_job_at(name: str, at: datetime) -> None:

@@ -1,9 +1,10 @@
 """Erasure and retention of clinical records.
 
 When a patient is erased (`user.deleted`), their records become unreadable through the API at once (404 for
-everyone) but are kept until `RECORDS_RETENTION_YEARS` after the last record's date. A daily job then deletes them
-and destroys the patient's data key (crypto-shredding: any copy left anywhere, a backup included, stays sealed for
-good). The access audit is kept: it holds ids only.
+everyone) and their export bundles are deleted (copies, not records to retain); the records are kept until
+`RECORDS_RETENTION_YEARS` after the last record's date. A daily job then deletes them and destroys the patient's
+data key (crypto-shredding: any copy left anywhere, a backup included, stays sealed for good). The access audit is
+kept: it holds ids only.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def purge_expired_records(now: datetime) -> int:
 
 def _purge(patient_id: str) -> None:
     with RecordsWork() as uow:
-        for repo in (uow.diagnoses, uow.notes, uow.plan_versions, uow.exports):
+        for repo in (uow.diagnoses, uow.notes, uow.plan_versions):
             repo.delete_matching(patient_id=patient_id)  # committed batches of their own
         uow.intakes.delete(patient_id)
         uow.plans.delete(patient_id)
