@@ -18,7 +18,7 @@ from bloom.platform.registry import Role
 from infra.auth_emulator import AuthEmulator
 from infra.manifest import load_everything
 from infra.stack_runner import RunningStack
-from tests.support.practice import P
+from tests.support.practice import P, statuses_by_caller
 from tests.support.records import CareWorld, care_world
 
 Request = tuple[str, str, dict[str, object] | None]
@@ -113,13 +113,5 @@ def test_every_records_endpoint_is_in_the_matrix() -> None:
 def test_records_matrix(name: str, stack: RunningStack, auth: AuthEmulator) -> None:
     w = care_world(stack, auth)
     build, expected = RECORDS_CASES[name]
-    method, path, body = build(w)
-    seen = {}
-    for who in ORDER:
-        if who not in expected:
-            continue
-        account = w.callers[who]
-        headers = account.headers if account is not None else {}
-        response = requests.request(method, f"{stack.api}/v1/{P}/{path}", json=body, headers=headers, timeout=30)
-        seen[who] = response.status_code
+    seen = statuses_by_caller(stack, w.callers, ORDER, expected, build(w))
     assert seen == {who: expected[who] for who in ORDER if who in expected}

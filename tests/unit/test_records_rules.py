@@ -58,6 +58,6 @@ def test_retention_ends_years_after_the_last_record() -> None:
 
 def test_retention_of_a_time_read_from_firestore_is_a_plain_datetime() -> None:
     """Firestore reads times as `DatetimeWithNanoseconds`; one `replace`d cannot be written back (it was a 500)."""
-    read = DatetimeWithNanoseconds(2026, 3, 1, 9, tzinfo=UTC)
+    read = DatetimeWithNanoseconds(2026, 3, 1, 9, tzinfo=UTC)  # type: ignore[no-untyped-call]
     ends = retention_ends(read, 7)
     assert type(ends) is datetime and ends == datetime(2033, 3, 1, 9, tzinfo=UTC)
