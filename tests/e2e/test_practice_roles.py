@@ -164,8 +164,10 @@ PRACTICE_ROLES = {Role.PRACTICE_USER, Role.THERAPIST, Role.PRACTICE_STAFF, Role.
 
 
 def test_every_practice_endpoint_is_in_the_matrix() -> None:
+    from tests.e2e.test_scheduling_roles import CASES as SCHEDULING_CASES  # that module builds on this one's world
+
     names = {spec.name for spec in load_everything().values() if spec.role in PRACTICE_ROLES}
-    assert names == set(CASES) | set(RECORDS_CASES)  # the records' care team has its own matrix
+    assert names == set(CASES) | set(SCHEDULING_CASES) | set(RECORDS_CASES)  # records: the care team's own matrix
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

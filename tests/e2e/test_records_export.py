@@ -11,6 +11,7 @@ from infra.auth_emulator import AuthEmulator
 from infra.stack_runner import RunningStack
 from tests.support.practice import P, care_thread, send
 from tests.support.records import care_world
+from tests.support.scheduling import availability, book, hold, hour_ahead, request
 from tests.support.wait import eventually
 
 
@@ -22,6 +23,12 @@ def test_an_export_bundles_what_the_patient_may_read_behind_a_five_minute_link(
     assert pat is not None and dr is not None
     thread = care_thread(stack, pat, w.assignment)
     assert send(stack, pat, thread, "thank you for today").status_code == 201
+    put = request(stack, "PUT", f"therapists/{w.dr.profile_id}/availability", dr, availability())
+    assert put.ok, put.text
+    held = hold(stack, pat, w.dr.profile_id, hour_ahead(2))
+    assert held.status_code == 201, held.text
+    booked = book(stack, pat, held.json()["id"])
+    assert booked.status_code == 201, booked.text
 
     started = requests.post(f"{stack.api}/v1/{P}/patients/me/export", headers=pat.headers, timeout=30)
     assert started.status_code == 202 and started.json()["status"] == "pending"
@@ -38,6 +45,7 @@ def test_an_export_bundles_what_the_patient_may_read_behind_a_five_minute_link(
     assert [(d["code"], d["description"]) for d in bundle["diagnoses"]] == [("F43.1", "PTSD")]
     assert [note["id"] for note in bundle["sessionNotes"]] == [w.shared_note]  # not the draft kept from them
     assert [m["text"] for m in bundle["messages"]] == ["thank you for today"]
+    assert [a["id"] for a in bundle["appointments"]] == [booked.json()["id"]]
 
     assert requests.get(status_url, headers=dr.headers, timeout=30).status_code == 404  # someone else's export
     log = requests.get(f"{stack.api}/v1/{P}/patients/{w.patient_id}/access-log", headers=pat.headers, timeout=30)

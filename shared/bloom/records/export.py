@@ -1,10 +1,11 @@
 """The right of access: a patient's export of everything they may read, as a job.
 
 `POST patients/me/export` records a pending job (audited as `export`) and an event; its subscriber reads, as the
-patient, their intake form, treatment plan, diagnoses, the notes shared with them and their messages (through the
-same use cases as the API, so the bundle holds exactly what they may read, and those reads are audited too), and
-writes the JSON bundle to the private bucket. `GET patients/me/export/:id` answers `{status, url?}` with a signed
-URL of 5 minutes. Appointments and invoices join the bundle when their areas exist (docs/records.md).
+patient, their intake form, treatment plan, diagnoses, the notes shared with them, their appointments (booked and
+cancelled) and their messages (through the same use cases as the API, so the bundle holds exactly what they may
+read, and those reads are audited too), and writes the JSON bundle to the private bucket.
+`GET patients/me/export/:id` answers `{status, url?}` with a signed URL of 5 minutes. Invoices join the bundle
+when their area exists (docs/records.md).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from bloom.records.events import EXPORT_REQUESTED, ExportRequested
 from bloom.records.models import ExportRecord
 from bloom.records.repository import RecordsWork
 from bloom.records.schemas import ExportJob, ExportState, NotesQuery, PlanQuery
+from bloom.scheduling import service as scheduling
 from bloom.users import service as users
 from bloom.users.schemas import Caller
 
@@ -100,6 +102,10 @@ def _bundle(caller: Caller) -> dict[str, Any]:
         "treatmentPlan": _dumped(_or_none(lambda: records.get_plan(caller, patient_id, PlanQuery()))),
         "diagnoses": [d.model_dump(by_alias=True, mode="json") for d in records.list_diagnoses(caller, patient_id)],
         "sessionNotes": notes,
+        "appointments": [
+            appointment.model_dump(by_alias=True, mode="json")
+            for appointment in scheduling.booked_and_cancelled_appointments_of(patient_id)
+        ],
         "messages": _messages(caller),
     }
 
