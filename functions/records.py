@@ -13,7 +13,7 @@ from bloom.platform.http import Empty, Reply
 from bloom.platform.registry import Capability, Role, Sdk
 from bloom.platform.subscriber import event_function, scheduled_function
 from bloom.platform.topics import ScheduledRun
-from bloom.records import access, errors, export, retention
+from bloom.records import access, errors, retention
 from bloom.records import service as records
 from bloom.records.events import EXPORT_REQUESTED, ExportRequested
 from bloom.records.schemas import (
@@ -258,6 +258,8 @@ def get_access_log(ctx: HttpContext[Empty, AccessLogQuery]) -> AccessLogPage:
     uses=(Capability.UPLOADS_BUCKET,),
 )
 def erase_records_of_deleted_user(event: Event[UserDeleted]) -> None:
+    from bloom.records import export  # messaging, files and scheduling: only the export routes load them
+
     retention.erase_patient_records(event.payload.user_id)
     export.delete_exports_of(event.payload.user_id)
 
@@ -282,6 +284,8 @@ def purge_expired_records(run: Event[ScheduledRun]) -> None:
     tags=TAGS,
 )
 def request_export(ctx: HttpContext[Empty, Empty]) -> Reply:
+    from bloom.records import export  # messaging, files and scheduling: only the export routes load them
+
     job = export.request_export(ctx.caller)
     return Reply(202, job.model_dump(by_alias=True))
 
@@ -298,6 +302,8 @@ def request_export(ctx: HttpContext[Empty, Empty]) -> Reply:
     tags=TAGS,
 )
 def get_export(ctx: HttpContext[Empty, Empty]) -> ExportState:
+    from bloom.records import export  # messaging, files and scheduling: only the export routes load them
+
     return export.export_state(ctx.caller, ctx.path["export_id"])
 
 
@@ -310,4 +316,6 @@ def get_export(ctx: HttpContext[Empty, Empty]) -> ExportState:
     memory_mb=512,
 )
 def build_records_export(event: Event[ExportRequested]) -> None:
+    from bloom.records import export  # messaging, files and scheduling: only the export routes load them
+
     export.build_export(event.payload)
