@@ -167,3 +167,20 @@ def test_rotate_keys_resumes_where_a_stopped_run_left_off(stack: RunningStack, o
     retire_all_but_primary(own_kek)
     crypto.forget_unwrapped_keys()
     assert [open_sealed(owner, sealed[owner], "where") for owner in owners] == [f"marker-{o}" for o in owners]
+
+
+def test_a_key_read_in_the_callers_batch_is_not_read_again(stack: RunningStack) -> None:
+    sealed = seal("patient-h", "marker", "where")
+    crypto.forget_unwrapped_keys()
+    counter = start_round_trip_count()
+    try:
+        with KeysWork() as uow:
+            fetched = uow.fetch([crypto.data_key_ref(uow, "patient-h"), crypto.data_key_ref(uow, "patient-new")])
+            crypto.use_fetched_keys(uow, fetched, ["patient-h", "patient-new"])
+            opened = crypto.sealer_in(uow, "patient-h").open(sealed, "where")
+            assert counter.count == 1
+            crypto.sealer_in(uow, "patient-new")  # not fetched (it has no key yet): read, then created
+            assert counter.count == 2
+    finally:
+        stop_round_trip_count()
+    assert opened == "marker"

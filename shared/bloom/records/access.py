@@ -15,7 +15,7 @@ from typing import Any
 
 from bloom.core.logging import current_request_id
 from bloom.core.time import utcnow
-from bloom.platform import cursors
+from bloom.platform import crypto, cursors
 from bloom.platform.store.repository import Repository
 from bloom.platform.store.unit_of_work import Fetched, UnitOfWork
 from bloom.practice import service as practice
@@ -66,7 +66,8 @@ Also = Sequence[tuple[Repository[Any], str]]  # documents to read with the patie
 
 
 def _access_in(uow: RecordsWork, caller: Caller, patient_id: str, also: Also) -> Access:
-    fetched = uow.fetch([(uow.files, patient_id), *also])
+    """The patient's file, `also` and their data key in one round trip, then the caller's relation."""
+    fetched = uow.fetch([(uow.files, patient_id), crypto.data_key_ref(uow, patient_id), *also])
     return Access(relation_in(uow, caller, patient_id), fetched.get(uow.files, patient_id), fetched)
 
 
@@ -83,6 +84,7 @@ def readable_in(
     may read this kind of record."""
     access = _access_in(uow, caller, patient_id, also)
     check_read(access.relation, access.file, kind, shared=shared)
+    crypto.use_fetched_keys(uow, access.fetched, [patient_id])
     return access
 
 
@@ -90,6 +92,7 @@ def writable_in(uow: RecordsWork, caller: Caller, patient_id: str, kind: RecordK
     """`readable_in` for a write: 404 for who may not read it, 403 RECORDS_READ_ONLY for who may only read it."""
     access = _access_in(uow, caller, patient_id, also)
     check_write(access.relation, access.file, kind)
+    crypto.use_fetched_keys(uow, access.fetched, [patient_id])
     return access
 
 

@@ -28,12 +28,13 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bloom.core.time import utcnow
 from bloom.platform.crypto.kek import kek_aead, register_tink
 from bloom.platform.crypto.store import SEARCH_KEY_ID, DataKeyRecord, DataKeysRepository, KeysWork
-from bloom.platform.store.unit_of_work import DuplicateDocument, UnitOfWork
+from bloom.platform.store.repository import Repository
+from bloom.platform.store.unit_of_work import DuplicateDocument, Fetched, UnitOfWork
 
 if TYPE_CHECKING:
     from tink import KeysetHandle
@@ -157,6 +158,22 @@ def _open_or_create(repo: DataKeysRepository, owner_id: str, record: DataKeyReco
     if record.wrapped is None:
         return None
     return _unwrapped_aead(record.wrapped, owner_id)
+
+
+def data_key_ref(uow: UnitOfWork, owner_id: str) -> tuple[Repository[Any], str]:
+    """The owner's data key as a (repository, id) pair, for a caller to read it in its own batched `uow.fetch`
+    (one round trip for its documents and the key); then `use_fetched_keys`."""
+    return uow.bind(DataKeysRepository), owner_id
+
+
+def use_fetched_keys(uow: UnitOfWork, fetched: Fetched, owner_ids: Iterable[str]) -> None:
+    """Let `sealer_in` use the keys of these owners that `fetched` read (via `data_key_ref`) instead of reading
+    them again. An owner whose key was not there is read (and created) by `sealer_in` as usual."""
+    repo = uow.bind(DataKeysRepository)
+    for owner in owner_ids:
+        record = fetched.get(repo, owner)
+        if record is not None and owner not in repo.opened:
+            repo.opened[owner] = _open_or_create(repo, owner, record)
 
 
 def sealer_in(uow: UnitOfWork, owner_id: str) -> Sealer:
