@@ -126,6 +126,8 @@ resource "google_cloudfunctions2_function" "function" {
       },
       { for name, bucket in local.buckets : bucket.env_var => google_storage_bucket.declared[name].name },
       var.api_url == null ? {} : { BLOOM_API_URL = var.api_url },
+      # The records KEK, for the functions granted it only (Capability.CLINICAL_KEYS, kms.tf).
+      contains(each.value.uses, "clinical_keys") ? { KMS_KEY_URI = "gcp-kms://${google_kms_crypto_key.records_kek.id}" } : {},
     )
 
     dynamic "secret_environment_variables" {

@@ -198,3 +198,30 @@ def test_the_owner_only_marks_a_notification_read_once_and_nobody_writes_one(
     assert requests.delete(url(stack, mine), headers=a.headers, timeout=10).status_code == 403
     stored = db().document(mine).get().to_dict()
     assert stored is not None and stored["title"] == "Appointment reminder" and stored["readAt"] is not None
+
+
+RECORD_COLLECTIONS = (
+    "patientFiles",
+    "intakeForms",
+    "diagnoses",
+    "treatmentPlans",
+    "treatmentPlanVersions",
+    "sessionNotes",
+    "accessAudit",
+    "recordExports",
+    "dataKeys",
+    "searchKeys",
+)
+
+
+def test_clinical_records_and_keys_are_closed_even_to_their_patient(stack: RunningStack, auth: AuthEmulator) -> None:
+    patient = auth.sign_up("records.patient@example.com")
+    for collection in RECORD_COLLECTIONS:
+        db().collection(collection).document(patient.uid).set({"patientId": patient.uid, "ownerId": patient.uid})
+    for collection in RECORD_COLLECTIONS:
+        path = f"{collection}/{patient.uid}"
+        assert get(stack, patient, path) == 403, path
+        assert get(stack, None, path) == 403, path
+        assert list_documents(stack, patient, collection) == 403, collection
+        assert write(stack, patient, path, {"patientId": {"stringValue": patient.uid}}) == 403, path
+        assert write(stack, patient, f"{collection}/new", {"patientId": {"stringValue": patient.uid}}) == 403, path
