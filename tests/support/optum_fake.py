@@ -6,8 +6,9 @@ Optum's specs require). Payer rejections are 200 with `errors`, as Optum answers
 
 Members: `0000000000` is covered (active, copay 12, coinsurance 20 %, deductible remaining 1484), `INACTIVE1` is
 not, any other member id is unknown to the payer (AAA error 72). A claim whose `patientControlNumber` is
-`test00005` (or any, while `reject_submissions`) gets the sandbox's canned EDITS answer. Claim Status answers what `status_of[patientControlNumber]`
-says (a category code and a status code), or A1 ("acknowledged") when nothing was set.
+`test00005` (or any, while `reject_submissions`) gets the sandbox's canned EDITS answer. Claim Status answers what
+`status_of[patientControlNumber]` says (a category code and a status code), or A1 ("acknowledged") when nothing
+was set.
 """
 
 from __future__ import annotations

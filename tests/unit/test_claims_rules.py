@@ -154,8 +154,10 @@ def test_control_numbers_are_nine_digits_and_stable() -> None:
 
 @pytest.mark.parametrize(
     ("category", "status"),
-    [("A1", "accepted"), ("A2", "accepted"), ("P1", "accepted"), ("A3", "rejected"), ("A7", "rejected")]
-    + [("F1", "paid"), ("F2", "denied"), ("F4", "denied"), ("A0", None), ("A4", None), ("E0", None), ("R1", None)],
+    [
+        *[("A1", "accepted"), ("A2", "accepted"), ("P1", "accepted"), ("A3", "rejected"), ("A7", "rejected")],
+        *[("F1", "paid"), ("F2", "denied"), ("F4", "denied"), ("A0", None), ("A4", None), ("E0", None), ("R1", None)],
+    ],
 )
 def test_claim_status_categories(category: str, status: ClaimStatus | None) -> None:
     assert status_of_category(category) == status
