@@ -24,6 +24,7 @@ from tests.support.practice import P, Therapist, active_assignment, patient, pra
 from tests.support.records import every_stored_document
 from tests.support.scheduling import availability, book, hold, hour_ahead
 from tests.support.users import make_user
+from tests.support.wait import eventually
 
 INSURANCE = {
     "payerId": "UHC",
@@ -145,6 +146,28 @@ def test_an_eligibility_check_keeps_a_summary_only(stack: RunningStack, auth: Au
     assert f"eligibilityChecks/{check['id']}" in stored
     for raw in ("benefitsInformation", "Active Coverage", "Zelda", COVERED_MEMBER):
         assert raw not in stored
+
+
+def test_no_member_data_reaches_the_log(stack: RunningStack, auth: AuthEmulator, optum: Optum) -> None:
+    w = world(stack, auth)
+    log_path = stack.log_path
+    assert log_path is not None
+    offset = log_path.stat().st_size
+    dr = w.callers["dr"]
+    _ok(_req(stack, "GET", f"patients/{w.patient_id}/insurance", dr))
+    _ok(_req(stack, "POST", "eligibility-checks", dr, {"patientId": w.patient_id}), 201)
+    draft = _ok(_req(stack, "POST", "claims", dr, {**CLAIM_BODY, "appointmentId": w.appointment_id}), 201)
+    _ok(_req(stack, "POST", f"claims/{draft['id']}/submit", dr), 201)
+
+    def since() -> str:
+        with log_path.open("rb") as log:
+            log.seek(offset)
+            return log.read().decode("utf-8", errors="replace")
+
+    text = eventually(since, lambda log: "/submit 201" in log)
+    assert "optum" in text  # the calls to Optum were logged: the check below is not vacuous
+    for secret in (COVERED_MEMBER, "GRP-77", "Zelda", "Quixotic", "1980-01-02", "19800102", "optum-token-1"):
+        assert secret not in text, secret
 
 
 def test_a_payer_rejection_is_an_error_check(stack: RunningStack, auth: AuthEmulator, optum: Optum) -> None:
