@@ -23,6 +23,7 @@ from bloom.scheduling.events import (
     SlotFreed,
 )
 from bloom.scheduling.models import (
+    CLAIM_ATTEMPTS,
     AppointmentRecord,
     Busy,
     HoldRecord,
@@ -109,7 +110,7 @@ def book(caller: Caller, body: CreateAppointment, *, now: datetime | None = None
         )
         return record
 
-    record = SchedulingWork.run_in_transaction(work)
+    record = SchedulingWork.run_in_transaction(work, max_attempts=CLAIM_ATTEMPTS)
     _log.info("appointment booked", extra={"appointmentId": record.id})
     return record.out()
 
@@ -183,7 +184,7 @@ def cancel(caller: Caller, appointment_id: str, body: CancelAppointment, *, now:
         _still_ahead(record, moment)
         return cancel_in(uow, record, role, caller.user.id, body.reason, moment)
 
-    record = SchedulingWork.run_in_transaction(work)
+    record = SchedulingWork.run_in_transaction(work, max_attempts=CLAIM_ATTEMPTS)
     _log.info("appointment cancelled", extra={"appointmentId": record.id})
     return record.out()
 
@@ -232,7 +233,7 @@ def reschedule(
         uow.emit(SLOT_FREED, freed)
         return record, record.model_copy(update=changes)
 
-    _, moved = SchedulingWork.run_in_transaction(work)
+    _, moved = SchedulingWork.run_in_transaction(work, max_attempts=CLAIM_ATTEMPTS)
     _log.info("appointment rescheduled", extra={"appointmentId": moved.id})
     return moved.out()
 

@@ -22,6 +22,7 @@ from bloom.scheduling.events import (
     SlotFreed,
 )
 from bloom.scheduling.models import (
+    CLAIM_ATTEMPTS,
     HOLD_MINUTES,
     HOLD_RETENTION,
     MAX_BLOCK,
@@ -109,7 +110,7 @@ def create_hold(caller: Caller, body: CreateHold, *, now: datetime | None = None
             uow, patient_id=caller.user.id, therapist_id=body.therapist_id, start=body.start, purpose="patient", now=now
         )
 
-    hold = SchedulingWork.run_in_transaction(work)
+    hold = SchedulingWork.run_in_transaction(work, max_attempts=CLAIM_ATTEMPTS)
     _log.info("slot held", extra={"holdId": hold.id})
     return hold
 
@@ -146,7 +147,7 @@ def release_hold(caller: Caller, hold_id: str, *, now: datetime | None = None) -
             finish_hold(uow, hold, "released", moment)
         return hold
 
-    return SchedulingWork.run_in_transaction(work).out()
+    return SchedulingWork.run_in_transaction(work, max_attempts=CLAIM_ATTEMPTS).out()
 
 
 def sweep_expired_holds(*, now: datetime | None = None) -> int:

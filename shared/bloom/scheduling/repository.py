@@ -48,6 +48,11 @@ class AvailabilityRepository(Repository[AvailabilityRecord]):
     collection_name = "availability"
     model = AvailabilityRecord
 
+    def to_doc(self, item: AvailabilityRecord) -> dict[str, Any]:
+        doc = super().to_doc(item)
+        doc["exceptions"] = [entry.model_dump(by_alias=True, mode="json") for entry in item.exceptions]  # dates as text
+        return doc
+
     def of_therapist_user(self, user_id: str) -> list[AvailabilityRecord]:
         return [item for _, item in self.select([Filter("therapistUserId", "==", user_id)], limit=1)]
 
