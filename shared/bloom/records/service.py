@@ -326,7 +326,7 @@ def _authored_note_in(
 
 
 def update_note(caller: Caller, note_id: str, body: UpdateNote) -> SessionNote:
-    """Change a draft (its body, sharing, appointment); a signed note is locked (409 NOTE_SIGNED)."""
+    """Change a draft (the body fields sent, sharing, appointment); a signed note is locked (409 NOTE_SIGNED)."""
 
     def work(uow: RecordsWork) -> SessionNote:
         record, file, relation = _authored_note_in(uow, caller, note_id)
@@ -337,7 +337,7 @@ def update_note(caller: Caller, note_id: str, body: UpdateNote) -> SessionNote:
         text = _open(sealer, collection, note_id, "body", record.body_sealed)
         changes: dict[str, Any] = {"updated_at": utcnow()}
         if body.body is not None:
-            text = note_body(record.format, body.body)
+            text = note_body(record.format, {**text, **body.body})  # the fields sent replace those
             if text is None:
                 raise errors.NOTE_FORMAT_MISMATCH.error()
             changes["body_sealed"] = _seal(sealer, collection, note_id, "body", text)

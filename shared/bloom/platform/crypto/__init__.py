@@ -176,12 +176,12 @@ def destroy_data_key_in(uow: UnitOfWork, owner_id: str) -> None:
 # ------------------------------------------------------------------ KEK rotation
 
 
-def rewrap_data_keys(after: str | None, limit: int) -> tuple[int, str | None]:
+def rewrap_data_keys(after: str | None, limit: int) -> tuple[int, str | None, int]:
     """Re-wrap a page of data keys (in owner-id order, after `after`) under the KEK's current primary, in one
-    transaction; (keys re-wrapped, the last owner id of the page, or None when no key is left). Destroyed keys
-    stay tombstones. The data keys themselves, and so every record sealed under them, are unchanged."""
+    transaction: (keys re-wrapped, the page's last owner id or None when no key is left, keys looked at).
+    Destroyed keys stay tombstones. The data keys themselves, and so every record sealed under them, are unchanged."""
 
-    def work(uow: KeysWork) -> tuple[int, str | None]:
+    def work(uow: KeysWork) -> tuple[int, str | None, int]:
         page = uow.data_keys.page(after, limit)
         rewrapped = {
             owner: _wrap(_unwrap(record.wrapped, owner), owner) for owner, record in page if record.wrapped is not None
@@ -189,7 +189,7 @@ def rewrap_data_keys(after: str | None, limit: int) -> tuple[int, str | None]:
         now = utcnow()
         for owner, wrapped in rewrapped.items():
             uow.data_keys.change(owner, wrapped=wrapped, wrapped_at=now)
-        return len(rewrapped), (page[-1][0] if page else None)
+        return len(rewrapped), (page[-1][0] if page else None), len(page)
 
     return KeysWork.run_in_transaction(work)
 
