@@ -158,7 +158,7 @@ def get_claim(ctx: HttpContext[Empty, Empty]) -> Claim:
     uses=KEYS,
 )
 def poll_claim_statuses(event: Event[ScheduledRun]) -> None:
-    claims.poll_claim_statuses(now=claims.scheduled_moment(event.payload.scheduled_at))
+    claims.poll_claim_statuses(now=event.payload.moment())
 
 
 @event_function(USER_DELETED, summary="Delete a deleted patient's insurance and eligibility checks (claims stay)")

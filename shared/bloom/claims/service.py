@@ -12,7 +12,7 @@ built here from the decrypted insurance; logs, errors and claim history carry id
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from bloom.claims import errors, optum
@@ -396,14 +396,6 @@ def _apply_report(uow: ClaimsWork, *, claim_id: str, report: StatusReport, at: d
         return _move_in(uow, current, report.status, at, report.note, **more) is not None
     except IllegalTransition:
         return False  # an older answer than what the claim already knows (or a claim moved meanwhile)
-
-
-def scheduled_moment(scheduled_at: str | None) -> datetime | None:
-    """The time a scheduled run was meant to fire (a zone-less time is UTC), or None (now)."""
-    if not scheduled_at:
-        return None
-    moment = datetime.fromisoformat(scheduled_at.replace("Z", "+00:00"))
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def poll_claim_statuses(*, now: datetime | None = None) -> int:
