@@ -21,6 +21,7 @@ from bloom.claims.schemas import (
     EligibilityCheck,
     EligibilityStatus,
     HistoryEntry,
+    Relationship,
 )
 from bloom.core.models import CamelModel
 
@@ -278,7 +279,7 @@ class MemberData(CamelModel):
     first_name: str
     last_name: str
     date_of_birth: str  # ISO date
-    relationship: str
+    relationship: Relationship
 
 
 class EligibilityRecord(EligibilityCheck):

@@ -131,7 +131,7 @@ def _insurance(record: InsuranceRecord, member: MemberData) -> Insurance:
             last_name=member.last_name,
             date_of_birth=datetime.fromisoformat(member.date_of_birth).date(),
         ),
-        relationship=member.relationship,  # type: ignore[arg-type]  # stored from the validated body
+        relationship=member.relationship,
         updated_at=record.updated_at,
     )
 
@@ -211,7 +211,6 @@ def check_eligibility(caller: Caller, body: EligibilityRequest, *, now: datetime
         _log.warning("eligibility check failed", extra={"reason": str(exc)})
         raise _optum_error(exc).error() from None
     summary = summarise_eligibility(answer)
-    del answer, request, member
     check = EligibilityRecord(
         id=f"{patient_id}-{secrets.token_hex(8)}",
         patient_id=patient_id,
@@ -374,7 +373,6 @@ def submit_claim(caller: Caller, claim_id: str, *, now: datetime | None = None) 
         _log.warning("claim submission failed", extra={"claim_id": claim_id, "reason": str(exc)})
         raise _optum_error(exc).error() from None
     status, note = submission_outcome(answer)
-    del answer, member
 
     def settle(uow: ClaimsWork) -> ClaimRecord:
         current = uow.claims.get(claim_id)
@@ -418,7 +416,6 @@ def poll_claim_statuses(*, now: datetime | None = None) -> int:
         except (optum.OptumUnavailable, optum.OptumRefused) as exc:
             _log.warning("claim status failed", extra={"claim_id": claim.id, "reason": str(exc)})
             continue
-        del request, member
         if report.status is None:
             continue
 
