@@ -118,6 +118,16 @@ def test_defaults() -> None:
         "mailchimp_webhook_secret": None,
         "respond_io_create_contact_webhook": None,
         "respond_io_delete_contact_webhook": None,
+        "optum_api_url": "https://apigw.optum.com",
+        "optum_client_id": None,
+        "optum_client_secret": None,
+        "billing_provider_name": None,
+        "billing_provider_npi": None,
+        "billing_provider_tax_id": None,
+        "billing_provider_address1": None,
+        "billing_provider_city": None,
+        "billing_provider_state": None,
+        "billing_provider_postal_code": None,
         "kms_key_uri": None,
         "local_keyset_path": None,
         "records_retention_years": 7,
@@ -186,7 +196,28 @@ def test_every_variable_is_read_by_its_documented_name() -> None:
         KMS_KEY_URI="gcp-kms://projects/p/locations/l/keyRings/r/cryptoKeys/k",
         BLOOM_LOCAL_KEYSET="/tmp/stack/local-kek.json",
         RECORDS_RETENTION_YEARS="10",
+        OPTUM_API_URL="https://sandbox-apigw.optum.com",
+        OPTUM_CLIENT_ID="optum-client",
+        OPTUM_CLIENT_SECRET="optum-secret",
+        BILLING_PROVIDER_NAME="Bloom Practice",
+        BILLING_PROVIDER_NPI="1760854442",
+        BILLING_PROVIDER_TAX_ID="123456789",
+        BILLING_PROVIDER_ADDRESS1="1 Main Street",
+        BILLING_PROVIDER_CITY="Seattle",
+        BILLING_PROVIDER_STATE="WA",
+        BILLING_PROVIDER_POSTAL_CODE="981010000",
     )
+    assert settings.optum_api_url == "https://sandbox-apigw.optum.com"
+    billing = (
+        settings.billing_provider_name,
+        settings.billing_provider_npi,
+        settings.billing_provider_tax_id,
+        settings.billing_provider_address1,
+        settings.billing_provider_city,
+        settings.billing_provider_state,
+        settings.billing_provider_postal_code,
+    )
+    assert billing == ("Bloom Practice", "1760854442", "123456789", "1 Main Street", "Seattle", "WA", "981010000")
     assert (settings.kms_key_uri, settings.local_keyset_path, settings.records_retention_years) == (
         "gcp-kms://projects/p/locations/l/keyRings/r/cryptoKeys/k",
         "/tmp/stack/local-kek.json",
@@ -232,6 +263,8 @@ def test_every_variable_is_read_by_its_documented_name() -> None:
         "mailchimp-secret",
         "https://respond.example/create",
         "https://respond.example/delete",
+        "optum-client",
+        "optum-secret",
     ]
     assert (settings.simplybook_api_url, settings.simplybook_company) == ("https://simplybook.example", "chayn")
     assert (settings.zoom_api_url, settings.zoom_oauth_url) == (

@@ -26,6 +26,7 @@ DEFAULT_CRISP_API_URL = "https://api.crisp.chat/v1"
 DEFAULT_ZOOM_API_URL = "https://api.zoom.us/v2"
 DEFAULT_ZOOM_OAUTH_URL = "https://zoom.us"
 DEFAULT_GOOGLE_MEET_API_URL = "https://meet.googleapis.com"
+DEFAULT_OPTUM_API_URL = "https://apigw.optum.com"  # the sandbox: https://sandbox-apigw.optum.com
 
 
 class Settings(BaseModel, frozen=True):
@@ -101,6 +102,19 @@ class Settings(BaseModel, frozen=True):
 
     # Clinical records: the KEK that wraps data keys (Cloud KMS deployed; a local keyset file in development and
     # tests, which the local stack creates in its state directory), and how long erased records are kept.
+    # Claims (docs/claims.md): Optum Medical Network (eligibility, professional claims, claim status) and the
+    # practice's billing provider as the claims name it.
+    optum_api_url: str = Field(DEFAULT_OPTUM_API_URL, validation_alias="OPTUM_API_URL")
+    optum_client_id: SecretStr | None = Field(None, validation_alias="OPTUM_CLIENT_ID")
+    optum_client_secret: SecretStr | None = Field(None, validation_alias="OPTUM_CLIENT_SECRET")
+    billing_provider_name: str | None = Field(None, validation_alias="BILLING_PROVIDER_NAME")
+    billing_provider_npi: str | None = Field(None, validation_alias="BILLING_PROVIDER_NPI")
+    billing_provider_tax_id: str | None = Field(None, validation_alias="BILLING_PROVIDER_TAX_ID")
+    billing_provider_address1: str | None = Field(None, validation_alias="BILLING_PROVIDER_ADDRESS1")
+    billing_provider_city: str | None = Field(None, validation_alias="BILLING_PROVIDER_CITY")
+    billing_provider_state: str | None = Field(None, validation_alias="BILLING_PROVIDER_STATE")
+    billing_provider_postal_code: str | None = Field(None, validation_alias="BILLING_PROVIDER_POSTAL_CODE")
+
     kms_key_uri: str | None = Field(None, validation_alias="KMS_KEY_URI")
     local_keyset_path: str | None = Field(None, validation_alias="BLOOM_LOCAL_KEYSET")
     records_retention_years: NonNegativeInt = Field(7, validation_alias="RECORDS_RETENTION_YEARS")
