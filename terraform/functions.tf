@@ -126,6 +126,15 @@ resource "google_cloudfunctions2_function" "function" {
       },
       { for name, bucket in local.buckets : bucket.env_var => google_storage_bucket.declared[name].name },
       var.api_url == null ? {} : { BLOOM_API_URL = var.api_url },
+      var.billing_provider == null ? {} : {
+        BILLING_PROVIDER_NAME        = var.billing_provider.name
+        BILLING_PROVIDER_NPI         = var.billing_provider.npi
+        BILLING_PROVIDER_TAX_ID      = var.billing_provider.tax_id
+        BILLING_PROVIDER_ADDRESS1    = var.billing_provider.address1
+        BILLING_PROVIDER_CITY        = var.billing_provider.city
+        BILLING_PROVIDER_STATE       = var.billing_provider.state
+        BILLING_PROVIDER_POSTAL_CODE = var.billing_provider.postal_code
+      },
       # The records KEK, for the functions granted it only (Capability.CLINICAL_KEYS, kms.tf).
       contains(each.value.uses, "clinical_keys") ? { KMS_KEY_URI = "gcp-kms://${google_kms_crypto_key.records_kek.id}" } : {},
     )

@@ -164,4 +164,28 @@ variable "api_url" {
     condition     = var.api_url == null || can(regex("^https://[^/]+/api$", var.api_url))
     error_message = "An https URL ending in /api."
   }
+
+  validation {
+    condition     = var.environment != "production" || var.api_url != null
+    error_message = "Set api_url in environments/production.tfvars: calendar feed addresses are built on it."
+  }
+}
+
+variable "billing_provider" {
+  description = "The practice as billing provider on insurance claims (claims area: BILLING_PROVIDER_*). Unset, claims are refused with a 400 naming billingProvider."
+  type = object({
+    name        = string
+    npi         = string
+    tax_id      = string
+    address1    = string
+    city        = string
+    state       = string
+    postal_code = string
+  })
+  default = null
+
+  validation {
+    condition     = var.billing_provider == null || can(regex("^[0-9]{10}$", var.billing_provider.npi))
+    error_message = "The billing provider's NPI is 10 digits."
+  }
 }
