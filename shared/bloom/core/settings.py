@@ -23,6 +23,9 @@ DEFAULT_REPORTING_TIMEZONE = "Europe/London"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_OPENAI_API_URL = "https://api.openai.com/v1"
 DEFAULT_CRISP_API_URL = "https://api.crisp.chat/v1"
+DEFAULT_ZOOM_API_URL = "https://api.zoom.us/v2"
+DEFAULT_ZOOM_OAUTH_URL = "https://zoom.us"
+DEFAULT_GOOGLE_MEET_API_URL = "https://meet.googleapis.com"
 
 
 class Settings(BaseModel, frozen=True):
@@ -48,6 +51,16 @@ class Settings(BaseModel, frozen=True):
     simplybook_totp_secret: SecretStr | None = Field(None, validation_alias="SIMPLYBOOK_TOTP_SECRET")
     simplybook_webhook_token: SecretStr | None = Field(None, validation_alias="SIMPLYBOOK_WEBHOOK_TOKEN")
     zapier_token: SecretStr | None = Field(None, validation_alias="ZAPIER_TOKEN")
+    # Telehealth (docs/telehealth.md): Zoom's Server-to-Server OAuth app and webhook, Google Meet's REST API.
+    zoom_api_url: str = Field(DEFAULT_ZOOM_API_URL, validation_alias="ZOOM_API_URL")
+    zoom_oauth_url: str = Field(DEFAULT_ZOOM_OAUTH_URL, validation_alias="ZOOM_OAUTH_URL")
+    zoom_account_id: SecretStr | None = Field(None, validation_alias="ZOOM_ACCOUNT_ID")
+    zoom_client_id: SecretStr | None = Field(None, validation_alias="ZOOM_CLIENT_ID")
+    zoom_client_secret: SecretStr | None = Field(None, validation_alias="ZOOM_CLIENT_SECRET")
+    zoom_webhook_secret_token: SecretStr | None = Field(None, validation_alias="ZOOM_WEBHOOK_SECRET_TOKEN")
+    google_meet_api_url: str = Field(DEFAULT_GOOGLE_MEET_API_URL, validation_alias="GOOGLE_MEET_API_URL")
+    # A service-account key file for Meet instead of the function's own (default) credentials: self-hosting, tests.
+    google_meet_credentials_file: str | None = Field(None, validation_alias="GOOGLE_MEET_CREDENTIALS_FILE")
     reporting_timezone: str = Field(DEFAULT_REPORTING_TIMEZONE, validation_alias="REPORTING_TIMEZONE")
     slack_api_url: str = Field(DEFAULT_SLACK_API_URL, validation_alias="SLACK_API_URL")
     slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")

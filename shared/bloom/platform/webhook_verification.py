@@ -90,6 +90,8 @@ class HmacSignature:
 
     With `timestamp_header`, a delivery signed more than `tolerance_s` seconds from now (Unix seconds in that
     header) is refused, so a captured delivery cannot be replayed later. Hex is compared case-insensitively.
+    With `version` (Slack's and Zoom's `v0`), the signed text is `{version}:{timestamp}:{raw body}` and the header
+    reads `{version}={digest}`.
     """
 
     header: str
@@ -98,6 +100,7 @@ class HmacSignature:
     encoding: Literal["hex", "base64"] = "hex"
     timestamp_header: str | None = None
     tolerance_s: int = 300
+    version: str | None = None
     missing: ErrorSpec = SIGNATURE_MISSING
     mismatch: ErrorSpec = SIGNATURE_MISMATCH
 
@@ -106,9 +109,13 @@ class HmacSignature:
         return (self.missing, self.mismatch)
 
     def sign(self, secret: str, raw_body: bytes, timestamp: str | None = None) -> str:
-        signed = raw_body if timestamp is None else timestamp.encode() + b"." + raw_body
+        if self.version is not None:
+            signed = f"{self.version}:{timestamp or ''}:".encode() + raw_body
+        else:
+            signed = raw_body if timestamp is None else timestamp.encode() + b"." + raw_body
         digest = hmac.new(secret.encode(), signed, self.algorithm).digest()
-        return digest.hex() if self.encoding == "hex" else base64.b64encode(digest).decode()
+        encoded = digest.hex() if self.encoding == "hex" else base64.b64encode(digest).decode()
+        return encoded if self.version is None else f"{self.version}={encoded}"
 
     def verify(self, raw_body: bytes, headers: Mapping[str, str], query: Mapping[str, str] = NO_QUERY) -> None:
         received = headers.get(self.header.lower(), "").strip()

@@ -13,6 +13,10 @@ Each delivery goes through these steps, in order:
    need the answer, the handler runs in the request instead and its result is the response (201). A replay
    gets the stored answer with 200, so an inline webhook's answer must carry no personal data.
 
+A provider's challenge (Zoom's URL validation) is answered in the request by `challenge=` once the delivery is
+verified and validated, 200 with the proof it returns, and nothing is recorded or handed off. `accepted_status=200`
+answers a hand-off 200 instead of 202, for providers that count only 200 (or 204) as delivered (Zoom).
+
 A provider that sends no delivery id and sends identical bodies for distinct events (Storyblok does, for each
 publish of a story) declares no key: its handler must then be idempotent by itself.
 
@@ -146,13 +150,15 @@ class Webhook(Generic[BodyT]):
         replay_window: timedelta = REPLAY_WINDOW,
         lease: timedelta = timedelta(seconds=60),
         ignore: Callable[[BodyT], bool] | None = None,
+        challenge: Callable[[BodyT], BaseModel | None] | None = None,
+        accepted_status: Literal[200, 202] = 202,
         body_format: BodyFormat = "json",
     ) -> None:
         self.name, self.path, self.verify, self.body, self.handler = name, path, verify, body, handler
-        self.idempotency_key, self.topic, self.ignore = idempotency_key, topic, ignore
+        self.idempotency_key, self.topic, self.ignore, self.challenge = idempotency_key, topic, ignore, challenge
         self.body_format = body_format
         self.response: Any = WebhookReceipt if topic is not None else response
-        self.status_code = 202 if topic is not None else 201
+        self.status_code = accepted_status if topic is not None else 201
         self.replay_window, self.lease = replay_window, lease
 
     @cached_property
@@ -181,6 +187,10 @@ class Webhook(Generic[BodyT]):
         body = validate_model(self.body, parsed)
         if isinstance(self.verify, BodyVerification):
             self.verify.verify_body(body)
+        proof = self.challenge(body) if self.challenge is not None else None
+        if proof is not None:
+            _log.info("webhook challenge answered")
+            return Reply(200, proof.model_dump(mode="json", by_alias=True))
         if self.ignore is not None and self.ignore(body):
             _log.info("webhook delivery needs no work; answered without recording it")
             return Reply(201, None)
@@ -211,7 +221,7 @@ class Webhook(Generic[BodyT]):
             _log.info("webhook delivery replayed; answered without doing anything again")
             return Reply(200, WebhookReceipt(duplicate=True).model_dump(by_alias=True))
         _log.info("webhook delivery handed to its worker", extra={"topic": topic.name})
-        return Reply(202, WebhookReceipt(duplicate=False).model_dump(by_alias=True))
+        return Reply(self.status_code, WebhookReceipt(duplicate=False).model_dump(by_alias=True))
 
     def _run_inline(self, delivery: WebhookDelivery[BodyT]) -> Reply:
         if delivery.key is None:
@@ -273,6 +283,8 @@ def webhook_function(
     response: Any = None,
     replay_window: timedelta = REPLAY_WINDOW,
     ignore: Callable[[BodyT], bool] | None = None,
+    challenge: Callable[[BodyT], BaseModel | None] | None = None,
+    accepted_status: Literal[200, 202] = 202,
     body_format: BodyFormat = "json",
     tags: tuple[str, ...] = ("webhooks",),
     errors: tuple[ErrorCatalogue | ErrorSpec, ...] = (),
@@ -284,11 +296,15 @@ def webhook_function(
     whichever function runs it. The receiver always gets `verify`'s secret, and Firestore/Pub/Sub (and its worker's
     topic) when it claims keys or hands off. `errors` are what an inline handler can raise, documented with the
     scheme's own (see `http_function`). A delivery `ignore(body)` is true for (a provider's ping) is answered 201
-    `null` once verified and validated, with nothing recorded or handed off. `body_format="form"` reads an
-    `application/x-www-form-urlencoded` body (`parse_form_body`) instead of JSON.
+    `null` once verified and validated, with nothing recorded or handed off; one `challenge(body)` answers (a
+    provider's URL validation) gets 200 with that answer, nothing recorded (say so in `summary`).
+    `accepted_status` is a hand-off's success status (202, or 200 for providers that count no other as delivered).
+    `body_format="form"` reads an `application/x-www-form-urlencoded` body (`parse_form_body`) instead of JSON.
     """
     if respond_inline != (response is not None):
         raise ValueError("an inline webhook declares its `response`; one handed off answers a WebhookReceipt")
+    if respond_inline and accepted_status != 202:
+        raise ValueError("`accepted_status` is the status of a hand-off; an inline webhook answers 201")
     handlers = Deployment(**options)
 
     def decorate(handler: Callable[[WebhookDelivery[BodyT]], Any]) -> Callable[[flask.Request], flask.Response]:
@@ -311,6 +327,8 @@ def webhook_function(
             replay_window=replay_window,
             lease=timedelta(seconds=handlers.timeout_s),
             ignore=ignore,
+            challenge=challenge,
+            accepted_status=accepted_status,
             body_format=body_format,
         )
         entry = http_entry(webhook.receiver(), handler)

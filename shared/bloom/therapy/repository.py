@@ -1,11 +1,10 @@
-"""The booking ledger (`therapyBookings/code-{code}`) and the cached Simplybook token (`simplybookTokens/admin`)."""
+"""The booking ledger (`therapyBookings/code-{code}`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from bloom.core.models import CamelModel
 from bloom.platform.store.indexes import composite_index
 from bloom.platform.store.repository import Filter, Repository
 from bloom.platform.store.unit_of_work import UnitOfWork, repository
@@ -14,15 +13,6 @@ from bloom.therapy.models import TherapyBookingRecord, awaiting_completion
 BOOKINGS = "therapyBookings"
 AWAITING_COMPLETION = "awaitingCompletion"  # stored beside the record's fields, derived from them
 DUE_FOR_COMPLETION = composite_index(BOOKINGS, (AWAITING_COMPLETION, "ASCENDING"), ("endDateTime", "ASCENDING"))
-CACHE_DOC_ID = "admin"  # the one cached admin-API token
-
-
-class SimplybookTokenRecord(CamelModel):
-    """The admin API token shared by every instance; `refreshing_until` is the lease of the one refreshing it."""
-
-    token: str | None = None
-    expires_at: datetime | None = None
-    refreshing_until: datetime | None = None
 
 
 class BookingsRepository(Repository[TherapyBookingRecord]):
@@ -52,11 +42,5 @@ class BookingsRepository(Repository[TherapyBookingRecord]):
         return [item for _, item in self.select(filters, limit=limit, index=DUE_FOR_COMPLETION)]
 
 
-class SimplybookTokensRepository(Repository[SimplybookTokenRecord]):
-    collection_name = "simplybookTokens"
-    model = SimplybookTokenRecord
-
-
 class TherapyWork(UnitOfWork):
     bookings = repository(BookingsRepository)
-    tokens = repository(SimplybookTokensRepository)

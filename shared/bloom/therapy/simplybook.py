@@ -4,10 +4,10 @@ Configuration from settings: `SIMPLYBOOK_API_URL` (default `https://user-api-v2.
 `SIMPLYBOOK_COMPANY`, and the secrets `SIMPLYBOOK_LOGIN`, `SIMPLYBOOK_PASSWORD`, `SIMPLYBOOK_TOTP_SECRET` (only
 when the account has two-factor sign-in; `pyotp` computes the code).
 
-A token lives an hour. It is cached for every instance in Firestore (`simplybookTokens/admin`) for at most
-`TOKEN_LIFETIME` (55 minutes), and only one instance refreshes it at a time: the refresher takes a lease in a
-transaction, the others wait for its token (or take over when the lease lapses). A call answered 401 drops the
-token and is tried once more with a fresh one.
+A token lives an hour. It is cached for every instance in Firestore (`cachedTokens/simplybook-admin`, through
+`bloom.platform.token_lease`) for at most `TOKEN_LIFETIME` (55 minutes), and only one instance refreshes it at a
+time: the refresher takes a lease in a transaction, the others wait for its token (or take over when the lease
+lapses). A call answered 401 drops the token and is tried once more with a fresh one.
 
 Requests go through the integrations' client (timeouts, bounded retries on connection errors, 429 and 5xx).
 Failures raise `SimplybookUnavailable` (worth retrying: Simplybook down, slow or failing) or `SimplybookRefused`
@@ -17,7 +17,6 @@ acknowledgement, the cancel endpoint to 502. Logs never carry tokens, codes or b
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,16 +27,12 @@ from pydantic import BaseModel, ValidationError
 from bloom.core.errors import ErrorSpec
 from bloom.core.logging import get_logger
 from bloom.core.settings import get_settings
-from bloom.core.time import utcnow
+from bloom.platform.token_lease import IssuedToken, TokenLease, TokenRejected
 from bloom.platform.webhook_verification import configured_secret, same_secret, within_window
 from bloom.therapy import errors
-from bloom.therapy.repository import CACHE_DOC_ID, SimplybookTokenRecord, TherapyWork
 from bloom.therapy.schemas import Booking, SimplybookNotification
 
 TOKEN_LIFETIME = timedelta(minutes=55)
-REFRESH_LEASE = timedelta(seconds=30)
-WAIT_FOR_REFRESH_S = 10.0
-POLL_S = 0.25
 SECRETS = ("SIMPLYBOOK_LOGIN", "SIMPLYBOOK_PASSWORD", "SIMPLYBOOK_TOTP_SECRET")
 _log = get_logger(__name__)
 
@@ -93,7 +88,7 @@ def _secret(name: str) -> str | None:
 
 
 def _send(method: str, path: str, *, token: str | None = None, body: dict[str, Any] | None = None) -> Any:
-    """One exchange with the admin API: the parsed JSON, or raise. 401 with a token raises `_TokenRejected`."""
+    """One exchange with the admin API: the parsed JSON, or raise. 401 with a token raises `TokenRejected`."""
     import requests
 
     from bloom.platform.http_client import integration_session
@@ -108,7 +103,7 @@ def _send(method: str, path: str, *, token: str | None = None, body: dict[str, A
         raise SimplybookUnavailable(f"simplybook {method} {path.split('/')[2]}: {type(exc).__name__}") from None
     status = response.status_code
     if status == 401 and token is not None:
-        raise _TokenRejected
+        raise TokenRejected
     if status == 429 or status >= 500:
         raise SimplybookUnavailable(f"simplybook answered HTTP {status}")
     if status == 404:
@@ -121,10 +116,6 @@ def _send(method: str, path: str, *, token: str | None = None, body: dict[str, A
         return response.json()
     except ValueError:
         raise SimplybookRefused("simplybook answered something that is not JSON") from None
-
-
-class _TokenRejected(Exception):
-    """The cached token no longer works (revoked or expired early)."""
 
 
 class SimplybookNotFound(SimplybookRefused):
@@ -160,79 +151,15 @@ def _sign_in() -> str:
     return token
 
 
-def _usable(record: SimplybookTokenRecord | None, now: datetime) -> str | None:
-    if record is None or record.token is None or record.expires_at is None or record.expires_at <= now:
-        return None
-    return record.token
+def _issue_token() -> IssuedToken:
+    return IssuedToken(_sign_in(), TOKEN_LIFETIME)
 
 
-def _take_refresh_lease() -> tuple[str | None, bool]:
-    """(a usable token, False) if one is cached by now; else (None, whether this instance got the lease)."""
-
-    def work(uow: TherapyWork) -> tuple[str | None, bool]:
-        now = utcnow()
-        record = uow.tokens.get(CACHE_DOC_ID)
-        token = _usable(record, now)
-        if token is not None:
-            return token, False
-        if record is not None and record.refreshing_until is not None and record.refreshing_until > now:
-            return None, False
-        kept = record or SimplybookTokenRecord()
-        uow.tokens.save(CACHE_DOC_ID, kept.model_copy(update={"refreshing_until": now + REFRESH_LEASE}))
-        return None, True
-
-    return TherapyWork.run_in_transaction(work)
-
-
-def _refreshed_token() -> str:
-    deadline = time.monotonic() + WAIT_FOR_REFRESH_S
-    while True:
-        token, leased = _take_refresh_lease()
-        if token is not None:
-            return token
-        if leased:
-            try:
-                token = _sign_in()
-            except Exception:
-                with TherapyWork() as uow:
-                    uow.tokens.change(CACHE_DOC_ID, refreshing_until=None)  # another instance may try now
-                raise
-            record = SimplybookTokenRecord(token=token, expires_at=utcnow() + TOKEN_LIFETIME, refreshing_until=None)
-            with TherapyWork() as uow:
-                uow.tokens.save(CACHE_DOC_ID, record)
-            return token
-        if time.monotonic() > deadline:
-            raise SimplybookUnavailable("simplybook token refresh by another instance did not finish")
-        time.sleep(POLL_S)
-
-
-def _cached_token() -> str:
-    with TherapyWork() as uow:
-        record = uow.tokens.get(CACHE_DOC_ID)
-    return _usable(record, utcnow()) or _refreshed_token()
-
-
-def _drop_token(token: str) -> None:
-    """Forget a token Simplybook refused, unless another instance already replaced it."""
-
-    def work(uow: TherapyWork) -> None:
-        record = uow.tokens.get(CACHE_DOC_ID)
-        if record is not None and record.token == token:
-            uow.tokens.save(CACHE_DOC_ID, record.model_copy(update={"token": None, "expires_at": None}))
-
-    TherapyWork.run_in_transaction(work)
+_TOKEN = TokenLease("simplybook-admin", _issue_token, unavailable=SimplybookUnavailable, refused=SimplybookRefused)
 
 
 def _authorised(method: str, path: str) -> Any:
-    token = _cached_token()
-    try:
-        return _send(method, path, token=token)
-    except _TokenRejected:
-        _drop_token(token)
-    try:
-        return _send(method, path, token=_refreshed_token())
-    except _TokenRejected:
-        raise SimplybookRefused("simplybook refused a fresh token") from None
+    return _TOKEN.call(lambda token: _send(method, path, token=token))
 
 
 # ------------------------------------------------------------------ bookings
