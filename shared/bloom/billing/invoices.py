@@ -82,10 +82,13 @@ def list_invoices(caller: Caller, query: InvoicesQuery) -> InvoicePage:
         if value is not None
     }
     if not caller.is_practice_admin:
-        if caller.is_therapist and caller.user.therapist_profile_id is not None:
-            equalities["therapist_id"] = caller.user.therapist_profile_id
-        else:
-            equalities["patient_id"] = caller.user.id
+        own_field, own_id = (
+            ("therapist_id", caller.user.therapist_profile_id)
+            if caller.is_therapist and caller.user.therapist_profile_id is not None
+            else ("patient_id", caller.user.id)
+        )
+        if equalities.setdefault(own_field, own_id) != own_id:  # a filter on someone else matches nothing
+            return InvoicePage(items=[], next_cursor=None)
     with BillingWork() as uow:
         found = uow.invoices.matching(equalities, after, query.limit + 1)
     page = found[: query.limit]
