@@ -17,10 +17,11 @@ import requests
 from pytest_httpserver import HTTPServer
 
 from bloom.billing import invoices, payments
+from bloom.billing.errors import PAYMENTS_UNAVAILABLE
 from bloom.billing.models import InvoiceRecord, PaymentRecord
 from bloom.billing.repository import BillingWork, InvoicesRepository, PaymentsRepository
 from bloom.billing.schemas import InvoicesQuery, StripeEvent
-from bloom.core.errors import BloomError
+from bloom.core.errors import BloomError, PermanentEventError
 from bloom.scheduling import appointments, availability, holds
 from bloom.scheduling import service as scheduling
 from bloom.scheduling.schemas import Appointment, AvailabilityBody, CancelAppointment, CreateAppointment, CreateHold
@@ -218,6 +219,27 @@ def test_an_unpaid_cancelled_appointment_voids_its_invoice_and_a_late_payment_is
     deliver_in_process(stripe.succeed(intent_id))  # the patient paid while it was being cancelled
     assert state(appointment.id) == ("paid", "paid")
     assert [form["amount"] for form in refunds_asked(stripe, appointment.id)] == ["6000"]
+
+
+def test_a_refund_stripe_refuses_is_not_asked_again(stripe: StripeFake) -> None:
+    appointment = booked()
+    intent_id = payments.payment_intent_for(PAT, appointment.id).payment_intent_id
+    deliver_in_process(stripe.succeed(intent_id))
+    stripe.refund_directly(intent_id, 6000)  # refunded in Stripe's dashboard; its event not delivered yet
+    appointments.cancel(DR, appointment.id, CancelAppointment(), now=NOW)
+    with pytest.raises(PermanentEventError):
+        payments.refund_cancelled(appointment.id)
+    assert state(appointment.id) == ("paid", "paid")
+
+
+def test_stripe_down_is_502_and_nothing_is_remembered(stripe: StripeFake) -> None:
+    appointment = booked()
+    stripe.down = True
+    assert refused(lambda: payments.payment_intent_for(PAT, appointment.id)) == PAYMENTS_UNAVAILABLE.message
+    assert invoice_of(appointment.id).stripe_payment_intent_id is None
+    stripe.down = False
+    intent = payments.payment_intent_for(PAT, appointment.id)
+    assert invoice_of(appointment.id).stripe_payment_intent_id == intent.payment_intent_id
 
 
 def test_invoice_numbers_are_gap_free_under_concurrent_issues(stripe: StripeFake) -> None:

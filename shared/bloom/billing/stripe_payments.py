@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from bloom.billing import errors
+from bloom.core.errors import PermanentEventError
 from bloom.core.logging import get_logger
 from bloom.core.settings import get_settings
 
@@ -98,12 +99,16 @@ def retrieve_intent(intent_id: str) -> StripeIntent:
 
 
 def create_refund(*, intent_id: str, amount: int, idempotency_key: str) -> str:
-    """Refund `amount` of the intent's charge; the refund's id. Stripe confirms it with `charge.refunded`."""
+    """Refund `amount` of the intent's charge; the refund's id. Stripe confirms it with `charge.refunded`. Only
+    subscribers ask for refunds: a refusal Stripe would repeat is permanent (logged, not redelivered)."""
     import stripe
 
     params: Any = {"payment_intent": intent_id, "amount": amount}
     try:
         refund = client().v1.refunds.create(params=params, options={"idempotency_key": idempotency_key})
+    except stripe.InvalidRequestError as error:  # asking again cannot help (e.g. refunded in the dashboard)
+        _log.error("stripe refused a refund; it needs a person", extra={"stripe_code": error.code})
+        raise PermanentEventError("stripe refused the refund") from None
     except stripe.StripeError as error:
         raise _unavailable("create refund", error) from error
     return str(refund.id)
