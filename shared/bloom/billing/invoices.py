@@ -27,18 +27,26 @@ _log = get_logger(__name__)
 def issue_invoice(appointment_id: str, *, now: datetime | None = None) -> InvoiceRecord | None:
     """The appointment's invoice, issued now if it has none (idempotent). The number is the practice's counter
     plus one, written in the same transaction as the invoice: numbers have no gaps and no duplicates. None for
-    an unknown or free appointment. A cancelled one still gets its number, void from the start."""
-    moment = now or utcnow()
+    an unknown or free appointment. A cancelled one still gets its number, void from the start.
 
-    def work(uow: BillingWork) -> InvoiceRecord | None:
-        existing = uow.invoices.get(appointment_id)
-        if existing is not None:
+    The appointment is read before the transaction (what the invoice copies never changes; a cancellation is
+    applied by the ledger's settlement), so the transaction reads only the invoice and the counter, in one round
+    trip, and holds the counter's lock as briefly as it can: every issue of the practice contends on it."""
+    moment = now or utcnow()
+    with BillingWork() as uow:
+        if (existing := uow.invoices.get(appointment_id)) is not None:
             return existing
         appointment = scheduling.appointment_in(uow, appointment_id)
         if appointment is None or appointment.price.amount == 0:
             return None
         therapist_user_id = practice.therapist_user_id_in(uow, appointment.therapist_id) or ""
-        counter = uow.counters.get(PRACTICE)
+
+    def work(uow: BillingWork) -> InvoiceRecord:
+        fetched = uow.fetch([(uow.invoices, appointment_id), (uow.counters, PRACTICE)])
+        existing = fetched.get(uow.invoices, appointment_id)
+        if existing is not None:
+            return existing
+        counter = fetched.get(uow.counters, PRACTICE)
         number = (counter.last if counter is not None else 0) + 1
         record = new_invoice(appointment, therapist_user_id, number, moment)
         uow.counters.save(PRACTICE, InvoiceCounter(last=number))
@@ -46,7 +54,7 @@ def issue_invoice(appointment_id: str, *, now: datetime | None = None) -> Invoic
         return record
 
     record = BillingWork.run_in_transaction(work, max_attempts=ISSUE_ATTEMPTS)
-    if record is not None and record.issued_at == moment:
+    if record.issued_at == moment:
         _log.info("invoice issued", extra={"invoiceId": record.id})
     return record
 
