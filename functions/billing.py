@@ -32,6 +32,7 @@ TALKS_TO_STRIPE = (Sdk.FIRESTORE, Sdk.STRIPE)
     role=Role.PRACTICE_USER,
     response=PaymentIntent,
     summary="The appointment's Stripe PaymentIntent (its patient): the same one until it succeeds",
+    rate_limit="30/minute per user",
     errors=(
         scheduling_errors.APPOINTMENT_NOT_FOUND,
         errors.ALREADY_PAID,

@@ -113,9 +113,7 @@ def appointment(status: str = "booked") -> Appointment:
 def test_an_invoice_names_no_one_and_is_void_when_issued_after_cancellation() -> None:
     issued = new_invoice(appointment(), "dr-user", 7, AT)
     assert (issued.id, issued.number, issued.total, issued.currency, issued.status) == ("apt-1", 7, 6000, "GBP", "open")
-    assert [line.model_dump() for line in issued.lines] == [
-        {"description": "Therapy session, 2030-01-07", "amount": 6000}
-    ]
+    assert [line.model_dump() for line in issued.lines] == [{"description": "Therapy session", "amount": 6000}]
     assert new_invoice(appointment("cancelled"), "dr-user", 8, AT).status == "void"
 
 

@@ -18,7 +18,8 @@ from bloom.billing.schemas import Invoice, InvoiceLine, InvoiceStatus, Payment
 from bloom.core.models import CamelModel
 from bloom.scheduling.schemas import Appointment, PaymentStatus
 
-SESSION_LINE = "Therapy session"  # no names, no clinical text: an invoice line says what was sold, nothing more
+# No names, no clinical text, no date (a reschedule moves it; the appointment has it): what was sold, nothing more.
+SESSION_LINE = "Therapy session"
 
 
 class InvoiceRecord(Invoice):
@@ -67,9 +68,7 @@ def new_invoice(appointment: Appointment, therapist_user_id: str, number: int, n
         therapist_id=appointment.therapist_id,
         therapist_user_id=therapist_user_id,
         appointment_id=appointment.id,
-        lines=[
-            InvoiceLine(description=f"{SESSION_LINE}, {appointment.start:%Y-%m-%d}", amount=appointment.price.amount)
-        ],
+        lines=[InvoiceLine(description=SESSION_LINE, amount=appointment.price.amount)],
         total=appointment.price.amount,
         currency=appointment.price.currency,
         status="void" if appointment.status == "cancelled" else "open",

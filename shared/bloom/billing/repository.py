@@ -39,11 +39,12 @@ class InvoicesRepository(Repository[InvoiceRecord]):
 
     def of_person(self, user_id: str) -> list[InvoiceRecord]:
         """Invoices where the user (by user id) is the patient or the therapist, for erasure."""
-        found: dict[str, InvoiceRecord] = {}
-        for field in ("patientId", "therapistUserId"):
-            for doc_id, item in self.select([Filter(field, "==", user_id)], limit=OF_PERSON_MAX):
-                found[doc_id] = item
-        return list(found.values())
+        rows = [
+            row
+            for field in ("patientId", "therapistUserId")
+            for row in self.select([Filter(field, "==", user_id)], limit=OF_PERSON_MAX)
+        ]
+        return list(dict(rows).values())  # by document id: an invoice of theirs on both sides once
 
 
 class PaymentsRepository(Repository[PaymentRecord]):
