@@ -160,7 +160,7 @@ def test_reschedule_moves_the_appointment_and_frees_the_old_time(stack: RunningS
 
 
 def test_changed_rules_never_double_book(stack: RunningStack) -> None:
-    set_rules()  # 50 + 10 minutes on the hour
+    set_rules(exceptions=[{"date": "2030-01-08", "available": False}])  # 50 + 10 minutes on the hour
     booked = appointments.book(
         PAT, CreateAppointment(hold_id=holds.create_hold(PAT, CreateHold(therapist_id="dr", start=at(10)), now=NOW).id)
     )

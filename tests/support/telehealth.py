@@ -90,6 +90,7 @@ class Zoom:
     revoked: set[str] = field(default_factory=set)
     down: bool = False  # the meetings API answers 503
     lose_next_create: bool = False  # make the meeting, then answer 502 as if the answer were lost
+    refuse_creates: bool = False  # answer 400 to every creation (as for a user who may not schedule)
     tokens: list[str] = field(default_factory=list)
     meetings: dict[int, dict[str, Any]] = field(default_factory=dict)
     calls: list[tuple[str, str, int]] = field(default_factory=list)
@@ -162,7 +163,7 @@ class Zoom:
             and settings.get("waiting_room") is True
             and settings.get("auto_recording") == "none"
         )
-        if not valid:
+        if not valid or self.refuse_creates:
             return _json({"code": 300, "message": "invalid meeting"}, 400)
         meeting_id = next(self._ids)
         join_url = f"https://zoom.example/j/{meeting_id}?pwd=secret-{meeting_id}"

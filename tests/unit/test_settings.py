@@ -82,6 +82,14 @@ def test_defaults() -> None:
         "simplybook_totp_secret": None,
         "simplybook_webhook_token": None,
         "zapier_token": None,
+        "zoom_api_url": "https://api.zoom.us/v2",
+        "zoom_oauth_url": "https://zoom.us",
+        "zoom_account_id": None,
+        "zoom_client_id": None,
+        "zoom_client_secret": None,
+        "zoom_webhook_secret_token": None,
+        "google_meet_api_url": "https://meet.googleapis.com",
+        "google_meet_credentials_file": None,
         "reporting_timezone": "Europe/London",
         "slack_api_url": "https://slack.com/api/",
         "slack_bot_token": None,
@@ -136,6 +144,14 @@ def test_every_variable_is_read_by_its_documented_name() -> None:
         SIMPLYBOOK_TOTP_SECRET="totp",
         SIMPLYBOOK_WEBHOOK_TOKEN="sb-token",
         ZAPIER_TOKEN="zapier-token",
+        ZOOM_API_URL="https://zoom-api.example/v2",
+        ZOOM_OAUTH_URL="https://zoom-oauth.example",
+        ZOOM_ACCOUNT_ID="zoom-account",
+        ZOOM_CLIENT_ID="zoom-client",
+        ZOOM_CLIENT_SECRET="zoom-client-secret",
+        ZOOM_WEBHOOK_SECRET_TOKEN="zoom-webhook-secret",
+        GOOGLE_MEET_API_URL="https://meet.example",
+        GOOGLE_MEET_CREDENTIALS_FILE="/secrets/meet.json",
         REPORTING_TIMEZONE="America/New_York",
         SLACK_API_URL="http://127.0.0.1:9/slack-api",
         SLACK_BOT_TOKEN="xoxb-bot",
@@ -190,6 +206,10 @@ def test_every_variable_is_read_by_its_documented_name() -> None:
         "totp",
         "sb-token",
         "zapier-token",
+        "zoom-account",
+        "zoom-client",
+        "zoom-client-secret",
+        "zoom-webhook-secret",
         "xoxb-bot",
         "s3-secret",
         "https://hooks.slack.com/s",
@@ -202,6 +222,14 @@ def test_every_variable_is_read_by_its_documented_name() -> None:
         "https://respond.example/delete",
     ]
     assert (settings.simplybook_api_url, settings.simplybook_company) == ("https://simplybook.example", "chayn")
+    assert (settings.zoom_api_url, settings.zoom_oauth_url) == (
+        "https://zoom-api.example/v2",
+        "https://zoom-oauth.example",
+    )
+    assert (settings.google_meet_api_url, settings.google_meet_credentials_file) == (
+        "https://meet.example",
+        "/secrets/meet.json",
+    )
     assert (settings.reporting_timezone, settings.slack_api_url, settings.slack_reporting_channel) == (
         "America/New_York",
         "http://127.0.0.1:9/slack-api/",

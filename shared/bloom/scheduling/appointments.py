@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from bloom.core.logging import get_logger
 from bloom.core.time import utcnow
@@ -23,6 +24,7 @@ from bloom.scheduling.events import (
     SlotFreed,
 )
 from bloom.scheduling.models import (
+    CLAIM_ATTEMPTS,
     AppointmentRecord,
     Busy,
     HoldRecord,
@@ -65,6 +67,17 @@ def _use_hold(uow: SchedulingWork, hold: HoldRecord) -> None:
         uow.patient_holds.delete(hold.patient_id)
 
 
+def _event_fields(record: AppointmentRecord) -> dict[str, Any]:
+    """What every appointment event carries: ids and times, never names or text."""
+    return {
+        "appointment_id": record.id,
+        "therapist_id": record.therapist_id,
+        "patient_id": record.patient_id,
+        "start": record.start,
+        "end": record.end,
+    }
+
+
 def book(caller: Caller, body: CreateAppointment, *, now: datetime | None = None) -> Appointment:
     """`POST appointments {holdId}`: the hold becomes the appointment in one transaction. 410 HOLD_EXPIRED."""
     moment = now or utcnow()
@@ -96,20 +109,10 @@ def book(caller: Caller, body: CreateAppointment, *, now: datetime | None = None
         uow.days.apply(
             hold.therapist_id, keep={record.id: Busy(start=hold.start, until=hold.until)}, free={hold.id: hold.start}
         )
-        uow.emit(
-            APPOINTMENT_BOOKED,
-            AppointmentBooked(
-                appointment_id=record.id,
-                therapist_id=record.therapist_id,
-                patient_id=record.patient_id,
-                start=record.start,
-                end=record.end,
-                booked_at=moment,
-            ),
-        )
+        uow.emit(APPOINTMENT_BOOKED, AppointmentBooked(**_event_fields(record), booked_at=moment))
         return record
 
-    record = SchedulingWork.run_in_transaction(work)
+    record = SchedulingWork.run_in_transaction(work, max_attempts=CLAIM_ATTEMPTS)
     _log.info("appointment booked", extra={"appointmentId": record.id})
     return record.out()
 
@@ -155,18 +158,8 @@ def cancel_in(
     }
     uow.appointments.change(record.id, **changes)
     uow.days.apply(record.therapist_id, keep={}, free={record.id: record.start})
-    uow.emit(
-        APPOINTMENT_CANCELLED,
-        AppointmentCancelled(
-            appointment_id=record.id,
-            therapist_id=record.therapist_id,
-            patient_id=record.patient_id,
-            start=record.start,
-            end=record.end,
-            cancelled_by_role=role,
-            cancelled_at=now,
-        ),
-    )
+    cancelled = AppointmentCancelled(**_event_fields(record), cancelled_by_role=role, cancelled_at=now)
+    uow.emit(APPOINTMENT_CANCELLED, cancelled)
     uow.emit(SLOT_FREED, SlotFreed(therapist_id=record.therapist_id, start=record.start, end=record.end, freed_at=now))
     return record.model_copy(update=changes)
 
@@ -183,7 +176,7 @@ def cancel(caller: Caller, appointment_id: str, body: CancelAppointment, *, now:
         _still_ahead(record, moment)
         return cancel_in(uow, record, role, caller.user.id, body.reason, moment)
 
-    record = SchedulingWork.run_in_transaction(work)
+    record = SchedulingWork.run_in_transaction(work, max_attempts=CLAIM_ATTEMPTS)
     _log.info("appointment cancelled", extra={"appointmentId": record.id})
     return record.out()
 
@@ -218,13 +211,9 @@ def reschedule(
         uow.emit(
             APPOINTMENT_RESCHEDULED,
             AppointmentRescheduled(
-                appointment_id=record.id,
-                therapist_id=record.therapist_id,
-                patient_id=record.patient_id,
+                **{**_event_fields(record), "start": hold.start, "end": hold.end},
                 previous_start=record.start,
                 previous_end=record.end,
-                start=hold.start,
-                end=hold.end,
                 rescheduled_at=moment,
             ),
         )
@@ -232,7 +221,7 @@ def reschedule(
         uow.emit(SLOT_FREED, freed)
         return record, record.model_copy(update=changes)
 
-    _, moved = SchedulingWork.run_in_transaction(work)
+    _, moved = SchedulingWork.run_in_transaction(work, max_attempts=CLAIM_ATTEMPTS)
     _log.info("appointment rescheduled", extra={"appointmentId": moved.id})
     return moved.out()
 

@@ -22,13 +22,13 @@ from bloom.scheduling.events import (
     SlotFreed,
 )
 from bloom.scheduling.models import (
+    CLAIM_ATTEMPTS,
     HOLD_MINUTES,
     HOLD_RETENTION,
     MAX_BLOCK,
     Busy,
     HoldRecord,
     HoldStatus,
-    PatientHold,
     days_touching,
     is_slot,
     overlaps,
@@ -53,15 +53,15 @@ def hold_for_patient_in(
     purpose: HoldPurpose,
     now: datetime | None = None,
 ) -> Hold:
-    """Claim a slot for a patient for 10 minutes, in the caller's transaction. A patient's own hold (`patient`)
+    """Claim a slot for a patient for 10 minutes, in the caller's unit of work (a transaction, or one run
+    optimistically: every document the claim depends on is written only if unchanged). A patient's own hold (`patient`)
     releases their previous one; a waitlist offer's hold (`waitlist_offer`) leaves it alone.
     400 NOT_A_SLOT, 409 SLOT_TAKEN."""
     work = SchedulingWork.join(uow)
     moment = now or utcnow()
     pointer_wanted = [(work.patient_holds, patient_id)] if purpose == "patient" else []
-    busy, fetched = work.fetch_days(
-        therapist_id, days_touching(start, start + MAX_BLOCK), also=[(work.availability, therapist_id), *pointer_wanted]
-    )
+    days = days_touching(start, start + MAX_BLOCK)
+    busy, fetched = work.fetch_days(therapist_id, days, also=[(work.availability, therapist_id), *pointer_wanted])
     rules = fetched.get(work.availability, therapist_id)
     if rules is None or rules.therapist_user_id == patient_id or not is_slot(rules, start, moment):
         raise errors.NOT_A_SLOT.error()
@@ -76,8 +76,6 @@ def hold_for_patient_in(
     others = [entry for key, entry in busy.items() if previous is None or key != previous.id]
     if overlaps(start, until, others, moment):
         raise errors.SLOT_TAKEN.error()
-    if previous is not None:
-        finish_hold(work, previous, "released", moment)
     expires = moment + timedelta(minutes=HOLD_MINUTES)
     record = HoldRecord(
         id=str(uuid.uuid4()),
@@ -94,31 +92,41 @@ def hold_for_patient_in(
         created_at=moment,
         delete_at=expires + HOLD_RETENTION,
     )
-    work.holds.create(record.id, record)
-    work.days.apply(therapist_id, keep={record.id: Busy(start=start, until=until, expires_at=expires)}, free={})
+    kept = Busy(start=start, until=until, expires_at=expires)
+    same_therapist = previous is not None and previous.therapist_id == therapist_id
+    freed = {previous.id: previous.start} if previous is not None and same_therapist else {}
+    work.claim_days(therapist_id, days, fetched, keep={record.id: kept}, free=freed)
     if purpose == "patient":
-        work.patient_holds.save(patient_id, PatientHold(hold_id=record.id))
+        work.claim_patient_hold(patient_id, record.id, fetched)
+    work.holds.create(record.id, record)
+    if previous is not None:
+        finish_hold(work, previous, "released", moment, free_time=not same_therapist)
     return record.out()
 
 
 def create_hold(caller: Caller, body: CreateHold, *, now: datetime | None = None) -> Hold:
-    """`POST holds`: the caller holds a slot (one winner of concurrent requests)."""
+    """`POST holds`: the caller holds a slot (one winner of concurrent requests). Without locks: the claim writes
+    only if the days it read are unchanged, so simultaneous claimants never wait on each other's locks; the
+    losers read again and see the winner (409)."""
 
     def work(uow: SchedulingWork) -> Hold:
         return hold_for_patient_in(
             uow, patient_id=caller.user.id, therapist_id=body.therapist_id, start=body.start, purpose="patient", now=now
         )
 
-    hold = SchedulingWork.run_in_transaction(work)
+    hold = SchedulingWork.run_optimistically(work, max_attempts=CLAIM_ATTEMPTS)
     _log.info("slot held", extra={"holdId": hold.id})
     return hold
 
 
-def finish_hold(uow: SchedulingWork, hold: HoldRecord, status: HoldStatus, now: datetime) -> None:
+def finish_hold(
+    uow: SchedulingWork, hold: HoldRecord, status: HoldStatus, now: datetime, *, free_time: bool = True
+) -> None:
     """A live hold ends without an appointment (released or expired): its time is free again, announced unless
     it was a waitlist offer (the waitlist passes that on itself)."""
     uow.holds.change(hold.id, status=status)
-    uow.days.apply(hold.therapist_id, keep={}, free={hold.id: hold.start})
+    if free_time:  # else the caller frees it with its own claim of the same days
+        uow.days.apply(hold.therapist_id, keep={}, free={hold.id: hold.start})
     if hold.purpose == "patient":
         uow.emit(SLOT_FREED, SlotFreed(therapist_id=hold.therapist_id, start=hold.start, end=hold.end, freed_at=now))
 
@@ -146,7 +154,7 @@ def release_hold(caller: Caller, hold_id: str, *, now: datetime | None = None) -
             finish_hold(uow, hold, "released", moment)
         return hold
 
-    return SchedulingWork.run_in_transaction(work).out()
+    return SchedulingWork.run_in_transaction(work, max_attempts=CLAIM_ATTEMPTS).out()
 
 
 def sweep_expired_holds(*, now: datetime | None = None) -> int:

@@ -35,7 +35,9 @@ HOLD_RETENTION = timedelta(days=1)  # a finished hold's document stays this long
 MAX_BLOCK = timedelta(minutes=80 + 60)  # the longest session plus the longest buffer
 MAX_SLOT_RANGE = timedelta(days=31)
 FREE_CANCEL_NOTICE = timedelta(hours=24)
-SETTLE_AFTER = timedelta(hours=1)
+# Claims of one therapist's day contend on its document: of N simultaneous claims one commits per round and the
+# rest read again (and see it), so they get more attempts than the default before giving up with a 503.
+CLAIM_ATTEMPTS = 10
 HoldStatus = Literal["held", "released", "booked", "expired"]
 
 

@@ -48,6 +48,11 @@ class AvailabilityRepository(Repository[AvailabilityRecord]):
     collection_name = "availability"
     model = AvailabilityRecord
 
+    def to_doc(self, item: AvailabilityRecord) -> dict[str, Any]:
+        doc = super().to_doc(item)
+        doc["exceptions"] = [entry.model_dump(by_alias=True, mode="json") for entry in item.exceptions]  # dates as text
+        return doc
+
     def of_therapist_user(self, user_id: str) -> list[AvailabilityRecord]:
         return [item for _, item in self.select([Filter("therapistUserId", "==", user_id)], limit=1)]
 
@@ -145,18 +150,28 @@ class DaysRepository(Repository[DayRecord]):
     def apply(self, therapist_id: str, *, keep: dict[str, Busy], free: dict[str, datetime]) -> None:
         """Add entries (`keep`: id → entry) and remove entries (`free`: id → its start) of a therapist's days,
         one write per day document (created when missing)."""
-        from google.cloud.firestore import DELETE_FIELD
+        self.write(therapist_id, day_changes(keep, free))
+
+    def write(self, therapist_id: str, changes: dict[date, dict[str, Any]]) -> None:
         from google.cloud.firestore_v1.field_path import FieldPath
 
-        changes: dict[date, dict[str, Any]] = {}
-        for entry_id, start in free.items():
-            changes.setdefault(utc_day(start), {})[entry_id] = DELETE_FIELD
-        for entry_id, entry in keep.items():
-            changes.setdefault(utc_day(entry.start), {})[entry_id] = entry.model_dump(by_alias=True)
         for day, entries in changes.items():
             data = {"therapistId": therapist_id, "day": day.isoformat(), "busy": entries}
             fields = [FieldPath("therapistId"), FieldPath("day"), *(FieldPath("busy", key) for key in entries)]
             self.session.set(self.ref(day_key(therapist_id, day)), data, merge=fields)
+
+
+def day_changes(keep: dict[str, Busy], free: dict[str, datetime]) -> dict[date, dict[str, Any]]:
+    """Entries to write per day: the kept ones, and a delete for each freed one (an id both freed and kept is
+    kept)."""
+    from google.cloud.firestore import DELETE_FIELD
+
+    changes: dict[date, dict[str, Any]] = {}
+    for entry_id, start in free.items():
+        changes.setdefault(utc_day(start), {})[entry_id] = DELETE_FIELD
+    for entry_id, entry in keep.items():
+        changes.setdefault(utc_day(entry.start), {})[entry_id] = entry.model_dump(by_alias=True)
+    return changes
 
 
 class PatientHoldsRepository(Repository[PatientHold]):
@@ -170,6 +185,45 @@ class SchedulingWork(UnitOfWork):
     appointments = repository(AppointmentsRepository)
     days = repository(DaysRepository)
     patient_holds = repository(PatientHoldsRepository)
+
+    def claim_days(
+        self,
+        therapist_id: str,
+        read: Sequence[date],
+        fetched: Fetched,
+        *,
+        keep: dict[str, Busy],
+        free: dict[str, datetime],
+    ) -> None:
+        """`days.apply` for a claim that may run without locks (`run_optimistically`): every day it read is
+        written only if unchanged since (created if it was missing), so of two claims that read a day only one
+        commits and the other reads again. Write this first: later writes to the same day do not disturb it."""
+        from google.cloud.firestore import DELETE_FIELD
+        from google.cloud.firestore_v1.field_path import FieldPath
+
+        changes = day_changes(keep, free)
+        for day in read:
+            doc_id = day_key(therapist_id, day)
+            entries = changes.pop(day, {})
+            version = fetched.version(self.days, doc_id)
+            if version is None:
+                kept = {key: value for key, value in entries.items() if value is not DELETE_FIELD}
+                data = {"therapistId": therapist_id, "day": day.isoformat(), "busy": kept}
+                self.create(self.days.ref(doc_id), data)
+            else:
+                fields = {FieldPath("busy", key).to_api_repr(): value for key, value in entries.items()}
+                self.update_if_unchanged(self.days.ref(doc_id), {"therapistId": therapist_id, **fields}, version)
+        self.days.write(therapist_id, changes)
+
+    def claim_patient_hold(self, patient_id: str, hold_id: str, fetched: Fetched) -> None:
+        """Point the patient's current hold at `hold_id`, only if the pointer is unchanged since `fetched` read it
+        (one own hold per patient, whatever the patient's tabs do at once)."""
+        ref = self.patient_holds.ref(patient_id)
+        version = fetched.version(self.patient_holds, patient_id)
+        if version is None:
+            self.create(ref, {"holdId": hold_id})
+        else:
+            self.update_if_unchanged(ref, {"holdId": hold_id}, version)
 
     def fetch_days(
         self, therapist_id: str, days: Iterable[date], also: Sequence[tuple[Repository[Any], str]] = ()

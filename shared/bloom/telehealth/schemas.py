@@ -18,7 +18,7 @@ class ZoomParticipant(BaseModel):
 
 
 class ZoomMeetingObject(BaseModel):
-    id: int | str = Field(description="The meeting id")
+    id: int | str | None = Field(None, description="The meeting id")
     uuid: str = Field("", max_length=128, description="This occurrence of the meeting")
     host_id: str = Field("", max_length=128, description="The Zoom user id of the meeting's host")
     participant: ZoomParticipant | None = None

@@ -21,7 +21,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 
 from bloom.core.settings import get_settings
-from bloom.platform.token_lease import IssuedToken, TokenLease, TokenRejected
+from bloom.platform.api_calls import ApiFailures, json_exchange
+from bloom.platform.token_lease import IssuedToken, TokenLease
 from bloom.telehealth.providers import CreatedMeeting, ProviderRefused, ProviderUnavailable, meeting_topic
 
 TOKEN_MARGIN = timedelta(minutes=5)
@@ -56,44 +57,25 @@ def _secret(name: str) -> str:
     return value
 
 
-def _send(
-    method: str,
-    url: str,
-    step: str,
-    *,
-    token: str | None = None,
-    body: dict[str, Any] | None = None,
-    params: dict[str, Any] | None = None,
-    auth: tuple[str, str] | None = None,
-) -> Any:
+_FAILURES = ApiFailures(unavailable=ProviderUnavailable, refused=ProviderRefused, not_found=ZoomMeetingNotFound)
+
+
+def _send(method: str, url: str, step: str, *, token: str | None = None, **request: Any) -> Any:
     """One exchange: the parsed JSON (None for an empty answer), or raise. 401 with a bearer token raises
-    `TokenRejected`, 404 `ZoomMeetingNotFound`."""
-    import requests
-
-    from bloom.platform.http_client import integration_session
-
+    `TokenRejected`, 404 `ZoomMeetingNotFound`. PATCH and DELETE repeat safely; a POST that creates is not retried
+    once it may have been received."""
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
-    try:
-        # PATCH and DELETE repeat safely; a POST that creates is not retried after it may have been received
-        with integration_session("zoom", idempotent_post=method != "POST") as session:
-            response = session.request(method, url, json=body, params=params, headers=headers, auth=auth)
-    except requests.RequestException as exc:  # the text may quote the URL: only the type is kept
-        raise ProviderUnavailable(f"{step}: {type(exc).__name__}") from None
-    status = response.status_code
-    if status == 401 and token is not None:
-        raise TokenRejected
-    if status == 429 or status >= 500:
-        raise ProviderUnavailable(f"{step}: HTTP {status}")
-    if status == 404:
-        raise ZoomMeetingNotFound(f"{step}: HTTP {status}")
-    if status >= 400:
-        raise ProviderRefused(f"{step}: HTTP {status}")
-    if not response.content.strip():
-        return None
-    try:
-        return response.json()
-    except ValueError:
-        raise ProviderRefused(f"{step}: the answer is not JSON") from None
+    return json_exchange(
+        "zoom",
+        method,
+        url,
+        step=step,
+        failures=_FAILURES,
+        authorised=token is not None,
+        idempotent_post=method != "POST",
+        headers=headers,
+        **request,
+    )
 
 
 def _issue_token() -> IssuedToken:
@@ -118,7 +100,7 @@ TOKEN = TokenLease("zoom", _issue_token, unavailable=ProviderUnavailable, refuse
 def _api(method: str, path: str, *, body: dict[str, Any] | None = None, params: dict[str, Any] | None = None) -> Any:
     url = f"{get_settings().zoom_api_url.rstrip('/')}{path}"
     step = f"zoom {method} {path.split('/')[1]}"
-    return TOKEN.call(lambda token: _send(method, url, step, token=token, body=body, params=params))
+    return TOKEN.call(lambda token: _send(method, url, step, token=token, json=body, params=params))
 
 
 def _times(start: datetime, end: datetime) -> dict[str, Any]:

@@ -27,7 +27,8 @@ from pydantic import BaseModel, ValidationError
 from bloom.core.errors import ErrorSpec
 from bloom.core.logging import get_logger
 from bloom.core.settings import get_settings
-from bloom.platform.token_lease import IssuedToken, TokenLease, TokenRejected
+from bloom.platform.api_calls import ApiFailures, json_exchange
+from bloom.platform.token_lease import IssuedToken, TokenLease
 from bloom.platform.webhook_verification import configured_secret, same_secret, within_window
 from bloom.therapy import errors
 from bloom.therapy.schemas import Booking, SimplybookNotification
@@ -89,37 +90,27 @@ def _secret(name: str) -> str | None:
 
 def _send(method: str, path: str, *, token: str | None = None, body: dict[str, Any] | None = None) -> Any:
     """One exchange with the admin API: the parsed JSON, or raise. 401 with a token raises `TokenRejected`."""
-    import requests
-
-    from bloom.platform.http_client import integration_session
-
     headers = {"X-Company-Login": _company()}
     if token is not None:
         headers["X-Token"] = token
-    try:
-        with integration_session("simplybook", idempotent_post=True) as session:
-            response = session.request(method, f"{_base()}{path}", json=body, headers=headers)
-    except requests.RequestException as exc:  # the text may quote the URL: only the type is kept
-        raise SimplybookUnavailable(f"simplybook {method} {path.split('/')[2]}: {type(exc).__name__}") from None
-    status = response.status_code
-    if status == 401 and token is not None:
-        raise TokenRejected
-    if status == 429 or status >= 500:
-        raise SimplybookUnavailable(f"simplybook answered HTTP {status}")
-    if status == 404:
-        raise SimplybookNotFound(f"simplybook answered HTTP {status}")
-    if status >= 400:
-        raise SimplybookRefused(f"simplybook answered HTTP {status}")
-    if not response.content.strip():
-        return None
-    try:
-        return response.json()
-    except ValueError:
-        raise SimplybookRefused("simplybook answered something that is not JSON") from None
+    return json_exchange(
+        "simplybook",
+        method,
+        f"{_base()}{path}",
+        step=f"simplybook {method} {path.split('/')[2]}",
+        failures=_FAILURES,
+        authorised=token is not None,
+        idempotent_post=True,
+        json=body,
+        headers=headers,
+    )
 
 
 class SimplybookNotFound(SimplybookRefused):
     """Simplybook does not know the booking."""
+
+
+_FAILURES = ApiFailures(unavailable=SimplybookUnavailable, refused=SimplybookRefused, not_found=SimplybookNotFound)
 
 
 # ------------------------------------------------------------------ tokens
