@@ -33,6 +33,11 @@ INTENT_PARAMS = {
 }
 
 
+# Ids are unique for the whole session: a stack subscriber still acting on an earlier test's intent must not find
+# this test's intent under the same id.
+_IDS = itertools.count(1)
+
+
 def stripe_env(base_url: str) -> dict[str, str]:
     """The settings that point the Stripe SDK at the fake on `base_url`."""
     return {
@@ -62,7 +67,6 @@ class StripeFake:
     requests: list[tuple[str, str, dict[str, str], str | None]] = field(default_factory=list)  # method, path, form, key
     down: bool = False
     _answers: dict[str, tuple[str, dict[str, str], Response]] = field(default_factory=dict)
-    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def install(self, server: HTTPServer) -> StripeFake:
@@ -75,7 +79,7 @@ class StripeFake:
         """The customer paid: the intent succeeds with a charge; the `payment_intent.succeeded` event."""
         with self._lock:
             intent = self.intents[intent_id]
-            charge_id = f"ch_{next(self._ids)}"
+            charge_id = f"ch_{next(_IDS)}"
             intent.update(status="succeeded", amount_received=intent["amount"], latest_charge=charge_id)
             self.charges[intent_id] = {
                 "id": charge_id,
@@ -109,7 +113,7 @@ class StripeFake:
 
     def event(self, kind: str, data_object: dict[str, Any]) -> dict[str, Any]:
         return {
-            "id": f"evt_{next(self._ids)}",
+            "id": f"evt_{next(_IDS)}",
             "object": "event",
             "api_version": "2025-06-30.basil",
             "created": int(time.time()),
@@ -182,7 +186,7 @@ class StripeFake:
             return _error(400, "invalid_request_error", f"unexpected parameters: {sorted(set(form) ^ INTENT_PARAMS)}")
         if not form["amount"].isdigit() or int(form["amount"]) < 1 or form["currency"] != form["currency"].lower():
             return _error(400, "invalid_request_error", "amount or currency invalid", "amount")
-        intent_id = f"pi_{next(self._ids)}"
+        intent_id = f"pi_{next(_IDS)}"
         intent = {
             "id": intent_id,
             "object": "payment_intent",
@@ -190,7 +194,7 @@ class StripeFake:
             "amount_received": 0,
             "currency": form["currency"],
             "status": "requires_payment_method",
-            "client_secret": f"{intent_id}_secret_{next(self._ids)}",
+            "client_secret": f"{intent_id}_secret_{next(_IDS)}",
             "metadata": {"appointmentId": form["metadata[appointmentId]"], "patientId": form["metadata[patientId]"]},
             "automatic_payment_methods": {"enabled": form["automatic_payment_methods[enabled]"] == "true"},
             "latest_charge": None,
@@ -204,7 +208,7 @@ class StripeFake:
         charge = self.charges[intent_id]
         charge["amount_refunded"] += amount
         charge["refunded"] = charge["amount_refunded"] == charge["amount"]
-        refund_id = f"re_{next(self._ids)}"
+        refund_id = f"re_{next(_IDS)}"
         self.refunds[refund_id] = {
             "id": refund_id,
             "object": "refund",
