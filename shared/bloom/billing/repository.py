@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from bloom.billing.models import InvoiceCounter, InvoiceRecord, PaymentRecord
@@ -64,3 +65,13 @@ class BillingWork(UnitOfWork):
     invoices = repository(InvoicesRepository)
     payments = repository(PaymentsRepository)
     counters = repository(CountersRepository)
+
+    def advance_counter(self, practice: str, number: int, version: datetime | None) -> None:
+        """Write the practice's counter as `number` only if it is as read (`version`, from `fetch`; None: it did
+        not exist, so it is created): a concurrent issue that advanced it first fails this unit's commit
+        (`StaleDocument`, or `DuplicateDocument` for the first number), and `run_optimistically` reads again."""
+        counter = InvoiceCounter(last=number)
+        if version is None:
+            self.counters.create(practice, counter)
+        else:
+            self.update_if_unchanged(self.counters.ref(practice), self.counters.to_doc(counter), version)
