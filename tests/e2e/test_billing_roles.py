@@ -1,7 +1,7 @@
 """Billing's role matrix and BOLA probes: every billing endpoint against every kind of caller, with real ids, in
-scheduling's world (`test_scheduling_roles`: no token 401; a therapist or practice admin without a second factor
-403; an outsider, another therapist, the patient, the therapist and a practice admin). Someone else's appointment or
-invoice is 404, never revealing that it exists."""
+scheduling's world (`test_scheduling_roles`) on the practice matrix's callers: no token 401; a therapist or practice
+admin without a second factor 403; an outsider, another therapist, the patient, the therapist and a practice admin.
+Someone else's appointment or invoice is 404, never revealing that it exists."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from bloom.billing import invoices
 from infra.auth_emulator import AuthEmulator
 from infra.manifest import load_everything
 from infra.stack_runner import RunningStack
-from tests.e2e.test_scheduling_roles import DENIED, NOT_THEIRS, ORDER, Request, World, status, world
+from tests.e2e.test_practice_roles import DENIED, ORDER
+from tests.e2e.test_scheduling_roles import NOT_THEIRS, Request, World, status, world
 from tests.support.stripe_fake import StripeFake
 
 # The invoice of `World.appointment` has the appointment's id.
@@ -48,4 +49,4 @@ def test_role_matrix(name: str, stack: RunningStack, auth: AuthEmulator, httpser
     invoices.issue_invoice(w.appointment)  # as the booking's subscriber does, without waiting for it
     build, expected = CASES[name]
     order = [who for who in ORDER if who in expected]
-    assert [status(stack, w.callers[who], build(w)) for who in order] == [expected[who] for who in order]
+    assert [status(stack, w.practice.callers[who], build(w)) for who in order] == [expected[who] for who in order]

@@ -19,8 +19,6 @@ from bloom.platform.registry import Role
 from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.manifest import load_everything
 from infra.stack_runner import RunningStack
-from tests.e2e.test_billing_roles import CASES as BILLING_CASES
-from tests.e2e.test_scheduling_roles import CASES as SCHEDULING_CASES
 from tests.support.accounts import call
 from tests.support.practice import (
     P,
@@ -165,6 +163,9 @@ PRACTICE_ROLES = {Role.PRACTICE_USER, Role.THERAPIST, Role.PRACTICE_STAFF, Role.
 
 
 def test_every_practice_endpoint_is_in_the_matrix() -> None:
+    from tests.e2e.test_billing_roles import CASES as BILLING_CASES  # these modules build on this one's world
+    from tests.e2e.test_scheduling_roles import CASES as SCHEDULING_CASES
+
     names = {spec.name for spec in load_everything().values() if spec.role in PRACTICE_ROLES}
     assert names == set(CASES) | set(SCHEDULING_CASES) | set(BILLING_CASES)
 

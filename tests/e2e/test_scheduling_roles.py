@@ -1,8 +1,9 @@
 """Scheduling's role matrix and BOLA probes: every scheduling endpoint against every kind of caller, with real ids.
 
-Callers as in `test_practice_roles`: no token (401); a therapist or practice admin without a second factor (403);
-an outsider, another therapist, the patient, the therapist and a practice admin. Someone else's hold or
-appointment is 404, never revealing that it exists. Each endpoint gets a fresh world; callers go in `ORDER`.
+The callers and their world are `test_practice_roles`'s: no token (401); a therapist or practice admin without a
+second factor (403); an outsider, another therapist, the patient, the therapist and a practice admin. Someone
+else's hold or appointment is 404, never revealing that it exists. Each endpoint gets a fresh world; callers go
+in `ORDER`.
 """
 
 from __future__ import annotations
@@ -16,48 +17,41 @@ import requests
 from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.manifest import load_everything
 from infra.stack_runner import RunningStack
-from tests.support.practice import P, patient, practice_admin, therapist
+from tests.e2e.test_practice_roles import DENIED, ORDER
+from tests.e2e.test_practice_roles import World as PracticeWorld
+from tests.e2e.test_practice_roles import world as practice_world
+from tests.support.practice import P
 from tests.support.scheduling import availability, book, hold, hour_ahead, request
-from tests.support.users import make_user
 
 
 @dataclass(frozen=True)
 class World:
-    callers: dict[str, AuthAccount | None]
-    dr_profile: str
+    practice: PracticeWorld  # the callers of the practice's own matrix
     hold: str  # pat's live hold with dr
     appointment: str  # pat's booked appointment with dr
 
+    @property
+    def dr_profile(self) -> str:
+        return self.practice.dr_profile
+
 
 Request = tuple[str, str, dict[str, object] | None]
-ORDER = ("none", "no_mfa", "admin_no_mfa", "outsider", "other_dr", "pat", "dr", "admin")
-DENIED = {"none": 401, "no_mfa": 403, "admin_no_mfa": 403}
 FREE, HELD, BOOKED = hour_ahead(3, 14), hour_ahead(3, 10), hour_ahead(3, 12)
 
 
 def world(stack: RunningStack, auth: AuthEmulator) -> World:
-    admin = practice_admin(auth)
-    dr = therapist(stack, auth, admin, "dr.slots@example.com")
-    other = therapist(stack, auth, admin, "dr.other@example.com")
-    no_mfa = therapist(stack, auth, admin, "dr.nomfa@example.com", mfa=False)
-    admin_no_mfa = auth.verify_email(make_user(auth, "half.admin@example.com", isSuperAdmin=True))
-    pat, outsider = patient(auth, "pat.slots@example.com"), patient(auth, "outsider@example.com")
-    for who in (dr, other):
-        put = request(stack, "PUT", f"therapists/{who.profile_id}/availability", who.account, availability())
+    practice = practice_world(stack, auth)
+    callers = practice.callers
+    for name, profile in (("dr", practice.dr_profile), ("other_dr", practice.other_profile)):
+        account = callers[name]
+        assert account is not None
+        put = request(stack, "PUT", f"therapists/{profile}/availability", account, availability())
         assert put.status_code == 200, put.text
-    appointment = book(stack, pat, hold(stack, pat, dr.profile_id, BOOKED).json()["id"]).json()["id"]
-    held = hold(stack, pat, dr.profile_id, HELD).json()["id"]
-    callers: dict[str, AuthAccount | None] = {
-        "none": None,
-        "no_mfa": no_mfa.account,
-        "admin_no_mfa": admin_no_mfa,
-        "outsider": outsider,
-        "other_dr": other.account,
-        "pat": pat,
-        "dr": dr.account,
-        "admin": admin,
-    }
-    return World(callers, dr.profile_id, held, appointment)
+    pat = callers["pat"]
+    assert pat is not None
+    appointment = book(stack, pat, hold(stack, pat, practice.dr_profile, BOOKED).json()["id"]).json()["id"]
+    held = hold(stack, pat, practice.dr_profile, HELD).json()["id"]
+    return World(practice, held, appointment)
 
 
 EVERYONE = {"outsider": 200, "other_dr": 200, "pat": 200, "dr": 200, "admin": 200}
@@ -119,4 +113,4 @@ def test_role_matrix(name: str, stack: RunningStack, auth: AuthEmulator) -> None
     w = world(stack, auth)
     build, expected = CASES[name]
     order = [who for who in ORDER if who in expected]  # in this order: a call may change what the next one finds
-    assert [status(stack, w.callers[who], build(w)) for who in order] == [expected[who] for who in order]
+    assert [status(stack, w.practice.callers[who], build(w)) for who in order] == [expected[who] for who in order]

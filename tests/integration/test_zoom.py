@@ -5,7 +5,7 @@ found, moved and deleted as the spec describes, and failures classified."""
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -54,6 +54,8 @@ def test_the_meeting_is_scheduled_with_waiting_room_and_no_recording(zoom: Zoom)
     assert stored["topic"] == meeting_topic("appointment-1") == "Bloom session appointment-1"
     assert (stored["start_time"], stored["duration"], stored["timezone"]) == ("2030-03-04T10:00:00Z", 50, "UTC")
     assert stored["settings"] == {"waiting_room": True, "auto_recording": "none", "join_before_host": False}
+    paris = ZoomMeetings().create("appointment-2", START.astimezone(timezone(timedelta(hours=1))), END)
+    assert zoom.meetings[int(paris.meeting_id)]["start_time"] == "2030-03-04T10:00:00Z"  # sent in UTC
 
 
 def test_a_refused_token_is_dropped_and_refreshed_once(zoom: Zoom) -> None:

@@ -21,7 +21,7 @@ from bloom.scheduling.models import (
     rule_slots,
     settled_status,
 )
-from bloom.scheduling.schemas import WEEKDAYS, Availability, AvailabilityBody, Money
+from bloom.scheduling.schemas import WEEKDAYS, Availability, AvailabilityBody, CreateHold, Money, SlotsQuery
 
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)  # "now" for rules where notice and horizon must not matter
 
@@ -279,3 +279,12 @@ def test_bad_availability_is_refused_with_the_field_named(change: dict[str, Any]
 def test_good_availability_passes() -> None:
     body = AvailabilityBody.model_validate({**VALID, "lateCancelFee": 6000, "meetingProvider": "zoom"})
     assert (body.late_cancel_fee, body.meeting_provider, body.exceptions) == (6000, "zoom", [])
+
+
+@pytest.mark.parametrize("moment", ["9999-12-31T23:00:00Z", "0001-01-01T00:00:00Z", "1999-12-31T23:59:59Z"])
+def test_times_outside_the_schedulable_years_are_refused(moment: str) -> None:
+    """Far times would overflow the slot arithmetic (a 500): they are a 400 instead."""
+    with pytest.raises(ValidationError, match="between 2000 and 2200"):
+        CreateHold.model_validate({"therapistId": "dr", "start": moment})
+    with pytest.raises(ValidationError, match="between 2000 and 2200"):
+        SlotsQuery.model_validate({"from": "2030-01-01T00:00:00Z", "to": moment})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
@@ -42,6 +42,17 @@ def minutes_of(clock: str) -> int:
 
 
 Clock = Annotated[str, AfterValidator(_clock)]
+_EARLIEST, _LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def _bookable_era(value: datetime) -> datetime:
+    if not _EARLIEST <= value < _LATEST:
+        raise ValueError("must be between 2000 and 2200")  # far times would overflow the slot arithmetic
+    return value
+
+
+SchedulingTime = Annotated[UtcDateTime, AfterValidator(_bookable_era)]
+"""A time from a caller (UTC), in the years anything can be scheduled."""
 
 
 class Money(CamelModel):
@@ -142,8 +153,8 @@ class Availability(CamelModel):
 
 
 class SlotsQuery(RequestModel):
-    from_: UtcDateTime = Field(alias="from")
-    to: UtcDateTime
+    from_: SchedulingTime = Field(alias="from")
+    to: SchedulingTime
 
 
 class Slot(CamelModel):
@@ -153,7 +164,7 @@ class Slot(CamelModel):
 
 class CreateHold(RequestModel):
     therapist_id: Id
-    start: UtcDateTime
+    start: SchedulingTime
 
 
 class Hold(CamelModel):
@@ -214,8 +225,8 @@ class RescheduleAppointment(RequestModel):
 
 
 class AppointmentsQuery(RequestModel):
-    from_: UtcDateTime | None = Field(default=None, alias="from")
-    to: UtcDateTime | None = None
+    from_: SchedulingTime | None = Field(default=None, alias="from")
+    to: SchedulingTime | None = None
     therapist_id: Id | None = None
     cursor: Cursor | None = None
     limit: int = Field(default=20, ge=1, le=PAGE_MAX)

@@ -15,7 +15,7 @@ id (no names), which is how a creation whose answer was lost is found again.
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
@@ -105,7 +105,8 @@ def _api(method: str, path: str, *, body: dict[str, Any] | None = None, params: 
 
 def _times(start: datetime, end: datetime) -> dict[str, Any]:
     minutes = max(1, round((end - start).total_seconds() / 60))
-    return {"start_time": start.strftime("%Y-%m-%dT%H:%M:%SZ"), "duration": minutes, "timezone": "UTC"}
+    utc_start = start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {"start_time": utc_start, "duration": minutes, "timezone": "UTC"}
 
 
 def _created(answer: Any) -> CreatedMeeting:
