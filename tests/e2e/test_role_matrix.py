@@ -72,6 +72,7 @@ def assert_forbidden(response: requests.Response, who: str) -> None:
 def test_every_guarded_function_is_covered() -> None:
     names = {spec.name for spec in GUARDED}
     assert {"get_user_profile", "search_users", "delete_user_by_id"} <= names
+    assert {"create_payment_intent", "list_invoices", "get_invoice"} <= names
 
 
 @pytest.mark.parametrize("spec", GUARDED, ids=[spec.name for spec in GUARDED])

@@ -4,6 +4,7 @@ local stack is pointed at through these settings. Each test programs the request
 from __future__ import annotations
 
 from tests.support.optum_fake import optum_env
+from tests.support.stripe_fake import stripe_env
 from tests.support.telehealth import telehealth_env
 
 
@@ -41,6 +42,7 @@ def fake_service_env(base_url: str, crm_url: str) -> dict[str, str]:
         "MAILCHIMP_WEBHOOK_SECRET": "test-mailchimp-webhook-secret",
         "RESPOND_IO_CREATE_CONTACT_WEBHOOK": f"{crm}/respond-io/create-contact",
         "RESPOND_IO_DELETE_CONTACT_WEBHOOK": f"{crm}/respond-io/delete-contact",
+        **stripe_env(base),
         **telehealth_env(base),
         **optum_env(base),
     }

@@ -90,6 +90,9 @@ def test_defaults() -> None:
         "zoom_webhook_secret_token": None,
         "google_meet_api_url": "https://meet.googleapis.com",
         "google_meet_credentials_file": None,
+        "stripe_api_base": "https://api.stripe.com",
+        "stripe_secret_key": None,
+        "stripe_webhook_secret": None,
         "reporting_timezone": "Europe/London",
         "slack_api_url": "https://slack.com/api/",
         "slack_bot_token": None,
@@ -166,6 +169,9 @@ def test_every_variable_is_read_by_its_documented_name() -> None:
         ZOOM_WEBHOOK_SECRET_TOKEN="zoom-webhook-secret",
         GOOGLE_MEET_API_URL="https://meet.example",
         GOOGLE_MEET_CREDENTIALS_FILE="/secrets/meet.json",
+        STRIPE_API_BASE="http://127.0.0.1:12111",
+        STRIPE_SECRET_KEY="sk_test_key",
+        STRIPE_WEBHOOK_SECRET="whsec_secret",
         REPORTING_TIMEZONE="America/New_York",
         SLACK_API_URL="http://127.0.0.1:9/slack-api",
         SLACK_BOT_TOKEN="xoxb-bot",
@@ -238,6 +244,7 @@ def test_every_variable_is_read_by_its_documented_name() -> None:
         "127.0.0.1:9099",
         "https://api-us.storyblok.com/v2",
     )
+    assert settings.stripe_api_base == "http://127.0.0.1:12111"
     assert [settings.secret(name) for name in SECRET_FIELDS] == [
         "webhook-secret",
         "public-token",
@@ -253,6 +260,8 @@ def test_every_variable_is_read_by_its_documented_name() -> None:
         "zoom-client",
         "zoom-client-secret",
         "zoom-webhook-secret",
+        "sk_test_key",
+        "whsec_secret",
         "xoxb-bot",
         "s3-secret",
         "https://hooks.slack.com/s",

@@ -24,6 +24,7 @@ DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_OPENAI_API_URL = "https://api.openai.com/v1"
 DEFAULT_CRISP_API_URL = "https://api.crisp.chat/v1"
 DEFAULT_ZOOM_API_URL = "https://api.zoom.us/v2"
+DEFAULT_STRIPE_API_BASE = "https://api.stripe.com"
 DEFAULT_ZOOM_OAUTH_URL = "https://zoom.us"
 DEFAULT_GOOGLE_MEET_API_URL = "https://meet.googleapis.com"
 DEFAULT_OPTUM_API_URL = "https://apigw.optum.com"  # the sandbox: https://sandbox-apigw.optum.com
@@ -62,6 +63,10 @@ class Settings(BaseModel, frozen=True):
     google_meet_api_url: str = Field(DEFAULT_GOOGLE_MEET_API_URL, validation_alias="GOOGLE_MEET_API_URL")
     # A service-account key file for Meet instead of the function's own (default) credentials: self-hosting, tests.
     google_meet_credentials_file: str | None = Field(None, validation_alias="GOOGLE_MEET_CREDENTIALS_FILE")
+    # Payments (docs/billing.md): Stripe's API base without `/v1` (tests point it at a local fake).
+    stripe_api_base: str = Field(DEFAULT_STRIPE_API_BASE, validation_alias="STRIPE_API_BASE")
+    stripe_secret_key: SecretStr | None = Field(None, validation_alias="STRIPE_SECRET_KEY")
+    stripe_webhook_secret: SecretStr | None = Field(None, validation_alias="STRIPE_WEBHOOK_SECRET")
     reporting_timezone: str = Field(DEFAULT_REPORTING_TIMEZONE, validation_alias="REPORTING_TIMEZONE")
     slack_api_url: str = Field(DEFAULT_SLACK_API_URL, validation_alias="SLACK_API_URL")
     slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")

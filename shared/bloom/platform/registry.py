@@ -46,6 +46,7 @@ class Sdk(StrEnum):
     SLACK = "slack_sdk"
     STORAGE = "google.cloud.storage"
     WEBAUTHN = "webauthn"
+    STRIPE = "stripe"
 
 
 class Capability(StrEnum):

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from bloom.core.time import utcnow
 from bloom.platform import cursors
+from bloom.platform.store.unit_of_work import UnitOfWork
 from bloom.scheduling import errors
 from bloom.scheduling.holds import hold_for_patient_in, release_hold_in
 from bloom.scheduling.models import (
@@ -24,9 +25,11 @@ from bloom.scheduling.schemas import (
     Hold,
     Meeting,
     MeetingProvider,
+    PaymentStatus,
 )
 
 __all__ = [  # the waitlist makes and releases holds in its own transactions
+    "appointment_in",
     "appointments_starting_between",
     "appointments_to_settle",
     "attach_meeting",
@@ -36,6 +39,7 @@ __all__ = [  # the waitlist makes and releases holds in its own transactions
     "hold_is_live",
     "holds_by_id",
     "release_hold_in",
+    "set_payment_status_in",
     "settle_attendance",
     "therapist_meeting_provider",
 ]
@@ -125,3 +129,19 @@ def settle_attendance(appointment_id: str, *, therapist_seen: bool, patient_seen
 
     record = SchedulingWork.run_in_transaction(work)
     return record.out() if record is not None else None
+
+
+# ---------------------------------------------------------------- for billing, in its transactions
+
+
+def appointment_in(uow: UnitOfWork, appointment_id: str) -> Appointment | None:
+    """The appointment read in the caller's unit of work (billing reads it before its writes), or None."""
+    record = SchedulingWork.join(uow).appointments.get(appointment_id)
+    return record.out() if record is not None else None
+
+
+def set_payment_status_in(uow: UnitOfWork, appointment: Appointment, status: PaymentStatus) -> None:
+    """Billing's ledger decides the appointment's `paymentStatus`: written in the caller's transaction (which read
+    `appointment` with `appointment_in`), only when it changes."""
+    if appointment.payment_status != status:
+        SchedulingWork.join(uow).appointments.change(appointment.id, payment_status=status, updated_at=utcnow())
