@@ -98,6 +98,8 @@ def test_defaults() -> None:
         "webauthn_origins": ("http://localhost:3000",),
         "slack_webhook_url_safety": None,
         "openai_api_url": "https://api.openai.com/v1",
+        "embeddings": "local",
+        "vertex_location": "europe-west2",
         "openai_api_key": None,
         "crisp_api_url": "https://api.crisp.chat/v1",
         "crisp_website_id": None,
