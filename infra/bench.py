@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.bench_api import api_section
+from infra.bench_credentialing import credentialing_section
 from infra.bench_report import print_table, run_python
 from infra.bench_reporting import reporting_section
 from infra.bench_therapy import therapy_section
@@ -186,6 +187,7 @@ SECTIONS: list[Section] = [
     api_section,
     therapy_section,
     reporting_section,
+    credentialing_section,
 ]
 
 

@@ -16,7 +16,7 @@ from bloom.credentialing.schemas import Citation, DocumentKind, RequirementItem
 
 _log = get_logger(__name__)
 OPENAI_MODEL = "gpt-4o-mini"
-OPENAI_TIMEOUT_S = (2.0, 8.0)
+OPENAI_TIMEOUT_S = (2.0, 3.0)  # a request is waiting: past this, the deterministic extractor answers
 MAX_ITEM_CHARS = 300
 KINDS: tuple[str, ...] = get_args(DocumentKind)
 # The first pattern that matches a sentence names its document kind (licence before diploma: "licensed degree").
