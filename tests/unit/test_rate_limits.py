@@ -85,6 +85,9 @@ def test_the_limits_are_declared_on_their_routes() -> None:
         "mark_read": ("120/minute per user",),
         "request_export": ("5/hour per user",),
         "create_payment_intent": ("30/minute per user",),
+        "create_credentialing_source": ("30/hour per user",),
+        "reingest_credentialing_source": ("30/hour per user",),
+        "get_credentialing_requirements": ("60/minute per user",),
     }
 
 
