@@ -51,7 +51,7 @@ class TicketsQuery(RequestModel):
     status: TicketStatus | None = None
     priority: Priority | None = None
     assignee_id: Id | None = None
-    breached: Literal[True] | None = None
+    breached: bool | None = None
     cursor: Cursor | None = None
     limit: int = Field(20, ge=1, le=100)
 
