@@ -13,9 +13,7 @@ TICKETS = "practice/support/tickets"
 ADMIN_USERS = "practice/admin/users"
 
 
-def api(
-    stack: RunningStack, method: str, path: str, account: AuthAccount | None, **kwargs: Any
-) -> requests.Response:
+def api(stack: RunningStack, method: str, path: str, account: AuthAccount | None, **kwargs: Any) -> requests.Response:
     headers = account.headers if account is not None else {}
     return requests.request(method, f"{stack.api}/v1/{path}", headers=headers, timeout=30, **kwargs)
 

@@ -83,6 +83,8 @@ def test_the_limits_are_declared_on_their_routes() -> None:
         "add_reaction": ("60/minute per user",),
         "remove_reaction": ("60/minute per user",),
         "mark_read": ("120/minute per user",),
+        "create_ticket": ("30/minute per user",),
+        "add_ticket_comment": ("30/minute per user",),
     }
 
 
