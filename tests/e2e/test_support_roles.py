@@ -57,7 +57,7 @@ DENIED = {"none": 401, "no_mfa": 403, "admin_no_mfa": 403}
 ADMIN_ONLY = {**DENIED, "outsider": 403, "other_dr": 403, "pat": 403, "dr": 403}
 EVERYONE = {"outsider": 200, "other_dr": 200, "pat": 200, "dr": 200, "admin": 200}
 NOT_THEIRS = {"outsider": 404, "other_dr": 404, "dr": 404}
-NEW_TICKET = {"subject": "Help", "body": "I need help with my account", "category": "account"}
+NEW_TICKET: dict[str, object] = {"subject": "Help", "body": "I need help with my account", "category": "account"}
 CASES: dict[str, tuple[Callable[[World], Request], dict[str, int]]] = {
     "create_ticket": (lambda w: ("POST", "support/tickets", NEW_TICKET), {**DENIED, **dict.fromkeys(EVERYONE, 201)}),
     "list_tickets": (lambda w: ("GET", "support/tickets", None), {**DENIED, **EVERYONE}),
