@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bloom.api import HttpContext, http_function
 from bloom.files import errors as file_errors
+from bloom.files.schemas import DownloadLink
 from bloom.messaging.events import MESSAGE_FLAGGED
 from bloom.notifications import service as notifications
 from bloom.notifications.slack import SUPPORT
@@ -81,6 +82,21 @@ def list_tickets(ctx: HttpContext[Empty, TicketsQuery]) -> TicketPage:
 )
 def get_ticket(ctx: HttpContext[Empty, Empty]) -> TicketDetail:
     return service.get_ticket(ctx.caller, ctx.path["ticket_id"])
+
+
+@http_function(
+    "GET",
+    f"{TICKET}/attachments/{{upload_id}}/url",
+    role=Role.PRACTICE_USER,
+    response=DownloadLink,
+    summary="A signed download URL (5 minutes) for a ticket's attachment: the requester and practice admins",
+    errors=(errors.TICKET_NOT_FOUND, file_errors.UPLOAD_NOT_FOUND, file_errors.UPLOAD_NOT_AVAILABLE),
+    sdks=(Sdk.STORAGE,),
+    uses=(Capability.UPLOADS_BUCKET, Capability.SIGN_AS_SELF),
+    tags=TAGS,
+)
+def get_ticket_attachment_url(ctx: HttpContext[Empty, Empty]) -> DownloadLink:
+    return service.attachment_link(ctx.caller, ctx.path["ticket_id"], ctx.path["upload_id"])
 
 
 @http_function(

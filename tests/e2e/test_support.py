@@ -10,11 +10,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+import requests
 from pytest_httpserver import HTTPServer
 
 from bloom.support import service
 from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.stack_runner import RunningStack
+from tests.support.files import PDF_BYTES, settled, uploaded
 from tests.support.notices import fire_job, inbox
 from tests.support.practice import patient, practice_admin, user_id
 from tests.support.support_console import TICKETS, api, comment, open_ticket, queue
@@ -23,6 +25,7 @@ from tests.support.wait import eventually
 MODERATIONS = "/openai/v1/moderations"
 CLEAN = {"results": [{"flagged": False, "categories": {"hate": False, "self-harm": False}}]}
 BREACH_JOB = "record_support_sla_breaches"
+NEW = {"subject": "Help", "body": "Please help", "category": "other"}
 
 
 @pytest.fixture
@@ -107,6 +110,27 @@ def test_someone_elses_ticket_is_not_found_and_internal_notes_never_reach_the_re
     notices = [n for n in inbox(pat.uid).values() if n.kind == "support_reply"]
     assert len(notices) == 1  # the reply, not the internal note
     assert notices[0].link == f"/support/tickets/{ticket['id']}" and "unlocked" not in notices[0].body
+
+
+def test_attachments_are_the_requesters_and_readable_by_admins_alone(
+    stack: RunningStack, people: tuple[AuthAccount, AuthAccount, AuthAccount]
+) -> None:
+    admin, pat, other = people
+    upload_id = uploaded(stack, pat, PDF_BYTES, "application/pdf")
+    assert settled(stack, pat, upload_id) == "available"
+    theirs = uploaded(stack, other, PDF_BYTES, "application/pdf")
+    refused = api(stack, "POST", TICKETS, pat, json={**NEW, "attachmentIds": [theirs]})
+    assert (refused.status_code, refused.json()["message"]) == (409, "ATTACHMENT_NOT_AVAILABLE")
+
+    ticket = open_ticket(stack, pat, attachmentIds=[upload_id])
+    assert ticket["attachmentIds"] == [upload_id]
+    link = f"{TICKETS}/{ticket['id']}/attachments/{upload_id}/url"
+    for reader in (pat, admin):
+        response = api(stack, "GET", link, reader)
+        assert response.status_code == 200, response.text
+        assert requests.get(response.json()["url"], timeout=10).content == PDF_BYTES
+    assert api(stack, "GET", link, other).status_code == 404
+    assert api(stack, "GET", f"{TICKETS}/{ticket['id']}/attachments/{theirs}/url", admin).status_code == 404
 
 
 def test_ticket_text_is_moderated_like_messages(

@@ -14,6 +14,7 @@ from pytest_httpserver import HTTPServer
 from bloom.identity import service as identity
 from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.stack_runner import RunningStack
+from tests.support.files import PDF_BYTES, settled, uploaded
 from tests.support.practice import patient, practice_admin, therapist, user_id
 from tests.support.support_console import open_ticket
 from tests.support.users import make_user
@@ -27,6 +28,7 @@ ORDER = ("none", "no_mfa", "admin_no_mfa", "outsider", "other_dr", "pat", "dr", 
 class World:
     callers: dict[str, AuthAccount | None]
     ticket: str  # pat's ticket
+    upload: str  # its attachment
     outsider_id: str
     no_mfa_user_id: str
 
@@ -38,7 +40,9 @@ def world(stack: RunningStack, auth: AuthEmulator) -> World:
     no_mfa = therapist(stack, auth, admin, "dr.nomfa@example.com", mfa=False)
     admin_no_mfa = auth.verify_email(make_user(auth, "half.admin@example.com", isSuperAdmin=True))
     pat, outsider = patient(auth, "pat.support@example.com"), patient(auth, "outsider@example.com")
-    ticket = open_ticket(stack, pat)["id"]
+    upload = uploaded(stack, pat, PDF_BYTES, "application/pdf")
+    assert settled(stack, pat, upload) == "available"
+    ticket = open_ticket(stack, pat, attachmentIds=[upload])["id"]
     callers: dict[str, AuthAccount | None] = {
         "none": None,
         "no_mfa": no_mfa.account,
@@ -49,7 +53,7 @@ def world(stack: RunningStack, auth: AuthEmulator) -> World:
         "dr": dr.account,
         "admin": admin,
     }
-    return World(callers, ticket, user_id(outsider), no_mfa.user_id)
+    return World(callers, ticket, upload, user_id(outsider), no_mfa.user_id)
 
 
 Request = tuple[str, str, dict[str, object] | None]
@@ -63,6 +67,10 @@ CASES: dict[str, tuple[Callable[[World], Request], dict[str, int]]] = {
     "list_tickets": (lambda w: ("GET", "support/tickets", None), {**DENIED, **EVERYONE}),
     "get_ticket": (
         lambda w: ("GET", f"support/tickets/{w.ticket}", None),
+        {**DENIED, **NOT_THEIRS, "pat": 200, "admin": 200},
+    ),
+    "get_ticket_attachment_url": (
+        lambda w: ("GET", f"support/tickets/{w.ticket}/attachments/{w.upload}/url", None),
         {**DENIED, **NOT_THEIRS, "pat": 200, "admin": 200},
     ),
     "add_ticket_comment": (

@@ -18,7 +18,9 @@ from datetime import datetime
 
 from bloom.core.logging import get_logger
 from bloom.core.time import utcnow
+from bloom.files import errors as file_errors
 from bloom.files import service as files
+from bloom.files.schemas import DownloadLink
 from bloom.messaging.events import MESSAGE_FLAGGED, MessageFlagged
 from bloom.messaging.moderation import Verdict, moderate
 from bloom.notifications import inbox
@@ -147,6 +149,16 @@ def get_ticket(caller: Caller, ticket_id: str) -> TicketDetail:
         comments = uow.comments.of_ticket(ticket_id)
     shown = [comment.out() for comment in comments if caller.is_practice_admin or not comment.internal]
     return TicketDetail(**ticket.out().model_dump(), comments=shown)
+
+
+def attachment_link(caller: Caller, ticket_id: str, upload_id: str) -> DownloadLink:
+    """A signed download URL for one of the ticket's attachments, for whoever may read the ticket (the requester
+    and practice admins): the upload is the requester's, so the link is asked for in their name."""
+    with SupportWork() as uow:
+        ticket = _visible(caller, uow.tickets.get(ticket_id))
+    if upload_id not in ticket.attachment_ids:
+        raise file_errors.UPLOAD_NOT_FOUND.error()
+    return files.download_link(ticket.requester_id, upload_id)
 
 
 def add_comment(caller: Caller, ticket_id: str, body: AddComment, *, now: datetime | None = None) -> Comment:
