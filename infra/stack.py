@@ -37,6 +37,7 @@ PUBSUB_BIN = SDK_PLATFORM / "pubsub-emulator" / "bin" / "cloud-pubsub-emulator"
 FIREBASE_BIN = ROOT / "infra" / "node_modules" / ".bin" / "firebase"
 FIRESTORE_RULES = ROOT / "firestore.rules"  # the security rules clients are held to (Terraform deploys the same file)
 DEFAULT_STATE = ROOT / ".local" / "stack.json"
+LOCAL_KEYSET_NAME = "local-kek.json"  # a cleartext KEK for development and tests, beside the emulators' data
 PROJECT = "demo-bloom"
 HOST = "127.0.0.1"
 
@@ -306,14 +307,22 @@ def next_run(spec: FunctionSpec, after: datetime) -> datetime:
 class Stack:
     def __init__(self, ports: Ports, work_dir: Path, with_clock: bool = True) -> None:
         self.ports, self.work_dir, self.with_clock = ports, work_dir, with_clock
+        self.local_keyset = work_dir / LOCAL_KEYSET_NAME
         self.processes = emulator_processes(ports, work_dir)
         self.clock: JobClock | None = None
         self.notifier: StorageNotifier | None = None
         self.server: Any = None
 
+    def env(self) -> dict[str, str]:
+        """`stack_env`, and the local KEK keyset this stack's processes wrap data keys with."""
+        return {**stack_env(self.ports), "BLOOM_LOCAL_KEYSET": str(self.local_keyset)}
+
     def start(self) -> list[str]:
         """Start everything; returns the topics provisioned."""
-        os.environ.update(stack_env(self.ports))
+        from bloom.platform.crypto.kek import create_local_keyset
+
+        create_local_keyset(self.local_keyset)  # in the state directory: never in the repository
+        os.environ.update(self.env())
         os.environ.setdefault("BLOOM_ENV", "local")
         os.environ.setdefault("BLOOM_EXPOSE_METRICS", "1")
         os.environ.setdefault("BLOOM_TRUSTED_PROXY_HOPS", "1")  # the gateway appends the peer, as GCP's proxies do
@@ -368,8 +377,7 @@ def _storage_notifier(ports: Ports) -> StorageNotifier:
     return start_notifier(emulator, settings.project_id, settings.uploads_bucket, UPLOAD_OBJECT_FINALIZED.name)
 
 
-def describe(ports: Ports, topics: list[str]) -> str:
-    env = stack_env(ports)
+def describe(ports: Ports, env: dict[str, str], topics: list[str]) -> str:
     lines = [
         "Bloom local stack is up.",
         f"  API gateway     http://localhost:{ports.gateway}/api   (frontend: NEXT_PUBLIC_API_URL="
@@ -410,13 +418,13 @@ def main(argv: list[str] | None = None) -> None:
     topics = stack.start()
     state = {
         "ports": asdict(ports),
-        "env": stack_env(ports),
+        "env": stack.env(),
         "pid": os.getpid(),
         "process_groups": {process.name: process.pid for process in stack.processes},
         "log_dir": str(work_dir / "logs"),
     }
     args.state_file.write_text(json.dumps(state))
-    print(describe(ports, topics), flush=True)
+    print(describe(ports, stack.env(), topics), flush=True)
     try:
         while not stopping.wait(0.5):
             pass

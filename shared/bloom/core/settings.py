@@ -84,6 +84,12 @@ class Settings(BaseModel, frozen=True):
         None, validation_alias="RESPOND_IO_DELETE_CONTACT_WEBHOOK"
     )
 
+    # Clinical records: the KEK that wraps data keys (Cloud KMS deployed; a local keyset file in development and
+    # tests, which the local stack creates in its state directory), and how long erased records are kept.
+    kms_key_uri: str | None = Field(None, validation_alias="KMS_KEY_URI")
+    local_keyset_path: str | None = Field(None, validation_alias="BLOOM_LOCAL_KEYSET")
+    records_retention_years: NonNegativeInt = Field(7, validation_alias="RECORDS_RETENTION_YEARS")
+
     @field_validator("cors_origins", "webauthn_origins", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
