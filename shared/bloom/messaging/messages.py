@@ -75,7 +75,11 @@ def _index_in(uow: MessagingWork, thread: ThreadRecord, record: MessageRecord, o
     """The message in search, for each reader as they see it: the sender's own text for the sender, the
     delivered (blurred) text for everyone else. Blind writes in the same commit."""
     views = [
-        ReaderView(reader_id=reader, text=own_text if reader == record.sender_id else record.text, scope=thread_scope(thread.id))
+        ReaderView(
+            reader_id=reader,
+            text=own_text if reader == record.sender_id else record.text,
+            scope=thread_scope(thread.id),
+        )
         for reader in search_readers(thread, record.sender_id)
     ]
     indexed = IndexedRecord(kind="message", record_id=record.id, at=record.created_at, thread_id=thread.id, views=views)
@@ -170,9 +174,7 @@ def _touch_thread(uow: MessagingWork, caller: Caller, thread: ThreadRecord, reco
         uow.presence_viewers.share([*thread.participant_uids, caller.auth_uid])
 
 
-def _load_own(
-    uow: MessagingWork, caller: Caller, thread_id: str, mid: str
-) -> tuple[ThreadRecord, MessageRecord, str]:
+def _load_own(uow: MessagingWork, caller: Caller, thread_id: str, mid: str) -> tuple[ThreadRecord, MessageRecord, str]:
     """A message of the caller (and its text as they wrote it) in a thread they can write to, and the thread."""
     thread, record, original = uow.load(thread_id, mid)
     thread = readable(caller, thread)

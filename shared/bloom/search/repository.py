@@ -30,7 +30,9 @@ class EntriesRepository(Repository[SearchEntry]):
     collection_name = ENTRIES
     model = SearchEntry
 
-    def candidates(self, readers: list[str], tokens: list[str], kind: EntryKind | None, limit: int) -> list[SearchEntry]:
+    def candidates(
+        self, readers: list[str], tokens: list[str], kind: EntryKind | None, limit: int
+    ) -> list[SearchEntry]:
         """One query: the newest `limit` entries of these readers holding any of `tokens`, with only the asked
         tokens of their `termSet` (an entry's full token list is never read back)."""
         from google.cloud.firestore import FieldFilter

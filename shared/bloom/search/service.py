@@ -28,7 +28,7 @@ def index_in(uow: UnitOfWork, record: IndexedRecord) -> None:
     tokens: dict[str, str] = {}
     granted: dict[str, list[str]] = {}
     for view in record.views:
-        entry_tokens = [tokens.get(term) or tokens.setdefault(term, blind_token(term)) for term in index_terms(view.text)]
+        entry_tokens = [_token(tokens, term) for term in index_terms(view.text)]
         doc_id = entry_id(view.reader_id, record.kind, record.record_id)
         entry = SearchEntry(
             reader=view.reader_id,
@@ -47,6 +47,14 @@ def index_in(uow: UnitOfWork, record: IndexedRecord) -> None:
             granted.setdefault(view.scope, []).append(view.reader_id)
     for scope, readers in granted.items():
         work.scopes.grant(scope, readers)
+
+
+def _token(known: dict[str, str], term: str) -> str:
+    """The term's blind token, computed once per index write (the views of a record share most terms)."""
+    found = known.get(term)
+    if found is None:
+        found = known[term] = blind_token(term)
+    return found
 
 
 def remove_in(uow: UnitOfWork, kind: EntryKind, record_id: str, reader_ids: list[str]) -> None:

@@ -13,10 +13,7 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from snowballstemmer import stemmer as Stemmer  # noqa: N812 - the package's own lower-case class name
+from typing import Any
 
 MIN_PREFIX = 3
 MAX_PREFIX = 20  # longer words are found by their stem or their first 20 characters
@@ -31,8 +28,8 @@ _APOSTROPHES = str.maketrans("", "", "'\u2019\u02bc")
 _local = threading.local()  # a Snowball stemmer keeps state between calls: one per thread
 
 
-def _stemmer() -> Stemmer:
-    found: Stemmer | None = getattr(_local, "stemmer", None)
+def _stemmer() -> Any:  # snowballstemmer ships no type hints
+    found = getattr(_local, "stemmer", None)
     if found is None:
         import snowballstemmer
 
