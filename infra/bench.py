@@ -27,6 +27,7 @@ from typing import Any
 from infra.bench_api import api_section
 from infra.bench_report import print_table, run_python
 from infra.bench_reporting import reporting_section
+from infra.bench_search import search_section
 from infra.bench_therapy import therapy_section
 from infra.bench_throughput import throughput_section
 from infra.bench_toolkit import toolkit_section
@@ -186,6 +187,7 @@ SECTIONS: list[Section] = [
     api_section,
     therapy_section,
     reporting_section,
+    search_section,
 ]
 
 
