@@ -125,6 +125,8 @@ resource "google_cloudfunctions2_function" "function" {
         MAILCHIMP_AUDIENCE_ID    = var.mailchimp_audience_id
       },
       { for name, bucket in local.buckets : bucket.env_var => google_storage_bucket.declared[name].name },
+      # The records KEK, for the functions granted it only (Capability.CLINICAL_KEYS, kms.tf).
+      contains(each.value.uses, "clinical_keys") ? { KMS_KEY_URI = "gcp-kms://${google_kms_crypto_key.records_kek.id}" } : {},
     )
 
     dynamic "secret_environment_variables" {

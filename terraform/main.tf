@@ -7,6 +7,7 @@ resource "google_project_service" "api" {
     "cloudbuild.googleapis.com",
     "cloudfunctions.googleapis.com",
     "cloudscheduler.googleapis.com",
+    "cloudkms.googleapis.com", # the clinical records' key-encryption key (kms.tf)
     "firebaserules.googleapis.com", # the Firestore security rules (firestore.tf)
     "firestore.googleapis.com",
     "iam.googleapis.com",

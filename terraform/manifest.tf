@@ -29,6 +29,8 @@ locals {
   account_managers = { for id, profile in local.grant_profiles : id => profile if contains(profile.uses, "firebase_auth_admin") }
   # Profiles that sign as their own service account (Capability.SIGN_AS_SELF: signed URLs, custom tokens).
   self_signers = { for id, profile in local.grant_profiles : id => profile if contains(profile.uses, "sign_as_self") }
+  # Profiles that wrap and unwrap clinical data keys with the records KEK (Capability.CLINICAL_KEYS, kms.tf).
+  clinical_key_users = { for id, profile in local.grant_profiles : id => profile if contains(profile.uses, "clinical_keys") }
 
   # Buckets declared in code (bloom.platform.buckets), those with a storage notification, and (profile, bucket)
   # for every profile holding the capability that grants a bucket's objects.

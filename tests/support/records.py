@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from infra.auth_emulator import AuthAccount, AuthEmulator
+from infra.stack_runner import RunningStack
+from tests.support.accounts import call
+from tests.support.practice import P, Therapist, active_assignment, patient, practice_admin, therapist, user_id
+from tests.support.users import make_user
 
 
 def _keyset(path: Path) -> Any:  # a Tink protobuf `Keyset` (Tink ships no type stubs)
@@ -48,3 +55,58 @@ def every_stored_document() -> str:
             texts.append(f"{snapshot.reference.path} {snapshot.to_dict()!r}")
             pending.extend(snapshot.reference.collections())
     return "\n".join(texts)
+
+
+@dataclass(frozen=True)
+class CareWorld:
+    """A patient (`pat`) and everyone around their records: their assigned therapist (`dr`), a therapist whose
+    assignment with them ended (`former_dr`), another therapist (`other_dr`), an outsider, a practice admin, a
+    therapist and an admin without a second factor; and records: an intake form, a diagnosis, a plan, a draft
+    note (not shared) and a signed note shared with the patient."""
+
+    callers: dict[str, AuthAccount | None]
+    patient_id: str
+    dr: Therapist
+    former_dr: Therapist
+    diagnosis: str
+    draft_note: str
+    shared_note: str
+
+
+def note(stack: RunningStack, dr: Therapist, patient_id: str, *, shared: bool, text: str = "note") -> dict[str, Any]:
+    body = {"format": "free", "body": {"text": text}, "shared": shared}
+    created: dict[str, Any] = call(stack, "POST", f"{P}/patients/{patient_id}/notes", dr.account, json=body)
+    return created
+
+
+def care_world(stack: RunningStack, auth: AuthEmulator) -> CareWorld:
+    admin = practice_admin(auth)
+    dr = therapist(stack, auth, admin, "dr.records@example.com")
+    former = therapist(stack, auth, admin, "dr.former@example.com")
+    other = therapist(stack, auth, admin, "dr.other@example.com")
+    no_mfa = therapist(stack, auth, admin, "dr.nomfa@example.com", mfa=False)
+    admin_no_mfa = auth.verify_email(make_user(auth, "half.admin@example.com", isSuperAdmin=True))
+    pat, outsider = patient(auth, "pat.records@example.com"), patient(auth, "outsider@example.com")
+    patient_id = user_id(pat)
+    ended = active_assignment(stack, admin, former, pat)
+    active_assignment(stack, admin, dr, pat)
+    base = f"{P}/patients/{patient_id}"
+    call(stack, "PUT", f"{base}/intake", pat, json={"answers": {"presentingConcerns": "sleep"}})
+    diagnosis = call(stack, "POST", f"{base}/diagnoses", dr.account, json={"code": "F43.1", "description": "PTSD"})
+    call(stack, "PUT", f"{base}/treatment-plan", dr.account, json={"goals": [{"text": "sleep through"}]})
+    draft = note(stack, dr, patient_id, shared=False, text="draft")
+    shared = note(stack, dr, patient_id, shared=True, text="shared")
+    call(stack, "POST", f"{P}/notes/{shared['id']}/sign", dr.account)
+    call(stack, "POST", f"{P}/assignments/{ended}/end", admin)
+    callers: dict[str, AuthAccount | None] = {
+        "none": None,
+        "no_mfa": no_mfa.account,
+        "admin_no_mfa": admin_no_mfa,
+        "outsider": outsider,
+        "other_dr": other.account,
+        "former_dr": former.account,
+        "pat": pat,
+        "dr": dr.account,
+        "admin": admin,
+    }
+    return CareWorld(callers, patient_id, dr, former, diagnosis["id"], draft["id"], shared["id"])

@@ -109,6 +109,9 @@ def test_defaults() -> None:
         "mailchimp_webhook_secret": None,
         "respond_io_create_contact_webhook": None,
         "respond_io_delete_contact_webhook": None,
+        "kms_key_uri": None,
+        "local_keyset_path": None,
+        "records_retention_years": 7,
     }
 
 
@@ -163,6 +166,14 @@ def test_every_variable_is_read_by_its_documented_name() -> None:
         MAILCHIMP_WEBHOOK_SECRET="mailchimp-secret",
         RESPOND_IO_CREATE_CONTACT_WEBHOOK=" https://respond.example/create\n",
         RESPOND_IO_DELETE_CONTACT_WEBHOOK="https://respond.example/delete",
+        KMS_KEY_URI="gcp-kms://projects/p/locations/l/keyRings/r/cryptoKeys/k",
+        BLOOM_LOCAL_KEYSET="/tmp/stack/local-kek.json",
+        RECORDS_RETENTION_YEARS="10",
+    )
+    assert (settings.kms_key_uri, settings.local_keyset_path, settings.records_retention_years) == (
+        "gcp-kms://projects/p/locations/l/keyRings/r/cryptoKeys/k",
+        "/tmp/stack/local-kek.json",
+        10,
     )
     assert (settings.project_id, settings.environment, settings.cors_origins) == (
         "bloom-prod",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from typing import Literal
 
 from bloom.core.logging import get_logger
 from bloom.core.time import utcnow
@@ -279,6 +280,19 @@ def care_parties_in(uow: UnitOfWork, caller: Caller, assignment_id: str) -> Care
         patient_id=record.patient_id,
         patient_uid=record.patient_uid,
     )
+
+
+def care_relation_in(uow: UnitOfWork, therapist_profile_id: str, patient_id: str) -> Literal["active", "ended"] | None:
+    """How a therapist stands to a patient (clinical records' care team): "active" while an assignment between
+    them is active, "ended" when one ended (read-only), None otherwise (requests and declines count for nothing)."""
+    statuses = {
+        record.status
+        for record in PracticeWork.join(uow).assignments.of_patient(patient_id)
+        if record.therapist_id == therapist_profile_id
+    }
+    if "active" in statuses:
+        return "active"
+    return "ended" if "ended" in statuses else None
 
 
 # ---------------------------------------------------------------- connections and me
