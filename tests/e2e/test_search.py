@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 import requests
-from google.cloud.firestore import FieldFilter
 from pytest_httpserver import HTTPServer
 
 from bloom.platform.store.client import db
@@ -29,6 +28,7 @@ from tests.support.practice import (
     therapist,
     user_id,
 )
+from tests.support.records import note
 from tests.support.search import ROUND_TRIPS, found_ids, search, search_response
 from tests.support.users import make_user
 from tests.support.wait import eventually
@@ -76,7 +76,12 @@ def test_who_finds_what_exactly(stack: RunningStack, auth: AuthEmulator, care: C
     old_thread = care_thread(stack, care.pat, old_assignment)
     old_from_pat = sent(stack, care.pat, old_thread, "therapy felt hard")
     old_from_former = sent(stack, former.account, old_thread, "therapy takes time")
+    former_private = note(stack, former, user_id(care.pat), shared=False, text="therapy: early sessions")["id"]
+    former_shared = note(stack, former, user_id(care.pat), shared=True, text="therapy summary for you")["id"]
     call(stack, "POST", f"{P}/assignments/{old_assignment}/end", care.pat)
+    dr_private = note(stack, care.dr, user_id(care.pat), shared=False, text="therapy goals, privately")["id"]
+    dr_shared = note(stack, care.dr, user_id(care.pat), shared=True, text="your therapy homework")["id"]
+    assert former_private
     from_pat = sent(stack, care.pat, care.thread_id, "I want to talk about therapy")
     from_dr = sent(stack, care.dr.account, care.thread_id, "Therapy is a safe place")
     support = call(stack, "POST", f"{P}/threads", care.pat, json={"kind": "support"})["id"]
@@ -88,38 +93,62 @@ def test_who_finds_what_exactly(stack: RunningStack, auth: AuthEmulator, care: C
         "nobody": (None, 401, set()),
         "therapist without a second factor": (no_mfa.account, 403, set()),
         "admin without a second factor": (admin_no_mfa, 403, set()),
-        "assigned therapist": (care.dr.account, 200, {from_pat, from_dr}),
+        "assigned therapist": (care.dr.account, 200, {from_pat, from_dr, dr_private, dr_shared}),
         "former therapist": (former.account, 200, set()),
         "another therapist": (other.account, 200, set()),
-        "the patient": (care.pat, 200, {old_from_pat, old_from_former, from_pat, from_dr, asked, answered}),
+        "the patient": (
+            care.pat,
+            200,
+            {old_from_pat, old_from_former, from_pat, from_dr, asked, answered, former_shared, dr_shared},
+        ),
         "an outsider": (outsider, 200, set()),
         "a practice admin": (care.admin, 200, {asked, answered}),
     }
     seen = {}
     for who, (account, _, _) in expected.items():
-        response = search_response(stack, account, "therapy")
+        response = search_response(stack, account, "therapy", limit=50)
         seen[who] = (response.status_code, {item["id"] for item in response.json()} if response.ok else set())
     assert seen == {who: (status, ids) for who, (_, status, ids) in expected.items()}
 
 
 def test_results_vanish_when_an_assignment_ends_and_the_patient_keeps_theirs(stack: RunningStack, care: Care) -> None:
     mine = sent(stack, care.pat, care.thread_id, "the nightmares are back")
-    assert found_ids(stack, care.dr.account, "nightmares") == [mine]
+    written = note(stack, care.dr, user_id(care.pat), shared=True, text="nightmares: grounding exercise")["id"]
+    assert found_ids(stack, care.dr.account, "nightmares") == [written, mine]
     call(stack, "POST", f"{P}/assignments/{care.assignment_id}/end", care.dr.account)
     assert found_ids(stack, care.dr.account, "nightmares") == []
-    assert found_ids(stack, care.pat, "nightmares") == [mine]
+    assert found_ids(stack, care.pat, "nightmares") == [written, mine]
     # asking for the read-only thread again gives the former therapist nothing back
     care_thread(stack, care.dr.account, care.assignment_id)
     assert found_ids(stack, care.dr.account, "nightmares") == []
 
 
-def test_a_new_assignment_finds_the_new_thread_only(stack: RunningStack, care: Care) -> None:
+def test_a_new_assignment_finds_the_new_thread_and_the_therapists_notes(stack: RunningStack, care: Care) -> None:
     before = sent(stack, care.pat, care.thread_id, "sleep is difficult")
+    written = note(stack, care.dr, user_id(care.pat), shared=False, text="sleep hygiene")["id"]
     call(stack, "POST", f"{P}/assignments/{care.assignment_id}/end", care.pat)
     again = active_assignment(stack, care.admin, care.dr, care.pat)
     now = sent(stack, care.pat, care_thread(stack, care.pat, again), "sleep is better")
-    assert found_ids(stack, care.dr.account, "sleep") == [now]
+    assert found_ids(stack, care.dr.account, "sleep") == [now, written]
     assert found_ids(stack, care.pat, "sleep") == [now, before]
+
+
+def test_note_edits_sharing_and_amendments(stack: RunningStack, care: Care) -> None:
+    written = note(stack, care.dr, user_id(care.pat), shared=True, text="panic attacks at work")
+    nid = written["id"]
+    assert found_ids(stack, care.pat, "panic") == found_ids(stack, care.dr.account, "panic") == [nid]
+    call(stack, "PATCH", f"{P}/notes/{nid}", care.dr.account, json={"body": {"text": "anxiety at work"}})
+    assert found_ids(stack, care.dr.account, "panic") == []
+    assert [r["snippet"] for r in search(stack, care.pat, "anxiety")] == ["anxiety at work"]
+    call(stack, "PATCH", f"{P}/notes/{nid}", care.dr.account, json={"shared": False})
+    assert found_ids(stack, care.pat, "anxiety") == []
+    assert found_ids(stack, care.dr.account, "anxiety", scope="notes") == [nid]
+    assert found_ids(stack, care.dr.account, "anxiety", scope="messages") == []
+    call(stack, "POST", f"{P}/notes/{nid}/sign", care.dr.account)
+    call(stack, "POST", f"{P}/notes/{nid}/amendments", care.dr.account, json={"text": "also insomnia", "reason": "r"})
+    [found] = search(stack, care.dr.account, "insomnia")
+    assert (found["kind"], found["id"], found["patientId"], found["threadId"]) == ("note", nid, user_id(care.pat), None)
+    assert found["snippet"] == "anxiety at work\nalso insomnia"
 
 
 def test_stems_prefixes_and_ranking(stack: RunningStack, care: Care) -> None:
@@ -216,11 +245,14 @@ def test_erasure_removes_the_erased_persons_messages_and_the_care_thread_from_re
 ) -> None:
     httpserver.expect_request("/slack/deleted-users", method="POST").respond_with_data("ok")
     sent(stack, care.pat, care.thread_id, "my story of the flood")
-    sent(stack, care.dr.account, care.thread_id, "thank you for the flood story")
-    assert len(found_ids(stack, care.dr.account, "flood")) == 2
+    theirs = sent(stack, care.dr.account, care.thread_id, "thank you for the flood story")
+    note(stack, care.dr, user_id(care.pat), shared=True, text="the flood, session one")
+    assert len(found_ids(stack, care.dr.account, "flood")) == 3
     assert requests.delete(f"{stack.api}/v1/user", headers=care.pat.headers, timeout=30).status_code == 200
     eventually(lambda: found_ids(stack, care.dr.account, "flood"), lambda found: found == [])
+    # the therapist's own message is all that is left, hidden: the care thread's scope is closed
     eventually(
-        lambda: db().collection("searchEntries").where(filter=FieldFilter("reader", "==", user_id(care.pat))).get(),
-        lambda left: left == [],
+        lambda: [snapshot.id for snapshot in db().collection("searchEntries").stream()],
+        lambda left: left == [f"{care.dr.user_id}_message_{theirs}"],
     )
+    assert not db().collection("searchScopes").document(f"thread:{care.thread_id}").get().exists

@@ -48,7 +48,7 @@ def erase_user_messages(user_id: str, auth_uid: str | None) -> int:
         for uid in uids:
             uow.erase_client_documents(uid, [thread.id for thread in threads])
             uow.presence_viewers.unshare(uid, partners)
-    search.forget_reader(user_id)
+    search.forget_person(user_id)
     _log.info("user messages erased", extra={"messages": erased, "threads": len(threads)})
     return erased
 

@@ -60,6 +60,10 @@ class EntriesRepository(Repository[SearchEntry]):
         """Delete every entry of a reader (erasure), in committed batches."""
         return self.delete_where("reader", reader_id, batch_size=ERASE_BATCH)
 
+    def delete_of_patient(self, patient_id: str) -> int:
+        """Delete every entry of a patient's notes, whoever reads them (erasure), in committed batches."""
+        return self.delete_where("patientId", patient_id, batch_size=ERASE_BATCH)
+
 
 class ScopesRepository(Repository[ScopeRecord]):
     collection_name = SCOPES

@@ -102,11 +102,14 @@ def search(caller: Caller, query: SearchQuery) -> list[SearchResult]:
 # ---------------------------------------------------------------- erasure
 
 
-def forget_reader(reader_id: str) -> int:
-    """An erased person's entries go, and their notes' grant to their therapists (erasure; idempotent)."""
+def forget_person(user_id: str) -> int:
+    """An erased person leaves the index (erasure; idempotent): their own entries, every entry of their notes
+    (their records are kept for the retention period, unreadable by the API, search included), and their notes'
+    grant to their therapists. Returns the number of entries deleted."""
     with SearchWork() as uow:
-        uow.scopes.delete(care_scope(reader_id))
-    return SearchWork().entries.delete_of_reader(reader_id)
+        uow.scopes.delete(care_scope(user_id))
+    entries = SearchWork().entries
+    return entries.delete_of_reader(user_id) + entries.delete_of_patient(user_id)
 
 
 def forget_records(kind: EntryKind, record_ids: list[str], reader_ids: list[str]) -> None:
