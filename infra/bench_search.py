@@ -1,7 +1,11 @@
 """The search part of `make bench`: `GET practice/search` p50/p95 and Firestore round trips for a reader whose
 index holds 1,000 and 50,000 entries (on a real local stack; entries written straight through the search
 service's `index_in`, as a message's transaction writes them, not measured). The round trips must not grow:
-authentication, one query for the candidates, one batched read of their grants."""
+authentication, one query for the candidates, one batched read of their grants.
+
+The emulator answers a query by scanning the collection (it keeps no real indexes): its latency grows with the
+collection (about 130 s a query at 50,000 entries on the shared bench machine), where Firestore serves the
+query from its composite index. So the large size makes few calls, and its latency measures the emulator."""
 
 from __future__ import annotations
 
@@ -18,8 +22,7 @@ from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.bench_report import print_table
 from infra.stack_runner import RunningStack, start_stack, stop_stack
 
-SIZES = (1_000, 50_000)
-CALLS = 50  # the route allows 60 a minute per user
+CALLS = {1_000: 20, 50_000: 3}  # per reader's index size (the route allows 60 a minute per user)
 THREADS = 100  # the entries are spread over this many threads (scopes)
 WORDS = ("sleep", "therapy", "garden", "nightmares", "family", "work", "walking", "breathing")
 QUERY = "therapy sleep"
@@ -42,9 +45,9 @@ def _index(reader_id: str, count: int) -> None:
     from bloom.search.schemas import IndexedRecord, ReaderView, thread_scope
 
     now = utcnow()
-    for start in range(0, count, 200):
+    for start in range(0, count, 400):
         with SearchWork() as uow:
-            for index in range(start, min(count, start + 200)):
+            for index in range(start, min(count, start + 400)):
                 text = " ".join(WORDS[(index + k * 3) % len(WORDS)] for k in range(2 + index % 3))
                 thread_id = f"bench-{reader_id}-{index % THREADS}"
                 view = ReaderView(reader_id=reader_id, text=f"message {index}: {text}", scope=thread_scope(thread_id))
@@ -58,13 +61,15 @@ def _index(reader_id: str, count: int) -> None:
                 service.index_in(uow, record)
 
 
-def _measure(stack: RunningStack, account: AuthAccount) -> tuple[str, float, float]:
+def _measure(stack: RunningStack, account: AuthAccount, calls: int) -> tuple[str, float, float]:
     session = requests.Session()
     timings: list[float] = []
     trips: set[str] = set()
-    for _ in range(CALLS):
+    for _ in range(calls):
         started = time.perf_counter()
-        response = session.get(f"{stack.api}/v1/practice/search", params={"q": QUERY}, headers=account.headers)
+        response = session.get(
+            f"{stack.api}/v1/practice/search", params={"q": QUERY}, headers=account.headers, timeout=600
+        )
         timings.append((time.perf_counter() - started) * 1000)
         if response.status_code != 200:
             raise RuntimeError(f"search: {response.status_code} {response.text[:200]}")
@@ -83,19 +88,20 @@ def search_section() -> None:
 
             get_settings.cache_clear()
             auth = AuthEmulator(stack.auth, stack.project)
-            for size in SIZES:
+            for size, calls in CALLS.items():
                 account = _reader(auth, f"bench-search-{size}@example.com")
                 _index(f"user-{account.uid}", size)
-                trips, p50, p95 = _measure(stack, account)
-                rows.append([f"{size:,} entries", trips, f"{p50:.1f}", f"{p95:.1f}"])
+                trips, p50, p95 = _measure(stack, account, calls)
+                rows.append([f"{size:,} entries", str(calls), trips, f"{p50:.0f}", f"{p95:.0f}"])
         finally:
             stop_stack(process)
     print_table(
-        f"Search on the local stack ({CALLS} calls of '{QUERY}' per size; every entry matches a word)",
-        ["reader's index", "firestore round trips", "p50 ms", "p95 ms"],
+        f"Search on the local stack ('{QUERY}'; every entry matches a word)",
+        ["reader's index", "calls", "firestore round trips", "p50 ms", "p95 ms"],
         rows,
         [
             "round trips: authentication (the rate limit's counter overlapping the user read), the candidates",
             "(one query, newest 200 holding any query word), their grants (one batched read); never more",
+            "latency: the emulator scans the collection per query (no real indexes), Firestore does not",
         ],
     )
