@@ -101,7 +101,8 @@ def search_section() -> None:
         rows,
         [
             "round trips: authentication (the rate limit's counter overlapping the user read), the candidates",
-            "(one query, newest 200 holding any query word), their grants (one batched read); never more",
+            "(one query, newest 200 holding any query word), their grants (one batched read); 4 only on an",
+            "instance's first search, which reads the search key once",
             "latency: the emulator scans the collection per query (no real indexes), Firestore does not",
         ],
     )
