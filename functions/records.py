@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from bloom.api import HttpContext, http_function
 from bloom.platform.cursors import INVALID_CURSOR
-from bloom.platform.http import Empty
-from bloom.platform.registry import Capability, Role
-from bloom.records import access, errors
+from bloom.platform.events import Event
+from bloom.platform.http import Empty, Reply
+from bloom.platform.registry import Capability, Role, Sdk
+from bloom.platform.subscriber import event_function, scheduled_function
+from bloom.platform.topics import ScheduledRun
+from bloom.records import access, errors, retention
 from bloom.records import service as records
+from bloom.records.events import EXPORT_REQUESTED, ExportRequested
 from bloom.records.schemas import (
     AccessLogPage,
     AccessLogQuery,
@@ -19,6 +23,8 @@ from bloom.records.schemas import (
     CreateDiagnosis,
     CreateNote,
     Diagnosis,
+    ExportJob,
+    ExportState,
     IntakeForm,
     NotePage,
     NotesQuery,
@@ -30,6 +36,7 @@ from bloom.records.schemas import (
     UpdateDiagnosis,
     UpdateNote,
 )
+from bloom.users.events import USER_DELETED, UserDeleted
 
 TAGS = ("records",)
 BASE = "/api/v1/practice"
@@ -242,3 +249,73 @@ def amend_note(ctx: HttpContext[AddAmendment, Empty]) -> SessionNote:
 )
 def get_access_log(ctx: HttpContext[Empty, AccessLogQuery]) -> AccessLogPage:
     return access.access_log(ctx.caller, ctx.path["patient_id"], ctx.query)
+
+
+@event_function(
+    USER_DELETED,
+    summary="Close an erased patient's clinical records (unreadable now, kept for retention); delete their exports",
+    sdks=(Sdk.STORAGE,),
+    uses=(Capability.UPLOADS_BUCKET,),
+)
+def erase_records_of_deleted_user(event: Event[UserDeleted]) -> None:
+    from bloom.records import export  # messaging, files and scheduling: only the export routes load them
+
+    retention.erase_patient_records(event.payload.user_id)
+    export.delete_exports_of(event.payload.user_id)
+
+
+@scheduled_function(
+    "17 3 * * *",
+    summary="Delete erased patients' records whose retention period ended and destroy their data keys",
+)
+def purge_expired_records(run: Event[ScheduledRun]) -> None:
+    retention.purge_expired_records(run.payload.moment())
+
+
+@http_function(
+    "POST",
+    f"{BASE}/patients/me/export",
+    role=Role.PRACTICE_USER,
+    response=ExportJob,
+    summary="Export everything the caller may read of their records and messages: a job (202), audited",
+    emits=(EXPORT_REQUESTED,),
+    sdks=(Sdk.PUBSUB,),
+    rate_limit="5/hour per user",
+    tags=TAGS,
+)
+def request_export(ctx: HttpContext[Empty, Empty]) -> Reply:
+    from bloom.records import export  # messaging, files and scheduling: only the export routes load them
+
+    job = export.request_export(ctx.caller)
+    return Reply(202, job.model_dump(by_alias=True))
+
+
+@http_function(
+    "GET",
+    f"{BASE}/patients/me/export/{{export_id}}",
+    role=Role.PRACTICE_USER,
+    response=ExportState,
+    summary="The caller's export: its status and, once ready, a signed URL of the JSON bundle (5 minutes)",
+    errors=(errors.EXPORT_NOT_FOUND,),
+    sdks=(Sdk.STORAGE,),
+    uses=(Capability.UPLOADS_BUCKET, Capability.SIGN_AS_SELF),
+    tags=TAGS,
+)
+def get_export(ctx: HttpContext[Empty, Empty]) -> ExportState:
+    from bloom.records import export  # messaging, files and scheduling: only the export routes load them
+
+    return export.export_state(ctx.caller, ctx.path["export_id"])
+
+
+@event_function(
+    EXPORT_REQUESTED,
+    summary="Build a patient's records export and store the JSON bundle in the private bucket",
+    sdks=(Sdk.STORAGE,),
+    uses=(*KEYS, Capability.UPLOADS_BUCKET),
+    timeout_s=300,
+    memory_mb=512,
+)
+def build_records_export(event: Event[ExportRequested]) -> None:
+    from bloom.records import export  # messaging, files and scheduling: only the export routes load them
+
+    export.build_export(event.payload)

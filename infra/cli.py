@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from infra.stack import DEFAULT_STATE
 
+ROTATION_CURSOR = DEFAULT_STATE.parent / "records-rotate-keys.json"
+
 if TYPE_CHECKING:
     from bloom.users.schemas import UserRecord
 
@@ -196,6 +198,21 @@ def cmd_profiles_rebuild(args: argparse.Namespace) -> None:
     print(f"{total} profile projection(s) checked, {changed} rewritten")
 
 
+def cmd_records_rotate_keys(args: argparse.Namespace) -> None:
+    _use_target(args, "FIRESTORE_EMULATOR_HOST")
+    if args.project is not None and not os.environ.get("KMS_KEY_URI"):
+        sys.exit("set KMS_KEY_URI to the records KEK (terraform output records_kek_uri) to reach --project")
+    from tqdm import tqdm
+
+    from bloom.platform import crypto
+    from infra.records_keys import rotate_keys
+
+    with tqdm(desc="data keys", total=crypto.count_data_keys(), unit=" keys") as bar:
+        rotation = rotate_keys(args.cursor_file, advance=bar.update)
+    resumed = f" (resumed after {rotation.resumed_after})" if rotation.resumed_after else ""
+    print(f"{rotation.rewrapped} data key(s) re-wrapped under the current KEK{resumed}; the search key too")
+
+
 def cmd_reporting_backfill(args: argparse.Namespace) -> None:
     _use_target(args, "FIRESTORE_EMULATOR_HOST")
     from datetime import date
@@ -330,6 +347,17 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild.add_argument("--from", dest="start", required=True, help="the first day to rebuild, YYYY-MM-DD")
     rebuild.add_argument("--project", help="a GCP project (default: the running local stack)")
     rebuild.set_defaults(handler=cmd_reporting_backfill)
+    records = commands.add_parser("records", help="Clinical records' keys.", description="Clinical records' keys.")
+    records_actions = records.add_subparsers(dest="action", required=True)
+    rotate = records_actions.add_parser(
+        "rotate-keys",
+        help="Re-wrap every data key under the KEK's current primary (resumable: run again after a stop).",
+    )
+    rotate.add_argument("--project", help="a GCP project (default: the running local stack); needs KMS_KEY_URI")
+    rotate.add_argument(
+        "--cursor-file", type=Path, default=ROTATION_CURSOR, help="where the progress is kept between runs"
+    )
+    rotate.set_defaults(handler=cmd_records_rotate_keys)
     crm = commands.add_parser(
         "crm",
         help="Bring Crisp and Mailchimp profiles up to date after an outage or a change (local stack, or --project).",

@@ -34,3 +34,8 @@ resource "google_kms_crypto_key_iam_member" "records_kek" {
   role          = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
   member        = "serviceAccount:${google_service_account.grant_profile[each.key].email}"
 }
+
+output "records_kek_uri" {
+  description = "The records KEK as Tink's GCP KMS client names it: KMS_KEY_URI for `infra.cli records rotate-keys --project`."
+  value       = "gcp-kms://${google_kms_crypto_key.records_kek.id}"
+}

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-import requests
 
 from bloom.identity import service as identity
 from bloom.platform.registry import Role
@@ -28,6 +27,7 @@ from tests.support.practice import (
     patient,
     practice_admin,
     send,
+    statuses_by_caller,
     therapist,
 )
 from tests.support.users import make_user
@@ -168,23 +168,17 @@ PRACTICE_ROLES = {Role.PRACTICE_USER, Role.THERAPIST, Role.PRACTICE_STAFF, Role.
 
 
 def test_every_practice_endpoint_is_in_the_matrix() -> None:
+    from tests.e2e.test_scheduling_roles import CASES as SCHEDULING_CASES  # that module builds on this one's world
+
     names = {spec.name for spec in load_everything().values() if spec.role in PRACTICE_ROLES}
-    assert names == set(CASES) | set(RECORDS_CASES)  # the records' care team has its own matrix
+    assert names == set(CASES) | set(SCHEDULING_CASES) | set(RECORDS_CASES)  # records: the care team's own matrix
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_role_matrix(name: str, stack: RunningStack, auth: AuthEmulator) -> None:
     w = world(stack, auth)
     build, expected = CASES[name]
-    method, path, body = build(w)
-    seen = {}
-    for who in ORDER:
-        if who not in expected:
-            continue
-        account = w.callers[who]
-        headers = account.headers if account is not None else {}
-        response = requests.request(method, f"{stack.api}/v1/{P}/{path}", json=body, headers=headers, timeout=30)
-        seen[who] = response.status_code
+    seen = statuses_by_caller(stack, w.callers, ORDER, expected, build(w))
     assert seen == {who: expected[who] for who in ORDER if who in expected}
     missing = [r for r in identity.auth_audit_of(w.no_mfa_user_id) if r.action == "second_factor_missing"]
     assert len(missing) == 1  # one record a day, however many refused calls

@@ -136,6 +136,8 @@ def test_every_read_and_write_is_in_the_access_log(stack: RunningStack, auth: Au
     ]
     read = _api(stack, "GET", f"patients/{w.patient_id}/intake", w, "former_dr")
     request_id = read.headers["X-Request-ID"]
+    # the caller, the patient's file with the form and the data key, the care relation, the audit's commit
+    assert read.headers["X-Bloom-Firestore-Round-Trips"] == "4"
     latest = _api(stack, "GET", log, w, "pat").json()["items"][0]
     assert latest == {
         "id": latest["id"],

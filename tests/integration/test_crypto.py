@@ -3,6 +3,7 @@ re-wrapped by a KEK rotation, shredded for good."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from bloom.platform.crypto import DataKeyDestroyed, UnreadableCiphertext
 from bloom.platform.crypto.kek import create_local_keyset, rotate_local_keyset
 from bloom.platform.crypto.store import DataKeysRepository, KeysWork
 from bloom.platform.store.client import start_round_trip_count, stop_round_trip_count
+from infra.records_keys import Rotation, rotate_keys
 from infra.stack_runner import RunningStack
 from tests.support.records import every_stored_document, retire_all_but_primary
 from tests.support.settings import SettingsEnv
@@ -101,7 +103,7 @@ def test_a_rotated_kek_still_decrypts_old_records_and_rotation_rewraps_every_key
 
     after, done, pages = None, 0, 0
     while True:
-        rewrapped, after = crypto.rewrap_data_keys(after, limit=3)
+        rewrapped, after, _ = crypto.rewrap_data_keys(after, limit=3)
         if after is None:
             break
         done, pages = done + rewrapped, pages + 1
@@ -138,3 +140,47 @@ def test_blind_tokens_are_stable_per_term_and_survive_a_restart(stack: RunningSt
     crypto.rewrap_search_key()
     crypto.forget_search_key()
     assert crypto.blind_token("anxiety") == first
+
+
+class Stop(Exception):
+    """Stands for Ctrl-C or a lost connection in the middle of a rotation."""
+
+
+def test_rotate_keys_resumes_where_a_stopped_run_left_off(stack: RunningStack, own_kek: Path, tmp_path: Path) -> None:
+    owners = [f"patient-{n}" for n in range(5)]
+    sealed = {owner: seal(owner, f"marker-{owner}", "where") for owner in owners}
+    rotate_local_keyset(own_kek)
+    cursor = tmp_path / "rotate.json"
+    pages: list[int] = []
+
+    def stop_after_the_first_page(looked_at: int) -> None:
+        pages.append(looked_at)
+        raise Stop
+
+    with pytest.raises(Stop):
+        rotate_keys(cursor, page_size=2, advance=stop_after_the_first_page)
+    assert json.loads(cursor.read_text()) == {"after": "patient-1"}
+    rotation = rotate_keys(cursor, page_size=2, advance=pages.append)
+    assert rotation == Rotation(rewrapped=3, resumed_after="patient-1")
+    assert pages == [2, 2, 1] and not cursor.exists()
+
+    retire_all_but_primary(own_kek)
+    crypto.forget_unwrapped_keys()
+    assert [open_sealed(owner, sealed[owner], "where") for owner in owners] == [f"marker-{o}" for o in owners]
+
+
+def test_a_key_read_in_the_callers_batch_is_not_read_again(stack: RunningStack) -> None:
+    sealed = seal("patient-h", "marker", "where")
+    crypto.forget_unwrapped_keys()
+    counter = start_round_trip_count()
+    try:
+        with KeysWork() as uow:
+            fetched = uow.fetch([crypto.data_key_ref(uow, "patient-h"), crypto.data_key_ref(uow, "patient-new")])
+            crypto.use_fetched_keys(uow, fetched, ["patient-h", "patient-new"])
+            opened = crypto.sealer_in(uow, "patient-h").open(sealed, "where")
+            assert counter.count == 1
+            crypto.sealer_in(uow, "patient-new")  # not fetched (it has no key yet): read, then created
+            assert counter.count == 2
+    finally:
+        stop_round_trip_count()
+    assert opened == "marker"

@@ -147,3 +147,30 @@ def test_the_audit_and_everything_else_are_closed(
     for path in ("messageAudit/r1", "messageAudit", "messageOriginals/m1", "users", "authAudit"):
         assert get(stack, a, path) == 403, path
     assert write(stack, a, "messageAudit/r2", {"action": {"stringValue": "forged"}}) == 403
+
+
+RECORD_COLLECTIONS = (
+    "patientFiles",
+    "intakeForms",
+    "diagnoses",
+    "treatmentPlans",
+    "treatmentPlanVersions",
+    "sessionNotes",
+    "accessAudit",
+    "recordExports",
+    "dataKeys",
+    "searchKeys",
+)
+
+
+def test_clinical_records_and_keys_are_closed_even_to_their_patient(stack: RunningStack, auth: AuthEmulator) -> None:
+    patient = auth.sign_up("records.patient@example.com")
+    for collection in RECORD_COLLECTIONS:
+        db().collection(collection).document(patient.uid).set({"patientId": patient.uid, "ownerId": patient.uid})
+    for collection in RECORD_COLLECTIONS:
+        path = f"{collection}/{patient.uid}"
+        assert get(stack, patient, path) == 403, path
+        assert get(stack, None, path) == 403, path
+        assert list_documents(stack, patient, collection) == 403, collection
+        assert write(stack, patient, path, {"patientId": {"stringValue": patient.uid}}) == 403, path
+        assert write(stack, patient, f"{collection}/new", {"patientId": {"stringValue": patient.uid}}) == 403, path

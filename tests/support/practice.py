@@ -93,3 +93,23 @@ def send(
     return requests.post(
         f"{stack.api}/v1/{P}/threads/{thread_id}/messages", json=body, headers=account.headers, timeout=30
     )
+
+
+def statuses_by_caller(
+    stack: RunningStack,
+    callers: dict[str, AuthAccount | None],
+    order: tuple[str, ...],
+    expected: dict[str, int],
+    request: tuple[str, str, dict[str, object] | None],
+) -> dict[str, int]:
+    """The same practice request (method, path under `practice/`, body) made by each caller `expected` names, in
+    `order` (those that must fail first: calls change state); the status each got."""
+    method, path, body = request
+    seen = {}
+    for who in order:
+        if who in expected:
+            account = callers[who]
+            headers = account.headers if account is not None else {}
+            url = f"{stack.api}/v1/{P}/{path}"
+            seen[who] = requests.request(method, url, json=body, headers=headers, timeout=30).status_code
+    return seen

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bloom.platform.registry import job_topic_name
+from bloom.platform.store.outbox import publish_message
+from bloom.platform.topics import ScheduledRun
 from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.stack_runner import RunningStack
 from tests.support.accounts import call
+from tests.support.events import outcome
 from tests.support.practice import P, Therapist, active_assignment, patient, practice_admin, therapist, user_id
 from tests.support.users import make_user
+from tests.support.wait import eventually
 
 
 def _keyset(path: Path) -> Any:  # a Tink protobuf `Keyset` (Tink ships no type stubs)
@@ -64,10 +71,12 @@ class CareWorld:
     therapist and an admin without a second factor; and records: an intake form, a diagnosis, a plan, a draft
     note (not shared) and a signed note shared with the patient."""
 
+    api: str
     callers: dict[str, AuthAccount | None]
     patient_id: str
     dr: Therapist
     former_dr: Therapist
+    assignment: str  # pat's active assignment with dr
     diagnosis: str
     draft_note: str
     shared_note: str
@@ -89,7 +98,7 @@ def care_world(stack: RunningStack, auth: AuthEmulator) -> CareWorld:
     pat, outsider = patient(auth, "pat.records@example.com"), patient(auth, "outsider@example.com")
     patient_id = user_id(pat)
     ended = active_assignment(stack, admin, former, pat)
-    active_assignment(stack, admin, dr, pat)
+    assignment = active_assignment(stack, admin, dr, pat)
     base = f"{P}/patients/{patient_id}"
     call(stack, "PUT", f"{base}/intake", pat, json={"answers": {"presentingConcerns": "sleep"}})
     diagnosis = call(stack, "POST", f"{base}/diagnoses", dr.account, json={"code": "F43.1", "description": "PTSD"})
@@ -109,4 +118,12 @@ def care_world(stack: RunningStack, auth: AuthEmulator) -> CareWorld:
         "dr": dr.account,
         "admin": admin,
     }
-    return CareWorld(callers, patient_id, dr, former, diagnosis["id"], draft["id"], shared["id"])
+    return CareWorld(stack.api, callers, patient_id, dr, former, assignment, diagnosis["id"], draft["id"], shared["id"])
+
+
+def run_job_at(name: str, at: datetime) -> None:
+    """Fire a scheduled job as the scheduler does, for a run scheduled at `at` (its clock), and wait until done."""
+    event_id = str(uuid.uuid4())
+    run = ScheduledRun(job=name, scheduled_at=at.isoformat())
+    publish_message(job_topic_name(name), run.model_dump_json().encode(), {"event_id": event_id})
+    eventually(lambda: outcome(name, event_id), lambda status: status == "done")

@@ -83,6 +83,7 @@ def test_the_limits_are_declared_on_their_routes() -> None:
         "add_reaction": ("60/minute per user",),
         "remove_reaction": ("60/minute per user",),
         "mark_read": ("120/minute per user",),
+        "request_export": ("5/hour per user",),
         "search_practice": ("60/minute per user",),
     }
 

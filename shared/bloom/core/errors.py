@@ -54,6 +54,12 @@ class Conflict(BloomError):
     status_code = 409
 
 
+class Gone(BloomError):
+    """What the caller names existed but is over for good (an expired hold)."""
+
+    status_code = 410
+
+
 class TooManyRequests(BloomError):
     status_code = 429
 
@@ -71,7 +77,7 @@ class TransientEventError(Exception):
 
 
 _ERROR_TYPES: dict[int, type[BloomError]] = {
-    cls.status_code: cls for cls in (BadRequest, Unauthorized, Forbidden, NotFound, Conflict)
+    cls.status_code: cls for cls in (BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Gone)
 }  # no 429: only rate limits refuse with it, and they know the Retry-After a catalogue's error could not
 
 

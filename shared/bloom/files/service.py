@@ -183,3 +183,20 @@ def erase_user_uploads(user_id: str) -> int:
                 uow.uploads.change(record.id, reader_ids=[r for r in record.reader_ids if r != user_id])
         if not shared:
             return deleted
+
+
+# ---------------------------------------------------------------- objects the server writes itself
+
+
+def store_private(name: str, data: bytes, content_type: str) -> None:
+    """Write an object of the server's own (a records export) to the private bucket."""
+    object_store().write(name, data, content_type)
+
+
+def private_link(name: str, file_name: str, content_type: str) -> str:
+    """A signed GET (≤ 5 minutes) of an object `store_private` wrote; the caller checked who may have it."""
+    return object_store().signed_get(name, content_type, content_disposition(file_name), DOWNLOAD_URL_TTL)
+
+
+def delete_private(name: str) -> None:
+    object_store().delete(name)

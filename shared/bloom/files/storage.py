@@ -41,6 +41,10 @@ class ObjectStore(Protocol):
 
     def read(self, name: str) -> bytes: ...
 
+    def write(self, name: str, data: bytes, content_type: str) -> None:
+        """Store `data` as the object `name` (written by the server itself, e.g. a records export)."""
+        ...
+
     def promote(self, source: str, target: str) -> None:
         """Copy `source` to `target` inside the bucket, then delete `source`."""
         ...

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Generic, TypeVar
 
 from pydantic import BaseModel
+
+from bloom.core.time import utcnow
 
 PayloadT = TypeVar("PayloadT", bound=BaseModel)
 _TOPICS: dict[str, Topic[BaseModel]] = {}
@@ -38,3 +41,11 @@ class ScheduledRun(BaseModel):
 
     job: str
     scheduled_at: str | None = None
+
+    def moment(self) -> datetime:
+        """The time the run was meant for when it names one with a zone (the local stack, tests), else now."""
+        try:
+            moment = datetime.fromisoformat(self.scheduled_at) if self.scheduled_at else None
+        except ValueError:
+            moment = None
+        return moment if moment is not None and moment.tzinfo is not None else utcnow()

@@ -165,6 +165,12 @@ def update_therapist(caller: Caller, profile_id: str, body: UpdateTherapist) -> 
     return PracticeWork.run_in_transaction(work).profile()
 
 
+def therapist_user_id_in(uow: UnitOfWork, therapist_id: str) -> str | None:
+    """The user id behind a therapist profile, or None when there is no such profile (for areas keyed by it)."""
+    record = PracticeWork.join(uow).therapists.get(therapist_id)
+    return record.user_id if record is not None else None
+
+
 def discover_therapists(query: TherapistQuery) -> TherapistPage:
     after = cursors.decode(query.cursor, cursors.AfterId)
     equalities = facet_filters(query.language, query.specialty, query.licensed_in, query.accepting_patients)

@@ -9,11 +9,15 @@ before the read is returned; every write appends one in its own transaction.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from bloom.core.logging import current_request_id
 from bloom.core.time import utcnow
-from bloom.platform import cursors
-from bloom.platform.store.unit_of_work import UnitOfWork
+from bloom.platform import crypto, cursors
+from bloom.platform.store.repository import Repository
+from bloom.platform.store.unit_of_work import Fetched, UnitOfWork
 from bloom.practice import service as practice
 from bloom.records import errors
 from bloom.records.models import AccessAuditRecord, PatientFileRecord, Relation, access_role, may_read, may_write
@@ -47,6 +51,49 @@ def check_write(relation: Relation, file: PatientFileRecord | None, kind: Record
     check_read(relation, file, kind)
     if not may_write(relation, kind):
         raise errors.RECORDS_READ_ONLY.error()
+
+
+@dataclass(frozen=True)
+class Access:
+    """What a use case knows once the caller's access to a patient's records is checked."""
+
+    relation: Relation
+    file: PatientFileRecord | None
+    fetched: Fetched  # the documents read with the patient's file
+
+
+Also = Sequence[tuple[Repository[Any], str]]  # documents to read with the patient's file, in one round trip
+
+
+def _access_in(uow: RecordsWork, caller: Caller, patient_id: str, also: Also) -> Access:
+    """The patient's file, `also` and their data key in one round trip, then the caller's relation."""
+    fetched = uow.fetch([(uow.files, patient_id), crypto.data_key_ref(uow, patient_id), *also])
+    return Access(relation_in(uow, caller, patient_id), fetched.get(uow.files, patient_id), fetched)
+
+
+def readable_in(
+    uow: RecordsWork,
+    caller: Caller,
+    patient_id: str,
+    kind: RecordKind,
+    *,
+    shared: bool = True,
+    also: Also = (),
+) -> Access:
+    """Read the patient's file (with `also`, in the same round trip) and the caller's relation; 404 unless they
+    may read this kind of record."""
+    access = _access_in(uow, caller, patient_id, also)
+    check_read(access.relation, access.file, kind, shared=shared)
+    crypto.use_fetched_keys(uow, access.fetched, [patient_id])
+    return access
+
+
+def writable_in(uow: RecordsWork, caller: Caller, patient_id: str, kind: RecordKind, *, also: Also = ()) -> Access:
+    """`readable_in` for a write: 404 for who may not read it, 403 RECORDS_READ_ONLY for who may only read it."""
+    access = _access_in(uow, caller, patient_id, also)
+    check_write(access.relation, access.file, kind)
+    crypto.use_fetched_keys(uow, access.fetched, [patient_id])
+    return access
 
 
 def audit_in(

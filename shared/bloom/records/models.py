@@ -66,10 +66,12 @@ def note_body(format: NoteFormat, body: dict[str, str]) -> dict[str, str] | None
 
 def retention_ends(last_record_at: datetime, years: int) -> datetime:
     """When records last written at `last_record_at` may be deleted (29 February reads as 28 February)."""
+    # A plain datetime: Firestore's subclass (with nanoseconds) cannot be stored again once `replace`d.
+    moment = datetime.combine(last_record_at.date(), last_record_at.timetz())
     try:
-        return last_record_at.replace(year=last_record_at.year + years)
+        return moment.replace(year=moment.year + years)
     except ValueError:
-        return last_record_at.replace(year=last_record_at.year + years, day=28)
+        return moment.replace(year=moment.year + years, day=28)
 
 
 # ---------------------------------------------------------------- stored documents

@@ -119,6 +119,9 @@ class ExportsRepository(Repository[ExportRecord]):
     collection_name = "recordExports"
     model = ExportRecord
 
+    def of_patient(self, patient_id: str) -> list[ExportRecord]:
+        return [item for _, item in self.select([Filter("patientId", "==", patient_id)])]
+
 
 class RecordsWork(UnitOfWork):
     files = repository(PatientFilesRepository)

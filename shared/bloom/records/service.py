@@ -17,15 +17,13 @@ from bloom.core.logging import get_logger
 from bloom.core.time import utcnow
 from bloom.platform import crypto, cursors
 from bloom.records import errors
-from bloom.records.access import audit_in, check_read, check_write, relation_in, touch_file_in
+from bloom.records.access import Access, audit_in, check_write, readable_in, touch_file_in, writable_in
 from bloom.records.models import (
     AmendmentRecord,
     DiagnosisRecord,
     IntakeRecord,
     NoteRecord,
-    PatientFileRecord,
     PlanRecord,
-    Relation,
     note_body,
     sealed_where,
 )
@@ -33,6 +31,7 @@ from bloom.records.repository import PlansRepository, PlanVersionsRepository, Re
 from bloom.records.schemas import (
     AddAmendment,
     Amendment,
+    AuditAction,
     CreateDiagnosis,
     CreateNote,
     Diagnosis,
@@ -64,10 +63,6 @@ def _open(sealer: crypto.Sealer, collection: str, doc_id: str, field: str, seale
     return json.loads(sealer.open(sealed, sealed_where(collection, doc_id, field)))
 
 
-def _file_in(uow: RecordsWork, patient_id: str) -> PatientFileRecord | None:
-    return uow.files.get(patient_id)
-
-
 # ---------------------------------------------------------------- intake
 
 
@@ -75,11 +70,8 @@ def submit_intake(caller: Caller, patient_id: str, body: SubmitIntake) -> Intake
     """The patient writes (or rewrites) their intake form."""
 
     def work(uow: RecordsWork) -> IntakeForm:
-        fetched = uow.fetch([(uow.files, patient_id), (uow.intakes, patient_id)])
-        file = fetched.get(uow.files, patient_id)
-        relation = relation_in(uow, caller, patient_id)
-        check_write(relation, file, "intake")
-        existing = fetched.get(uow.intakes, patient_id)
+        access = writable_in(uow, caller, patient_id, "intake", also=[(uow.intakes, patient_id)])
+        existing = access.fetched.get(uow.intakes, patient_id)
         sealer = crypto.sealer_in(uow, patient_id)
         now = utcnow()
         answers = body.answers.model_dump(mode="json")
@@ -91,8 +83,8 @@ def submit_intake(caller: Caller, patient_id: str, body: SubmitIntake) -> Intake
             updated_at=now,
         )
         uow.intakes.save(patient_id, record)
-        touch_file_in(uow, patient_id, file)
-        audit_in(uow, caller, relation, patient_id, "intake", patient_id, "update" if existing else "create")
+        touch_file_in(uow, patient_id, access.file)
+        audit_in(uow, caller, access.relation, patient_id, "intake", patient_id, "update" if existing else "create")
         return _intake(record, body.answers)
 
     return RecordsWork.run_in_transaction(work)
@@ -100,15 +92,13 @@ def submit_intake(caller: Caller, patient_id: str, body: SubmitIntake) -> Intake
 
 def get_intake(caller: Caller, patient_id: str) -> IntakeForm:
     with RecordsWork() as uow:
-        fetched = uow.fetch([(uow.files, patient_id), (uow.intakes, patient_id)])
-        relation = relation_in(uow, caller, patient_id)
-        check_read(relation, fetched.get(uow.files, patient_id), "intake")
-        record = fetched.get(uow.intakes, patient_id)
+        access = readable_in(uow, caller, patient_id, "intake", also=[(uow.intakes, patient_id)])
+        record = access.fetched.get(uow.intakes, patient_id)
         if record is None:
             raise errors.RECORD_NOT_FOUND.error()
         sealer = crypto.sealer_in(uow, patient_id)
         answers = _open(sealer, uow.intakes.collection_name, patient_id, "answers", record.answers_sealed)
-        audit_in(uow, caller, relation, patient_id, "intake", patient_id, "read")
+        audit_in(uow, caller, access.relation, patient_id, "intake", patient_id, "read")
     return _intake(record, IntakeAnswers.model_validate(answers))
 
 
@@ -127,9 +117,7 @@ def _intake(record: IntakeRecord, answers: IntakeAnswers) -> IntakeForm:
 
 def create_diagnosis(caller: Caller, patient_id: str, body: CreateDiagnosis) -> Diagnosis:
     def work(uow: RecordsWork) -> Diagnosis:
-        file = _file_in(uow, patient_id)
-        relation = relation_in(uow, caller, patient_id)
-        check_write(relation, file, "diagnosis")
+        access = writable_in(uow, caller, patient_id, "diagnosis")
         sealer = crypto.sealer_in(uow, patient_id)
         record_id = str(uuid.uuid4())
         content = {"code": body.code, "description": body.description, "onsetDate": body.onset_date}
@@ -142,8 +130,8 @@ def create_diagnosis(caller: Caller, patient_id: str, body: CreateDiagnosis) -> 
             recorded_at=utcnow(),
         )
         uow.diagnoses.create(record_id, record)
-        touch_file_in(uow, patient_id, file)
-        audit_in(uow, caller, relation, patient_id, "diagnosis", record_id, "create")
+        touch_file_in(uow, patient_id, access.file)
+        audit_in(uow, caller, access.relation, patient_id, "diagnosis", record_id, "create")
         return _diagnosis(record, content)
 
     return RecordsWork.run_in_transaction(work)
@@ -151,11 +139,8 @@ def create_diagnosis(caller: Caller, patient_id: str, body: CreateDiagnosis) -> 
 
 def update_diagnosis(caller: Caller, patient_id: str, diagnosis_id: str, body: UpdateDiagnosis) -> Diagnosis:
     def work(uow: RecordsWork) -> Diagnosis:
-        fetched = uow.fetch([(uow.files, patient_id), (uow.diagnoses, diagnosis_id)])
-        file = fetched.get(uow.files, patient_id)
-        relation = relation_in(uow, caller, patient_id)
-        check_write(relation, file, "diagnosis")
-        record = fetched.get(uow.diagnoses, diagnosis_id)
+        access = writable_in(uow, caller, patient_id, "diagnosis", also=[(uow.diagnoses, diagnosis_id)])
+        record = access.fetched.get(uow.diagnoses, diagnosis_id)
         if record is None or record.patient_id != patient_id:
             raise errors.RECORD_NOT_FOUND.error()
         sealer = crypto.sealer_in(uow, patient_id)
@@ -166,8 +151,8 @@ def update_diagnosis(caller: Caller, patient_id: str, diagnosis_id: str, body: U
         content.update(changes)
         sealed = _seal(sealer, collection, diagnosis_id, "content", content)
         uow.diagnoses.change(diagnosis_id, content_sealed=sealed, status=status)
-        touch_file_in(uow, patient_id, file)
-        audit_in(uow, caller, relation, patient_id, "diagnosis", diagnosis_id, "update")
+        touch_file_in(uow, patient_id, access.file)
+        audit_in(uow, caller, access.relation, patient_id, "diagnosis", diagnosis_id, "update")
         return _diagnosis(record.model_copy(update={"status": status}), content)
 
     return RecordsWork.run_in_transaction(work)
@@ -175,9 +160,7 @@ def update_diagnosis(caller: Caller, patient_id: str, diagnosis_id: str, body: U
 
 def list_diagnoses(caller: Caller, patient_id: str) -> list[Diagnosis]:
     with RecordsWork() as uow:
-        file = _file_in(uow, patient_id)
-        relation = relation_in(uow, caller, patient_id)
-        check_read(relation, file, "diagnosis")
+        access = readable_in(uow, caller, patient_id, "diagnosis")
         records = uow.diagnoses.of_patient(patient_id)
         if not records:
             return []
@@ -185,7 +168,7 @@ def list_diagnoses(caller: Caller, patient_id: str) -> list[Diagnosis]:
         collection = uow.diagnoses.collection_name
         found = [_diagnosis(r, _open(sealer, collection, r.id, "content", r.content_sealed)) for r in records]
         for record in records:
-            audit_in(uow, caller, relation, patient_id, "diagnosis", record.id, "read")
+            audit_in(uow, caller, access.relation, patient_id, "diagnosis", record.id, "read")
     return found
 
 
@@ -209,11 +192,8 @@ def save_plan(caller: Caller, patient_id: str, body: SaveTreatmentPlan) -> Treat
     """Each save is a new version; every earlier one is kept."""
 
     def work(uow: RecordsWork) -> TreatmentPlan:
-        fetched = uow.fetch([(uow.files, patient_id), (uow.plans, patient_id)])
-        file = fetched.get(uow.files, patient_id)
-        relation = relation_in(uow, caller, patient_id)
-        check_write(relation, file, "treatment_plan")
-        latest = fetched.get(uow.plans, patient_id)
+        access = writable_in(uow, caller, patient_id, "treatment_plan", also=[(uow.plans, patient_id)])
+        latest = access.fetched.get(uow.plans, patient_id)
         sealer = crypto.sealer_in(uow, patient_id)
         version = (latest.version if latest is not None else 0) + 1
         goals = [Goal.model_validate({**g.model_dump(), "id": g.id or str(uuid.uuid4())}) for g in body.goals]
@@ -233,8 +213,9 @@ def save_plan(caller: Caller, patient_id: str, body: SaveTreatmentPlan) -> Treat
                 updated_at=now,
             )
             repo.save(doc_id, record, new=repo is uow.plan_versions)
-        touch_file_in(uow, patient_id, file)
-        audit_in(uow, caller, relation, patient_id, "treatment_plan", version_id, "update" if latest else "create")
+        touch_file_in(uow, patient_id, access.file)
+        action: AuditAction = "update" if latest else "create"
+        audit_in(uow, caller, access.relation, patient_id, "treatment_plan", version_id, action)
         return _plan(record, content)
 
     return RecordsWork.run_in_transaction(work)
@@ -247,16 +228,14 @@ def get_plan(caller: Caller, patient_id: str, query: PlanQuery) -> TreatmentPlan
         doc_id = patient_id
         if query.version is not None:
             repo, doc_id = uow.plan_versions, PlanVersionsRepository.version_id(patient_id, query.version)
-        fetched = uow.fetch([(uow.files, patient_id), (repo, doc_id)])
-        relation = relation_in(uow, caller, patient_id)
-        check_read(relation, fetched.get(uow.files, patient_id), "treatment_plan")
-        record = fetched.get(repo, doc_id)
+        access = readable_in(uow, caller, patient_id, "treatment_plan", also=[(repo, doc_id)])
+        record = access.fetched.get(repo, doc_id)
         if record is None:
             raise errors.RECORD_NOT_FOUND.error()
         sealer = crypto.sealer_in(uow, patient_id)
         content = _open(sealer, repo.collection_name, doc_id, "content", record.content_sealed)
         audit_id = PlanVersionsRepository.version_id(patient_id, record.version)
-        audit_in(uow, caller, relation, patient_id, "treatment_plan", audit_id, "read")
+        audit_in(uow, caller, access.relation, patient_id, "treatment_plan", audit_id, "read")
     return _plan(record, content)
 
 
@@ -281,9 +260,7 @@ def create_note(caller: Caller, patient_id: str, body: CreateNote) -> SessionNot
         raise errors.NOTE_FORMAT_MISMATCH.error()
 
     def work(uow: RecordsWork) -> SessionNote:
-        file = _file_in(uow, patient_id)
-        relation = relation_in(uow, caller, patient_id)
-        check_write(relation, file, "session_note")
+        access = writable_in(uow, caller, patient_id, "session_note")
         sealer = crypto.sealer_in(uow, patient_id)
         note_id = str(uuid.uuid4())
         now = utcnow()
@@ -303,35 +280,31 @@ def create_note(caller: Caller, patient_id: str, body: CreateNote) -> SessionNot
             updated_at=now,
         )
         uow.notes.create(note_id, record)
-        touch_file_in(uow, patient_id, file)
-        audit_in(uow, caller, relation, patient_id, "session_note", note_id, "create")
+        touch_file_in(uow, patient_id, access.file)
+        audit_in(uow, caller, access.relation, patient_id, "session_note", note_id, "create")
         return _searchable_in(uow, record, _note(record, text, []))
 
     return RecordsWork.run_in_transaction(work)
 
 
-def _authored_note_in(
-    uow: RecordsWork, caller: Caller, note_id: str
-) -> tuple[NoteRecord, PatientFileRecord | None, Relation]:
+def _authored_note_in(uow: RecordsWork, caller: Caller, note_id: str) -> tuple[NoteRecord, Access]:
     """A note the caller may change (its author, still the patient's active therapist): 404 for who may not read
     it, 403 RECORDS_READ_ONLY for the rest of the care team."""
     record = uow.notes.get(note_id)
     if record is None:
         raise errors.RECORD_NOT_FOUND.error()
-    file = _file_in(uow, record.patient_id)
-    relation = relation_in(uow, caller, record.patient_id)
-    check_read(relation, file, "session_note", shared=record.shared)
+    access = readable_in(uow, caller, record.patient_id, "session_note", shared=record.shared)
     if record.author_id != caller.user.id:
         raise errors.RECORDS_READ_ONLY.error()
-    check_write(relation, file, "session_note")
-    return record, file, relation
+    check_write(access.relation, access.file, "session_note")
+    return record, access
 
 
 def update_note(caller: Caller, note_id: str, body: UpdateNote) -> SessionNote:
     """Change a draft (the body fields sent, sharing, appointment); a signed note is locked (409 NOTE_SIGNED)."""
 
     def work(uow: RecordsWork) -> SessionNote:
-        record, file, relation = _authored_note_in(uow, caller, note_id)
+        record, access = _authored_note_in(uow, caller, note_id)
         if record.status == "signed":
             raise errors.NOTE_SIGNED.error()
         sealer = crypto.sealer_in(uow, record.patient_id)
@@ -348,8 +321,8 @@ def update_note(caller: Caller, note_id: str, body: UpdateNote) -> SessionNote:
         if "appointment_id" in body.model_fields_set:
             changes["appointment_id"] = body.appointment_id
         uow.notes.change(note_id, **changes)
-        touch_file_in(uow, record.patient_id, file)
-        audit_in(uow, caller, relation, record.patient_id, "session_note", note_id, "update")
+        touch_file_in(uow, record.patient_id, access.file)
+        audit_in(uow, caller, access.relation, record.patient_id, "session_note", note_id, "update")
         return _searchable_in(uow, record, _note(record.model_copy(update=changes), text, []))
 
     return RecordsWork.run_in_transaction(work)
@@ -359,14 +332,14 @@ def sign_note(caller: Caller, note_id: str) -> SessionNote:
     """Sign and lock a draft: from now on it changes only by amendments."""
 
     def work(uow: RecordsWork) -> SessionNote:
-        record, file, relation = _authored_note_in(uow, caller, note_id)
+        record, access = _authored_note_in(uow, caller, note_id)
         if record.status == "signed":
             raise errors.NOTE_SIGNED.error()
         sealer = crypto.sealer_in(uow, record.patient_id)
         now = utcnow()
         uow.notes.change(note_id, status="signed", signed_at=now, updated_at=now)
-        touch_file_in(uow, record.patient_id, file)
-        audit_in(uow, caller, relation, record.patient_id, "session_note", note_id, "sign")
+        touch_file_in(uow, record.patient_id, access.file)
+        audit_in(uow, caller, access.relation, record.patient_id, "session_note", note_id, "sign")
         signed = record.model_copy(update={"status": "signed", "signed_at": now, "updated_at": now})
         return _opened_note(uow, sealer, signed)
 
@@ -377,7 +350,7 @@ def amend_note(caller: Caller, note_id: str, body: AddAmendment) -> SessionNote:
     """Append an amendment to a signed note (409 NOTE_NOT_SIGNED for a draft, which is edited instead)."""
 
     def work(uow: RecordsWork) -> SessionNote:
-        record, file, relation = _authored_note_in(uow, caller, note_id)
+        record, access = _authored_note_in(uow, caller, note_id)
         if record.status != "signed":
             raise errors.NOTE_NOT_SIGNED.error()
         sealer = crypto.sealer_in(uow, record.patient_id)
@@ -391,8 +364,8 @@ def amend_note(caller: Caller, note_id: str, body: AddAmendment) -> SessionNote:
         )
         amendments = [*record.amendments, amendment]
         uow.notes.change(note_id, amendments=amendments, updated_at=amendment.at)
-        touch_file_in(uow, record.patient_id, file)
-        audit_in(uow, caller, relation, record.patient_id, "session_note", note_id, "amend")
+        touch_file_in(uow, record.patient_id, access.file)
+        audit_in(uow, caller, access.relation, record.patient_id, "session_note", note_id, "amend")
         amended = _opened_note(
             uow, sealer, record.model_copy(update={"amendments": amendments, "updated_at": amendment.at})
         )
@@ -406,11 +379,10 @@ def get_note(caller: Caller, note_id: str) -> SessionNote:
         record = uow.notes.get(note_id)
         if record is None:
             raise errors.RECORD_NOT_FOUND.error()
-        relation = relation_in(uow, caller, record.patient_id)
-        check_read(relation, _file_in(uow, record.patient_id), "session_note", shared=record.shared)
+        access = readable_in(uow, caller, record.patient_id, "session_note", shared=record.shared)
         sealer = crypto.sealer_in(uow, record.patient_id)
         note = _opened_note(uow, sealer, record)
-        audit_in(uow, caller, relation, record.patient_id, "session_note", note_id, "read")
+        audit_in(uow, caller, access.relation, record.patient_id, "session_note", note_id, "read")
     return note
 
 
@@ -418,17 +390,16 @@ def list_notes(caller: Caller, patient_id: str, query: NotesQuery) -> NotePage:
     """The patient's notes, newest first: all of them for the care team, those shared with them for the patient."""
     after = cursors.decode(query.cursor, cursors.AfterTimeAndId)
     with RecordsWork() as uow:
-        file = _file_in(uow, patient_id)
-        relation = relation_in(uow, caller, patient_id)
-        check_read(relation, file, "session_note")
-        found = uow.notes.page_of(patient_id, shared_only=relation == "patient", after=after, limit=query.limit + 1)
+        access = readable_in(uow, caller, patient_id, "session_note")
+        shared_only = access.relation == "patient"
+        found = uow.notes.page_of(patient_id, shared_only=shared_only, after=after, limit=query.limit + 1)
         page = found[: query.limit]
         if not page:
             return NotePage(items=[], next_cursor=None)
         sealer = crypto.sealer_in(uow, patient_id)
         notes = [_opened_note(uow, sealer, record) for record in page]
         for record in page:
-            audit_in(uow, caller, relation, patient_id, "session_note", record.id, "read")
+            audit_in(uow, caller, access.relation, patient_id, "session_note", record.id, "read")
     more = len(found) > query.limit
     next_cursor = cursors.encode(cursors.AfterTimeAndId(at=page[-1].created_at, id=page[-1].id)) if more else None
     return NotePage(items=notes, next_cursor=next_cursor)

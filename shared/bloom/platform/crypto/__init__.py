@@ -28,12 +28,13 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bloom.core.time import utcnow
 from bloom.platform.crypto.kek import kek_aead, register_tink
 from bloom.platform.crypto.store import SEARCH_KEY_ID, DataKeyRecord, DataKeysRepository, KeysWork
-from bloom.platform.store.unit_of_work import DuplicateDocument, UnitOfWork
+from bloom.platform.store.repository import Repository
+from bloom.platform.store.unit_of_work import DuplicateDocument, Fetched, UnitOfWork
 
 if TYPE_CHECKING:
     from tink import KeysetHandle
@@ -159,6 +160,22 @@ def _open_or_create(repo: DataKeysRepository, owner_id: str, record: DataKeyReco
     return _unwrapped_aead(record.wrapped, owner_id)
 
 
+def data_key_ref(uow: UnitOfWork, owner_id: str) -> tuple[Repository[Any], str]:
+    """The owner's data key as a (repository, id) pair, for a caller to read it in its own batched `uow.fetch`
+    (one round trip for its documents and the key); then `use_fetched_keys`."""
+    return uow.bind(DataKeysRepository), owner_id
+
+
+def use_fetched_keys(uow: UnitOfWork, fetched: Fetched, owner_ids: Iterable[str]) -> None:
+    """Let `sealer_in` use the keys of these owners that `fetched` read (via `data_key_ref`) instead of reading
+    them again. An owner whose key was not there is read (and created) by `sealer_in` as usual."""
+    repo = uow.bind(DataKeysRepository)
+    for owner in owner_ids:
+        record = fetched.get(repo, owner)
+        if record is not None and owner not in repo.opened:
+            repo.opened[owner] = _open_or_create(repo, owner, record)
+
+
 def sealer_in(uow: UnitOfWork, owner_id: str) -> Sealer:
     """The owner's sealer (see `sealers_for`)."""
     return sealers_for(uow, [owner_id])[owner_id]
@@ -176,12 +193,12 @@ def destroy_data_key_in(uow: UnitOfWork, owner_id: str) -> None:
 # ------------------------------------------------------------------ KEK rotation
 
 
-def rewrap_data_keys(after: str | None, limit: int) -> tuple[int, str | None]:
+def rewrap_data_keys(after: str | None, limit: int) -> tuple[int, str | None, int]:
     """Re-wrap a page of data keys (in owner-id order, after `after`) under the KEK's current primary, in one
-    transaction; (keys re-wrapped, the last owner id of the page, or None when no key is left). Destroyed keys
-    stay tombstones. The data keys themselves, and so every record sealed under them, are unchanged."""
+    transaction: (keys re-wrapped, the page's last owner id or None when no key is left, keys looked at).
+    Destroyed keys stay tombstones. The data keys themselves, and so every record sealed under them, are unchanged."""
 
-    def work(uow: KeysWork) -> tuple[int, str | None]:
+    def work(uow: KeysWork) -> tuple[int, str | None, int]:
         page = uow.data_keys.page(after, limit)
         rewrapped = {
             owner: _wrap(_unwrap(record.wrapped, owner), owner) for owner, record in page if record.wrapped is not None
@@ -189,7 +206,7 @@ def rewrap_data_keys(after: str | None, limit: int) -> tuple[int, str | None]:
         now = utcnow()
         for owner, wrapped in rewrapped.items():
             uow.data_keys.change(owner, wrapped=wrapped, wrapped_at=now)
-        return len(rewrapped), (page[-1][0] if page else None)
+        return len(rewrapped), (page[-1][0] if page else None), len(page)
 
     return KeysWork.run_in_transaction(work)
 
