@@ -30,6 +30,7 @@ from infra.bench_records import records_section
 from infra.bench_report import print_table, run_python
 from infra.bench_reporting import reporting_section
 from infra.bench_scheduling import scheduling_section
+from infra.bench_search import search_section
 from infra.bench_therapy import therapy_section
 from infra.bench_throughput import throughput_section
 from infra.bench_toolkit import toolkit_section
@@ -192,6 +193,7 @@ SECTIONS: list[Section] = [
     scheduling_section,
     records_section,
     credentialing_section,
+    search_section,
 ]
 
 

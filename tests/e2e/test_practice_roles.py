@@ -156,6 +156,10 @@ CASES: dict[str, tuple[Callable[[World], Request], dict[str, int]]] = {
         lambda w: ("POST", f"threads/{w.thread}/read", {"messageId": w.message}),
         {**DENIED, "outsider": 404, "other_dr": 404, "admin": 404, "dr": 201, "pat": 201},
     ),
+    "search_practice": (  # what each finds: tests/e2e/test_search.py
+        lambda w: ("GET", "search?q=hello", None),
+        {**DENIED, "outsider": 200, "other_dr": 200, "pat": 200, "dr": 200, "admin": 200},
+    ),
     "read_audit": (
         lambda w: ("GET", f"audit?threadId={w.thread}", None),
         {**DENIED, **STAFF_ONLY, "other_dr": 403, "dr": 403, "admin": 200},

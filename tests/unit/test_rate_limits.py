@@ -90,6 +90,7 @@ def test_the_limits_are_declared_on_their_routes() -> None:
         "get_credentialing_requirements": ("60/minute per user",),
         "create_ticket": ("30/minute per user",),
         "add_ticket_comment": ("30/minute per user",),
+        "search_practice": ("60/minute per user",),
     }
 
 

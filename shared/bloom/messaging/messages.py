@@ -38,9 +38,11 @@ from bloom.messaging.schemas import (
     SendMessage,
     Thread,
 )
-from bloom.messaging.threads import readable
+from bloom.messaging.threads import readable, search_readers
 from bloom.platform import cursors
 from bloom.platform.store.repository import ArrayAdd, ChangeValue
+from bloom.search import service as search
+from bloom.search.schemas import IndexedRecord, ReaderView, thread_scope
 from bloom.users.schemas import Caller
 
 _log = get_logger(__name__)
@@ -67,6 +69,21 @@ def _flag_in(uow: MessagingWork, thread_id: str, mid: str, verdict: Verdict, at_
     if verdict.flagged_for_safety:
         flagged = MessageFlagged(thread_id=thread_id, message_id=mid, reasons=list(verdict.reasons), flagged_at=at_iso)
         uow.emit(MESSAGE_FLAGGED, flagged)
+
+
+def _index_in(uow: MessagingWork, thread: ThreadRecord, record: MessageRecord, own_text: str) -> None:
+    """The message in search, for each reader as they see it: the sender's own text for the sender, the
+    delivered (blurred) text for everyone else. Blind writes in the same commit."""
+    views = [
+        ReaderView(
+            reader_id=reader,
+            text=own_text if reader == record.sender_id else record.text,
+            scope=thread_scope(thread.id),
+        )
+        for reader in search_readers(thread, record.sender_id)
+    ]
+    indexed = IndexedRecord(kind="message", record_id=record.id, at=record.created_at, thread_id=thread.id, views=views)
+    search.index_in(uow, indexed)
 
 
 def list_messages(caller: Caller, thread_id: str, query: MessagesQuery) -> MessagePage:
@@ -124,6 +141,7 @@ def send_message(caller: Caller, thread_id: str, body: SendMessage, request_id: 
                 original_record = OriginalRecord(id=mid, thread_id=thread_id, sender_id=caller.user.id, text=body.text)
                 uow.originals.create(mid, original_record)
             _touch_thread(uow, caller, thread, record)
+            _index_in(uow, thread, record, body.text)
         audit.record_in(uow, "send", caller, thread_id, request_id, message_id=mid, after=body.text)
         audit.record_moderation_in(uow, caller, thread_id, request_id, mid, verdict, model_pass, after=body.text)
         _flag_in(uow, thread_id, mid, verdict, now.isoformat())
@@ -156,8 +174,8 @@ def _touch_thread(uow: MessagingWork, caller: Caller, thread: ThreadRecord, reco
         uow.presence_viewers.share([*thread.participant_uids, caller.auth_uid])
 
 
-def _load_own(uow: MessagingWork, caller: Caller, thread_id: str, mid: str) -> tuple[MessageRecord, str]:
-    """A message of the caller (and its text as they wrote it) in a thread they can write to."""
+def _load_own(uow: MessagingWork, caller: Caller, thread_id: str, mid: str) -> tuple[ThreadRecord, MessageRecord, str]:
+    """A message of the caller (and its text as they wrote it) in a thread they can write to, and the thread."""
     thread, record, original = uow.load(thread_id, mid)
     thread = readable(caller, thread)
     if record is None or record.sender_id != caller.user.id:
@@ -166,19 +184,19 @@ def _load_own(uow: MessagingWork, caller: Caller, thread_id: str, mid: str) -> t
         raise errors.MESSAGE_DELETED.error()
     if thread.read_only:
         raise errors.THREAD_READ_ONLY.error()
-    return record, original.text if original is not None else record.text
+    return thread, record, original.text if original is not None else record.text
 
 
 def edit_message(caller: Caller, thread_id: str, mid: str, body: EditMessage, request_id: str | None) -> Message:
     """The sender, within 15 minutes; the new text is moderated again."""
     with MessagingWork() as uow:
-        record, _ = _load_own(uow, caller, thread_id, mid)
+        _, record, _ = _load_own(uow, caller, thread_id, mid)
     if not within_edit_window(record.created_at, utcnow()):
         raise errors.EDIT_WINDOW_CLOSED.error()
     verdict, model_pass = moderate(body.text)
 
     def work(uow: MessagingWork) -> Message:
-        record, before = _load_own(uow, caller, thread_id, mid)
+        thread, record, before = _load_own(uow, caller, thread_id, mid)
         now = utcnow()
         if not within_edit_window(record.created_at, now):
             raise errors.EDIT_WINDOW_CLOSED.error()
@@ -197,7 +215,9 @@ def edit_message(caller: Caller, thread_id: str, mid: str, body: EditMessage, re
             uow.originals.delete(mid)
         audit.record_in(uow, "edit", caller, thread_id, request_id, message_id=mid, before=before, after=body.text)
         _flag_in(uow, thread_id, mid, verdict, now.isoformat())
-        return record.model_copy(update=changes).out(body.text)
+        edited = record.model_copy(update=changes)
+        _index_in(uow, thread, edited, body.text)
+        return edited.out(body.text)
 
     edited = MessagingWork.run_in_transaction(work)
     if verdict.state == "blocked":
@@ -222,6 +242,7 @@ def delete_message(caller: Caller, thread_id: str, mid: str, request_id: str | N
             uow.originals.delete(mid)
         before = original.text if original is not None else record.text
         audit.record_in(uow, "delete", caller, thread_id, request_id, message_id=mid, before=before)
+        search.remove_in(uow, "message", mid, search_readers(thread, record.sender_id))
         return record.model_copy(update=changes).out()
 
     return MessagingWork.run_in_transaction(work)

@@ -18,6 +18,8 @@ from bloom.platform.auth import FORBIDDEN
 from bloom.practice import errors as practice_errors
 from bloom.practice import service as practice
 from bloom.practice.schemas import Assignment
+from bloom.search import service as search
+from bloom.search.schemas import PRACTICE_ADMINS, care_scope, thread_scope
 from bloom.users.schemas import Caller
 
 
@@ -30,6 +32,13 @@ def readable(caller: Caller, thread: ThreadRecord | None) -> ThreadRecord:
     raise errors.THREAD_NOT_FOUND.error()
 
 
+def search_readers(thread: ThreadRecord, *also: str) -> list[str]:
+    """Who finds a thread's messages in search: its participants (and `also`, a practice admin joining), and for
+    a support thread every practice admin."""
+    readers = list(dict.fromkeys([*thread.participant_ids, *also]))
+    return [*readers, PRACTICE_ADMINS] if thread.kind == "support" else readers
+
+
 def open_thread(caller: Caller, body: CreateThread) -> Thread:
     """The care thread of an active assignment (one per assignment: asking again returns it) or the caller's
     support thread."""
@@ -40,7 +49,7 @@ def open_thread(caller: Caller, body: CreateThread) -> Thread:
             thread_id = support_thread_id(caller.user.id)
             thread, _, _ = uow.load(thread_id)
             if thread is not None:
-                return _sharing_presence(uow, thread)
+                return _sharing_presence(uow, _searchable(uow, thread))
             record = ThreadRecord(
                 id=thread_id,
                 kind="support",
@@ -57,8 +66,10 @@ def open_thread(caller: Caller, body: CreateThread) -> Thread:
             parties = practice.care_parties_in(uow, caller, body.assignment_id)
             if caller.user.id not in (parties.patient_id, parties.therapist_user_id):
                 raise practice_errors.ASSIGNMENT_NOT_FOUND.error()
+            if parties.status == "active":  # the therapist finds their notes of the patient again (a new assignment)
+                search.grant_in(uow, care_scope(parties.patient_id), [parties.therapist_user_id])
             if thread is not None:
-                return _sharing_presence(uow, thread)
+                return _sharing_presence(uow, _searchable(uow, thread))
             if parties.status != "active":
                 raise errors.ASSIGNMENT_NOT_ACTIVE.error()
             record = ThreadRecord(
@@ -71,7 +82,7 @@ def open_thread(caller: Caller, body: CreateThread) -> Thread:
                 last_message_at=now,
             )
         uow.threads.create(record.id, record)
-        return _sharing_presence(uow, record)
+        return _sharing_presence(uow, _searchable(uow, record))
 
     return MessagingWork.run_in_transaction(work).out()
 
@@ -80,6 +91,14 @@ def _sharing_presence(uow: MessagingWork, thread: ThreadRecord) -> ThreadRecord:
     """The participants may see each other's presence. Written again when a thread is asked for again (merged,
     in the same commit: no round trip), so threads opened before presence sharing existed share it too."""
     uow.presence_viewers.share(thread.participant_uids)
+    return thread
+
+
+def _searchable(uow: MessagingWork, thread: ThreadRecord) -> ThreadRecord:
+    """Its readers hold the thread's search scope (again, merged in the same commit: threads opened before search
+    existed become searchable); a read-only care thread's therapist has lost it and does not get it back."""
+    if not thread.read_only:
+        search.grant_in(uow, thread_scope(thread.id), search_readers(thread))
     return thread
 
 
@@ -102,13 +121,16 @@ def list_threads(caller: Caller, query: ThreadsQuery) -> ThreadPage:
 
 
 def end_assignment(caller: Caller, assignment_id: str) -> Assignment:
-    """End an assignment and make its care thread read-only, in one transaction."""
+    """End an assignment and make its care thread read-only, in one transaction; the therapist's search results
+    of the thread and of their notes of the patient go at once."""
 
     def work(uow: MessagingWork) -> Assignment:
         thread, _, _ = uow.load(care_thread_id(assignment_id))  # reads before the practice's writes
         ended = practice.end_assignment_in(uow, caller, assignment_id)
         if thread is not None:
             uow.threads.change(thread.id, read_only=True)
+            search.revoke_in(uow, thread_scope(thread.id), [ended.therapist_user_id])
+        search.revoke_in(uow, care_scope(ended.patient_id), [ended.therapist_user_id])  # their notes of the patient
         return ended.out()
 
     return MessagingWork.run_in_transaction(work)

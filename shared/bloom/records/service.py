@@ -48,6 +48,8 @@ from bloom.records.schemas import (
     UpdateDiagnosis,
     UpdateNote,
 )
+from bloom.search import service as search
+from bloom.search.schemas import IndexedRecord, ReaderView, care_scope
 from bloom.users.schemas import Caller
 
 _log = get_logger(__name__)
@@ -280,7 +282,7 @@ def create_note(caller: Caller, patient_id: str, body: CreateNote) -> SessionNot
         uow.notes.create(note_id, record)
         touch_file_in(uow, patient_id, access.file)
         audit_in(uow, caller, access.relation, patient_id, "session_note", note_id, "create")
-        return _note(record, text, [])
+        return _searchable_in(uow, record, _note(record, text, []))
 
     return RecordsWork.run_in_transaction(work)
 
@@ -321,7 +323,7 @@ def update_note(caller: Caller, note_id: str, body: UpdateNote) -> SessionNote:
         uow.notes.change(note_id, **changes)
         touch_file_in(uow, record.patient_id, access.file)
         audit_in(uow, caller, access.relation, record.patient_id, "session_note", note_id, "update")
-        return _note(record.model_copy(update=changes), text, [])
+        return _searchable_in(uow, record, _note(record.model_copy(update=changes), text, []))
 
     return RecordsWork.run_in_transaction(work)
 
@@ -364,9 +366,10 @@ def amend_note(caller: Caller, note_id: str, body: AddAmendment) -> SessionNote:
         uow.notes.change(note_id, amendments=amendments, updated_at=amendment.at)
         touch_file_in(uow, record.patient_id, access.file)
         audit_in(uow, caller, access.relation, record.patient_id, "session_note", note_id, "amend")
-        return _opened_note(
+        amended = _opened_note(
             uow, sealer, record.model_copy(update={"amendments": amendments, "updated_at": amendment.at})
         )
+        return _searchable_in(uow, record, amended)
 
     return RecordsWork.run_in_transaction(work)
 
@@ -400,6 +403,20 @@ def list_notes(caller: Caller, patient_id: str, query: NotesQuery) -> NotePage:
     more = len(found) > query.limit
     next_cursor = cursors.encode(cursors.AfterTimeAndId(at=page[-1].created_at, id=page[-1].id)) if more else None
     return NotePage(items=notes, next_cursor=next_cursor)
+
+
+def _searchable_in(uow: RecordsWork, record: NoteRecord, note: SessionNote) -> SessionNote:
+    """The note in search (`bloom.search`), with the unit's writes: its author finds it while caring for the
+    patient, the patient while it is shared with them; body and amendments are its text."""
+    text = "\n".join([*note.body.values(), *(amendment.text for amendment in note.amendments)])
+    views = [ReaderView(reader_id=record.author_id, text=text, scope=care_scope(note.patient_id))]
+    if note.shared:
+        views.append(ReaderView(reader_id=note.patient_id, text=text, scope=None))
+    else:
+        search.remove_in(uow, "note", note.id, [note.patient_id])
+    indexed = IndexedRecord(kind="note", record_id=note.id, at=note.updated_at, patient_id=note.patient_id, views=views)
+    search.index_in(uow, indexed)
+    return note
 
 
 def _opened_note(uow: RecordsWork, sealer: crypto.Sealer, record: NoteRecord) -> SessionNote:
