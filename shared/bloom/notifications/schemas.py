@@ -10,7 +10,9 @@ from typing import Literal
 
 from bloom.core.models import CamelModel
 
-NoticeKind = Literal["appointment_reminder", "waitlist_offer"]
+NoticeKind = Literal[
+    "appointment_reminder", "waitlist_offer", "credentialing_follow_up", "credential_expiring", "approval_expiring"
+]
 
 
 class Notice(CamelModel):
