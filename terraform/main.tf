@@ -2,6 +2,7 @@
 
 resource "google_project_service" "api" {
   for_each = toset([
+    "aiplatform.googleapis.com", # Vertex AI text embeddings (credentialing's ingestion)
     "apigateway.googleapis.com",
     "artifactregistry.googleapis.com",
     "cloudbuild.googleapis.com",

@@ -29,6 +29,8 @@ locals {
   account_managers = { for id, profile in local.grant_profiles : id => profile if contains(profile.uses, "firebase_auth_admin") }
   # Profiles that sign as their own service account (Capability.SIGN_AS_SELF: signed URLs, custom tokens).
   self_signers = { for id, profile in local.grant_profiles : id => profile if contains(profile.uses, "sign_as_self") }
+  # Profiles that call Vertex AI's text embeddings (Capability.VERTEX_AI).
+  embedders = { for id, profile in local.grant_profiles : id => profile if contains(profile.uses, "vertex_ai") }
 
   # Buckets declared in code (bloom.platform.buckets), those with a storage notification, and (profile, bucket)
   # for every profile holding the capability that grants a bucket's objects.

@@ -53,6 +53,7 @@ locals {
   grantable_roles = [
     "roles/datastore.user",
     "projects/${var.project_id}/roles/bloomFirebaseAccounts",
+    "roles/aiplatform.user", # Vertex AI embeddings, to the functions declaring Capability.VERTEX_AI (functions.tf)
   ]
 
   # The buckets the main configuration creates are all named "<project>-bloom-<name>" (source.tf, storage.tf).

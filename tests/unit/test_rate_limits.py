@@ -83,6 +83,9 @@ def test_the_limits_are_declared_on_their_routes() -> None:
         "add_reaction": ("60/minute per user",),
         "remove_reaction": ("60/minute per user",),
         "mark_read": ("120/minute per user",),
+        "create_credentialing_source": ("30/hour per user",),
+        "reingest_credentialing_source": ("30/hour per user",),
+        "get_credentialing_requirements": ("60/minute per user",),
     }
 
 

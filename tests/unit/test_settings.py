@@ -99,6 +99,8 @@ def test_defaults() -> None:
         "api_url": "http://localhost:35001/api",
         "slack_webhook_url_safety": None,
         "openai_api_url": "https://api.openai.com/v1",
+        "embeddings": "local",
+        "vertex_location": "europe-west2",
         "openai_api_key": None,
         "crisp_api_url": "https://api.crisp.chat/v1",
         "crisp_website_id": None,

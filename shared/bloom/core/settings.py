@@ -69,6 +69,9 @@ class Settings(BaseModel, frozen=True):
     slack_webhook_url_safety: SecretStr | None = Field(None, validation_alias="SLACK_WEBHOOK_URL_SAFETY")
     openai_api_url: str = Field(DEFAULT_OPENAI_API_URL, validation_alias="OPENAI_API_URL")
     openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")
+    # Credentialing's text embeddings: Vertex AI when deployed, the local model (a PyPI package) elsewhere.
+    embeddings: Literal["local", "vertex"] = Field("local", validation_alias="EMBEDDINGS")
+    vertex_location: str = Field("europe-west2", validation_alias="VERTEX_LOCATION")
     crisp_api_url: str = Field(DEFAULT_CRISP_API_URL, validation_alias="CRISP_API_URL")
     crisp_website_id: str | None = Field(None, validation_alias="CRISP_WEBSITE_ID")
     crisp_token_identifier: SecretStr | None = Field(None, validation_alias="CRISP_TOKEN_IDENTIFIER")

@@ -1,5 +1,9 @@
 """Credentialing's documents.
 
+Sources and chunks: `credentialingSources/{id}`, `credentialingChunks/{sourceId}-{index}` (text, page and a
+Firestore vector field, searched by `find_nearest` under equality pre-filters on payer and state) and
+`requirementQueries/{payer}~{state}` (the embedded requirements query of a payer and state).
+
 Therapist documents and applications: `credentialingDocuments/{id}` and `credentialingApplications/{id}` (server
 only), each with the owner's Bloom user id (`ownerId`, what erasure deletes by). Days (`expiresOn`, `followUpOn`)
 are stored as ISO text, so the daily job's range queries compare them as days.
@@ -8,12 +12,124 @@ are stored as ISO text, so the daily job's range queries compare them as days.
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
-from bloom.credentialing.models import ApplicationRecord, DocumentRecord
+from bloom.credentialing.models import (
+    EMBEDDING_DIMENSION,
+    ApplicationRecord,
+    ChunkRecord,
+    DocumentRecord,
+    QueryVectorRecord,
+    SourceRecord,
+)
 from bloom.credentialing.schemas import ApplicationStatus
-from bloom.platform.store.indexes import composite_index
+from bloom.platform.store.client import count_round_trip, db
+from bloom.platform.store.indexes import composite_index, vector_index
 from bloom.platform.store.repository import Filter, Repository
 from bloom.platform.store.unit_of_work import UnitOfWork, repository
+
+if TYPE_CHECKING:
+    from google.cloud.firestore_v1.base_document import DocumentSnapshot
+
+# --- sources and chunks (rag)
+SOURCES = "credentialingSources"
+CHUNKS = "credentialingChunks"
+QUERY_VECTORS = "requirementQueries"
+EMBEDDING = "embedding"
+NEAREST_CHUNKS = vector_index(CHUNKS, "payer", "state", vector_field=EMBEDDING, dimension=EMBEDDING_DIMENSION)
+CHUNKS_FROM_INDEX = composite_index(CHUNKS, ("sourceId", "ASCENDING"), ("index", "ASCENDING"))
+SOURCES_LISTED = 500
+CHUNK_DELETE_BATCH = 300
+
+
+def _with_vector(doc: dict[str, Any]) -> dict[str, Any]:
+    from google.cloud.firestore_v1.vector import Vector
+
+    return doc | {EMBEDDING: Vector(doc[EMBEDDING])}
+
+
+def _without_vector(data: dict[str, Any]) -> dict[str, Any]:
+    return data | {EMBEDDING: list(data.get(EMBEDDING) or ())}
+
+
+class SourcesRepository(Repository[SourceRecord]):
+    collection_name = SOURCES
+    model = SourceRecord
+
+    def newest(self) -> list[SourceRecord]:
+        rows = self.select(order_by=[("createdAt", "DESCENDING")], limit=SOURCES_LISTED)
+        return [item for _, item in rows]
+
+
+class ChunksRepository(Repository[ChunkRecord]):
+    collection_name = CHUNKS
+    model = ChunkRecord
+
+    def to_doc(self, item: ChunkRecord) -> dict[str, Any]:
+        return _with_vector(super().to_doc(item))
+
+    def from_snapshot(self, snapshot: DocumentSnapshot[Any]) -> ChunkRecord | None:
+        if not snapshot.exists:
+            return None
+        return ChunkRecord.model_validate(_without_vector(snapshot.to_dict() or {}))
+
+    def nearest(self, payer: str, state: str, vector: list[float], limit: int) -> list[ChunkRecord]:
+        """The `limit` chunks of the payer and state closest to `vector` (cosine), closest first: one query."""
+        from google.cloud.firestore import FieldFilter
+        from google.cloud.firestore_v1.base_vector_query import DistanceMeasure
+        from google.cloud.firestore_v1.vector import Vector
+
+        query: Any = self.collection()
+        for field, value in (("payer", payer), ("state", state)):
+            query = query.where(filter=FieldFilter(field, "==", value))
+        nearest = query.find_nearest(
+            vector_field=NEAREST_CHUNKS.field_names[-1],
+            query_vector=Vector(vector),
+            distance_measure=DistanceMeasure.COSINE,
+            limit=limit,
+        )
+        count_round_trip()
+        found = (self.from_snapshot(snapshot) for snapshot in nearest.stream(transaction=self.session.transaction))
+        return [chunk for chunk in found if chunk is not None]
+
+    def delete_from_index(self, source_id: str, first: int) -> int:
+        """Delete the source's chunks numbered `first` and above (what a shorter re-ingestion left), in committed
+        batches outside any transaction (ingestion's cleanup). Idempotent."""
+        deleted = 0
+        while True:
+            rows = self.select(
+                [Filter("sourceId", "==", source_id), Filter("index", ">=", first)],
+                limit=CHUNK_DELETE_BATCH,
+                index=CHUNKS_FROM_INDEX,
+            )
+            if not rows:
+                return deleted
+            batch = db().batch()
+            for doc_id, _ in rows:
+                batch.delete(self.ref(doc_id))
+            count_round_trip()
+            batch.commit()
+            deleted += len(rows)
+
+
+class QueryVectorsRepository(Repository[QueryVectorRecord]):
+    collection_name = QUERY_VECTORS
+    model = QueryVectorRecord
+
+    def to_doc(self, item: QueryVectorRecord) -> dict[str, Any]:
+        return _with_vector(super().to_doc(item))
+
+    def from_snapshot(self, snapshot: DocumentSnapshot[Any]) -> QueryVectorRecord | None:
+        if not snapshot.exists:
+            return None
+        return QueryVectorRecord.model_validate(_without_vector(snapshot.to_dict() or {}))
+
+
+class SourcesWork(UnitOfWork):
+    sources = repository(SourcesRepository)
+    chunks = repository(ChunksRepository)
+    query_vectors = repository(QueryVectorsRepository)
+
 
 # --- documents and applications (applications)
 DOCUMENTS = "credentialingDocuments"

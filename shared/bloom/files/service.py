@@ -85,6 +85,29 @@ def download_link(user_id: str, upload_id: str, *, units: type[FilesWork] = File
     return DownloadLink(url=url, expires_at=now + DOWNLOAD_URL_TTL)
 
 
+def available_upload(owner_id: str, upload_id: str, content_type: str) -> bool:
+    """Whether the owner has an upload of that id, checked (`available`) and of `content_type` (for areas that take
+    an upload id in a request, such as credentialing's sources)."""
+    with FilesWork() as uow:
+        record = uow.uploads.get(upload_id)
+    return (
+        record is not None
+        and record.owner_id == owner_id
+        and record.status == "available"
+        and record.content_type == content_type
+    )
+
+
+def read_upload(upload_id: str) -> bytes | None:
+    """The bytes of an available upload, or None when it is not there (erased, rejected): for subscribers that
+    process a file another use case already authorised (credentialing's ingestion)."""
+    with FilesWork() as uow:
+        record = uow.uploads.get(upload_id)
+    if record is None or record.status != "available":
+        return None
+    return object_store().read(record.stored_object)
+
+
 def attach_in(uow: UnitOfWork, upload_ids: Sequence[str], owner_id: str, reader_ids: Sequence[str]) -> list[Attachment]:
     """Share the owner's available uploads with `reader_ids`, in the caller's unit of work (a message's send).
 

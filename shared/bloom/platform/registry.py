@@ -56,6 +56,7 @@ class Capability(StrEnum):
     OUTBOX_SWEEP = "outbox_sweep"  # republish any event left in the outbox: publish to every event topic
     UPLOADS_BUCKET = "uploads_bucket"  # read, write and delete objects of the private uploads bucket
     SIGN_AS_SELF = "sign_as_self"  # sign blobs as its own service account (signed URLs, Firebase custom tokens)
+    VERTEX_AI = "vertex_ai"  # call Vertex AI models (credentialing's text embeddings)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Direction = Literal["ASCENDING", "DESCENDING", "CONTAINS"]  # CONTAINS: an array field under array-contains
+# CONTAINS: an array field under array-contains; VECTOR: the vector field of a `find_nearest` (last, with a dimension)
+Direction = Literal["ASCENDING", "DESCENDING", "CONTAINS", "VECTOR"]
 _INDEXES: dict[tuple[str, tuple[tuple[str, Direction], ...]], CompositeIndex] = {}
 
 
@@ -13,6 +14,7 @@ _INDEXES: dict[tuple[str, tuple[tuple[str, Direction], ...]], CompositeIndex] = 
 class CompositeIndex:
     collection: str
     fields: tuple[tuple[str, Direction], ...]
+    dimension: int | None = None  # a vector index's dimension
 
     @property
     def field_names(self) -> tuple[str, ...]:
@@ -21,6 +23,14 @@ class CompositeIndex:
 
 def composite_index(collection: str, *fields: tuple[str, Direction]) -> CompositeIndex:
     index = CompositeIndex(collection, tuple(fields))
+    _INDEXES[(collection, index.fields)] = index
+    return index
+
+
+def vector_index(collection: str, *prefilters: str, vector_field: str, dimension: int) -> CompositeIndex:
+    """Declare the index of a nearest-neighbour query on `vector_field` with equality pre-filters on `prefilters`."""
+    fields = (*((name, "ASCENDING") for name in prefilters), (vector_field, "VECTOR"))
+    index = CompositeIndex(collection, tuple(fields), dimension)  # type: ignore[arg-type]
     _INDEXES[(collection, index.fields)] = index
     return index
 
