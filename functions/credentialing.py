@@ -38,7 +38,6 @@ APPLICATIONS = f"{BASE}/applications"
     response=Document,
     summary="Put one of the caller's checked uploads on file as a credential (kind, number, issuer, expiry)",
     errors=(file_errors.UPLOAD_NOT_FOUND, file_errors.UPLOAD_NOT_AVAILABLE),
-    rate_limit="60/minute per user",
     tags=TAGS,
 )
 def add_credentialing_document(ctx: HttpContext[CreateDocument, Empty]) -> Document:
@@ -95,7 +94,7 @@ def delete_credentialing_document(ctx: HttpContext[Empty, Empty]) -> Document:
         errors.NO_REQUIREMENTS_KNOWN,
         errors.APPLICATION_ALREADY_OPEN,
     ),
-    rate_limit="20/minute per user",
+    rate_limit="20/minute per user",  # each reads the requirements (a vector search, maybe an LLM call)
     tags=TAGS,
 )
 def create_credentialing_application(ctx: HttpContext[CreateApplication, Empty]) -> Application:

@@ -86,6 +86,7 @@ def test_the_limits_are_declared_on_their_routes() -> None:
         "create_credentialing_source": ("30/hour per user",),
         "reingest_credentialing_source": ("30/hour per user",),
         "get_credentialing_requirements": ("60/minute per user",),
+        "create_credentialing_application": ("20/minute per user",),
     }
 
 
