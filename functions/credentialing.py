@@ -18,14 +18,14 @@ from bloom.credentialing.schemas import (
 from bloom.files import errors as file_errors
 from bloom.platform.events import Event
 from bloom.platform.http import Empty
-from bloom.platform.registry import Role
+from bloom.platform.registry import Role, Sdk
 from bloom.platform.subscriber import event_function, scheduled_function
 from bloom.platform.topics import ScheduledRun
 from bloom.practice import errors as practice_errors
 from bloom.users.events import USER_DELETED, UserDeleted
 
 TAGS = ("credentialing",)
-BASE = "/api/v1/practice/credentialing"
+BASE = "/api/v1/credentialing"
 DOCUMENTS = f"{BASE}/documents"
 APPLICATIONS = f"{BASE}/applications"
 
@@ -94,6 +94,7 @@ def delete_credentialing_document(ctx: HttpContext[Empty, Empty]) -> Document:
         errors.NO_REQUIREMENTS_KNOWN,
         errors.APPLICATION_ALREADY_OPEN,
     ),
+    sdks=(Sdk.REQUESTS,),  # the requirements' extraction may call OpenAI
     rate_limit="20/minute per user",  # each reads the requirements (a vector search, maybe an LLM call)
     tags=TAGS,
 )

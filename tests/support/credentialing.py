@@ -11,7 +11,7 @@ from infra.auth_emulator import AuthAccount
 from infra.stack_runner import RunningStack
 from tests.support.files import PDF_BYTES, settled, uploaded
 
-C = "practice/credentialing"
+C = "credentialing"
 
 
 def api(
