@@ -8,7 +8,7 @@ PORT ?= 35001
 FUZZ_EXAMPLES ?= 500
 export FUZZ_SEED
 
-.PHONY: help install tools dev test lint typecheck unit integration e2e manifest bundle bench fuzz secrets clean
+.PHONY: help install tools dev test lint typecheck unit integration e2e manifest bundle bench eval fuzz secrets clean
 
 help: ## List the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -66,6 +66,9 @@ manifest: install ## Regenerate terraform/functions.json from the registry
 
 bundle: install ## Build the deterministic source zip every function deploys from (build/bundle.zip)
 	$(PY) -m infra.bundle --out build/bundle.zip
+
+eval: install ## Print recall@5 of credentialing's retrieval with the local model over the labelled set (eval/)
+	$(PY) -m infra.eval
 
 bench: install ## Print cold-start import times and Firestore round trips / latency per endpoint
 	$(PY) -m infra.bench

@@ -62,7 +62,7 @@ def _ingest(event: SourceAdded, model: Embedder) -> Outcome:
     data = files.read_upload(source.upload_id)
     if data is None:
         return _fail(event, UPLOAD_GONE)
-    pages = _pages(data)
+    pages = read_pdf(data)
     if pages is None:
         return _fail(event, NOT_A_PDF)
     total = len(pages)
@@ -96,7 +96,7 @@ def _ingest(event: SourceAdded, model: Embedder) -> Outcome:
     return "ingested"
 
 
-class _Pages:
+class PdfPages:
     """The PDF's pages, read lazily (a large PDF's text is extracted one batch at a time)."""
 
     def __init__(self, reader: PdfReader, count: int) -> None:
@@ -116,7 +116,7 @@ class _Pages:
         yield from chunk_page(number + 1, text)
 
 
-def _pages(data: bytes) -> _Pages | None:
+def read_pdf(data: bytes) -> PdfPages | None:
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
@@ -124,7 +124,7 @@ def _pages(data: bytes) -> _Pages | None:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             return None
-        return _Pages(reader, len(reader.pages))
+        return PdfPages(reader, len(reader.pages))
     except (PyPdfError, ValueError, KeyError, TypeError, OSError):
         return None
 
