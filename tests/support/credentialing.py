@@ -1,12 +1,17 @@
 """Credentialing over HTTP for tests: a therapist's documents (a real PDF upload, checked by the finalize step,
-then described) and applications, as the frontend makes them."""
+then described) and applications, as the frontend makes them; and records seeded for the daily job's tests."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import requests
 
+from bloom.core.time import utcnow
+from bloom.credentialing.models import ApplicationRecord, DocumentRecord
+from bloom.credentialing.repository import ApplicationsRepository, DocumentsRepository
+from bloom.credentialing.schemas import ApplicationStatus, DocumentKind
 from infra.auth_emulator import AuthAccount
 from infra.stack_runner import RunningStack
 from tests.support.files import PDF_BYTES, settled, uploaded
@@ -35,3 +40,54 @@ def add_document(stack: RunningStack, account: AuthAccount, kind: str, **fields:
     assert response.status_code == 201, response.text
     document: dict[str, Any] = response.json()
     return document
+
+
+def seed_document(doc_id: str, owner: str, kind: DocumentKind, expires_on: date | None) -> DocumentRecord:
+    """A document stored as the API stores one (for job tests: no upload needed), owned by `user-{owner}`, whose
+    inbox is `owner`."""
+    now = utcnow()
+    record = DocumentRecord(
+        id=doc_id,
+        owner_id=f"user-{owner}",
+        owner_uid=owner,
+        upload_id=f"upload-{doc_id}",
+        file_name="credential.pdf",
+        kind=kind,
+        number=None,
+        issuer=None,
+        state=None,
+        expires_on=expires_on,
+        created_at=now,
+        updated_at=now,
+    )
+    DocumentsRepository().save(doc_id, record)
+    return record
+
+
+def seed_application(
+    app_id: str,
+    owner: str,
+    status: ApplicationStatus,
+    *,
+    follow_up_on: date | None = None,
+    expires_on: date | None = None,
+) -> ApplicationRecord:
+    now = utcnow()
+    record = ApplicationRecord(
+        id=app_id,
+        owner_id=f"user-{owner}",
+        owner_uid=owner,
+        therapist_id=f"profile-{owner}",
+        payer="northwind",
+        state="US-NY",
+        status=status,
+        requirements=[],
+        submitted_checklist=None if status == "draft" else [],
+        follow_up_on=follow_up_on,
+        expires_on=expires_on,
+        history=[],
+        created_at=now,
+        updated_at=now,
+    )
+    ApplicationsRepository().save(app_id, record)
+    return record
