@@ -12,9 +12,12 @@ from bloom.core.time import utcnow
 from bloom.credentialing.models import ApplicationRecord, DocumentRecord
 from bloom.credentialing.repository import ApplicationsRepository, DocumentsRepository
 from bloom.credentialing.schemas import ApplicationStatus, DocumentKind
+from bloom.files.schemas import PDF
 from infra.auth_emulator import AuthAccount
 from infra.stack_runner import RunningStack
 from tests.support.files import PDF_BYTES, settled, uploaded
+from tests.support.pdfs import text_pdf
+from tests.support.wait import eventually
 
 C = "credentialing"
 
@@ -91,3 +94,23 @@ def seed_application(
     )
     ApplicationsRepository().save(app_id, record)
     return record
+
+
+def requirements_source(
+    stack: RunningStack, admin: AuthAccount, sentences: list[str], payer: str = "northwind", state: str = "US-NY"
+) -> str:
+    """A payer's requirements PDF (one page of `sentences`) added by a practice admin and ingested by the real
+    subscriber; returns the source's id."""
+    upload_id = uploaded(stack, admin, text_pdf([" ".join(sentences)]), PDF, purpose="document", fileName="guide.pdf")
+    assert settled(stack, admin, upload_id) == "available"
+    body = {"uploadId": upload_id, "payer": payer, "state": state, "title": f"{payer} guide"}
+    created = api(stack, "POST", "sources", admin, body)
+    assert created.status_code == 201, created.text
+    source_id = str(created.json()["id"])
+
+    def status() -> str:
+        [found] = [s for s in api(stack, "GET", "sources", admin).json()["items"] if s["id"] == source_id]
+        return str(found["status"])
+
+    assert eventually(status, lambda s: s in ("ingested", "failed"), timeout_s=180) == "ingested"
+    return source_id
