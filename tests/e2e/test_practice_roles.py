@@ -19,6 +19,7 @@ from bloom.platform.registry import Role
 from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.manifest import load_everything
 from infra.stack_runner import RunningStack
+from tests.e2e.test_credentialing_applications_roles import CASES as CREDENTIALING_CASES
 from tests.e2e.test_scheduling_roles import CASES as SCHEDULING_CASES
 from tests.support.accounts import call
 from tests.support.practice import (
@@ -165,7 +166,7 @@ PRACTICE_ROLES = {Role.PRACTICE_USER, Role.THERAPIST, Role.PRACTICE_STAFF, Role.
 
 def test_every_practice_endpoint_is_in_the_matrix() -> None:
     names = {spec.name for spec in load_everything().values() if spec.role in PRACTICE_ROLES}
-    assert names == set(CASES) | set(SCHEDULING_CASES)
+    assert names == set(CASES) | set(SCHEDULING_CASES) | set(CREDENTIALING_CASES)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -46,8 +46,8 @@ def add_document(stack: RunningStack, account: AuthAccount, kind: str, **fields:
 
 
 def seed_document(doc_id: str, owner: str, kind: DocumentKind, expires_on: date | None) -> DocumentRecord:
-    """A document stored as the API stores one (for job tests: no upload needed), owned by `user-{owner}`, whose
-    inbox is `owner`."""
+    """A document stored as the API stores one (for job tests: no upload needed), whose owner's inbox is `owner` (a
+    Firebase uid) and whose owner is `user-{owner}` (as `make_user` names users)."""
     now = utcnow()
     record = DocumentRecord(
         id=doc_id,
@@ -74,11 +74,14 @@ def seed_application(
     *,
     follow_up_on: date | None = None,
     expires_on: date | None = None,
+    owner_id: str | None = None,
 ) -> ApplicationRecord:
+    """An application stored as the API stores one, owned as `seed_document`'s documents are (or by `owner_id`);
+    without requirements (a draft's checklist is empty, so it can be submitted)."""
     now = utcnow()
     record = ApplicationRecord(
         id=app_id,
-        owner_id=f"user-{owner}",
+        owner_id=owner_id or f"user-{owner}",
         owner_uid=owner,
         therapist_id=f"profile-{owner}",
         payer="northwind",
