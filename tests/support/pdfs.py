@@ -15,9 +15,12 @@ def _document() -> FPDF:
     return pdf
 
 
+_PLAIN: dict[str, str | int | None] = {"\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"}
+
+
 def _latin1(text: str) -> str:
     """The core fonts are Latin-1: typographic punctuation is written plainly."""
-    return text.translate(str.maketrans({"’": "'", "“": '"', "”": '"', "–": "-", "—": "-"}))
+    return text.translate(str.maketrans(_PLAIN))
 
 
 def text_pdf(pages: Sequence[str], title: str = "") -> bytes:

@@ -419,7 +419,8 @@ def test_only_functions_that_use_firestore_may_use_it() -> None:
 
 def test_no_function_account_holds_a_project_wide_role_beyond_its_declarations() -> None:
     """Project-level grants to function accounts: only Firestore and Vertex AI (IAM has nothing narrower) and the
-    account role, each to the functions whose declarations ask for it. Pub/Sub, secrets and invocation are per resource."""
+    account role, each to the functions whose declarations ask for it. Pub/Sub, secrets and invocation are per
+    resource."""
     allowed = {
         ('"roles/datastore.user"', "${local.firestore_profiles}"),
         ("${google_project_iam_custom_role.firebase_accounts.name}", "${local.account_managers}"),

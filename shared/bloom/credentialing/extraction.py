@@ -10,13 +10,13 @@ from collections.abc import Sequence
 from typing import Any, cast, get_args
 
 from bloom.core.logging import get_logger
-from bloom.core.settings import get_settings
 from bloom.credentialing.models import ChunkRecord, requirement_id
 from bloom.credentialing.schemas import Citation, DocumentKind, RequirementItem
+from bloom.platform import openai
 
 _log = get_logger(__name__)
 OPENAI_MODEL = "gpt-4o-mini"
-OPENAI_TIMEOUT_S = (2.0, 8.0)
+OPENAI_TIMEOUT_S = (2.0, 3.0)  # a request is waiting: past this, the deterministic extractor answers
 MAX_ITEM_CHARS = 300
 KINDS: tuple[str, ...] = get_args(DocumentKind)
 # The first pattern that matches a sentence names its document kind (licence before diploma: "licensed degree").
@@ -138,24 +138,8 @@ def _parse(answer: Any, chunks: Sequence[ChunkRecord]) -> list[RequirementItem] 
 
 def extract_with_openai(chunks: Sequence[ChunkRecord]) -> list[RequirementItem] | None:
     """The model's items, or None when it could not give usable ones in time (the caller fails over)."""
-    settings = get_settings()
-    key = settings.openai_api_key
-    if key is None:
-        return None
-    import requests
-
-    from bloom.platform.http_client import integration_session
-
-    try:
-        with integration_session("openai") as session:
-            response = session.post(
-                f"{settings.openai_api_url.rstrip('/')}/chat/completions",
-                json=openai_request(chunks),
-                headers={"Authorization": f"Bearer {key.get_secret_value()}"},
-                timeout=OPENAI_TIMEOUT_S,
-            )
-    except requests.RequestException as exc:
-        _log.warning("requirements model unavailable", extra={"errorType": type(exc).__name__})
+    response = openai.post("chat/completions", openai_request(chunks), OPENAI_TIMEOUT_S)
+    if response is None:
         return None
     if response.status_code != 200:
         _log.warning("requirements model refused", extra={"status": response.status_code})
@@ -174,5 +158,5 @@ def extract(chunks: Sequence[ChunkRecord]) -> list[RequirementItem]:
     """The checklist items of the retrieved chunks (see the module docstring)."""
     if not chunks:
         return []
-    items = extract_with_openai(chunks) if get_settings().openai_api_key is not None else None
+    items = extract_with_openai(chunks) if openai.enabled() else None
     return items if items is not None else extract_deterministic(chunks)

@@ -12,7 +12,9 @@ are stored as ISO text, so the daily job's range queries compare them as days.
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel
 
 from bloom.credentialing.models import (
     EMBEDDING_DIMENSION,
@@ -38,18 +40,25 @@ QUERY_VECTORS = "requirementQueries"
 EMBEDDING = "embedding"
 NEAREST_CHUNKS = vector_index(CHUNKS, "payer", "state", vector_field=EMBEDDING, dimension=EMBEDDING_DIMENSION)
 CHUNKS_FROM_INDEX = composite_index(CHUNKS, ("sourceId", "ASCENDING"), ("index", "ASCENDING"))
+VectorModelT = TypeVar("VectorModelT", bound=BaseModel)
 SOURCES_LISTED = 500
 CHUNK_DELETE_BATCH = 300
 
 
-def _with_vector(doc: dict[str, Any]) -> dict[str, Any]:
-    from google.cloud.firestore_v1.vector import Vector
+class _WithVector(Repository[VectorModelT]):
+    """A collection whose `embedding` (a list of floats in the model) is stored as a Firestore vector."""
 
-    return doc | {EMBEDDING: Vector(doc[EMBEDDING])}
+    def to_doc(self, item: VectorModelT) -> dict[str, Any]:
+        from google.cloud.firestore_v1.vector import Vector
 
+        doc = super().to_doc(item)
+        return doc | {EMBEDDING: Vector(doc[EMBEDDING])}
 
-def _without_vector(data: dict[str, Any]) -> dict[str, Any]:
-    return data | {EMBEDDING: list(data.get(EMBEDDING) or ())}
+    def from_snapshot(self, snapshot: DocumentSnapshot[Any]) -> VectorModelT | None:
+        if not snapshot.exists:
+            return None
+        data = snapshot.to_dict() or {}
+        return self.model.model_validate(data | {EMBEDDING: list(data.get(EMBEDDING) or ())})
 
 
 class SourcesRepository(Repository[SourceRecord]):
@@ -61,17 +70,9 @@ class SourcesRepository(Repository[SourceRecord]):
         return [item for _, item in rows]
 
 
-class ChunksRepository(Repository[ChunkRecord]):
+class ChunksRepository(_WithVector[ChunkRecord]):
     collection_name = CHUNKS
     model = ChunkRecord
-
-    def to_doc(self, item: ChunkRecord) -> dict[str, Any]:
-        return _with_vector(super().to_doc(item))
-
-    def from_snapshot(self, snapshot: DocumentSnapshot[Any]) -> ChunkRecord | None:
-        if not snapshot.exists:
-            return None
-        return ChunkRecord.model_validate(_without_vector(snapshot.to_dict() or {}))
 
     def nearest(self, payer: str, state: str, vector: list[float], limit: int) -> list[ChunkRecord]:
         """The `limit` chunks of the payer and state closest to `vector` (cosine), closest first: one query."""
@@ -112,17 +113,9 @@ class ChunksRepository(Repository[ChunkRecord]):
             deleted += len(rows)
 
 
-class QueryVectorsRepository(Repository[QueryVectorRecord]):
+class QueryVectorsRepository(_WithVector[QueryVectorRecord]):
     collection_name = QUERY_VECTORS
     model = QueryVectorRecord
-
-    def to_doc(self, item: QueryVectorRecord) -> dict[str, Any]:
-        return _with_vector(super().to_doc(item))
-
-    def from_snapshot(self, snapshot: DocumentSnapshot[Any]) -> QueryVectorRecord | None:
-        if not snapshot.exists:
-            return None
-        return QueryVectorRecord.model_validate(_without_vector(snapshot.to_dict() or {}))
 
 
 class SourcesWork(UnitOfWork):

@@ -8,39 +8,18 @@ time (or answers something unusable) the caller keeps the deterministic verdict 
 from __future__ import annotations
 
 from bloom.core.logging import get_logger
-from bloom.core.settings import get_settings
+from bloom.platform import openai
 
 TIMEOUT_S = 2.0
 MODEL = "omni-moderation-latest"
 _log = get_logger(__name__)
-
-
-def enabled() -> bool:
-    return get_settings().openai_api_key is not None
+enabled = openai.enabled
 
 
 def flagged_categories(text: str) -> dict[str, bool] | None:
     """The categories the model flags for `text`, or None when the model pass is unavailable."""
-    settings = get_settings()
-    key = settings.openai_api_key
-    if key is None:
-        return None
-    import requests
-
-    from bloom.platform.http_client import integration_session
-
-    try:
-        with integration_session("openai") as session:
-            response = session.post(
-                f"{settings.openai_api_url.rstrip('/')}/moderations",
-                json={"model": MODEL, "input": text},
-                headers={"Authorization": f"Bearer {key.get_secret_value()}"},
-                timeout=TIMEOUT_S,
-            )
-    except requests.RequestException as exc:
-        _log.warning("moderation model unavailable", extra={"errorType": type(exc).__name__})
-        return None
-    if response.status_code != 200:
+    response = openai.post("moderations", {"model": MODEL, "input": text}, TIMEOUT_S)
+    if response is None or response.status_code != 200:
         return None
     try:
         categories = response.json()["results"][0]["categories"]
