@@ -13,12 +13,11 @@ from pydantic import Field
 from bloom.core.models import CamelModel
 from bloom.credentialing.schemas import (
     Application,
+    ApplicationFields,
     ApplicationStatus,
     ChecklistItem,
-    Day,
     Document,
     DocumentKind,
-    HistoryEntry,
     SourceOut,
     SourceStatus,
 )
@@ -161,32 +160,21 @@ class Requirement(CamelModel):
     kind: DocumentKind
 
 
-class ApplicationRecord(CamelModel):
+class ApplicationRecord(ApplicationFields):
     """`credentialingApplications/{id}`: the requirements are kept from creation; the checklist is matched against
     the therapist's documents while a draft, and kept as submitted from then on."""
 
-    id: str
     owner_id: str
     owner_uid: str
-    therapist_id: str
-    payer: str
-    state: str
-    status: ApplicationStatus
     requirements: list[Requirement]
     submitted_checklist: list[ChecklistItem] | None = None
-    follow_up_on: Day | None = None
-    decision_on: Day | None = None
-    expires_on: Day | None = None
-    history: list[HistoryEntry]
-    created_at: datetime
-    updated_at: datetime
 
     def out(self, documents: Iterable[DocumentRecord], today: date) -> Application:
         checklist = self.submitted_checklist
         if checklist is None:
             checklist = match_checklist(self.requirements, documents, today)
         return Application.model_validate(
-            self.model_dump(include=set(Application.model_fields) - {"checklist"}) | {"checklist": checklist}
+            self.model_dump(include=set(ApplicationFields.model_fields)) | {"checklist": checklist}
         )
 
 

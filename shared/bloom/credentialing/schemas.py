@@ -131,21 +131,26 @@ class HistoryEntry(CamelModel):
     note: str | None = None
 
 
-class Application(CamelModel):
+class ApplicationFields(CamelModel):
+    """What an application shows and stores alike (`Application` adds the checklist)."""
+
     id: str
     therapist_id: str
     payer: str
     state: str
     status: ApplicationStatus
-    checklist: list[ChecklistItem] = Field(
-        description="While a draft, matched to the therapist's documents as of now; from submission, as submitted"
-    )
     follow_up_on: Day | None = None
     decision_on: Day | None = None
     expires_on: Day | None = None
     history: list[HistoryEntry]
     created_at: datetime
     updated_at: datetime
+
+
+class Application(ApplicationFields):
+    checklist: list[ChecklistItem] = Field(
+        description="While a draft, matched to the therapist's documents as of now; from submission, as submitted"
+    )
 
 
 class ApplicationList(CamelModel):
