@@ -9,7 +9,7 @@ Therapists see their own applications, practice admins every one; anyone else's 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 
 from bloom.core.errors import Conflict
 from bloom.core.logging import get_logger
@@ -40,25 +40,15 @@ _log = get_logger(__name__)
 DATES = {"follow_up_on": "followUpOn", "decision_on": "decisionOn", "expires_on": "expiresOn"}  # as callers name them
 
 
-def _today(now: datetime) -> date:
-    return now.date()
-
-
 def _out(uow: CredentialsWork, record: ApplicationRecord, now: datetime) -> Application:
     documents = uow.documents.owned_by(record.owner_id) if record.submitted_checklist is None else []
-    return record.out(documents, _today(now))
+    return record.out(documents, now.date())
 
 
-def create_application(
-    caller: Caller,
-    body: CreateApplication,
-    *,
-    now: datetime | None = None,
-    units: type[CredentialsWork] = CredentialsWork,
-) -> Application:
+def create_application(caller: Caller, body: CreateApplication) -> Application:
     """`POST credentialing/applications`: a draft for the payer and state, its checklist from the requirements
     known for them (none known: 409). One open application per payer and state (409)."""
-    moment = now or utcnow()
+    moment = utcnow()
     therapist_id = caller.user.therapist_profile_id
     if therapist_id is None:
         raise practice_errors.THERAPIST_NOT_FOUND.error()
@@ -102,17 +92,15 @@ def _visible(uow: CredentialsWork, caller: Caller, application_id: str) -> Appli
     return record
 
 
-def get_application(caller: Caller, application_id: str, *, now: datetime | None = None) -> Application:
+def get_application(caller: Caller, application_id: str) -> Application:
     with CredentialsWork() as uow:
-        return _out(uow, _visible(uow, caller, application_id), now or utcnow())
+        return _out(uow, _visible(uow, caller, application_id), utcnow())
 
 
-def list_applications(
-    caller: Caller, status: ApplicationStatus | None = None, *, now: datetime | None = None
-) -> ApplicationList:
+def list_applications(caller: Caller, status: ApplicationStatus | None = None) -> ApplicationList:
     """`GET credentialing/applications`: a therapist's own, newest first; a practice admin's: every therapist's
     (the newest 200, optionally of one status)."""
-    moment = now or utcnow()
+    moment = utcnow()
     with CredentialsWork() as uow:
         if caller.is_practice_admin:
             found = uow.applications.newest(status)
@@ -123,13 +111,13 @@ def list_applications(
             owner_id: uow.documents.owned_by(owner_id)
             for owner_id in {a.owner_id for a in found if a.submitted_checklist is None}
         }
-    return ApplicationList(items=[a.out(documents.get(a.owner_id, []), _today(moment)) for a in found])
+    return ApplicationList(items=[a.out(documents.get(a.owner_id, []), moment.date()) for a in found])
 
 
-def submit_application(caller: Caller, application_id: str, *, now: datetime | None = None) -> Application:
+def submit_application(caller: Caller, application_id: str) -> Application:
     """`POST credentialing/applications/:id/submit` (the therapist's own): every requirement must be met by an
     unexpired document (else 409 naming each one missing); the checklist is kept as submitted."""
-    moment = now or utcnow()
+    moment = utcnow()
 
     def work(uow: CredentialsWork) -> ApplicationRecord:
         record = uow.applications.get(application_id)
@@ -137,7 +125,7 @@ def submit_application(caller: Caller, application_id: str, *, now: datetime | N
             raise errors.APPLICATION_NOT_FOUND.error()
         if record.status != "draft":
             raise errors.APPLICATION_NOT_DRAFT.error()
-        checklist = match_checklist(record.requirements, uow.documents.owned_by(record.owner_id), _today(moment))
+        checklist = match_checklist(record.requirements, uow.documents.owned_by(record.owner_id), moment.date())
         lacking = missing(checklist)
         if lacking:
             raise Conflict([errors.APPLICATION_INCOMPLETE.message, *lacking])
@@ -155,15 +143,13 @@ def submit_application(caller: Caller, application_id: str, *, now: datetime | N
 
     record = CredentialsWork.run_in_transaction(work)
     _log.info("credentialing application submitted", extra={"applicationId": record.id})
-    return record.out([], _today(moment))
+    return record.out([], moment.date())
 
 
-def update_application(
-    caller: Caller, application_id: str, body: UpdateApplication, *, now: datetime | None = None
-) -> Application:
+def update_application(caller: Caller, application_id: str, body: UpdateApplication) -> Application:
     """`PATCH credentialing/applications/:id` (practice admins): a legal status change (else 409) and/or dates and
     a note, recorded as one history entry."""
-    moment = now or utcnow()
+    moment = utcnow()
     fields = body.model_fields_set
 
     def work(uow: CredentialsWork) -> Application:
