@@ -85,6 +85,7 @@ def delete_credentialing_source(ctx: HttpContext[Empty, Empty]) -> SourceOut:
     summary="The checklist a therapist (themselves; admins: `therapistId`) must meet for a payer in a state, "
     "each item citing the source page it comes from",
     errors=(THERAPIST_NOT_FOUND,),
+    secrets=("OPENAI_API_KEY",),  # the extractor's model, when the secret has a value
     sdks=(Sdk.REQUESTS,),
     rate_limit="60/minute per user",
     tags=TAGS,

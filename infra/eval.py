@@ -54,7 +54,7 @@ def main() -> None:
     per_chunk_ms = (time.process_time() - started) * 1000 / len(chunks)
     questions = labelled["questions"]
     asked = model.embed([q["question"] for q in questions], task="query")
-    hits = 0
+    ranks: list[int | None] = []  # the rank of the first chunk from the labelled page, among the top K
     for question, query in zip(questions, asked, strict=True):
         candidates = [
             (sum(a * b for a, b in zip(query, vector, strict=True)), chunk)
@@ -62,15 +62,21 @@ def main() -> None:
             if (chunk.payer, chunk.state) == (question["payer"], question["state"])
         ]
         top = [chunk for _, chunk in sorted(candidates, key=lambda pair: -pair[0])[:K]]
-        found = any((c.source, c.piece.page) == (question["source"], question["page"]) for c in top)
-        hits += found
-        if not found:
+        wanted = (question["source"], question["page"])
+        rank = next((n for n, c in enumerate(top, start=1) if (c.source, c.piece.page) == wanted), None)
+        ranks.append(rank)
+        if rank is None:
             print(f"  miss: {question['question']!r} (wanted {question['source']} p.{question['page']})")
-    recall = hits / len(questions)
+    recall = sum(rank is not None for rank in ranks) / len(questions)
+    recall_1 = sum(rank == 1 for rank in ranks) / len(questions)
+    mrr = sum(1 / rank for rank in ranks if rank is not None) / len(questions)
+    pools = sorted({sum(c.payer == s["payer"] for c in chunks) for s in labelled["sources"]})
     print(
         f"credentialing retrieval: {len(questions)} questions over {len(labelled['sources'])} sources "
         f"({len(chunks)} chunks), model {model.name} loaded in {loaded:.1f} s, {per_chunk_ms:.0f} CPU ms per chunk"
     )
+    print(f"each question ranks its payer and state's chunks only: {'-'.join(map(str, pools))} candidates")
+    print(f"recall@1 = {recall_1:.2f}, MRR@{K} = {mrr:.2f}")
     print(f"recall@{K} = {recall:.2f} (goal {GOAL:.2f}: {'met' if recall >= GOAL else 'NOT met'})")
 
 

@@ -53,8 +53,8 @@ resource "google_firestore_field" "ttl" {
   index_config {}
 }
 
-# Map fields that are never queried (bloom.store.indexes.unindexed_field): the profile projection on user
-# documents and the catalogues. No single-field index is kept for anything inside them.
+# Fields that are never queried (bloom.store.indexes.unindexed_field): the profile projection on user documents,
+# the catalogues, credentialing's chunk texts and vectors. No single-field index is kept for anything inside them.
 resource "google_firestore_field" "unindexed" {
   for_each = local.unindexed_fields
 

@@ -40,6 +40,7 @@ Outcome = Literal["ingested", "failed", "stale"]
 NOT_A_PDF = "The file is not a PDF that can be read (damaged or encrypted)."
 NO_TEXT_LAYER = "The PDF has no text layer (a scan or images only): add a PDF whose text can be selected."
 UPLOAD_GONE = "The uploaded file is no longer available."
+WRITES_PER_COMMIT = 400  # a Firestore commit takes at most 500 writes; a page of dense text can make dozens of chunks
 
 
 class _Stale(Exception):
@@ -72,19 +73,23 @@ def _ingest(event: SourceAdded, model: Embedder) -> Outcome:
         batch = [chunk for number in range(first, last) for chunk in pages.chunks(number)]
         vectors = model.embed([chunk.text for chunk in batch]) if batch else []
         _check(event)
+        records = [
+            ChunkRecord(
+                source_id=source.id,
+                payer=source.payer,
+                state=source.state,
+                page=chunk.page,
+                index=written + offset,
+                text=chunk.text,
+                embedding=vector,
+            )
+            for offset, (chunk, vector) in enumerate(zip(batch, vectors, strict=True))
+        ]
+        for start in range(0, len(records), WRITES_PER_COMMIT):
+            with SourcesWork() as uow:
+                for record in records[start : start + WRITES_PER_COMMIT]:
+                    uow.chunks.save(chunk_id(source.id, record.index), record)
         with SourcesWork() as uow:
-            for offset, (chunk, vector) in enumerate(zip(batch, vectors, strict=True)):
-                index = written + offset
-                record = ChunkRecord(
-                    source_id=source.id,
-                    payer=source.payer,
-                    state=source.state,
-                    page=chunk.page,
-                    index=index,
-                    text=chunk.text,
-                    embedding=vector,
-                )
-                uow.chunks.save(chunk_id(source.id, index), record)
             uow.sources.change(source.id, pages=total, pages_done=last, updated_at=utcnow())
         written += len(batch)
     with SourcesWork() as uow:

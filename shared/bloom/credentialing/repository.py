@@ -26,7 +26,7 @@ from bloom.credentialing.models import (
 )
 from bloom.credentialing.schemas import ApplicationStatus
 from bloom.platform.store.client import count_round_trip, db
-from bloom.platform.store.indexes import composite_index, vector_index
+from bloom.platform.store.indexes import composite_index, unindexed_field, vector_index
 from bloom.platform.store.repository import Filter, Repository
 from bloom.platform.store.unit_of_work import UnitOfWork, repository
 
@@ -40,6 +40,11 @@ QUERY_VECTORS = "requirementQueries"
 EMBEDDING = "embedding"
 NEAREST_CHUNKS = vector_index(CHUNKS, "payer", "state", vector_field=EMBEDDING, dimension=EMBEDDING_DIMENSION)
 CHUNKS_FROM_INDEX = composite_index(CHUNKS, ("sourceId", "ASCENDING"), ("index", "ASCENDING"))
+# Never filtered on: no single-field index of a chunk's text (up to ~2.5 kB) or of its 384 numbers (the vector
+# index above is the one `find_nearest` uses).
+for _field in ("text", EMBEDDING):
+    unindexed_field(CHUNKS, _field)
+unindexed_field(QUERY_VECTORS, EMBEDDING)
 VectorModelT = TypeVar("VectorModelT", bound=BaseModel)
 SOURCES_LISTED = 500
 CHUNK_DELETE_BATCH = 300

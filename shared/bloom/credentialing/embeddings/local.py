@@ -8,10 +8,15 @@ sentence-transformers does; `docs/credentialing.md` ("Embeddings") says why not 
 
 from __future__ import annotations
 
+import os
 import zipfile
 from collections.abc import Sequence
 from importlib.metadata import distribution
 from typing import Any
+
+# One BLAS thread, set before numpy loads OpenBLAS: the matrices are small, and extra threads spinning on a busy or
+# 1-vCPU machine cost ~8x the CPU time (docs/credentialing.md, "Embeddings"). An explicit setting wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 from numpy.typing import NDArray
@@ -61,7 +66,8 @@ def _gelu(x: Array) -> Array:
 def _split_heads(x: Array) -> Array:
     """(batch, tokens, width) → (batch, heads, tokens, width / heads)."""
     batch, length, width = x.shape
-    split: Array = x.reshape(batch, length, _HEADS, width // _HEADS).transpose(0, 2, 1, 3)
+    # contiguous, so the batched matmuls below go to BLAS instead of numpy's strided loop
+    split: Array = np.ascontiguousarray(x.reshape(batch, length, _HEADS, width // _HEADS).transpose(0, 2, 1, 3))
     return split
 
 
@@ -112,7 +118,7 @@ class LocalEmbedder:
                 _split_heads(x @ w[f"{p}attention.self.{name}.weight"] + w[f"{p}attention.self.{name}.bias"])
                 for name in ("query", "key", "value")
             )
-            scores = q @ k.transpose(0, 1, 3, 2) / np.float32(np.sqrt(head)) + blocked
+            scores = q @ np.ascontiguousarray(k.transpose(0, 1, 3, 2)) / np.float32(np.sqrt(head)) + blocked
             scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
             scores /= scores.sum(axis=-1, keepdims=True)
             context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch, length, width)

@@ -56,8 +56,9 @@ _UNINDEXED_FIELDS: set[tuple[str, str]] = set()
 
 
 def unindexed_field(collection: str, field: str) -> str:
-    """Declare a map field that is never queried, so Firestore keeps no single-field index of anything in it
-    (projections and catalogues: indexing every nested key would cost a write per key and bloat the index)."""
+    """Declare a field that is never queried, so Firestore keeps no single-field index of it or of anything in it
+    (projections and catalogues: indexing every nested key would cost a write per key and bloat the index; long
+    texts and vectors)."""
     _UNINDEXED_FIELDS.add((collection, field))
     return field
 
