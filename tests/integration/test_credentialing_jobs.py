@@ -59,7 +59,9 @@ def test_a_follow_up_is_sent_on_its_day_once(stack: RunningStack) -> None:
         fire_job(JOB, at(day))
     notices = inbox("dr")
     assert sorted(notices) == [f"credentialing-follow-up-app-{after(2)}"]
-    assert notices[f"credentialing-follow-up-app-{after(2)}"].link == "/credentialing/applications/app"
+    follow_up = notices[f"credentialing-follow-up-app-{after(2)}"]
+    assert (follow_up.kind, follow_up.link) == ("credentialing_follow_up", "/credentialing/applications/app")
+    assert_no_clinical_text(follow_up)
 
 
 def test_an_approval_is_warned_of_then_expires(stack: RunningStack) -> None:
@@ -76,4 +78,8 @@ def test_an_approval_is_warned_of_then_expires(stack: RunningStack) -> None:
     assert [(h.by, h.from_status, h.to_status) for h in expired.history] == [("system", "approved", "expired")]
     pending = ApplicationsRepository().get("pending")
     assert pending is not None and pending.status == "in_review"
-    assert sorted(inbox("dr")) == [f"approval-expiring-{days}d-ok-{after(10)}" for days in (30, 7)]
+    notices = inbox("dr")
+    assert sorted(notices) == [f"approval-expiring-{days}d-ok-{after(10)}" for days in (30, 7)]
+    for notice in notices.values():
+        assert (notice.kind, notice.link) == ("approval_expiring", "/credentialing/applications/ok")
+        assert_no_clinical_text(notice)
