@@ -15,7 +15,7 @@ from bloom.platform.registry import Role, Sdk
 from bloom.practice.errors import THERAPIST_NOT_FOUND
 
 TAGS = ("credentialing",)
-BASE = "/api/v1/credentialing"
+BASE = "/api/v1/practice/credentialing"
 
 
 @http_function(

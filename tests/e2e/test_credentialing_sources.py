@@ -26,7 +26,7 @@ from tests.support.practice import Therapist, practice_admin, therapist
 from tests.support.users import make_user
 from tests.support.wait import eventually
 
-C = "credentialing"
+C = "practice/credentialing"
 CHAT = "/openai/v1/chat/completions"
 NORTHWIND = [
     "Northwind Health Plan credentialing guide for behavioral health clinicians in New York.",

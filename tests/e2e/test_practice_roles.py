@@ -170,20 +170,26 @@ PRACTICE_ROLES = {Role.PRACTICE_USER, Role.THERAPIST, Role.PRACTICE_STAFF, Role.
 
 def test_every_practice_endpoint_is_in_the_matrix() -> None:
     from tests.e2e.test_billing_roles import CASES as BILLING_CASES  # these modules build on this one's world
+    from tests.e2e.test_credentialing_applications_roles import CASES as CREDENTIALING_CASES
     from tests.e2e.test_scheduling_roles import CASES as SCHEDULING_CASES
     from tests.e2e.test_support_roles import CASES as SUPPORT_CASES
 
     names = {spec.name for spec in load_everything().values() if spec.role in PRACTICE_ROLES}
-    # the records' care team, scheduling, claims, billing and support have their own matrices; the waitlist's and
-    # the calendar token's callers are probed in their own tests (someone else's entry → 404, a patient-only route)
+    # the records' care team, scheduling, claims, billing, support and credentialing applications have their own
+    # matrices; these routes' callers are probed in their own tests (someone else's entry → 404, role refusals)
     probed_elsewhere = {
         "join_waitlist",
         "list_waitlist",
         "leave_waitlist",  # tests/e2e/test_waitlist.py
         "rotate_calendar_token",  # tests/e2e/test_calendar.py
+        "create_credentialing_source",
+        "list_credentialing_sources",
+        "reingest_credentialing_source",
+        "delete_credentialing_source",
+        "get_credentialing_requirements",  # tests/e2e/test_credentialing_sources.py
     }
     matrices = set(CASES) | set(RECORDS_CASES) | set(SCHEDULING_CASES) | set(CLAIMS_CASES)
-    matrices |= set(BILLING_CASES) | set(SUPPORT_CASES)
+    matrices |= set(BILLING_CASES) | set(SUPPORT_CASES) | set(CREDENTIALING_CASES)
     assert names == matrices | probed_elsewhere
 
 

@@ -91,6 +91,7 @@ def test_the_limits_are_declared_on_their_routes() -> None:
         "create_ticket": ("30/minute per user",),
         "add_ticket_comment": ("30/minute per user",),
         "search_practice": ("60/minute per user",),
+        "create_credentialing_application": ("20/minute per user",),
     }
 
 

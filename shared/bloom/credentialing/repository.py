@@ -3,15 +3,28 @@
 Sources and chunks: `credentialingSources/{id}`, `credentialingChunks/{sourceId}-{index}` (text, page and a
 Firestore vector field, searched by `find_nearest` under equality pre-filters on payer and state) and
 `requirementQueries/{payer}~{state}` (the embedded requirements query of a payer and state).
+
+Therapist documents and applications: `credentialingDocuments/{id}` and `credentialingApplications/{id}` (server
+only), each with the owner's Bloom user id (`ownerId`, what erasure deletes by). Days (`expiresOn`, `followUpOn`)
+are stored as ISO text, so the daily job's range queries compare them as days.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
-from bloom.credentialing.models import EMBEDDING_DIMENSION, ChunkRecord, QueryVectorRecord, SourceRecord
+from bloom.credentialing.models import (
+    EMBEDDING_DIMENSION,
+    ApplicationRecord,
+    ChunkRecord,
+    DocumentRecord,
+    QueryVectorRecord,
+    SourceRecord,
+)
+from bloom.credentialing.schemas import ApplicationStatus
 from bloom.platform.store.client import count_round_trip, db
 from bloom.platform.store.indexes import composite_index, unindexed_field, vector_index
 from bloom.platform.store.repository import Filter, Repository
@@ -114,3 +127,57 @@ class SourcesWork(UnitOfWork):
     sources = repository(SourcesRepository)
     chunks = repository(ChunksRepository)
     query_vectors = repository(QueryVectorsRepository)
+
+
+# --- documents and applications (applications)
+DOCUMENTS = "credentialingDocuments"
+APPLICATIONS = "credentialingApplications"
+APPLICATIONS_BY_STATUS = composite_index(APPLICATIONS, ("status", "ASCENDING"), ("createdAt", "DESCENDING"))
+APPROVALS_BY_EXPIRY = composite_index(APPLICATIONS, ("status", "ASCENDING"), ("expiresOn", "ASCENDING"))
+OWNED_LIMIT = 500  # documents or applications of one therapist: far more than anyone keeps
+LISTED = 200  # applications a practice admin's listing shows, newest first
+
+
+class DocumentsRepository(Repository[DocumentRecord]):
+    collection_name = DOCUMENTS
+    model = DocumentRecord
+
+    def owned_by(self, owner_id: str) -> list[DocumentRecord]:
+        return [item for _, item in self.select([Filter("ownerId", "==", owner_id)], limit=OWNED_LIMIT)]
+
+    def expiring_between(self, first: date, last: date) -> list[DocumentRecord]:
+        """Documents whose `expiresOn` lies in [first, last]."""
+        filters = [Filter("expiresOn", ">=", first.isoformat()), Filter("expiresOn", "<=", last.isoformat())]
+        return [item for _, item in self.select(filters)]
+
+
+class ApplicationsRepository(Repository[ApplicationRecord]):
+    collection_name = APPLICATIONS
+    model = ApplicationRecord
+
+    def owned_by(self, owner_id: str) -> list[ApplicationRecord]:
+        return [item for _, item in self.select([Filter("ownerId", "==", owner_id)], limit=OWNED_LIMIT)]
+
+    def newest(self, status: ApplicationStatus | None) -> list[ApplicationRecord]:
+        filters = [Filter("status", "==", status)] if status is not None else []
+        rows = self.select(filters, order_by=[("createdAt", "DESCENDING")], limit=LISTED, index=APPLICATIONS_BY_STATUS)
+        return [item for _, item in rows]
+
+    def follow_ups_between(self, first: date, last: date) -> list[ApplicationRecord]:
+        """Applications whose `followUpOn` lies in [first, last]."""
+        filters = [Filter("followUpOn", ">=", first.isoformat()), Filter("followUpOn", "<=", last.isoformat())]
+        return [item for _, item in self.select(filters)]
+
+    def approvals_expiring_between(self, first: date, last: date) -> list[ApplicationRecord]:
+        """Approved applications whose `expiresOn` lies in [first, last] (`date.min`: every one that is past)."""
+        filters = [
+            Filter("status", "==", "approved"),
+            Filter("expiresOn", ">=", first.isoformat()),
+            Filter("expiresOn", "<=", last.isoformat()),
+        ]
+        return [item for _, item in self.select(filters, index=APPROVALS_BY_EXPIRY)]
+
+
+class CredentialsWork(UnitOfWork):
+    documents = repository(DocumentsRepository)
+    applications = repository(ApplicationsRepository)

@@ -48,6 +48,37 @@ def support_reply(ticket_id: str, number: int) -> Notice:
     )
 
 
+def credentialing_follow_up(application_id: str) -> Notice:
+    return Notice(
+        kind="credentialing_follow_up",
+        title="Credentialing follow-up due",
+        body="A credentialing application of yours is due a follow-up with the payer today.",
+        link=f"/credentialing/applications/{application_id}",
+    )
+
+
+def _within(days: int) -> str:
+    return "within 1 day" if days == 1 else f"within {days} days"
+
+
+def credential_expiring(document_id: str, kind_label: str, days: int) -> Notice:
+    return Notice(
+        kind="credential_expiring",
+        title="A credential expires soon",
+        body=f"Your {kind_label} on file expires {_within(days)}. Add the renewed document before then.",
+        link=f"/credentialing/documents/{document_id}",
+    )
+
+
+def approval_expiring(application_id: str, days: int) -> Notice:
+    return Notice(
+        kind="approval_expiring",
+        title="A credentialing approval expires soon",
+        body=f"One of your credentialing approvals expires {_within(days)}. Start the renewal in time.",
+        link=f"/credentialing/applications/{application_id}",
+    )
+
+
 def _record(notice: Notice) -> NotificationRecord:
     return NotificationRecord(**notice.model_dump(), created_at=utcnow())
 

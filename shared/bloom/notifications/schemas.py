@@ -10,7 +10,14 @@ from typing import Literal
 
 from bloom.core.models import CamelModel
 
-NoticeKind = Literal["appointment_reminder", "waitlist_offer", "support_reply"]
+NoticeKind = Literal[
+    "appointment_reminder",
+    "waitlist_offer",
+    "support_reply",
+    "credentialing_follow_up",
+    "credential_expiring",
+    "approval_expiring",
+]
 
 
 class Notice(CamelModel):
