@@ -70,8 +70,8 @@ def test_expired_foreign_and_missing_tokens_are_refused(stack: RunningStack, ori
 
 
 def test_a_page_of_another_origin_cannot_connect(origin: str, user: AuthAccount) -> None:
-    with chat_client() as client, pytest.raises(socketio.exceptions.ConnectionError):
-        client.connect(origin, user.token, page_origin="https://evil.example")
+    with chat_client(page_origin="https://evil.example") as client, pytest.raises(socketio.exceptions.ConnectionError):
+        client.connect(origin, user.token)
 
 
 def test_a_user_without_a_bloom_account_is_refused(auth: AuthEmulator, origin: str) -> None:

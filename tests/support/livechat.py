@@ -72,12 +72,18 @@ def wait_ready(origin: str, process: subprocess.Popen[bytes] | None = None, time
 
 @dataclass
 class ChatClient:
-    """A `socketio.Client` on `/front-chat` recording what the server sends, as the frontend's hook listens."""
+    """A `socketio.Client` on `/front-chat` recording what the server sends, as the frontend's hook listens, from
+    a page of the frontend (`page_origin`, by default the first allowed CORS origin)."""
 
-    client: socketio.Client = field(default_factory=lambda: socketio.Client(reconnection=False))
+    page_origin: str | None = None
     events: queue.Queue[tuple[str, Any]] = field(default_factory=queue.Queue)
 
     def __post_init__(self) -> None:
+        from bloom.core.settings import get_settings
+
+        self.page_origin = self.page_origin or get_settings().cors_origins[0]
+        # websocket-client sends its own Origin (the server's) unless told the page's.
+        self.client = socketio.Client(reconnection=False, websocket_extra_options={"origin": self.page_origin})
         for name in ("history", "agent_reply", "exception", "disconnect"):
             self.client.on(name, self._recorder(name), namespace=NAMESPACE)
 
@@ -87,20 +93,11 @@ class ChatClient:
 
         return record
 
-    def connect(
-        self,
-        origin: str,
-        token: str,
-        transports: tuple[str, ...] = ("websocket", "polling"),
-        page_origin: str | None = None,
-    ) -> None:
-        """`io(origin + '/front-chat', {auth: {token, clientContext}, transports})` from a page of the frontend
-        (`page_origin`, by default the first allowed CORS origin); raises `ConnectionError` with the server's
-        message when the handshake is refused."""
-        from bloom.core.settings import get_settings
-
+    def connect(self, origin: str, token: str, transports: tuple[str, ...] = ("websocket", "polling")) -> None:
+        """`io(origin + '/front-chat', {auth: {token, clientContext}, transports})`; raises `ConnectionError` with
+        the server's message when the handshake is refused."""
         auth = {"token": token, "clientContext": {"browserLanguage": "en-GB", "timezone": "Europe/London"}}
-        headers = {"Origin": page_origin or get_settings().cors_origins[0]}
+        headers = {"Origin": self.page_origin}
         self.client.connect(
             origin, namespaces=[NAMESPACE], auth=auth, headers=headers, transports=list(transports), wait_timeout=WAIT_S
         )
@@ -126,8 +123,8 @@ class ChatClient:
 
 
 @contextmanager
-def chat_client() -> Iterator[ChatClient]:
-    client = ChatClient()
+def chat_client(page_origin: str | None = None) -> Iterator[ChatClient]:
+    client = ChatClient(page_origin)
     try:
         yield client
     finally:
