@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from bloom.livechat.models import ChatRecord
 from bloom.livechat.schemas import ChatAttachment, ChatMessage
 from bloom.platform.store.client import count_round_trip, db
-from bloom.platform.store.repository import ChangeValue, Filter, Repository, is_valid_doc_id
+from bloom.platform.store.repository import Filter, Repository, is_valid_doc_id
 from bloom.platform.store.request_checks import settle_checks
 from bloom.platform.store.unit_of_work import UnitOfWork, repository
 
@@ -54,9 +54,6 @@ class ChatMessagesRepository(Repository[ChatMessage]):
 
     def create_in(self, message: ChatMessage) -> None:
         self.session.create(self.message_ref(message.user_id, message.id), self.to_doc(message))
-
-    def change_in(self, user_id: str, message_id: str, **changes: ChangeValue) -> None:
-        self.session.update(self.message_ref(user_id, message_id), self.stored_changes(changes))
 
     def newest(self, user_id: str, limit: int) -> list[ChatMessage]:
         """The user's newest messages, oldest first."""

@@ -56,17 +56,6 @@ def messages_of(user_id: str, limit: int = HISTORY_LIMIT) -> list[ChatMessage]:
     return LivechatWork().messages.newest(user_id, limit)
 
 
-def message_of(user_id: str, message_id: str) -> ChatMessage | None:
-    """One message of the user's chat (the Front relay reads the message `livechat.message_sent` names)."""
-    return LivechatWork().messages.get_in(user_id, message_id)
-
-
-def mark_relayed(user_id: str, message_id: str, front_message_id: str) -> None:
-    """Record the id Front gave a user's message once the relay delivered it (a redelivered event then skips it)."""
-    with LivechatWork() as uow:
-        uow.messages.change_in(user_id, message_id, front_message_id=front_message_id)
-
-
 def send_user_message(
     user_id: str, text: str, attachments: list[ChatAttachment] | None = None, *, at: datetime | None = None
 ) -> ChatMessage:
