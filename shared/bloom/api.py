@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from bloom.platform import http
 from bloom.platform.auth import FORBIDDEN, MISSING_TOKEN, bearer_token, verify_token
 from bloom.platform.registry import Role
-from bloom.users.errors import NOT_A_BLOOM_USER
+from bloom.users.errors import ID_TOKEN_REVOKED, NOT_A_BLOOM_USER, USER_DISABLED
 
 if TYPE_CHECKING:
     from bloom.platform.store.unit_of_work import Fetched
@@ -68,6 +68,7 @@ def _authenticate(
     user, prefetched = lookup(uid)
     if user is None:
         raise NOT_A_BLOOM_USER.error()
+    _refuse_disabled(user, claims)
     caller = Caller(auth_uid=uid, claims=claims, user=user, prefetched=prefetched)
     if not caller.has_role(role):
         if role in PRACTICE_ROLES and caller.practice_second_factor_missing:
@@ -80,6 +81,18 @@ def _authenticate(
             )
         raise FORBIDDEN.error()
     return caller
+
+
+def _refuse_disabled(user: UserRecord, claims: Mapping[str, object]) -> None:
+    """401 for a disabled user, and for a token issued before the user's tokens were revoked. Checked against the
+    user document every request reads anyway, so a disabled user's next request fails without asking Firebase
+    (`verify_id_token(check_revoked=True)` would cost an Auth API call per request)."""
+    if user.disabled_at is not None:
+        raise USER_DISABLED.error()
+    issued_at = claims.get("iat")
+    valid_after = user.tokens_valid_after
+    if valid_after is not None and (not isinstance(issued_at, int | float) or issued_at < valid_after.timestamp()):
+        raise ID_TOKEN_REVOKED.error()
 
 
 PRACTICE_ROLES = frozenset({Role.PRACTICE_USER, Role.THERAPIST, Role.PRACTICE_STAFF, Role.PRACTICE_ADMIN})

@@ -29,6 +29,7 @@ def fake_service_env(base_url: str, crm_url: str) -> dict[str, str]:
         "SLACK_BOT_TOKEN": "xoxb-test-reporting-token",
         "SLACK_REPORTING_CHANNEL": "C0REPORTING",
         "SLACK_WEBHOOK_URL_SAFETY": f"{base}/slack/safety",
+        "SLACK_WEBHOOK_URL_SUPPORT": f"{base}/slack/support",
         "OPENAI_API_URL": f"{base}/openai/v1",
         "OPENAI_API_KEY": "test-openai-key",
         "CRISP_API_URL": f"{crm}/crisp/v1",

@@ -148,6 +148,8 @@ def test_the_account_managers_are_the_expected_ones() -> None:
         "delete_cypress_users",
         "create_partner_admin_user",
         "create_therapist",
+        "disable_user",
+        "enable_user",
     }
 
 

@@ -84,6 +84,8 @@ def test_the_limits_are_declared_on_their_routes() -> None:
         "remove_reaction": ("60/minute per user",),
         "mark_read": ("120/minute per user",),
         "request_export": ("5/hour per user",),
+        "create_ticket": ("30/minute per user",),
+        "add_ticket_comment": ("30/minute per user",),
     }
 
 

@@ -81,6 +81,7 @@ class Settings(BaseModel, frozen=True):
     # The API's public base URL (ending in /api), for addresses handed out to other software (calendar feeds).
     api_url: str = Field("http://localhost:35001/api", validation_alias="BLOOM_API_URL")
     slack_webhook_url_safety: SecretStr | None = Field(None, validation_alias="SLACK_WEBHOOK_URL_SAFETY")
+    slack_webhook_url_support: SecretStr | None = Field(None, validation_alias="SLACK_WEBHOOK_URL_SUPPORT")
     openai_api_url: str = Field(DEFAULT_OPENAI_API_URL, validation_alias="OPENAI_API_URL")
     openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")
     crisp_api_url: str = Field(DEFAULT_CRISP_API_URL, validation_alias="CRISP_API_URL")

@@ -17,6 +17,9 @@ AuthAuditAction = Literal[
     "therapist_created",
     "role_changed",
     "second_factor_missing",
+    "user.looked_up",
+    "user.disabled",
+    "user.enabled",
 ]
 WebAuthnJson = dict[str, Any]
 """WebAuthn options or a credential, in the JSON shape of `PublicKeyCredential.toJSON()` / `parseCreationOptions`."""

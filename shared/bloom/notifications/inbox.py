@@ -39,6 +39,15 @@ def waitlist_offer(entry_id: str, hold_id: str, minutes: int) -> Notice:
     )
 
 
+def support_reply(ticket_id: str, number: int) -> Notice:
+    return Notice(
+        kind="support_reply",
+        title="Support replied",
+        body=f"There is a reply to your support ticket #{number}.",
+        link=f"/support/tickets/{ticket_id}",
+    )
+
+
 def _record(notice: Notice) -> NotificationRecord:
     return NotificationRecord(**notice.model_dump(), created_at=utcnow())
 

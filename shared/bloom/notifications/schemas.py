@@ -10,7 +10,7 @@ from typing import Literal
 
 from bloom.core.models import CamelModel
 
-NoticeKind = Literal["appointment_reminder", "waitlist_offer"]
+NoticeKind = Literal["appointment_reminder", "waitlist_offer", "support_reply"]
 
 
 class Notice(CamelModel):

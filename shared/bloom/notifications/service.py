@@ -127,3 +127,21 @@ def safety_follow_up_message(thread_id: str, alert_message_id: str, held_back: i
 
 def announce_safety_follow_up(thread_id: str, alert_message_id: str, held_back: int) -> bool:
     return slack.post_message(slack.SAFETY, safety_follow_up_message(thread_id, alert_message_id, held_back))
+
+
+# ---------------------------------------------------------------- support (ids, number, priority; never text)
+
+_SLA_NAMES = {"first_response": "first response", "resolution": "resolution"}
+
+
+def sla_breach_message(ticket_id: str, number: int, priority: str, kind: str, due_at: str) -> str:
+    """A support ticket missed an SLA: the ticket's id and number, its priority and the due time only."""
+    target = _SLA_NAMES.get(kind, "SLA")
+    return (
+        f"Support: ticket #{number} ({slack_escape(ticket_id)}, {slack_escape(priority)} priority) missed its "
+        f"{target} time, due {slack_escape(due_at)}. Open it in the support queue."
+    )
+
+
+def announce_sla_breach(ticket_id: str, number: int, priority: str, kind: str, due_at: str) -> bool:
+    return slack.post_message(slack.SUPPORT, sla_breach_message(ticket_id, number, priority, kind, due_at))

@@ -38,6 +38,7 @@ USERS = Channel("users", "SLACK_WEBHOOK_URL_USERS")
 THERAPY = Channel("therapy", "SLACK_WEBHOOK_URL_THERAPY")
 DELETED_USERS = Channel("deleted-users", "SLACK_WEBHOOK_URL_DELETED_USERS")
 SAFETY = Channel("safety", "SLACK_WEBHOOK_URL_SAFETY")
+SUPPORT = Channel("support", "SLACK_WEBHOOK_URL_SUPPORT")
 
 
 class SlackUnavailable(TransientEventError):

@@ -313,6 +313,16 @@ def _sides(caller: Caller) -> tuple[list[AssignmentRecord], list[AssignmentRecor
     return as_patient, as_therapist
 
 
+def assignments_of_user(user_id: str, therapist_profile_id: str | None) -> list[Assignment]:
+    """A user's assignments as a patient and as a therapist, newest first (the support console's lookup)."""
+    with PracticeWork() as uow:
+        found = uow.assignments.of_patient(user_id)
+        if therapist_profile_id is not None:
+            found += uow.assignments.of_therapist(therapist_profile_id)
+    found.sort(key=lambda record: (record.requested_at, record.id), reverse=True)
+    return [record.out() for record in found]
+
+
 def connections(caller: Caller) -> list[Connection]:
     """Current and past therapists (as a patient) and patients (as a therapist); declined requests left out."""
     as_patient, as_therapist = _sides(caller)

@@ -7,6 +7,8 @@ from bloom.core.errors import ErrorCatalogue
 ERRORS = ErrorCatalogue("users")
 USER_NOT_FOUND = ERRORS.declare(404, "USER NOT FOUND")
 NOT_A_BLOOM_USER = ERRORS.declare(401, "USER_NOT_FOUND")  # a valid token whose account has no Bloom user
+USER_DISABLED = ERRORS.declare(401, "USER_DISABLED")  # a practice admin disabled the account
+ID_TOKEN_REVOKED = ERRORS.declare(401, "ID_TOKEN_REVOKED")  # issued before the account's tokens were revoked
 CREATE_USER_WEAK_PASSWORD = ERRORS.declare(400, "CREATE_USER_WEAK_PASSWORD")
 CREATE_USER_INVALID_EMAIL = ERRORS.declare(400, "CREATE_USER_INVALID_EMAIL")
 CREATE_USER_ALREADY_EXISTS = ERRORS.declare(400, "CREATE_USER_ALREADY_EXISTS")

@@ -1,4 +1,4 @@
-"""Firebase Auth accounts (firebase_admin.auth): create, change the email of, find and delete an account.
+"""Firebase Auth accounts (firebase_admin.auth): create, change the email of, find, disable and delete an account.
 
 Firebase's own errors are mapped to the API contract's messages (`CREATE_USER_*`, `UPDATE_USER_*`) here, once.
 Exception texts from firebase_admin can contain the email address: they are never logged or passed on.
@@ -102,6 +102,19 @@ def mark_email_verified(uid: str) -> None:
 
     settle_checks()
     auth.update_user(uid, email_verified=True, app=firebase_app())
+
+
+def set_disabled(uid: str, disabled: bool) -> None:
+    """Disable (and revoke the refresh tokens of) or enable an account; an account already gone is left alone."""
+    from firebase_admin import auth
+
+    try:
+        settle_checks()
+        auth.update_user(uid, disabled=disabled, app=firebase_app())
+        if disabled:
+            auth.revoke_refresh_tokens(uid, app=firebase_app())
+    except auth.UserNotFoundError:
+        return
 
 
 def delete_account(uid: str) -> bool:

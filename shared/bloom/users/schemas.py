@@ -126,6 +126,10 @@ class UserRecord(CamelModel):
     # no extra read: the id of the user's therapist profile, and whether they run the practice.
     therapist_profile_id: str | None = None
     practice_admin: bool = False
+    # Set by a practice admin (support console): a disabled user's requests get 401, and tokens issued before
+    # `tokens_valid_after` (whole seconds, as Firebase counts `iat`) stay refused after the user is enabled again.
+    disabled_at: datetime | None = None
+    tokens_valid_after: datetime | None = None
 
     @property
     def needs_second_factor(self) -> bool:

@@ -203,6 +203,20 @@ def set_practice_roles_in(
     )
 
 
+def set_disabled_in(uow: UnitOfWork, auth_uid: str, disabled_at: datetime | None) -> None:
+    """Disable the user (their requests get 401 from now on, and tokens issued before now stay refused) or, with
+    None, enable them again; the document must exist."""
+    changes: dict[str, Any] = {"disabled_at": disabled_at}
+    if disabled_at is not None:
+        changes["tokens_valid_after"] = disabled_at.replace(microsecond=0)
+    UsersWork.join(uow).users.change(auth_uid, **changes)
+
+
+def set_account_disabled(auth_uid: str, disabled: bool) -> None:
+    """The Firebase account follows: disabled with its refresh tokens revoked, or enabled."""
+    firebase_accounts.set_disabled(auth_uid, disabled)
+
+
 def add_course_in(uow: UnitOfWork, auth_uid: str, course_uuid: str) -> None:
     UsersWork.join(uow).users.add_to_lists(auth_uid, course_ids=course_uuid)
 
