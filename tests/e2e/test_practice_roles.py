@@ -18,13 +18,9 @@ from bloom.platform.registry import Role
 from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.manifest import load_everything
 from infra.stack_runner import RunningStack
-<<<<<<< HEAD
 from tests.e2e.test_claims import CASES as CLAIMS_CASES
 from tests.e2e.test_records_roles import RECORDS_CASES
-=======
-from tests.e2e.test_scheduling_roles import CASES as SCHEDULING_CASES
 from tests.e2e.test_support_roles import CASES as SUPPORT_CASES
->>>>>>> p5-support
 from tests.support.accounts import call
 from tests.support.practice import (
     P,
@@ -173,7 +169,6 @@ def test_every_practice_endpoint_is_in_the_matrix() -> None:
     from tests.e2e.test_scheduling_roles import CASES as SCHEDULING_CASES  # that module builds on this one's world
 
     names = {spec.name for spec in load_everything().values() if spec.role in PRACTICE_ROLES}
-<<<<<<< HEAD
     # the records' care team, scheduling and claims have their own matrices; the waitlist's and the calendar
     # token's callers are probed in their own tests (someone else's entry → 404, a patient-only route)
     probed_elsewhere = {
@@ -182,10 +177,8 @@ def test_every_practice_endpoint_is_in_the_matrix() -> None:
         "leave_waitlist",  # tests/e2e/test_waitlist.py
         "rotate_calendar_token",  # tests/e2e/test_calendar.py
     }
-    assert names == set(CASES) | set(RECORDS_CASES) | set(SCHEDULING_CASES) | set(CLAIMS_CASES) | probed_elsewhere
-=======
-    assert names == set(CASES) | set(SCHEDULING_CASES) | set(SUPPORT_CASES)
->>>>>>> p5-support
+    cases = set(CASES) | set(RECORDS_CASES) | set(SCHEDULING_CASES) | set(CLAIMS_CASES) | set(SUPPORT_CASES)
+    assert names == cases | probed_elsewhere
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
