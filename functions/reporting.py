@@ -14,12 +14,13 @@ from bloom.feedback.events import EVENT_LOG_RECORDED, FEEDBACK_SUBMITTED
 from bloom.partners.events import PARTNER_ACCESS_ACTIVATED, PARTNER_ACCESS_GRANTED
 from bloom.platform.events import Event
 from bloom.platform.http import Empty
-from bloom.platform.registry import Role, Sdk
+from bloom.platform.registry import Capability, Role, Sdk
 from bloom.platform.subscriber import event_function, scheduled_function
 from bloom.platform.topics import ScheduledRun
 from bloom.reporting import errors
 from bloom.reporting import service as reporting
 from bloom.reporting.schemas import RunOut, RunQuery, RunsQuery
+from bloom.support.events import SLA_BREACHED
 from bloom.therapy.events import THERAPY_BOOKED, THERAPY_CANCELLED, THERAPY_COMPLETED
 from bloom.users.events import USER_CREATED, USER_DELETED
 
@@ -85,14 +86,24 @@ def count_therapy_completed(event: Event[Any]) -> None:
     _count(event)
 
 
+@event_function(SLA_BREACHED, summary="Count a support ticket's missed first response or resolution time")
+def count_support_sla_breached(event: Event[Any]) -> None:
+    _count(event)
+
+
 # ---------------------------------------------------------------- digests at 09:00 in the reporting time zone
 
 
 @scheduled_function(
-    "0 9 * * *", time_zone=ZONE, summary="Daily reporting digest to Slack", secrets=SLACK, sdks=(Sdk.SLACK,)
+    "0 9 * * *",
+    time_zone=ZONE,
+    summary="Daily reporting digest to Slack, its figures to Cloud Monitoring",
+    secrets=SLACK,
+    sdks=(Sdk.SLACK,),
+    uses=(Capability.METRIC_WRITER,),
 )
 def daily_digest(event: Event[ScheduledRun]) -> None:
-    reporting.run_scheduled("daily", event.payload.scheduled_at)
+    reporting.run_daily(event.payload.scheduled_at)
 
 
 @scheduled_function(

@@ -31,6 +31,8 @@ locals {
   self_signers = { for id, profile in local.grant_profiles : id => profile if contains(profile.uses, "sign_as_self") }
   # Profiles that wrap and unwrap clinical data keys with the records KEK (Capability.CLINICAL_KEYS, kms.tf).
   clinical_key_users = { for id, profile in local.grant_profiles : id => profile if contains(profile.uses, "clinical_keys") }
+  # Profiles that write custom metrics to Cloud Monitoring (Capability.METRIC_WRITER: the daily digest).
+  metric_writers = { for id, profile in local.grant_profiles : id => profile if contains(profile.uses, "metric_writer") }
 
   # Buckets declared in code (bloom.platform.buckets), those with a storage notification, and (profile, bucket)
   # for every profile holding the capability that grants a bucket's objects.

@@ -57,6 +57,7 @@ class Capability(StrEnum):
     UPLOADS_BUCKET = "uploads_bucket"  # read, write and delete objects of the private uploads bucket
     SIGN_AS_SELF = "sign_as_self"  # sign blobs as its own service account (signed URLs, Firebase custom tokens)
     CLINICAL_KEYS = "clinical_keys"  # wrap and unwrap data keys with the KMS key of clinical records (KMS_KEY_URI)
+    METRIC_WRITER = "metric_writer"  # write custom metrics to Cloud Monitoring (MONITORING_API_URL)
 
 
 @dataclass(frozen=True)

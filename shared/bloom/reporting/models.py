@@ -188,6 +188,7 @@ class RunRecord(CamelModel):
     error: str | None = None
     slack_ts: str | None = None
     replies_posted: int = 0
+    exported: bool = False  # the daily figures were written to Cloud Monitoring (bloom.reporting.export)
     attempts: int = 0
     created_at: datetime
     updated_at: datetime

@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from bloom.core.logging import get_logger
 from bloom.core.settings import get_settings
 from bloom.core.time import utcnow
-from bloom.reporting import digest, slack
+from bloom.reporting import digest, export, slack
 from bloom.reporting.counting import tally_of
 from bloom.reporting.errors import NOT_A_PERIOD_START, PERIOD_NOT_OVER
 from bloom.reporting.models import (
@@ -223,6 +223,26 @@ def run_scheduled(period: Period, scheduled_at: str | None) -> RunOut:
     """What a scheduled job runs: the previous whole period, as of the time the job was meant to fire."""
     today = local_day(_moment(scheduled_at), get_settings().reporting_timezone)
     return run_digest(period, last_whole_period(period, today))
+
+
+def run_daily(scheduled_at: str | None) -> RunOut:
+    """The daily job: yesterday's digest, then its figures to Cloud Monitoring for the dashboards, once (a failure
+    is logged, never stops the digest, and a re-fire of the job tries again while the day is recent enough)."""
+    out = run_scheduled("daily", scheduled_at)
+    run_doc_id = run_id("daily", out.start)
+    with ReportingWork() as uow:
+        run = uow.runs.get(run_doc_id)
+    if run is None or not run.computed or run.exported:
+        return out
+    end = day_start(out.end, get_settings().reporting_timezone)
+    try:
+        written = export.export_day(end, run.metrics, run.breakdowns, utcnow())
+    except export.ExportFailed as exc:
+        _log.error("reporting metrics not exported", extra={"run": run.id, "reason": str(exc)})
+        return out
+    if written:
+        _save(run, exported=True)
+    return out
 
 
 def rerun(period: Period, start: date) -> RunOut:
