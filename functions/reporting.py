@@ -36,14 +36,16 @@ def _count(event: Event[Any]) -> None:
 # ---------------------------------------------------------------- counters
 
 
-@event_function(USER_CREATED, summary="Count a new user in the reporting counters")
+@event_function(USER_CREATED, summary="Count a new user in the reporting counters and their signup week's cohort")
 def count_user_created(event: Event[Any]) -> None:
     _count(event)
+    reporting.join_cohort(event.payload)
 
 
 @event_function(USER_DELETED, summary="Count a deleted user in the reporting counters")
 def count_user_deleted(event: Event[Any]) -> None:
     _count(event)
+    reporting.leave_cohort(event.payload.user_id)
 
 
 @event_function(PARTNER_ACCESS_GRANTED, summary="Count a partner access grant in the reporting counters")
@@ -56,9 +58,10 @@ def count_partner_access_activated(event: Event[Any]) -> None:
     _count(event)
 
 
-@event_function(PROGRESS_CHANGED, summary="Count course, session and resource starts and completions")
+@event_function(PROGRESS_CHANGED, summary="Count course, session and resource starts and completions, and retention")
 def count_progress_changed(event: Event[Any]) -> None:
     _count(event)
+    reporting.record_activity(event.payload.user_id, event.payload.occurred_at)
 
 
 @event_function(FEEDBACK_SUBMITTED, summary="Count session and resource feedback in the reporting counters")
@@ -66,9 +69,10 @@ def count_feedback_submitted(event: Event[Any]) -> None:
     _count(event)
 
 
-@event_function(EVENT_LOG_RECORDED, summary="Count chat messages sent and received in the reporting counters")
+@event_function(EVENT_LOG_RECORDED, summary="Count chat messages sent and received, and retention")
 def count_event_log_recorded(event: Event[Any]) -> None:
     _count(event)
+    reporting.record_activity(event.payload.user_id, event.payload.occurred_at)
 
 
 @event_function(THERAPY_BOOKED, summary="Count a therapy booking that charged an access")

@@ -53,6 +53,7 @@ locals {
   grantable_roles = [
     "roles/datastore.user",
     "projects/${var.project_id}/roles/bloomFirebaseAccounts",
+    "roles/monitoring.metricWriter", # the daily digest's custom metrics (monitoring_reporting.tf)
   ]
 
   # The buckets the main configuration creates are all named "<project>-bloom-<name>" (source.tf, storage.tf).

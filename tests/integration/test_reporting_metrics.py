@@ -57,7 +57,8 @@ def monitoring(httpserver: HTTPServer, settings_env: SettingsEnv) -> MonitoringF
 def test_a_day_is_one_gauge_point_per_metric_and_one_series_per_partner(monitoring: MonitoringFake) -> None:
     metrics: dict[str, int | None] = {"newUsers": 5, "activeUsers": None, "supportSlaBreaches": 2}
     breakdowns = {"newUsersByPartner": {"partner-b": 1, "partner-a": 3}, "feedbackByTag": {"kind": 4}}
-    assert export.export_day(END, metrics, breakdowns, now=END + timedelta(hours=9)) is True
+    retention = {12: (40, 3), 1: (10, 6)}
+    assert export.export_day(END, metrics, breakdowns, retention, now=END + timedelta(hours=9)) is True
     [body] = monitoring.bodies
     assert "authorization" not in {name.lower() for name in monitoring.headers[0]}  # a fake gets no token
     project = get_settings().project_id
@@ -67,6 +68,10 @@ def test_a_day_is_one_gauge_point_per_metric_and_one_series_per_partner(monitori
         ("supportSlaBreaches", {}, "2"),
         ("newUsersByPartner", {"partner": "partner-a"}, "3"),
         ("newUsersByPartner", {"partner": "partner-b"}, "1"),
+        ("retentionCohortSignups", {"weeks_after": "1"}, "10"),
+        ("retentionActiveAgain", {"weeks_after": "1"}, "6"),
+        ("retentionCohortSignups", {"weeks_after": "12"}, "40"),
+        ("retentionActiveAgain", {"weeks_after": "12"}, "3"),
     ]
     assert body["timeSeries"] == [
         {
@@ -82,13 +87,13 @@ def test_a_day_is_one_gauge_point_per_metric_and_one_series_per_partner(monitori
 
 def test_more_than_200_series_go_in_several_calls(monitoring: MonitoringFake) -> None:
     partners = {f"partner-{n:03d}": 1 for n in range(250)}
-    assert export.export_day(END, {"newUsers": 250}, {"newUsersByPartner": partners}, now=END)
+    assert export.export_day(END, {"newUsers": 250}, {"newUsersByPartner": partners}, {}, now=END)
     assert [len(body["timeSeries"]) for body in monitoring.bodies] == [200, 51]
 
 
 def test_a_day_older_than_monitoring_accepts_is_skipped(monitoring: MonitoringFake) -> None:
-    assert export.export_day(END, {"newUsers": 1}, {}, now=END + timedelta(hours=24)) is True
-    assert export.export_day(END, {"newUsers": 1}, {}, now=END + timedelta(hours=24, seconds=1)) is False
+    assert export.export_day(END, {"newUsers": 1}, {}, {}, now=END + timedelta(hours=24)) is True
+    assert export.export_day(END, {"newUsers": 1}, {}, {}, now=END + timedelta(hours=24, seconds=1)) is False
     assert len(monitoring.bodies) == 1
 
 
@@ -96,13 +101,13 @@ def test_monitoring_refusing_is_an_export_failure(httpserver: HTTPServer, settin
     settings_env.set("MONITORING_API_URL", httpserver.url_for("/monitoring"))
     fake = MonitoringFake(httpserver, statuses=[400])
     with pytest.raises(export.ExportFailed, match="monitoring answered 400"):
-        export.export_day(END, {"newUsers": 1}, {}, now=END)
+        export.export_day(END, {"newUsers": 1}, {}, {}, now=END)
     assert len(fake.bodies) == 1  # a refused write is not retried
 
 
 def test_no_monitoring_url_means_no_export(httpserver: HTTPServer, settings_env: SettingsEnv) -> None:
     settings_env.unset("MONITORING_API_URL")
-    assert export.export_day(END, {"newUsers": 1}, {}, now=END) is False
+    assert export.export_day(END, {"newUsers": 1}, {}, {}, now=END) is False
     assert httpserver.log == []
 
 
@@ -134,8 +139,37 @@ def test_the_daily_job_exports_yesterday_once_and_retries_after_a_failure(
     assert run is not None and run.exported
     assert len(fake.bodies) == 2
     written = {series["metric"]["type"].rsplit("/", 1)[1]: series for series in fake.bodies[-1]["timeSeries"]}
-    assert set(written) == {*METRICS, "newUsersByPartner"}
+    assert set(written) == {*METRICS, "newUsersByPartner", "retentionCohortSignups", "retentionActiveAgain"}
     assert written["newUsers"]["points"][0]["value"] == {"int64Value": "2"}
     assert written["newUsersByPartner"]["metric"]["labels"] == {"partner": "partner-a"}
     end = day_start(yesterday + timedelta(days=1), zone).astimezone(UTC)
     assert written["newUsers"]["points"][0]["interval"]["endTime"] == end.isoformat().replace("+00:00", "Z")
+
+
+def test_retention_counts_each_member_once_per_offset_whatever_the_deliveries(stack: RunningStack) -> None:
+    monday = date(2026, 1, 5)
+    members = [str(uuid.uuid4()) for _ in range(3)]
+    for user_id in members:
+        signup = UserCreated(user_id=user_id, partner_ids=[], sign_up_language="en", created_at=f"{monday}T12:00:00Z")
+        assert reporting.join_cohort(signup) is True
+        assert reporting.join_cohort(signup) is False  # redelivered
+    stranger = str(uuid.uuid4())  # signed up before the cohorts existed: counts nowhere
+
+    def active(user_id: str, day: date) -> bool:
+        return reporting.record_activity(user_id, f"{day}T12:00:00Z")
+
+    week = timedelta(weeks=1)
+    assert active(members[0], monday + week) and active(members[1], monday + week + timedelta(days=6))
+    assert not active(members[0], monday + week + timedelta(days=2))  # the same offset again
+    assert not active(members[2], monday + 2 * week)  # week 2 is not measured
+    assert not active(members[2], monday)  # nor the signup week itself
+    assert active(members[2], monday + 4 * week) and active(members[0], monday + 12 * week)
+    assert not active(stranger, monday + week)
+
+    assert reporting.retention_figures(monday + week) == {1: (3, 2), 4: (0, 0), 12: (0, 0)}
+    assert reporting.retention_figures(monday + 4 * week + timedelta(days=3))[4] == (3, 1)
+    assert reporting.retention_figures(monday + 12 * week)[12] == (3, 1)
+
+    reporting.leave_cohort(members[1])  # erased: the member and their marks go, the cohort's counts stay
+    assert not active(members[1], monday + 4 * week)
+    assert reporting.retention_figures(monday + week)[1] == (3, 2)

@@ -116,7 +116,7 @@ def test_awaited_metrics_are_not_exported_yet() -> None:
 
 def test_the_labels_tiles_group_or_filter_by_are_extracted() -> None:
     boards, _ = _dashboards()
-    exported_labels = set(export.LABELLED_BREAKDOWNS.values())
+    exported_labels = {*export.LABELLED_BREAKDOWNS.values(), export.WEEKS_LABEL}
     log_metrics = _log_metrics()
     for board in boards.values():
         for widget in _tiles(board).values():

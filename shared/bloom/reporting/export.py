@@ -2,10 +2,10 @@
 
 One `timeSeries.create` call (REST, through the integration HTTP client with google-auth's default credentials:
 lighter than google-cloud-monitoring and its gRPC stack at cold start) writes one GAUGE point per metric, at the
-end of the day the digest covers: `custom.googleapis.com/bloom/reporting/<metric>`, and one series per partner
-for the breakdowns in `LABELLED_BREAKDOWNS`. Monitoring takes points up to 25 hours old only, so a day exported
-more than `MAX_POINT_AGE` after it ended (a late re-run) is skipped, and the run records that it was exported so
-a re-run never writes the same point twice (Monitoring refuses that too).
+end of the day the digest covers: `custom.googleapis.com/bloom/reporting/<metric>`, one series per key of the
+breakdowns in `LABELLED_BREAKDOWNS`, and the weekly retention cohorts' figures per `weeks_after`. Monitoring
+takes points up to 25 hours old only, so a day exported more than `MAX_POINT_AGE` after it ended is skipped, and
+the run records that it was exported so a re-fire never writes the same point twice (Monitoring refuses that).
 
 `MONITORING_API_URL` unset (local runs) means no export; tests point it at a local fake, which gets no token.
 """
@@ -25,6 +25,10 @@ MAX_SERIES_PER_CALL = 200  # timeSeries.create's limit
 MAX_POINT_AGE = timedelta(hours=24)  # Monitoring's limit is 25 hours; an hour to spare for the call itself
 # Breakdown -> the label its keys become (the dashboards group by it). Partner ids and SLA kinds: no personal data.
 LABELLED_BREAKDOWNS = {"newUsersByPartner": "partner", "slaBreachesByKind": "kind"}
+# The cohort whose week N after signup contains the day: its size, and its users active again that week so far.
+COHORT_SIGNUPS = "retentionCohortSignups"
+ACTIVE_AGAIN = "retentionActiveAgain"
+WEEKS_LABEL = "weeks_after"
 _log = get_logger(__name__)
 
 
@@ -38,13 +42,18 @@ def metric_type(name: str) -> str:
 
 def exported_metric_types(metrics: tuple[str, ...]) -> list[str]:
     """Every custom metric type the export may write (the dashboards' tiles use these only)."""
-    return [metric_type(name) for name in (*metrics, *LABELLED_BREAKDOWNS)]
+    return [metric_type(name) for name in (*metrics, *LABELLED_BREAKDOWNS, COHORT_SIGNUPS, ACTIVE_AGAIN)]
 
 
 def time_series(
-    project_id: str, end: datetime, metrics: dict[str, int | None], breakdowns: dict[str, dict[str, int]]
+    project_id: str,
+    end: datetime,
+    metrics: dict[str, int | None],
+    breakdowns: dict[str, dict[str, int]],
+    retention: dict[int, tuple[int, int]],
 ) -> list[dict[str, Any]]:
-    """The `timeSeries` of one day: a point per computed metric (a `null` metric is left out, not written as 0)."""
+    """The `timeSeries` of one day: a point per computed metric (a `null` metric is left out, not written as 0),
+    per key of the labelled breakdowns, and per retention offset (`retention`: weeks -> (signups, active))."""
     at = end.astimezone(UTC).isoformat().replace("+00:00", "Z")
     resource = {"type": "global", "labels": {"project_id": project_id}}
 
@@ -60,6 +69,9 @@ def time_series(
     found = [series(name, value, {}) for name, value in metrics.items() if value is not None]
     for name, label in LABELLED_BREAKDOWNS.items():
         found.extend(series(name, count, {label: key}) for key, count in sorted(breakdowns.get(name, {}).items()))
+    for weeks, (signups, active) in sorted(retention.items()):
+        found.append(series(COHORT_SIGNUPS, signups, {WEEKS_LABEL: str(weeks)}))
+        found.append(series(ACTIVE_AGAIN, active, {WEEKS_LABEL: str(weeks)}))
     return found
 
 
@@ -91,7 +103,11 @@ def _token() -> str | None:
 
 
 def export_day(
-    end: datetime, metrics: dict[str, int | None], breakdowns: dict[str, dict[str, int]], now: datetime
+    end: datetime,
+    metrics: dict[str, int | None],
+    breakdowns: dict[str, dict[str, int]],
+    retention: dict[int, tuple[int, int]],
+    now: datetime,
 ) -> bool:
     """Write the day ending at `end`; False when there is nowhere to write or the day is too old for Monitoring."""
     settings = get_settings()
@@ -107,7 +123,7 @@ def export_day(
     token = _token()
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     url = f"{settings.monitoring_api_url.rstrip('/')}/v3/projects/{settings.project_id}/timeSeries"
-    series = time_series(settings.project_id, end, metrics, breakdowns)
+    series = time_series(settings.project_id, end, metrics, breakdowns, retention)
     try:
         # Not retried after it may have been received: a second write of the same point is refused anyway.
         with integration_session("monitoring") as session:
