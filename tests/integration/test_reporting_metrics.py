@@ -16,9 +16,11 @@ from bloom.core.settings import get_settings
 from bloom.core.time import utcnow
 from bloom.reporting import export
 from bloom.reporting import service as reporting
+from bloom.reporting.backfill import backfill
 from bloom.reporting.models import day_start, local_day, run_id
 from bloom.reporting.repository import RunsRepository
 from bloom.reporting.schemas import METRICS
+from bloom.support.events import SlaBreached
 from bloom.users.events import UserCreated
 from infra.stack_runner import RunningStack
 from tests.support.settings import SettingsEnv
@@ -173,3 +175,15 @@ def test_retention_counts_each_member_once_per_offset_whatever_the_deliveries(st
     reporting.leave_cohort(members[1])  # erased: the member and their marks go, the cohort's counts stay
     assert not active(members[1], monday + 4 * week)
     assert reporting.retention_figures(monday + week)[1] == (3, 2)
+
+
+def test_sla_breaches_are_counted_once_and_a_backfill_keeps_them(stack: RunningStack) -> None:
+    day = local_day(utcnow(), get_settings().reporting_timezone) - timedelta(days=1)
+    breach = SlaBreached(ticket_id="t-1", number=1, priority="high", kind="first_response", due_at=f"{day}T09:00:00Z")
+    event_id = str(uuid.uuid4())
+    assert reporting.count_event("support.sla-breached", breach, event_id, published_at=f"{day}T12:00:00+00:00")
+    assert not reporting.count_event("support.sla-breached", breach, event_id, published_at=f"{day}T12:00:00+00:00")
+    backfill(day)  # rebuilds what records can tell; breaches are not read back, so they are kept
+    metrics, breakdowns, _ = reporting.compute("daily", day)
+    assert metrics["supportSlaBreaches"] == 1
+    assert breakdowns["slaBreachesByKind"] == {"first_response": 1}
