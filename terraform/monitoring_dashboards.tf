@@ -15,6 +15,44 @@ locals {
     support_ticket_updates = "bloom/support_ticket_updates"
     credentialing_changes  = "bloom/credentialing_application_changes"
   }
+  # Cloud Run moves the `httpRequest` of our JSON request line (bloom.platform.http, logger `bloom.http`: one per
+  # HTTP call, with the status and the latency as "0.1234s") into the log entry's own httpRequest field.
+  api_request_line = join(" AND ", [
+    "resource.type = \"cloud_run_revision\"",
+    "jsonPayload.logger = \"bloom.http\"",
+    "httpRequest.status >= 100",
+  ])
+  # The counting log-based metrics (google_logging_metric.counter): label -> its extractor. The support and
+  # credentialing lines are those areas' own (bloom.support.service, bloom.credentialing.applications); an
+  # application is created (to draft), submitted (to submitted) or updated by an admin (to the status logged).
+  log_counters = {
+    api_requests = {
+      description = "Requests our HTTP functions answered, by status and function (the error rate and the 429s)."
+      filter      = local.api_request_line
+      labels      = tomap({ status = "EXTRACT(httpRequest.status)", function = "EXTRACT(jsonPayload.function)" })
+    }
+    support_tickets_opened = {
+      description = "Support tickets opened, by priority."
+      filter      = "resource.type = \"cloud_run_revision\" AND jsonPayload.message = \"support ticket created\""
+      labels      = tomap({ priority = "EXTRACT(jsonPayload.priority)" })
+    }
+    support_ticket_updates = {
+      description = "Support ticket changes by an admin, by the status the ticket has after the change."
+      filter      = "resource.type = \"cloud_run_revision\" AND jsonPayload.message = \"support ticket updated\""
+      labels      = tomap({ status = "EXTRACT(jsonPayload.status)" })
+    }
+    credentialing_changes = {
+      description = "Credentialing application changes: created, submitted, or updated by an admin (with the new status)."
+      filter = join(" AND ", [
+        "resource.type = \"cloud_run_revision\"",
+        "jsonPayload.message = (\"credentialing application created\" OR \"credentialing application submitted\" OR \"credentialing application updated\")",
+      ])
+      labels = tomap({
+        event  = "REGEXP_EXTRACT(jsonPayload.message, \"^credentialing application (created|submitted|updated)$\")"
+        status = "EXTRACT(jsonPayload.status)"
+      })
+    }
+  }
   log_metric_filter = {
     for key, name in local.log_metric_names : key => "resource.type = \"cloud_run_revision\" AND metric.type = \"logging.googleapis.com/user/${name}\""
   }

@@ -9,39 +9,28 @@ resource "google_monitoring_dashboard" "reporting" {
   depends_on = [google_project_service.api]
 }
 
-# Cloud Run moves the `httpRequest` of our JSON request line (bloom.platform.http: one per HTTP call, with the
-# status and the latency as "0.1234s") into the log entry's own httpRequest field.
-locals {
-  api_request_line = join(" AND ", [
-    "resource.type = \"cloud_run_revision\"",
-    "jsonPayload.logger = \"bloom.http\"",
-    "httpRequest.status >= 100",
-  ])
-}
+# The counters of monitoring_dashboards.tf's local.log_counters, each label a STRING extracted from the entry.
+resource "google_logging_metric" "counter" {
+  for_each = local.log_counters
 
-resource "google_logging_metric" "api_requests" {
-  name        = local.log_metric_names.api_requests
-  description = "Requests our HTTP functions answered, by status and function (the error rate and the 429s)."
-  filter      = local.api_request_line
+  name        = local.log_metric_names[each.key]
+  description = each.value.description
+  filter      = each.value.filter
 
   metric_descriptor {
     metric_kind = "DELTA"
     value_type  = "INT64"
     unit        = "1"
-    labels {
-      key        = "status"
-      value_type = "STRING"
-    }
-    labels {
-      key        = "function"
-      value_type = "STRING"
+    dynamic "labels" {
+      for_each = each.value.labels
+      content {
+        key        = labels.key
+        value_type = "STRING"
+      }
     }
   }
 
-  label_extractors = {
-    status   = "EXTRACT(httpRequest.status)"
-    function = "EXTRACT(jsonPayload.function)"
-  }
+  label_extractors = each.value.labels
 }
 
 resource "google_logging_metric" "api_latency" {
@@ -62,78 +51,6 @@ resource "google_logging_metric" "api_latency" {
       growth_factor      = 1.6
       scale              = 0.005
     }
-  }
-}
-
-# The support area's log lines (bloom.support.service): ids and the priority or status only.
-resource "google_logging_metric" "support_tickets_opened" {
-  name        = local.log_metric_names.support_tickets_opened
-  description = "Support tickets opened, by priority."
-  filter      = "resource.type = \"cloud_run_revision\" AND jsonPayload.message = \"support ticket created\""
-
-  metric_descriptor {
-    metric_kind = "DELTA"
-    value_type  = "INT64"
-    unit        = "1"
-    labels {
-      key        = "priority"
-      value_type = "STRING"
-    }
-  }
-
-  label_extractors = {
-    priority = "EXTRACT(jsonPayload.priority)"
-  }
-}
-
-resource "google_logging_metric" "support_ticket_updates" {
-  name        = local.log_metric_names.support_ticket_updates
-  description = "Support ticket changes by an admin, by the status the ticket has after the change."
-  filter      = "resource.type = \"cloud_run_revision\" AND jsonPayload.message = \"support ticket updated\""
-
-  metric_descriptor {
-    metric_kind = "DELTA"
-    value_type  = "INT64"
-    unit        = "1"
-    labels {
-      key        = "status"
-      value_type = "STRING"
-    }
-  }
-
-  label_extractors = {
-    status = "EXTRACT(jsonPayload.status)"
-  }
-}
-
-# The credentialing area's log lines (bloom.credentialing.applications): created (draft), submitted, and an
-# admin's change with the status after it.
-resource "google_logging_metric" "credentialing_changes" {
-  name        = local.log_metric_names.credentialing_changes
-  description = "Credentialing application changes: created, submitted, or updated by an admin (with the new status)."
-  filter = join(" AND ", [
-    "resource.type = \"cloud_run_revision\"",
-    "jsonPayload.message = (\"credentialing application created\" OR \"credentialing application submitted\" OR \"credentialing application updated\")",
-  ])
-
-  metric_descriptor {
-    metric_kind = "DELTA"
-    value_type  = "INT64"
-    unit        = "1"
-    labels {
-      key        = "event"
-      value_type = "STRING"
-    }
-    labels {
-      key        = "status"
-      value_type = "STRING"
-    }
-  }
-
-  # created (to draft), submitted (to submitted), updated (by an admin, to the status the line carries).
-  label_extractors = {
-    event  = "REGEXP_EXTRACT(jsonPayload.message, \"^credentialing application (created|submitted|updated)$\")"
-    status = "EXTRACT(jsonPayload.status)"
   }
 }
 

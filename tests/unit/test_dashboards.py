@@ -14,7 +14,7 @@ from bloom.reporting import export
 from bloom.reporting.schemas import METRICS
 from tests.support.callgraph import Node
 from tests.unit.test_declarations import SPECS, reached
-from tests.unit.test_terraform import _evaluate, _function_member, _profiles_of, _resource, _resources_of, _unquote
+from tests.unit.test_terraform import _evaluate, _function_member, _profiles_of, _resource, _unquote
 
 ROOT = Path(__file__).resolve().parents[2]
 METRIC_TYPE = re.compile(r'metric\.type = "([^"]+)"')
@@ -25,9 +25,16 @@ EXPORT = Node("bloom.reporting.export", "export_day")
 
 
 @cache
-def _dashboards() -> tuple[dict[str, Any], dict[str, str]]:
-    found = _evaluate({"boards": "local.reporting_dashboard_json", "log_metrics": "local.log_metric_names"})
-    return found["boards"], found["log_metrics"]
+def _dashboards() -> tuple[dict[str, Any], dict[str, str], dict[str, Any]]:
+    """The dashboards' JSON, the log-based metrics' names, and the counting ones' definitions (key -> labels …)."""
+    found = _evaluate(
+        {
+            "boards": "local.reporting_dashboard_json",
+            "log_metrics": "local.log_metric_names",
+            "counters": "local.log_counters",
+        }
+    )
+    return found["boards"], found["log_metrics"], found["counters"]
 
 
 def _tiles(board: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -54,19 +61,21 @@ def _awaited() -> set[str]:
     return set(re.findall(r"^\| `([A-Za-z]+)` \|", section, flags=re.MULTILINE))
 
 
-def _log_metrics() -> dict[str, dict[str, Any]]:
-    """Declared log-based metrics by their name (`local.log_metric_names` resolved)."""
-    _, names = _dashboards()
-    found: dict[str, dict[str, Any]] = {}
-    for body in _resources_of("google_logging_metric").values():
-        name = _unquote(body["name"])
-        key = re.fullmatch(r"\$\{local\.log_metric_names\.([a-z_]+)\}", name)
-        found[names[key.group(1)] if key else name] = body
-    return found
+def _log_metrics() -> dict[str, dict[str, str]]:
+    """Declared log-based metrics by name -> their label extractors: the counters (one resource for_each over
+    `local.log_counters`) and the latency distribution."""
+    _, names, counters = _dashboards()
+    counter = _resource("google_logging_metric", "counter")
+    assert counter["for_each"] == "${local.log_counters}"
+    assert counter["name"] == "${local.log_metric_names[each.key]}"
+    assert counter["label_extractors"] == "${each.value.labels}"
+    latency = _resource("google_logging_metric", "api_latency")
+    assert latency["name"] == "${local.log_metric_names.api_latency}"
+    return {names[key]: definition["labels"] for key, definition in counters.items()} | {names["api_latency"]: {}}
 
 
 def test_the_five_dashboards_exist_with_the_spec_tiles() -> None:
-    boards, _ = _dashboards()
+    boards, _, _ = _dashboards()
     assert set(boards) == {"signups", "retention", "support", "credentialing", "api_health"}
     expected = {
         "signups": {"New users per day", "New users per day by partner"},
@@ -94,7 +103,7 @@ def test_the_five_dashboards_exist_with_the_spec_tiles() -> None:
 
 
 def test_every_tile_reads_a_metric_that_is_produced() -> None:
-    boards, _ = _dashboards()
+    boards, _, _ = _dashboards()
     exported = set(export.exported_metric_types(METRICS))
     awaited = {export.metric_type(name) for name in _awaited()}
     log_metrics = {LOG_METRIC_PREFIX + name for name in _log_metrics()}
@@ -115,7 +124,7 @@ def test_awaited_metrics_are_not_exported_yet() -> None:
 
 
 def test_the_labels_tiles_group_or_filter_by_are_extracted() -> None:
-    boards, _ = _dashboards()
+    boards, _, _ = _dashboards()
     exported_labels = {*export.LABELLED_BREAKDOWNS.values(), export.WEEKS_LABEL}
     log_metrics = _log_metrics()
     for board in boards.values():
@@ -125,25 +134,27 @@ def test_the_labels_tiles_group_or_filter_by_are_extracted() -> None:
                 for metric in set(METRIC_TYPE.findall(query)):
                     labels = set(METRIC_LABEL.findall(query))
                     if metric.startswith(LOG_METRIC_PREFIX):
-                        extracted = set(log_metrics[metric.removeprefix(LOG_METRIC_PREFIX)].get("label_extractors", {}))
+                        extracted = set(log_metrics[metric.removeprefix(LOG_METRIC_PREFIX)])
                         assert labels <= extracted, (widget["title"], labels)
                     elif metric.startswith(export.METRIC_PREFIX) and metric in export.exported_metric_types(METRICS):
                         assert labels <= exported_labels, (widget["title"], labels)
 
 
 def test_the_log_based_metrics_read_our_own_log_lines() -> None:
-    log_metrics = _log_metrics()
-    api = log_metrics["bloom/api_requests"]
-    assert _unquote(api["label_extractors"]["status"]) == "EXTRACT(httpRequest.status)"
-    latency = log_metrics["bloom/api_latency"]
-    assert "httpRequest.latency" in latency["value_extractor"]
+    _, _, counters = _dashboards()
+    assert counters["api_requests"]["labels"]["status"] == "EXTRACT(httpRequest.status)"
+    assert 'jsonPayload.logger = "bloom.http"' in counters["api_requests"]["filter"]
+    latency = _resource("google_logging_metric", "api_latency")
+    assert "httpRequest.latency" in latency["value_extractor"] and latency["filter"] == "${local.api_request_line}"
     assert _unquote(latency["metric_descriptor"][0]["value_type"]) == "DISTRIBUTION"
     # the request line is logged by `bloom.http` (bloom.platform.http), the support lines by bloom.support.service
     platform_http = (ROOT / "shared" / "bloom" / "platform" / "http.py").read_text()
     assert '_log = get_logger("bloom.http")' in platform_http
     support = (ROOT / "shared" / "bloom" / "support" / "service.py").read_text()
-    for line in ("support ticket created", "support ticket updated"):
-        assert f'"{line}"' in support and line in str(log_metrics.values())
+    lines = {"support_tickets_opened": "support ticket created", "support_ticket_updates": "support ticket updated"}
+    for key, line in lines.items():
+        assert f'jsonPayload.message = "{line}"' in counters[key]["filter"]
+        assert f'"{line}"' in support
 
 
 def test_only_the_daily_digest_writes_metrics_and_it_is_granted_to_write_them() -> None:
