@@ -14,12 +14,13 @@ from bloom.feedback.events import EVENT_LOG_RECORDED, FEEDBACK_SUBMITTED
 from bloom.partners.events import PARTNER_ACCESS_ACTIVATED, PARTNER_ACCESS_GRANTED
 from bloom.platform.events import Event
 from bloom.platform.http import Empty
-from bloom.platform.registry import Role, Sdk
+from bloom.platform.registry import Capability, Role, Sdk
 from bloom.platform.subscriber import event_function, scheduled_function
 from bloom.platform.topics import ScheduledRun
 from bloom.reporting import errors
 from bloom.reporting import service as reporting
 from bloom.reporting.schemas import RunOut, RunQuery, RunsQuery
+from bloom.support.events import SLA_BREACHED
 from bloom.therapy.events import THERAPY_BOOKED, THERAPY_CANCELLED, THERAPY_COMPLETED
 from bloom.users.events import USER_CREATED, USER_DELETED
 
@@ -35,14 +36,16 @@ def _count(event: Event[Any]) -> None:
 # ---------------------------------------------------------------- counters
 
 
-@event_function(USER_CREATED, summary="Count a new user in the reporting counters")
+@event_function(USER_CREATED, summary="Count a new user in the reporting counters and their signup week's cohort")
 def count_user_created(event: Event[Any]) -> None:
     _count(event)
+    reporting.join_cohort(event.payload)
 
 
 @event_function(USER_DELETED, summary="Count a deleted user in the reporting counters")
 def count_user_deleted(event: Event[Any]) -> None:
     _count(event)
+    reporting.leave_cohort(event.payload.user_id)
 
 
 @event_function(PARTNER_ACCESS_GRANTED, summary="Count a partner access grant in the reporting counters")
@@ -55,9 +58,10 @@ def count_partner_access_activated(event: Event[Any]) -> None:
     _count(event)
 
 
-@event_function(PROGRESS_CHANGED, summary="Count course, session and resource starts and completions")
+@event_function(PROGRESS_CHANGED, summary="Count course, session and resource starts and completions, and retention")
 def count_progress_changed(event: Event[Any]) -> None:
     _count(event)
+    reporting.record_activity(event.payload.user_id, event.payload.occurred_at)
 
 
 @event_function(FEEDBACK_SUBMITTED, summary="Count session and resource feedback in the reporting counters")
@@ -65,9 +69,10 @@ def count_feedback_submitted(event: Event[Any]) -> None:
     _count(event)
 
 
-@event_function(EVENT_LOG_RECORDED, summary="Count chat messages sent and received in the reporting counters")
+@event_function(EVENT_LOG_RECORDED, summary="Count chat messages sent and received, and retention")
 def count_event_log_recorded(event: Event[Any]) -> None:
     _count(event)
+    reporting.record_activity(event.payload.user_id, event.payload.occurred_at)
 
 
 @event_function(THERAPY_BOOKED, summary="Count a therapy booking that charged an access")
@@ -85,14 +90,24 @@ def count_therapy_completed(event: Event[Any]) -> None:
     _count(event)
 
 
+@event_function(SLA_BREACHED, summary="Count a support ticket's missed first response or resolution time")
+def count_support_sla_breached(event: Event[Any]) -> None:
+    _count(event)
+
+
 # ---------------------------------------------------------------- digests at 09:00 in the reporting time zone
 
 
 @scheduled_function(
-    "0 9 * * *", time_zone=ZONE, summary="Daily reporting digest to Slack", secrets=SLACK, sdks=(Sdk.SLACK,)
+    "0 9 * * *",
+    time_zone=ZONE,
+    summary="Daily reporting digest to Slack, its figures to Cloud Monitoring",
+    secrets=SLACK,
+    sdks=(Sdk.SLACK,),
+    uses=(Capability.METRIC_WRITER,),
 )
 def daily_digest(event: Event[ScheduledRun]) -> None:
-    reporting.run_scheduled("daily", event.payload.scheduled_at)
+    reporting.run_daily(event.payload.scheduled_at)
 
 
 @scheduled_function(

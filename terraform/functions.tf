@@ -139,6 +139,8 @@ resource "google_cloudfunctions2_function" "function" {
       },
       # The records KEK, for the functions granted it only (Capability.CLINICAL_KEYS, kms.tf).
       contains(each.value.uses, "clinical_keys") ? { KMS_KEY_URI = "gcp-kms://${google_kms_crypto_key.records_kek.id}" } : {},
+      # Where the daily digest writes its figures (Capability.METRIC_WRITER, monitoring_reporting.tf).
+      contains(each.value.uses, "metric_writer") ? { MONITORING_API_URL = "https://monitoring.googleapis.com" } : {},
     )
 
     dynamic "secret_environment_variables" {

@@ -33,6 +33,8 @@ locals {
   clinical_key_users = { for id, profile in local.grant_profiles : id => profile if contains(profile.uses, "clinical_keys") }
   # Profiles that call Vertex AI's text embeddings (Capability.VERTEX_AI).
   embedders = { for id, profile in local.grant_profiles : id => profile if contains(profile.uses, "vertex_ai") }
+  # Profiles that write custom metrics to Cloud Monitoring (Capability.METRIC_WRITER: the daily digest).
+  metric_writers = { for id, profile in local.grant_profiles : id => profile if contains(profile.uses, "metric_writer") }
 
   # Buckets declared in code (bloom.platform.buckets), those with a storage notification, and (profile, bucket)
   # for every profile holding the capability that grants a bucket's objects.

@@ -53,7 +53,8 @@ locals {
   grantable_roles = [
     "roles/datastore.user",
     "projects/${var.project_id}/roles/bloomFirebaseAccounts",
-    "roles/aiplatform.user", # Vertex AI embeddings, to the functions declaring Capability.VERTEX_AI (functions.tf)
+    "roles/aiplatform.user",         # Vertex AI embeddings, to the functions declaring Capability.VERTEX_AI (functions.tf)
+    "roles/monitoring.metricWriter", # the daily digest's custom metrics (monitoring_reporting.tf)
   ]
 
   # The buckets the main configuration creates are all named "<project>-bloom-<name>" (source.tf, storage.tf).

@@ -97,6 +97,7 @@ def test_defaults() -> None:
         "slack_api_url": "https://slack.com/api/",
         "slack_bot_token": None,
         "slack_reporting_channel": None,
+        "monitoring_api_url": None,
         "storage_backend": "gcs",
         "uploads_bucket": "demo-bloom-uploads",
         "storage_emulator_host": None,
@@ -179,6 +180,7 @@ def test_every_variable_is_read_by_its_documented_name() -> None:
         SLACK_API_URL="http://127.0.0.1:9/slack-api",
         SLACK_BOT_TOKEN="xoxb-bot",
         SLACK_REPORTING_CHANNEL="C123",
+        MONITORING_API_URL="http://127.0.0.1:9/monitoring",
         STORAGE_BACKEND="s3",
         UPLOADS_BUCKET="bloom-prod-uploads",
         STORAGE_EMULATOR_HOST="http://127.0.0.1:9023",
@@ -294,6 +296,7 @@ def test_every_variable_is_read_by_its_documented_name() -> None:
         "http://127.0.0.1:9/slack-api/",
         "C123",
     )
+    assert settings.monitoring_api_url == "http://127.0.0.1:9/monitoring"
     assert (settings.storage_backend, settings.uploads_bucket, settings.storage_emulator_host) == (
         "s3",
         "bloom-prod-uploads",

@@ -25,7 +25,8 @@ CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 # --skip-download: offline, no calls to the Prisma Cloud platform for guidelines or custom policies.
 CHECKOV_ARGS = ("--framework", "terraform", "--quiet", "--compact", "-o", "json", "--skip-download")
 
-# Terraform evaluates terraform/manifest.tf's locals offline (`terraform console` needs no provider for them).
+# Terraform evaluates the locals of terraform/manifest.tf and monitoring_dashboards.tf offline (`terraform console`
+# needs no provider for them).
 TERRAFORM_BIN = shutil.which("terraform") or str(ROOT / ".bin" / "terraform")
 TEST_VARS = {
     "project_id": "bloom-test",
@@ -128,7 +129,7 @@ def _console(expressions: tuple[tuple[str, str], ...]) -> str:
     if not Path(TERRAFORM_BIN).exists():
         pytest.fail(f"terraform is not installed (looked on PATH and at {TERRAFORM_BIN})")
     with tempfile.TemporaryDirectory() as work:
-        for name in ("manifest.tf", "variables.tf", "functions.json"):
+        for name in ("manifest.tf", "monitoring_dashboards.tf", "variables.tf", "functions.json"):
             shutil.copy2(TERRAFORM / name, Path(work) / name)
         variables = [f"-var={name}={value}" for name, value in TEST_VARS.items()]
         document = ", ".join(f'"{key}" = {expression}' for key, expression in expressions)
@@ -426,6 +427,7 @@ def test_no_function_account_holds_a_project_wide_role_beyond_its_declarations()
         ('"roles/datastore.user"', "${local.firestore_profiles}"),
         ("${google_project_iam_custom_role.firebase_accounts.name}", "${local.account_managers}"),
         ('"roles/aiplatform.user"', "${local.embedders}"),  # Vertex AI has no resource narrower than the project
+        ('"roles/monitoring.metricWriter"', "${local.metric_writers}"),
     }
     grants = {
         (body["role"], body.get("for_each"))
@@ -707,7 +709,7 @@ def test_storage_notifications_reach_the_declared_topic_for_the_declared_prefix(
 def _console_errors(variables: dict[str, str]) -> str:
     """What `terraform console` reports about the variables alone (their validations), offline."""
     with tempfile.TemporaryDirectory() as work:
-        for name in ("manifest.tf", "variables.tf", "functions.json"):
+        for name in ("manifest.tf", "monitoring_dashboards.tf", "variables.tf", "functions.json"):
             shutil.copy2(TERRAFORM / name, Path(work) / name)
         result = subprocess.run(
             [TERRAFORM_BIN, "console", *(f"-var={name}={value}" for name, value in variables.items())],

@@ -27,6 +27,7 @@ DEFAULT_ZOOM_API_URL = "https://api.zoom.us/v2"
 DEFAULT_STRIPE_API_BASE = "https://api.stripe.com"
 DEFAULT_ZOOM_OAUTH_URL = "https://zoom.us"
 DEFAULT_GOOGLE_MEET_API_URL = "https://meet.googleapis.com"
+DEFAULT_MONITORING_API_URL = "https://monitoring.googleapis.com"
 DEFAULT_OPTUM_API_URL = "https://apigw.optum.com"  # the sandbox: https://sandbox-apigw.optum.com
 
 
@@ -71,6 +72,8 @@ class Settings(BaseModel, frozen=True):
     slack_api_url: str = Field(DEFAULT_SLACK_API_URL, validation_alias="SLACK_API_URL")
     slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
     slack_reporting_channel: str | None = Field(None, validation_alias="SLACK_REPORTING_CHANNEL")
+    # Where the daily digest writes its figures as custom metrics (Terraform sets Google's; unset: no export).
+    monitoring_api_url: str | None = Field(None, validation_alias="MONITORING_API_URL")
     # Private uploads (practice files): Cloud Storage by default, or an S3-compatible store.
     storage_backend: Literal["gcs", "s3"] = Field("gcs", validation_alias="STORAGE_BACKEND")
     uploads_bucket: str = Field("demo-bloom-uploads", validation_alias="UPLOADS_BUCKET")

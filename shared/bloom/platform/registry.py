@@ -59,6 +59,7 @@ class Capability(StrEnum):
     SIGN_AS_SELF = "sign_as_self"  # sign blobs as its own service account (signed URLs, Firebase custom tokens)
     CLINICAL_KEYS = "clinical_keys"  # wrap and unwrap data keys with the KMS key of clinical records (KMS_KEY_URI)
     VERTEX_AI = "vertex_ai"  # call Vertex AI models (credentialing's text embeddings)
+    METRIC_WRITER = "metric_writer"  # write custom metrics to Cloud Monitoring (MONITORING_API_URL)
 
 
 @dataclass(frozen=True)

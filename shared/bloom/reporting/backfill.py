@@ -10,8 +10,8 @@ counting rules as the live events, so a backfill produces what the events did. T
    so a page is staged exactly once;
 2. write: for each day from `from` to today, in one transaction with that day's shards, the metrics the
    records can tell (REBUILT) are replaced by the staged totals (on shard 0; zero on the others), and the
-   others (deletions, therapy, WhatsApp: no record is left of them) are kept; then each month's shards are
-   recomputed from its days.
+   others (deletions, therapy, WhatsApp, SLA breaches: not read back from records) are kept; then each month's
+   shards are recomputed from its days.
 
 Records erased with their user (progress, feedback, event log) are gone, so a backfill counts what is still
 stored: run it before a deletion-heavy period is reported, or accept that difference.
@@ -59,9 +59,10 @@ NOT_REBUILT = {
     "therapySessionsCompleted",
     "whatsappSubscribed",
     "whatsappUnsubscribed",
+    "supportSlaBreaches",
 }
 REBUILT_METRICS = tuple(metric for metric in METRICS if metric not in NOT_REBUILT)
-REBUILT_BREAKDOWNS = tuple(name for name in BREAKDOWNS if not name.startswith("therapy"))
+REBUILT_BREAKDOWNS = tuple(name for name in BREAKDOWNS if not name.startswith(("therapy", "slaBreaches")))
 
 Page = tuple[list[tuple[str, BaseModel]], str | None]
 

@@ -21,6 +21,7 @@ from bloom.partners.events import (
     PartnerAccessGranted,
 )
 from bloom.platform.topics import Topic
+from bloom.support.events import SLA_BREACHED, SlaBreached
 from bloom.therapy.events import (
     THERAPY_BOOKED,
     THERAPY_CANCELLED,
@@ -153,3 +154,9 @@ def _therapy_cancelled(event: TherapyCancelled) -> Tally:
 @counts(THERAPY_COMPLETED)
 def _therapy_completed(event: TherapyCompleted) -> Tally:
     return Tally(event.completed_at, {"therapySessionsCompleted": 1})
+
+
+@counts(SLA_BREACHED)
+def _sla_breached(event: SlaBreached) -> Tally:
+    """A ticket that missed its first response or its resolution time (the breach job publishes each once)."""
+    return Tally(None, {"supportSlaBreaches": 1}, {"slaBreachesByKind": {event.kind: 1}})

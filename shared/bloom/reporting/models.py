@@ -147,6 +147,48 @@ def sum_breakdown(docs: Iterable[CounterDoc], name: str) -> dict[str, int]:
     return {key: value for key, value in total.items() if value}
 
 
+# ---------------------------------------------------------------- weekly retention cohorts
+
+RETENTION_WEEKS = (1, 4, 12)  # a cohort's users active again this many weeks after their signup week
+COHORT_SIGNUPS = "signups"
+
+
+def week_of(day: date) -> date:
+    """The Monday that starts the day's week (reporting weeks start on Monday)."""
+    return day - timedelta(days=day.weekday())
+
+
+def active_again_metric(weeks: int) -> str:
+    return f"activeAgain{weeks}"
+
+
+def weeks_after_signup(signup_week: date, active_day: date) -> int | None:
+    """Which retention offset an activity on `active_day` counts for (None: not one of RETENTION_WEEKS)."""
+    weeks = (week_of(active_day) - signup_week).days // 7
+    return weeks if weeks in RETENTION_WEEKS else None
+
+
+def cohort_doc_ids(signup_week: date) -> list[str]:
+    return [f"{signup_week.isoformat()}_{shard}" for shard in range(SHARDS)]
+
+
+def measured_cohorts(day: date) -> dict[int, date]:
+    """For each offset N, the cohort whose week N contains `day`: the figures the daily export writes (so far)."""
+    return {weeks: week_of(day) - timedelta(weeks=weeks) for weeks in RETENTION_WEEKS}
+
+
+class CohortMember(CamelModel):
+    """`reportingCohortMembers/{userId}`: the signup week of a user counted in a cohort (erased with the user)."""
+
+    signup_week: str  # YYYY-MM-DD, a Monday
+
+
+class RetentionMark(CamelModel):
+    """`reportingRetentionMarks/{userId}_{weeks}`: the user was counted active again N weeks after signup."""
+
+    counted_at: datetime
+
+
 # ---------------------------------------------------------------- events already counted
 
 
@@ -188,6 +230,7 @@ class RunRecord(CamelModel):
     error: str | None = None
     slack_ts: str | None = None
     replies_posted: int = 0
+    exported: bool = False  # the daily figures were written to Cloud Monitoring (bloom.reporting.export)
     attempts: int = 0
     created_at: datetime
     updated_at: datetime

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from bloom.platform.store.indexes import composite_index, ttl_field
 from bloom.platform.store.repository import Filter, Repository
 from bloom.platform.store.unit_of_work import UnitOfWork, repository
-from bloom.reporting.models import CountedEvent, CounterDoc, RunRecord
+from bloom.reporting.models import CohortMember, CountedEvent, CounterDoc, RetentionMark, RunRecord
 
 if TYPE_CHECKING:
     from google.cloud.firestore import DocumentSnapshot
@@ -96,9 +96,28 @@ class StagedDaysRepository(CountersRepository):
     collection_name = "reportingBackfillDays"
 
 
+class CohortsRepository(CountersRepository):
+    """`reportingCohorts/{signupWeek}_{shard}`: a weekly cohort's signups and users active again, as increments."""
+
+    collection_name = "reportingCohorts"
+
+
+class CohortMembersRepository(Repository[CohortMember]):
+    collection_name = "reportingCohortMembers"
+    model = CohortMember
+
+
+class RetentionMarksRepository(Repository[RetentionMark]):
+    collection_name = "reportingRetentionMarks"
+    model = RetentionMark
+
+
 class ReportingWork(UnitOfWork):
     counters = repository(CountersRepository)
     counted = repository(CountedEventsRepository)
     runs = repository(RunsRepository)
     backfill = repository(BackfillStateRepository)
     staged = repository(StagedDaysRepository)
+    cohorts = repository(CohortsRepository)
+    members = repository(CohortMembersRepository)
+    marks = repository(RetentionMarksRepository)

@@ -36,6 +36,7 @@ METRICS: tuple[str, ...] = (
     "resourceFeedbackSubmitted",
     "chatMessagesSent",
     "chatMessagesReceived",
+    "supportSlaBreaches",
 )
 
 # Breakdown maps (name -> key -> count), shown for weekly and longer periods.
@@ -53,6 +54,7 @@ BREAKDOWNS: tuple[str, ...] = (
     "feedbackByTag",
     "therapyByTherapist",
     "therapyByPartner",
+    "slaBreachesByKind",
 )
 
 

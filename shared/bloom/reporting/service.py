@@ -21,17 +21,23 @@ from pydantic import BaseModel
 from bloom.core.logging import get_logger
 from bloom.core.settings import get_settings
 from bloom.core.time import utcnow
-from bloom.reporting import digest, slack
+from bloom.reporting import digest, export, slack
 from bloom.reporting.counting import tally_of
 from bloom.reporting.errors import NOT_A_PERIOD_START, PERIOD_NOT_OVER
 from bloom.reporting.models import (
     CLAIM_RETENTION,
+    COHORT_SIGNUPS,
     DAY,
     MONTH,
+    RETENTION_WEEKS,
     RUN_LEASE,
+    CohortMember,
     CountedEvent,
     CounterDoc,
+    RetentionMark,
     RunRecord,
+    active_again_metric,
+    cohort_doc_ids,
     counter_doc_ids,
     day_doc_id,
     day_start,
@@ -39,6 +45,7 @@ from bloom.reporting.models import (
     last_whole_period,
     local_day,
     may_start,
+    measured_cohorts,
     month_doc_id,
     period_end,
     previous_start,
@@ -46,10 +53,13 @@ from bloom.reporting.models import (
     shard_of,
     sum_breakdown,
     sum_metric,
+    week_of,
+    weeks_after_signup,
 )
 from bloom.reporting.repository import ReportingWork
 from bloom.reporting.schemas import BREAKDOWNS, METRICS, Period, RunOut
 from bloom.users import service as users
+from bloom.users.events import UserCreated
 
 _log = get_logger(__name__)
 
@@ -87,6 +97,69 @@ def count_event(topic: str, payload: BaseModel, event_id: str, published_at: str
         return True
 
     return ReportingWork.run_in_transaction(work)
+
+
+# ---------------------------------------------------------------- weekly retention
+
+COHORT = "cohort"
+
+
+def join_cohort(signup: UserCreated) -> bool:
+    """A new user joins the cohort of their signup week, once: the member document is the marker."""
+    week = week_of(local_day(_moment(signup.created_at), get_settings().reporting_timezone))
+
+    def work(uow: ReportingWork) -> bool:
+        if uow.members.get(signup.user_id) is not None:
+            return False
+        uow.members.create(signup.user_id, CohortMember(signup_week=week.isoformat()))
+        shard = cohort_doc_ids(week)[shard_of(signup.user_id)]
+        uow.cohorts.add(shard, COHORT, week.isoformat(), {COHORT_SIGNUPS: 1}, {})
+        return True
+
+    return ReportingWork.run_in_transaction(work)
+
+
+def record_activity(user_id: str, occurred_at: str) -> bool:
+    """An activity of a cohort member 1, 4 or 12 weeks after their signup week counts them active again, once per
+    offset (a marker per user and offset, created with the increment). Users who signed up before the cohorts
+    existed have no member document and count nowhere."""
+    day = local_day(_moment(occurred_at), get_settings().reporting_timezone)
+
+    def work(uow: ReportingWork) -> bool:
+        member = uow.members.get(user_id)
+        if member is None:
+            return False
+        signup_week = date.fromisoformat(member.signup_week)
+        weeks = weeks_after_signup(signup_week, day)
+        mark_id = f"{user_id}_{weeks}"
+        if weeks is None or uow.marks.get(mark_id) is not None:
+            return False
+        uow.marks.create(mark_id, RetentionMark(counted_at=utcnow()))
+        shard = cohort_doc_ids(signup_week)[shard_of(user_id)]
+        uow.cohorts.add(shard, COHORT, member.signup_week, {active_again_metric(weeks): 1}, {})
+        return True
+
+    return ReportingWork.run_in_transaction(work)
+
+
+def leave_cohort(user_id: str) -> None:
+    """An erased user's member document and marks go; the cohort's counts (no one in them) stay."""
+    with ReportingWork() as uow:
+        uow.members.delete(user_id)
+        for weeks in RETENTION_WEEKS:
+            uow.marks.delete(f"{user_id}_{weeks}")
+
+
+def retention_figures(day: date) -> dict[int, tuple[int, int]]:
+    """weeks after signup -> (signups, active again) of the cohort whose week N contains `day`, so far."""
+    cohorts = measured_cohorts(day)
+    with ReportingWork() as uow:
+        docs = uow.cohorts.get_many([doc_id for week in cohorts.values() for doc_id in cohort_doc_ids(week)])
+    figures: dict[int, tuple[int, int]] = {}
+    for weeks, week in cohorts.items():
+        shards = [doc for doc_id, doc in docs.items() if doc_id in cohort_doc_ids(week)]
+        figures[weeks] = (sum_metric(shards, COHORT_SIGNUPS), sum_metric(shards, active_again_metric(weeks)))
+    return figures
 
 
 # ---------------------------------------------------------------- computing a period's metrics
@@ -223,6 +296,27 @@ def run_scheduled(period: Period, scheduled_at: str | None) -> RunOut:
     """What a scheduled job runs: the previous whole period, as of the time the job was meant to fire."""
     today = local_day(_moment(scheduled_at), get_settings().reporting_timezone)
     return run_digest(period, last_whole_period(period, today))
+
+
+def run_daily(scheduled_at: str | None) -> RunOut:
+    """The daily job: yesterday's digest, then its figures to Cloud Monitoring for the dashboards, once (a failure
+    is logged, never stops the digest, and a re-fire of the job tries again while the day is recent enough)."""
+    out = run_scheduled("daily", scheduled_at)
+    run_doc_id = run_id("daily", out.start)
+    with ReportingWork() as uow:
+        run = uow.runs.get(run_doc_id)
+    if run is None or not run.computed or run.exported:
+        return out
+    end = day_start(out.end, get_settings().reporting_timezone)
+    try:
+        retention = retention_figures(out.start)
+        written = export.export_day(end, run.metrics, run.breakdowns, retention, utcnow())
+    except export.ExportFailed as exc:
+        _log.error("reporting metrics not exported", extra={"run": run.id, "reason": str(exc)})
+        return out
+    if written:
+        _save(run, exported=True)
+    return out
 
 
 def rerun(period: Period, start: date) -> RunOut:
