@@ -83,6 +83,8 @@ def test_the_limits_are_declared_on_their_routes() -> None:
         "add_reaction": ("60/minute per user",),
         "remove_reaction": ("60/minute per user",),
         "mark_read": ("120/minute per user",),
+        "send_chat_attachment": ("60/hour per user",),
+        "get_chat_attachment": ("300/minute per ip",),
     }
 
 

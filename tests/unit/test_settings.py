@@ -49,6 +49,10 @@ VARIABLES = (
     "MAILCHIMP_WEBHOOK_SECRET",
     "RESPOND_IO_CREATE_CONTACT_WEBHOOK",
     "RESPOND_IO_DELETE_CONTACT_WEBHOOK",
+    "FRONT_API_URL",
+    "FRONT_CHANNEL_ID",
+    "FRONT_API_TOKEN",
+    "FRONT_APP_SECRET",
 )
 SECRET_VALUE = "s3cr3t-value-xyz"
 
@@ -108,6 +112,10 @@ def test_defaults() -> None:
         "mailchimp_audience_id": None,
         "mailchimp_api_key": None,
         "mailchimp_webhook_secret": None,
+        "front_api_url": "https://api2.frontapp.com",
+        "front_channel_id": None,
+        "front_api_token": None,
+        "front_app_secret": None,
         "respond_io_create_contact_webhook": None,
         "respond_io_delete_contact_webhook": None,
     }
@@ -164,6 +172,10 @@ def test_every_variable_is_read_by_its_documented_name() -> None:
         MAILCHIMP_WEBHOOK_SECRET="mailchimp-secret",
         RESPOND_IO_CREATE_CONTACT_WEBHOOK=" https://respond.example/create\n",
         RESPOND_IO_DELETE_CONTACT_WEBHOOK="https://respond.example/delete",
+        FRONT_API_URL="https://front.example",
+        FRONT_CHANNEL_ID="cha_123",
+        FRONT_API_TOKEN="front-token",
+        FRONT_APP_SECRET="front-secret",
     )
     assert (settings.project_id, settings.environment, settings.cors_origins) == (
         "bloom-prod",
@@ -201,7 +213,10 @@ def test_every_variable_is_read_by_its_documented_name() -> None:
         "mailchimp-secret",
         "https://respond.example/create",
         "https://respond.example/delete",
+        "front-token",
+        "front-secret",
     ]
+    assert (settings.front_api_url, settings.front_channel_id) == ("https://front.example", "cha_123")
     assert (settings.simplybook_api_url, settings.simplybook_company) == ("https://simplybook.example", "chayn")
     assert (settings.reporting_timezone, settings.slack_api_url, settings.slack_reporting_channel) == (
         "America/New_York",

@@ -23,6 +23,7 @@ DEFAULT_REPORTING_TIMEZONE = "Europe/London"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_OPENAI_API_URL = "https://api.openai.com/v1"
 DEFAULT_CRISP_API_URL = "https://api.crisp.chat/v1"
+DEFAULT_FRONT_API_URL = "https://api2.frontapp.com"
 
 
 class Settings(BaseModel, frozen=True):
@@ -85,6 +86,12 @@ class Settings(BaseModel, frozen=True):
     respond_io_delete_contact_webhook: SecretStr | None = Field(
         None, validation_alias="RESPOND_IO_DELETE_CONTACT_WEBHOOK"
     )
+    # Front (live chat, issue 23): the custom channel messages go to, its API token (Bearer), and the channel's
+    # signing secret for the webhook Front calls when the team replies (`X-Front-Signature`)
+    front_api_url: str = Field(DEFAULT_FRONT_API_URL, validation_alias="FRONT_API_URL")
+    front_channel_id: str | None = Field(None, validation_alias="FRONT_CHANNEL_ID")
+    front_api_token: SecretStr | None = Field(None, validation_alias="FRONT_API_TOKEN")
+    front_app_secret: SecretStr | None = Field(None, validation_alias="FRONT_APP_SECRET")
 
     @field_validator("cors_origins", "webauthn_origins", mode="before")
     @classmethod

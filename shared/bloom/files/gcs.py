@@ -103,6 +103,10 @@ class GcsStore:
         data: bytes = self._bucket.blob(name).download_as_bytes()
         return data
 
+    def write(self, name: str, data: bytes, content_type: str) -> None:
+        settle_checks()
+        self._bucket.blob(name).upload_from_string(data, content_type=content_type)
+
     def promote(self, source: str, target: str) -> None:
         settle_checks()
         self._bucket.copy_blob(self._bucket.blob(source), self._bucket, target)

@@ -79,6 +79,10 @@ class S3Store:
         data: bytes = self._client.get_object(Bucket=self._bucket_name, Key=name)["Body"].read()
         return data
 
+    def write(self, name: str, data: bytes, content_type: str) -> None:
+        settle_checks()
+        self._client.put_object(Bucket=self._bucket_name, Key=name, Body=data, ContentType=content_type)
+
     def promote(self, source: str, target: str) -> None:
         settle_checks()
         self._client.copy_object(

@@ -15,10 +15,12 @@ from bloom.files import errors
 from bloom.files.backends import object_store
 from bloom.files.models import (
     DOWNLOAD_URL_TTL,
+    MEDIA_TYPES,
     UNCHECKED_RETENTION,
     UPLOAD_URL_TTL,
     UploadRecord,
     content_disposition,
+    media_bytes_match,
     rejection_reason,
     upload_id_of,
 )
@@ -183,3 +185,35 @@ def erase_user_uploads(user_id: str) -> int:
                 uow.uploads.change(record.id, reader_ids=[r for r in record.reader_ids if r != user_id])
         if not shared:
             return deleted
+
+
+# ---------------------------------------------------------------- objects other areas store (live chat)
+
+
+def media_accepted(content_type: str, data: bytes) -> bool:
+    """Whether the bytes are really a file of a media type the live chat takes (the magic-number checks)."""
+    return content_type in MEDIA_TYPES and media_bytes_match(content_type, data)
+
+
+def store_object(name: str, data: bytes, content_type: str) -> None:
+    """Write checked bytes to the private bucket under `name` (a prefix the calling area owns)."""
+    object_store().write(name, data, content_type)
+
+
+def object_type(name: str) -> str | None:
+    """The stored object's content type; None when there is no such object."""
+    stored = object_store().stat(name)
+    return None if stored is None else stored.content_type or "application/octet-stream"
+
+
+def read_object(name: str) -> bytes:
+    return object_store().read(name)
+
+
+def delete_object(name: str) -> None:
+    object_store().delete(name)
+
+
+def download_url(name: str, content_type: str, file_name: str) -> str:
+    """A short-lived signed URL serving the object as a download."""
+    return object_store().signed_get(name, content_type, content_disposition(file_name), DOWNLOAD_URL_TTL)

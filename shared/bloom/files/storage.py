@@ -41,6 +41,10 @@ class ObjectStore(Protocol):
 
     def read(self, name: str) -> bytes: ...
 
+    def write(self, name: str, data: bytes, content_type: str) -> None:
+        """Store bytes the server already checked (live chat attachments arrive through the API, not a PUT)."""
+        ...
+
     def promote(self, source: str, target: str) -> None:
         """Copy `source` to `target` inside the bucket, then delete `source`."""
         ...
