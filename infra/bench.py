@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.bench_api import api_section
+from infra.bench_livechat import livechat_section
 from infra.bench_report import print_table, run_python
 from infra.bench_reporting import reporting_section
 from infra.bench_scheduling import scheduling_section
@@ -188,6 +189,7 @@ SECTIONS: list[Section] = [
     therapy_section,
     reporting_section,
     scheduling_section,
+    livechat_section,
 ]
 
 

@@ -1,12 +1,18 @@
 """The local gateway: every HTTP function under `/api`, as API Gateway routes them in production, plus the
-push endpoints the Pub/Sub emulator delivers subscriber messages to, the OpenAPI document and Swagger UI."""
+push endpoints the Pub/Sub emulator delivers subscriber messages to, the OpenAPI document and Swagger UI. The path
+prefixes of the registry's Cloud Run services (`/socket.io/`) are relayed byte for byte to the service's process,
+websocket upgrades included, so the frontend reaches the live chat on the API origin as in production."""
 
 from __future__ import annotations
 
 import io
+import socket
+import threading
+from contextlib import suppress
 from datetime import datetime
 from http import HTTPStatus
 from pathlib import Path
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 import flask
@@ -173,6 +179,10 @@ class _HeaderReader(io.BufferedIOBase):
         return line
 
 
+Route = tuple[str, tuple[str, int]]  # a path prefix and the address of the service serving it
+RELAY_CHUNK = 65536
+
+
 class GatewayRequestHandler(WSGIRequestHandler):
     """Werkzeug's request handler, except for the errors Python's HTTP server answers itself before the app runs
     (`http.server.BaseHTTPRequestHandler.parse_request`: 431 for a header line over 64 KiB or more than 100
@@ -201,3 +211,59 @@ class GatewayRequestHandler(WSGIRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.get_data())
+
+    services: ClassVar[tuple[Route, ...]] = ()
+
+    def run_wsgi(self) -> None:
+        upstream = next((address for prefix, address in self.services if self.path.startswith(prefix)), None)
+        if upstream is None:
+            super().run_wsgi()
+            return
+        self.close_connection = True
+        try:
+            with socket.create_connection(upstream, timeout=None) as service:
+                self._relay(service)
+        except OSError:
+            self.log_error("service at %s unreachable", upstream)
+
+    def _relay(self, service: socket.socket) -> None:
+        """Forward this request to the service, then its answer back. A websocket upgrade stays a pipe both ways
+        until either side closes; any other request is forwarded with its body and `Connection: close`, so the
+        next request of the client's connection comes back through the gateway."""
+        upgrade = self.headers.get("Upgrade", "").lower() == "websocket"
+        head = [f"{self.command} {self.path} {self.request_version}"]
+        peer = self.client_address[0]
+        forwarded = self.headers.get("X-Forwarded-For")
+        for name, value in self.headers.items():
+            if name.lower() == "x-forwarded-for" or (not upgrade and name.lower() in ("connection", "keep-alive")):
+                continue
+            head.append(f"{name}: {value}")
+        head.append(f"X-Forwarded-For: {forwarded}, {peer}" if forwarded else f"X-Forwarded-For: {peer}")
+        if not upgrade:
+            head.append("Connection: close")
+        service.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
+        if upgrade:
+            threading.Thread(target=self._pipe_client_to, args=(service,), daemon=True).start()
+        else:
+            length = int(self.headers.get("Content-Length") or 0)
+            while length > 0:
+                chunk = self.rfile.read(min(length, RELAY_CHUNK))
+                if not chunk:
+                    break
+                service.sendall(chunk)
+                length -= len(chunk)
+        with suppress(OSError):
+            while chunk := service.recv(RELAY_CHUNK):
+                self.wfile.write(chunk)
+
+    def _pipe_client_to(self, service: socket.socket) -> None:
+        with suppress(OSError, ValueError):
+            while chunk := self.rfile.read1(RELAY_CHUNK):
+                service.sendall(chunk)
+        with suppress(OSError):
+            service.shutdown(socket.SHUT_WR)
+
+
+def request_handler(services: list[Route]) -> type[GatewayRequestHandler]:
+    """The gateway's request handler, relaying the services' path prefixes to their processes."""
+    return type("ServicesGatewayRequestHandler", (GatewayRequestHandler,), {"services": tuple(services)})

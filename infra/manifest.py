@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bloom.platform.buckets import all_buckets
-from bloom.platform.registry import Capability, FunctionSpec, Sdk, discover
+from bloom.platform.registry import Capability, FunctionSpec, Sdk, ServiceSpec, discover, registered_services
 from bloom.platform.store.indexes import all_indexes, all_ttl_fields, all_unindexed_fields
 from bloom.platform.topics import all_topics
 
@@ -104,11 +104,33 @@ def _function(spec: FunctionSpec, specs: dict[str, FunctionSpec]) -> dict[str, A
     return entry
 
 
+def _service(spec: ServiceSpec) -> dict[str, Any]:
+    """A Cloud Run service (terraform/cloud_run.tf): its own service account holds exactly these grants."""
+    return {
+        "name": spec.name,
+        "deploy_name": spec.deploy_name,
+        "module": spec.module,
+        "app": spec.app,
+        "summary": spec.summary,
+        "prefixes": list(spec.prefixes),
+        "secrets": list(spec.deployment.secrets),
+        "sdks": [sdk.value for sdk in spec.deployment.sdks],
+        "firestore": Sdk.FIRESTORE in spec.deployment.sdks,
+        "publishes": sorted(topic.name for topic in spec.deployment.emits),
+        "memory_mb": spec.deployment.memory_mb,
+        "timeout_s": spec.deployment.timeout_s,
+        "concurrency": spec.concurrency,
+        "max_instances": spec.max_instances,
+        "session_affinity": spec.session_affinity,
+    }
+
+
 def build_manifest() -> dict[str, Any]:
     specs = load_everything()
     return {
         "comment": "Generated from the function registry by `python -m infra.cli manifest`. Do not edit.",
         "functions": [_function(spec, specs) for spec in specs.values()],
+        "services": [_service(spec) for spec in registered_services().values()],
         "grant_profiles": grant_profiles(specs),
         "topics": [{"name": topic.name, "description": topic.description} for topic in all_topics().values()],
         "indexes": [

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 import requests
 
 if TYPE_CHECKING:
-    from bloom.platform.registry import FunctionSpec
+    from bloom.platform.registry import FunctionSpec, ServiceSpec
     from infra.storage_notifications import StorageNotifier
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -136,6 +136,36 @@ class ManagedProcess:
             self.process.wait(timeout=5)
         except ProcessLookupError:
             pass
+
+
+def _port_open(port: int) -> Callable[[], bool]:
+    def check() -> bool:
+        try:
+            with socket.create_connection((HOST, port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    return check
+
+
+def service_processes(services: list[ServiceSpec], work_dir: Path) -> dict[str, tuple[ManagedProcess, int]]:
+    """Each Cloud Run service of the registry as Cloud Run runs it (uvicorn on its ASGI app), on a free port:
+    service name → (process, port). The gateway routes the service's path prefixes to it."""
+    found: dict[str, tuple[ManagedProcess, int]] = {}
+    for spec in services:
+        port = _free_port()
+        command = [sys.executable, "-m", "uvicorn", f"{spec.module}:{spec.app}", "--host", HOST, "--port", str(port)]
+        process = ManagedProcess(
+            f"service-{spec.deploy_name}",
+            [*command, "--no-access-log"],
+            _port_open(port),
+            work_dir / "logs",
+            env={"PYTHONPATH": f"{ROOT / 'shared'}:{ROOT}"},
+            cwd=ROOT,
+        )
+        found[spec.name] = (process, port)
+    return found
 
 
 def _http_ok(url: str, expect: str = "") -> Callable[[], bool]:
@@ -310,6 +340,7 @@ class Stack:
         self.clock: JobClock | None = None
         self.notifier: StorageNotifier | None = None
         self.server: Any = None
+        self.services: dict[str, tuple[ManagedProcess, int]] = {}
 
     def start(self) -> list[str]:
         """Start everything; returns the topics provisioned."""
@@ -325,11 +356,24 @@ class Stack:
                 process.wait_ready(timeout_s=90)
             from werkzeug.serving import make_server
 
-            from infra.gateway import GatewayRequestHandler, create_gateway
+            from bloom.platform.registry import registered_services
+            from infra.gateway import create_gateway, request_handler
+            from infra.manifest import load_everything
 
+            load_everything()
+            services = registered_services()
+            self.services = service_processes(list(services.values()), self.work_dir)
+            for process, _ in self.services.values():
+                process.start()
+            for process, _ in self.services.values():
+                print(f"  waiting for {process.name}…", flush=True)
+                process.wait_ready(timeout_s=60)
+            routes = [
+                (prefix, (HOST, self.services[name][1])) for name, spec in services.items() for prefix in spec.prefixes
+            ]
             gateway_url = f"http://{HOST}:{self.ports.gateway}"
             self.server = make_server(
-                HOST, self.ports.gateway, create_gateway(), threaded=True, request_handler=GatewayRequestHandler
+                HOST, self.ports.gateway, create_gateway(), threaded=True, request_handler=request_handler(routes)
             )
             threading.Thread(target=self.server.serve_forever, name="gateway", daemon=True).start()
             topics = provision(gateway_url)
@@ -353,6 +397,8 @@ class Stack:
             self.notifier.stopped.set()
         if self.server is not None:
             self.server.shutdown()
+        for process, _ in self.services.values():
+            process.stop()
         for process in reversed(self.processes):
             process.stop()
 

@@ -255,7 +255,7 @@ DEFAULT_SERVICE_ACCOUNT_QUOTA = 100  # per project (https://cloud.google.com/iam
 def test_the_service_accounts_fit_a_new_projects_quota() -> None:
     """One account per function (~130) cannot be created on a new project; one per grant profile can."""
     accounts = _resources_of("google_service_account")
-    assert set(accounts) == {"grant_profile", *SINGLETON_ACCOUNTS}
+    assert set(accounts) == {"grant_profile", "service", *SINGLETON_ACCOUNTS}  # `service`: one per Cloud Run service
     assert accounts["grant_profile"]["for_each"] == "${local.grant_profiles}"
     assert _unquote(accounts["grant_profile"]["account_id"]) == "${each.key}"
     profiles = _manifest()["grant_profiles"]
@@ -263,7 +263,8 @@ def test_the_service_accounts_fit_a_new_projects_quota() -> None:
         re.findall(r'^resource "google_service_account"', (TERRAFORM / "bootstrap" / "main.tf").read_text(), re.M)
     )
     assert bootstrap >= 4, "deployer, function build, CI and plan accounts"
-    assert len(profiles) + len(SINGLETON_ACCOUNTS) + bootstrap < DEFAULT_SERVICE_ACCOUNT_QUOTA
+    services = len(_manifest()["services"])
+    assert len(profiles) + services + len(SINGLETON_ACCOUNTS) + bootstrap < DEFAULT_SERVICE_ACCOUNT_QUOTA
     assert len(profiles) < len(_manifest()["functions"])
 
 

@@ -64,8 +64,10 @@ class ChatMessagesRepository(Repository[ChatMessage]):
         found = [ChatMessage.model_validate(snapshot.to_dict()) for snapshot in query.stream()]
         return found[::-1]
 
-    def follow_after(self, user_id: str, since: datetime, on_added: Callable[[ChatMessage], None]) -> Callable[[], None]:
-        """A realtime listener on the user's messages written after `since`: `on_added` runs (on the listener's
+    def follow_after(
+        self, user_id: str, since: datetime, on_added: Callable[[ChatMessage], None]
+    ) -> Callable[[], None]:
+        """A realtime listener on the user's messages stored after `since`: `on_added` runs (on the listener's
         thread) for each new one, whichever process wrote it. Returns the function that stops listening."""
         from google.cloud.firestore import FieldFilter
 
@@ -74,7 +76,7 @@ class ChatMessagesRepository(Repository[ChatMessage]):
                 if change.type.name == "ADDED":
                     on_added(ChatMessage.model_validate(change.document.to_dict()))
 
-        watch = self.of(user_id).where(filter=FieldFilter("at", ">", since)).on_snapshot(on_snapshot)
+        watch = self.of(user_id).where(filter=FieldFilter("storedAt", ">", since)).on_snapshot(on_snapshot)
         stop: Callable[[], None] = watch.unsubscribe
         return stop
 

@@ -40,7 +40,8 @@ class ChatMessage(CamelModel):
     role: Role
     text: str
     attachments: list[ChatAttachment] = Field(default_factory=list)
-    at: datetime
+    at: datetime  # when it was written (Front's time for a team reply)
+    stored_at: datetime  # when it reached Firestore: what the relay's listeners follow
     author_name: str | None = None  # the team member (agent replies)
     front_message_id: str | None = None  # agent replies: Front's id (idempotency); user messages: once relayed
     moderation: ChatModeration | None = None  # user messages

@@ -19,6 +19,7 @@ from bloom.livechat.models import (
     agent_message_id,
     email_due,
     new_chat,
+    sends_allowed,
     unread,
     with_read,
     with_reply,
@@ -45,6 +46,11 @@ def chat_allowed(caller: Caller) -> bool:
     return not view.accesses or any(access.feature_live_chat for access in view.accesses)
 
 
+def send_allowed(recent: list[float], now: float) -> tuple[bool, list[float]]:
+    """A socket's send rate (the original gateway's: 20 per 10 seconds, sliding): (allowed, send times to keep)."""
+    return sends_allowed(recent, now)
+
+
 def messages_of(user_id: str, limit: int = HISTORY_LIMIT) -> list[ChatMessage]:
     """The user's newest messages (the team's and their own), oldest first."""
     return LivechatWork().messages.newest(user_id, limit)
@@ -67,6 +73,7 @@ def send_user_message(
         text=text,
         attachments=attachments or [],
         at=now,
+        stored_at=now,
         moderation=None if verdict is None else ChatModeration(state=verdict.state, reasons=list(verdict.reasons)),
     )
 
@@ -98,6 +105,7 @@ def record_agent_reply(
         text=text,
         attachments=attachments,
         at=at,
+        stored_at=utcnow(),
         author_name=author_name,
         front_message_id=front_message_id,
     )
@@ -150,11 +158,9 @@ def record_unread_email(user_id: str, at: datetime) -> bool:
     return LivechatWork.run_in_transaction(work)
 
 
-def follow_agent_replies(
-    user_id: str, since: datetime, on_reply: Callable[[ChatMessage], None]
-) -> Callable[[], None]:
+def follow_agent_replies(user_id: str, since: datetime, on_reply: Callable[[ChatMessage], None]) -> Callable[[], None]:
     """Listen to the user's chat: `on_reply` runs for every team reply stored after `since` (on the listener's
-    thread). Returns the function that stops listening."""
+    thread), whichever process stored it. Returns the function that stops listening."""
 
     def on_added(message: ChatMessage) -> None:
         if message.role == "agent":

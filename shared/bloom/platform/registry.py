@@ -143,6 +143,42 @@ def register(spec: FunctionSpec) -> None:
     _REGISTRY[spec.name] = spec
 
 
+@dataclass(frozen=True)
+class ServiceSpec:
+    """A Cloud Run service: what a function cannot be (a Socket.IO endpoint holds websockets for minutes). It is
+    built from the same bundle, and the gateway routes the paths under `prefixes` to it."""
+
+    name: str
+    module: str
+    app: str  # the module's attribute holding the ASGI application
+    summary: str
+    prefixes: tuple[str, ...]
+    deployment: Deployment = Deployment()
+    concurrency: int = 80  # requests (sockets) one instance serves at once: sized by the service's bench
+    max_instances: int = 10
+    session_affinity: bool = True  # long-polling needs every request of a session on the same instance
+
+    @property
+    def deploy_name(self) -> str:
+        return self.name.replace("_", "-")
+
+
+_SERVICES: dict[str, ServiceSpec] = {}
+
+
+def register_service(spec: ServiceSpec) -> None:
+    if not _NAME.match(spec.name):
+        raise ValueError(f"service name {spec.name!r} must be snake_case, 2-52 characters")
+    existing = _SERVICES.get(spec.name)
+    if existing is not None and existing.module != spec.module:
+        raise ValueError(f"service {spec.name} registered twice ({existing.module}, {spec.module})")
+    _SERVICES[spec.name] = spec
+
+
+def registered_services() -> dict[str, ServiceSpec]:
+    return dict(sorted(_SERVICES.items()))
+
+
 FUNCTIONS_PACKAGE = "functions"
 _NOT_FUNCTIONS = frozenset({"main"})
 
