@@ -3,6 +3,8 @@ local stack is pointed at through these settings. Each test programs the request
 
 from __future__ import annotations
 
+from tests.support.front_fake import front_env
+
 
 def fake_service_env(base_url: str, crm_url: str) -> dict[str, str]:
     """`crm_url` is a second server for Crisp, Mailchimp and respond.io: their syncs follow every user change, so
@@ -38,4 +40,5 @@ def fake_service_env(base_url: str, crm_url: str) -> dict[str, str]:
         "MAILCHIMP_WEBHOOK_SECRET": "test-mailchimp-webhook-secret",
         "RESPOND_IO_CREATE_CONTACT_WEBHOOK": f"{crm}/respond-io/create-contact",
         "RESPOND_IO_DELETE_CONTACT_WEBHOOK": f"{crm}/respond-io/delete-contact",
+        **front_env(base),
     }
