@@ -68,9 +68,11 @@ def front_message_key(request: WebhookRequest[FrontChannelRequest]) -> str:
     summary=(
         "Front's custom channel: a teammate's reply (`type: message`) becomes the user's `agent_reply`, once per"
         " Front message; signed with `X-Front-Signature` (base64 HMAC-SHA256 of `{X-Front-Request-Timestamp}:{raw"
-        " body}`, ±5 minutes)"
+        " body}`, ±5 minutes); the reply's files are brought into the private bucket"
     ),
-    sdks=(Sdk.FIRESTORE,),
+    secrets=FRONT_SECRETS,
+    sdks=(Sdk.FIRESTORE, Sdk.REQUESTS, Sdk.STORAGE),
+    uses=STORE,
 )
 def front_webhook(delivery: WebhookDelivery[FrontChannelRequest]) -> FrontChannelAnswer:
     return relay.apply_front_request(delivery.body, delivery.received_at)

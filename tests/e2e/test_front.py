@@ -131,6 +131,31 @@ def test_a_signed_reply_is_written_once_per_front_message(stack: RunningStack, u
     assert [m.text for m in agent_messages(uid)] == ["Hello, we are here for you", "A second reply"]
 
 
+def test_a_replys_files_are_brought_over_from_front_only(
+    stack: RunningStack, front: FrontFake, user: AuthAccount, httpserver: HTTPServer
+) -> None:
+    uid = user_id(user)
+    png = b"\x89PNG\r\n\x1a\n" + bytes(64)
+    front.downloads["att_1"] = ("image/png", png)
+    front.downloads["att_2"] = ("image/png", b"<html>not a png</html>")
+    api = httpserver.url_for("/front")
+    body = reply_body(uid, "msg_files", "")
+    body["payload"]["attachments"] = [
+        {"url": f"{api}/download/att_1", "filename": "leaflet.png", "content_type": "image/png"},
+        {"url": f"{api}/download/att_2", "filename": "lying.png", "content_type": "image/png"},  # bytes lie
+        {"url": httpserver.url_for("/elsewhere/att_1"), "filename": "x.png", "content_type": "image/png"},
+        {"url": f"{api}/download/missing", "filename": "gone.png", "content_type": "image/png"},
+    ]
+    assert post_webhook(stack, body).status_code == 201
+    [reply] = agent_messages(uid)
+    [attachment] = reply.attachments
+    assert (reply.text, attachment.kind, attachment.name) == ("", "image", "leaflet.png")
+    assert reply.agent_reply()["attachments"] == [{"url": attachment.url, "kind": "image", "name": "leaflet.png"}]
+    fetched = requests.get(f"{stack.api}/v1{attachment.url}", allow_redirects=False, timeout=30)
+    assert requests.get(fetched.headers["Location"], timeout=30).content == png
+    assert not any(request.path.startswith("/elsewhere") for request, _ in httpserver.log)
+
+
 def test_a_bad_signature_or_a_stale_timestamp_writes_nothing(stack: RunningStack, user: AuthAccount) -> None:
     uid = user_id(user)
     wrong = post_webhook(stack, reply_body(uid), secret="not-the-channel-secret")

@@ -42,6 +42,7 @@ class FrontFake:
     refused: int = 0  # requests without the right token
     down: bool = False
     failed: int = 0  # requests answered 500 while down
+    downloads: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # link id → (content type, bytes)
 
     def install(self, server: HTTPServer) -> FrontFake:
         server.expect_request(re.compile(f"^{PREFIX}/.*")).respond_with_handler(self._handle)
@@ -57,6 +58,13 @@ class FrontFake:
         path = request.path.removeprefix(PREFIX)
         if request.method == "POST" and path == f"/channels/{CHANNEL}/incoming_messages":
             return self._incoming(request)
+        if (
+            request.method == "GET"
+            and path.startswith("/download/")
+            and path.removeprefix("/download/") in self.downloads
+        ):
+            content_type, data = self.downloads[path.removeprefix("/download/")]
+            return Response(data, status=200, content_type=content_type)
         if request.method == "DELETE" and path.startswith("/contacts/"):
             self.deleted_contacts.append(path.removeprefix("/contacts/"))
             return Response(status=204)

@@ -72,14 +72,22 @@ def send_attachment(user_id: str, upload: UploadedFile) -> None:
         raise BadRequest(f'File type "{upload.content_type[:100]}" is not allowed')  # the original's, type named
     if len(upload.data) > MAX_ATTACHMENT_BYTES:
         raise FILE_TOO_LARGE.error()
-    if not upload.data or not files.media_accepted(upload.content_type, upload.data):
+    attachment = store_file(upload.name, upload.content_type, upload.data)
+    if attachment is None:
         raise BYTES_MISMATCH.error()
-    token = secrets.token_urlsafe(32)
-    files.store_object(PREFIX + token, upload.data, upload.content_type)
-    attachment = ChatAttachment(
-        kind=kind_of(upload.content_type), url=URL_PREFIX + token, name=upload.name, object_name=PREFIX + token
-    )
     service.send_user_message(user_id, "", [attachment])
+
+
+def store_file(name: str, content_type: str, data: bytes) -> ChatAttachment | None:
+    """Store a file whose bytes are an allowed type (a teammate's, from Front); None for anything else."""
+    content_type = content_type.lower()
+    if content_type not in ALLOWED_TYPES or not files.media_accepted(content_type, data):
+        return None
+    token = secrets.token_urlsafe(32)
+    files.store_object(PREFIX + token, data, content_type)
+    return ChatAttachment(
+        kind=kind_of(content_type), url=URL_PREFIX + token, name=name[:NAME_MAX], object_name=PREFIX + token
+    )
 
 
 def signed_url(token: str) -> str:

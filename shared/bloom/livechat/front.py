@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from pydantic import ConfigDict, Field
 
@@ -111,6 +111,34 @@ def post_incoming(user_id: str, message_id: str, text: str, files: list[Outgoing
     return uid
 
 
+def download(url: str, max_bytes: int) -> bytes | None:
+    """A reply's file from Front: only a URL on `FRONT_API_URL`'s origin (never an arbitrary one), with the token,
+    no redirects followed, at most `max_bytes`; None when it cannot be had."""
+    import requests
+
+    from bloom.platform.http_client import integration_session
+
+    base, _, headers = _api()
+    wanted, api = urlsplit(url), urlsplit(base)
+    if (wanted.scheme, wanted.netloc) != (api.scheme, api.netloc) or not wanted.path.startswith(api.path + "/"):
+        return None
+    try:
+        with (
+            integration_session(SERVICE, log_path=False) as session,
+            session.get(url, headers=headers, stream=True, allow_redirects=False) as response,
+        ):
+            if response.status_code != 200:
+                return None
+            data = bytearray()
+            for chunk in response.iter_content(64 * 1024):
+                data += chunk
+                if len(data) > max_bytes:
+                    return None
+            return bytes(data)
+    except requests.RequestException:
+        return None
+
+
 def delete_contact(user_id: str) -> None:
     """Erase the contact Front made for the user's handle (nothing to do when there is none)."""
     import requests
@@ -141,12 +169,21 @@ class FrontAuthor(RequestModel):
     first_name: str | None = Field(default=None, max_length=200)
 
 
+class FrontAttachment(RequestModel):
+    """A file of a teammate's reply: `url` is Front's download link (fetched only on Front's API origin)."""
+
+    url: str = Field(default="", max_length=2000)
+    filename: str | None = Field(default=None, max_length=500)
+    content_type: str | None = Field(default=None, max_length=200)
+
+
 class FrontOutboundMessage(RequestModel):
     id: str = Field(default="", max_length=200)
     text: str | None = Field(default=None, max_length=TEXT_MAX)
     body: str | None = Field(default=None, max_length=TEXT_MAX * 4)
     author: FrontAuthor | None = None
     recipients: list[FrontRecipient] = Field(default_factory=list, max_length=50)
+    attachments: list[FrontAttachment] = Field(default_factory=list, max_length=10)
 
 
 class FrontChannelMetadata(RequestModel):

@@ -10,8 +10,9 @@ from datetime import datetime
 
 from bloom.core.logging import get_logger
 from bloom.livechat import attachments, front, service
-from bloom.livechat.front import FrontChannelAnswer, FrontChannelRequest
+from bloom.livechat.front import FrontAttachment, FrontChannelAnswer, FrontChannelRequest
 from bloom.livechat.repository import LivechatWork, record_relayed
+from bloom.livechat.schemas import ChatAttachment
 
 _log = get_logger(__name__)
 
@@ -35,12 +36,15 @@ def apply_front_request(request: FrontChannelRequest, received_at: datetime) -> 
     message = request.payload
     user_id = request.reply_user()
     text = (message.text if message.text is not None else message.body or "").strip()
-    if user_id is None or not message.id or not text:
-        _log.warning("front reply without a Bloom user or text: not delivered", extra={"front_type": request.type})
+    if user_id is None or not message.id:
+        _log.warning("front reply without a Bloom user: not delivered", extra={"front_type": request.type})
         return FrontChannelAnswer(external_id=message.id or None)
+    files = [file for file in map(_reply_file, message.attachments) if file is not None]
+    if not text and not files:
+        return FrontChannelAnswer(external_id=message.id)
     author = message.author.first_name if message.author else None
     stored = service.record_agent_reply(
-        user_id, front_message_id=message.id, text=text, attachments=[], at=received_at, author_name=author
+        user_id, front_message_id=message.id, text=text, attachments=files, at=received_at, author_name=author
     )
     return FrontChannelAnswer(external_id=stored.id, external_conversation_id=front.handle_of(user_id))
 
@@ -51,3 +55,11 @@ def erase_chat(user_id: str) -> int:
     files = service.erase(user_id)
     attachments.delete_files(files)
     return len(files)
+
+
+def _reply_file(attachment: FrontAttachment) -> ChatAttachment | None:
+    """A teammate's file, brought into the private bucket (Front's links need the token and expire)."""
+    data = front.download(attachment.url, attachments.MAX_ATTACHMENT_BYTES)
+    if data is None:
+        return None
+    return attachments.store_file(attachment.filename or "attachment", attachment.content_type or "", data)
