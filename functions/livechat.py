@@ -44,6 +44,7 @@ FRONT_SIGNATURE = HmacSignature(
     secrets=FRONT_SECRETS,
     sdks=(Sdk.FIRESTORE, Sdk.REQUESTS, Sdk.STORAGE),
     uses=STORE,
+    memory_mb=512,  # a message's file (≤ 25 MB) is held twice: read, then in the multipart body
 )
 def relay_chat_message_to_front(event: Event[MessageSent]) -> None:
     relay.relay_to_front(event.payload.user_id, event.payload.message_id)
@@ -73,6 +74,7 @@ def front_message_key(request: WebhookRequest[FrontChannelRequest]) -> str:
     secrets=FRONT_SECRETS,
     sdks=(Sdk.FIRESTORE, Sdk.REQUESTS, Sdk.STORAGE),
     uses=STORE,
+    memory_mb=512,  # a reply's files are downloaded (≤ 25 MB each) before they are stored
 )
 def front_webhook(delivery: WebhookDelivery[FrontChannelRequest]) -> FrontChannelAnswer:
     return relay.apply_front_request(delivery.body, delivery.received_at)
