@@ -153,6 +153,7 @@ def service_processes(services: list[ServiceSpec], work_dir: Path) -> dict[str, 
     """Each Cloud Run service of the registry as Cloud Run runs it (uvicorn on its ASGI app), on a free port:
     service name → (process, port). The gateway routes the service's path prefixes to it."""
     found: dict[str, tuple[ManagedProcess, int]] = {}
+    (work_dir / "logs").mkdir(parents=True, exist_ok=True)
     for spec in services:
         port = _free_port()
         command = [sys.executable, "-m", "uvicorn", f"{spec.module}:{spec.app}", "--host", HOST, "--port", str(port)]

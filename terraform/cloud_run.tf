@@ -2,8 +2,8 @@
 # declared in the registry (bloom.platform.registry.ServiceSpec) and read here from functions.json's `services`;
 # nothing below names one. docs/livechat.md, Service.
 #
-# The image is built by Cloud Build from the same bundle the functions build from (cloudbuild.yaml pushes it to
-# the functions' Artifact Registry repository): var.service_images pins one per service.
+# The image is built from the same bundle the functions build from, with `uvicorn <module>:<app>` as its command;
+# var.service_images pins one per service, and a service without an image is not deployed (docs/livechat.md).
 
 locals {
   services = { for svc in try(local.manifest.services, []) : svc.name => svc }

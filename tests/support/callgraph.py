@@ -208,6 +208,8 @@ class CallGraph:
             elif isinstance(child, ast.Attribute) and resolved is None:
                 self.edges[node] |= self.methods_named.get(child.attr, set())
         if isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute) and child.func.attr == "emit":
+            if child.args and isinstance(child.args[0], ast.Constant):
+                return  # a Socket.IO event, named by a string (an outbox topic is a module-level Topic)
             topic = self._topic(module, child.args[0]) if child.args else None
             if topic is None:
                 self.dynamic_emits.add(node)

@@ -3,12 +3,7 @@ instances), and a client that speaks as the frontend's `useMessaging` does (docs
 
 from __future__ import annotations
 
-import os
 import queue
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,58 +11,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import requests
 import socketio  # type: ignore[import-untyped]
 
-from infra.stack_runner import RunningStack
-
-ROOT = Path(__file__).resolve().parents[2]
 NAMESPACE = "/front-chat"
 ACK_TIMEOUT_S = 10  # the frontend's `socket.timeout(10_000)`
 WAIT_S = 20.0
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextmanager
-def service_process(stack: RunningStack, log_dir: Path) -> Iterator[str]:
-    """One more instance of the service (`uvicorn functions.livechat_socket:app`) on the stack's emulators; yields
-    its origin and stops it after."""
-    port = free_port()
-    log = (log_dir / f"livechat-{port}.log").open("wb")
-    env = {**os.environ, **stack.env, "PYTHONPATH": f"{ROOT / 'shared'}:{ROOT}"}
-    command = [sys.executable, "-m", "uvicorn", "functions.livechat_socket:app", "--host", "127.0.0.1"]
-    process = subprocess.Popen(
-        [*command, "--port", str(port), "--no-access-log"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )  # fmt: skip
-    origin = f"http://127.0.0.1:{port}"
+def service_process(log_dir: Path) -> Iterator[str]:
+    """One more instance of the service, run as the stack runs its own (uvicorn on the registry's ASGI app), on
+    the emulators of the environment; yields its origin and stops it after."""
+    from bloom.platform.registry import registered_services
+    from infra.manifest import load_everything
+    from infra.stack import service_processes
+
+    load_everything()
+    [(process, port)] = service_processes(list(registered_services().values()), log_dir).values()
+    process.start()
     try:
-        wait_ready(origin, process)
-        yield origin
+        process.wait_ready(timeout_s=60)
+        yield f"http://127.0.0.1:{port}"
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
-
-
-def wait_ready(origin: str, process: subprocess.Popen[bytes] | None = None, timeout_s: float = 60) -> None:
-    """Until the Engine.IO endpoint answers a polling handshake."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError("the live chat service exited early")
-        try:
-            if requests.get(f"{origin}/socket.io/", params={"EIO": "4", "transport": "polling"}, timeout=5).ok:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"the live chat service at {origin} did not start")
+        process.stop()
 
 
 @dataclass
@@ -82,9 +48,9 @@ class ChatClient:
         from bloom.core.settings import get_settings
 
         self.page_origin = self.page_origin or get_settings().cors_origins[0]
-        # websocket-client sends its own Origin (the server's) unless told the page's.
-        self.client = socketio.Client(reconnection=False, websocket_extra_options={"origin": self.page_origin})
-        for name in ("history", "agent_reply", "exception", "disconnect"):
+        # websocket-client would add an Origin of its own (the server's) beside the page's.
+        self.client = socketio.Client(reconnection=False, websocket_extra_options={"suppress_origin": True})
+        for name in ("history", "agent_reply", "exception", "disconnect", "connect_error"):
             self.client.on(name, self._recorder(name), namespace=NAMESPACE)
 
     def _recorder(self, name: str) -> Any:
@@ -94,8 +60,8 @@ class ChatClient:
         return record
 
     def connect(self, origin: str, token: str, transports: tuple[str, ...] = ("websocket", "polling")) -> None:
-        """`io(origin + '/front-chat', {auth: {token, clientContext}, transports})`; raises `ConnectionError` with
-        the server's message when the handshake is refused."""
+        """`io(origin + '/front-chat', {auth: {token, clientContext}, transports})`; raises `ConnectionError` when
+        the handshake is refused (the server's reason is the `connect_error` event's `message`)."""
         auth = {"token": token, "clientContext": {"browserLanguage": "en-GB", "timezone": "Europe/London"}}
         headers = {"Origin": self.page_origin}
         self.client.connect(

@@ -421,8 +421,13 @@ def test_the_deployer_holds_no_basic_role_and_grants_only_what_the_configuration
                     granted_by_configuration.add(role)
                     # IAM limits which roles the deployer grants, not to whom: a role it may grant on the project
                     # must be one it already reaches through the function accounts it deploys as.
+                    # A Cloud Run service's own account (cloud_run.tf) holds what its declarations call for, as a
+                    # grant profile's does.
                     assert _unquote(body["member"]).startswith(
-                        "serviceAccount:${google_service_account.grant_profile["
+                        (
+                            "serviceAccount:${google_service_account.grant_profile[",
+                            "serviceAccount:${google_service_account.service[",
+                        )
                     ), f"{name}: project-wide grants to other accounts are the bootstrap's"
     grantable = {_unquote(role) for role in _bootstrap_locals()["grantable_roles"]}
     assert grantable == granted_by_configuration
