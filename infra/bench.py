@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.bench_api import api_section
+from infra.bench_front import front_section
 from infra.bench_livechat import livechat_section
 from infra.bench_report import print_table, run_python
 from infra.bench_reporting import reporting_section
@@ -190,6 +191,7 @@ SECTIONS: list[Section] = [
     reporting_section,
     scheduling_section,
     livechat_section,
+    front_section,
 ]
 
 
