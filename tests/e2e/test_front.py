@@ -149,7 +149,7 @@ def test_a_replys_files_are_brought_over_from_front_only(
     assert post_webhook(stack, body).status_code == 201
     [reply] = agent_messages(uid)
     [attachment] = reply.attachments
-    assert (reply.text, attachment.kind, attachment.name) == ("", "image", "leaflet.png")
+    assert (reply.text, attachment.kind, attachment.name) == ("leaflet.png", "image", "leaflet.png")
     assert reply.agent_reply()["attachments"] == [{"url": attachment.url, "kind": "image", "name": "leaflet.png"}]
     fetched = requests.get(f"{stack.api}/v1{attachment.url}", allow_redirects=False, timeout=30)
     assert requests.get(fetched.headers["Location"], timeout=30).content == png

@@ -46,12 +46,13 @@ def test_an_image_is_stored_relayed_to_front_and_fetched_through_a_signed_url(
     assert (response.status_code, response.content) == (204, b"")
     [message] = livechat.messages_of(f"user-{user.uid}")
     [attachment] = message.attachments
-    assert (message.role, message.text, attachment.kind, attachment.name) == ("user", "", "image", "photo.png")
+    # its text is the file's name: what the frontend's optimistic bubble shows, replaced when `history` brings it
+    assert (message.role, message.text, attachment.kind, attachment.name) == ("user", "photo.png", "image", "photo.png")
     assert attachment.url.startswith("/front-chat/attachments/")
     assert message.history_entry()["attachments"] == [{"url": attachment.url, "kind": "image", "name": "photo.png"}]
     [incoming] = eventually(lambda: list(front.received), lambda got: len(got) == 1)
     assert incoming.body["sender[handle]"] == f"bloom-user-user-{user.uid}"
-    assert incoming.body["metadata[external_id]"] == message.id and incoming.body["body"] == "Attachment"
+    assert incoming.body["metadata[external_id]"] == message.id and incoming.body["body"] == "photo.png"
     assert [(f.name, f.content_type, f.data) for f in incoming.files] == [("photo.png", "image/png", PNG)]
     # the frontend prefixes its API URL; the route answers with a redirect to a short-lived signed URL
     fetched = requests.get(f"{stack.api}/v1{attachment.url}", allow_redirects=False, timeout=30)
@@ -67,7 +68,7 @@ def test_a_voice_note_is_a_voice_attachment(stack: RunningStack, front: FrontFak
     webm = b"\x1a\x45\xdf\xa3" + bytes(128)
     assert upload(stack, user, "voice-note.webm", webm, "audio/webm").status_code == 204
     [message] = livechat.messages_of(f"user-{user.uid}")
-    assert message.attachments[0].kind == "voice"
+    assert (message.attachments[0].kind, message.text) == ("voice", "Voice note")
     [incoming] = eventually(lambda: list(front.received), lambda got: len(got) == 1)
     assert incoming.body["body"] == "Voice note"
 

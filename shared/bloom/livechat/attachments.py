@@ -60,6 +60,13 @@ def read_upload(raw_body: bytes, content_type_header: str) -> UploadedFile:
     return UploadedFile(name=(part.filename or "attachment")[:NAME_MAX], content_type=content_type, data=part.read())
 
 
+def display_text(attachment: ChatAttachment) -> str:
+    """The text of a message that is only a file, as the original backend's history shows it: a voice note's is
+    `Voice note`, another file's its name. The frontend's optimistic bubble has the file's name as its text and is
+    replaced by the stored message when the texts match (`useMessaging`'s history reconciliation)."""
+    return "Voice note" if attachment.kind == "voice" else attachment.name or "Attachment"
+
+
 def kind_of(content_type: str) -> AttachmentKind:
     if content_type.startswith("image/"):
         return "image"
@@ -75,7 +82,7 @@ def send_attachment(user_id: str, upload: UploadedFile) -> None:
     attachment = store_file(upload.name, upload.content_type, upload.data)
     if attachment is None:
         raise BYTES_MISMATCH.error()
-    service.send_user_message(user_id, "", [attachment])
+    service.send_user_message(user_id, display_text(attachment), [attachment])
 
 
 def store_file(name: str, content_type: str, data: bytes) -> ChatAttachment | None:

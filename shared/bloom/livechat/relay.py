@@ -42,6 +42,7 @@ def apply_front_request(request: FrontChannelRequest, received_at: datetime) -> 
     files = [file for file in map(_reply_file, message.attachments) if file is not None]
     if not text and not files:
         return FrontChannelAnswer(external_id=message.id)
+    text = text or attachments.display_text(files[0])  # the frontend drops a reply whose body is not a string
     author = message.author.first_name if message.author else None
     stored = service.record_agent_reply(
         user_id, front_message_id=message.id, text=text, attachments=files, at=received_at, author_name=author
