@@ -99,7 +99,7 @@ def store_file(name: str, content_type: str, data: bytes) -> ChatAttachment | No
 
 def signed_url(token: str) -> str:
     """Where the attachment `token` names can be fetched for a few minutes (404 for anything else)."""
-    if not token or len(token) > 100 or not all(ch.isalnum() or ch in "-_" for ch in token):
+    if not token or len(token) > 100 or not token.isascii() or not all(ch.isalnum() or ch in "-_" for ch in token):
         raise ATTACHMENT_NOT_FOUND.error()
     content_type = files.object_type(PREFIX + token)
     if content_type is None:
