@@ -37,6 +37,7 @@ UNAUTHORIZED = "Unauthorized"
 TOKEN_EXPIRED = "Token expired"  # noqa: S105 - an error message, not a credential
 RATE_LIMITED = "Rate limit exceeded"
 SEND_FAILED = "Failed to send message"
+LISTENER_FAILED = "Internal server error"  # NestJS's message for an unexpected error
 # Replies stored this long before a listener starts are still relayed: instances' clocks differ a little, and the
 # frontend drops an agent id it has already seen (in `history` or an earlier `agent_reply`).
 CLOCK_MARGIN = timedelta(seconds=5)
@@ -66,7 +67,14 @@ class Relay:
 
             start = asyncio.to_thread(livechat.follow_agent_replies, user_id, since, on_reply)
             self.listeners[user_id] = asyncio.ensure_future(start)
-        await self.listeners[user_id]
+        listener = self.listeners[user_id]
+        try:
+            await listener
+        except Exception:
+            if self.listeners.get(user_id) is listener:  # the next socket of the user tries again
+                del self.listeners[user_id]
+            await self.unfollow(user_id)
+            raise
 
     async def unfollow(self, user_id: str) -> None:
         self.sockets[user_id] -= 1
@@ -111,7 +119,11 @@ def create_server() -> tuple[socketio.AsyncServer, Relay]:
             sid, {"user_id": user_id, "expires": expires if isinstance(expires, int) else None, "sends": []}, NAMESPACE
         )
         await server.enter_room(sid, room(user_id), namespace=NAMESPACE)
-        await relay.follow(user_id)  # before reading history: a reply stored in between arrives on one or both
+        try:
+            await relay.follow(user_id)  # before reading history: a reply stored in between arrives on one or both
+        except Exception:
+            _log.exception("live chat listener not started")
+            raise socketio.exceptions.ConnectionRefusedError(LISTENER_FAILED) from None
         messages = await asyncio.to_thread(livechat.messages_of, user_id)
         await server.emit("history", {"messages": [m.history_entry() for m in messages]}, to=sid, namespace=NAMESPACE)
 
