@@ -26,6 +26,7 @@ from typing import Any
 
 from infra.bench_api import api_section
 from infra.bench_credentialing import credentialing_section
+from infra.bench_front import front_section
 from infra.bench_livechat import livechat_section
 from infra.bench_records import records_section
 from infra.bench_report import print_table, run_python
@@ -196,6 +197,7 @@ SECTIONS: list[Section] = [
     credentialing_section,
     search_section,
     livechat_section,
+    front_section,
 ]
 
 

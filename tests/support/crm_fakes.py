@@ -26,6 +26,7 @@ class Providers:
 
     crisp: dict[str, dict[str, Any]] = field(default_factory=dict)  # email → {person, segments, data}
     mailchimp: dict[str, dict[str, Any]] = field(default_factory=dict)  # subscriber hash → member
+    mailchimp_events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (subscriber hash, body)
     respond_io: dict[str, str] = field(default_factory=dict)  # phone number → name
     down: set[str] = field(default_factory=set)  # "crisp", "mailchimp", "respond.io": answer 500
     calls: list[tuple[str, str, str, int]] = field(default_factory=list)  # (provider, method, path, status)
@@ -85,6 +86,11 @@ class Providers:
                 return self._answer("mailchimp", request, 400)
             self.mailchimp[subscriber_hash] = member
             return self._answer("mailchimp", request, 200, member)
+        if request.method == "POST" and action == "events":
+            if subscriber_hash not in self.mailchimp:
+                return self._answer("mailchimp", request, 404)
+            self.mailchimp_events.append((subscriber_hash, request.get_json()))
+            return self._answer("mailchimp", request, 204)
         if request.method == "POST" and action == "actions/delete-permanent":
             if self.mailchimp.pop(subscriber_hash, None) is None:
                 return self._answer("mailchimp", request, 404)

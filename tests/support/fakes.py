@@ -3,6 +3,7 @@ local stack is pointed at through these settings. Each test programs the request
 
 from __future__ import annotations
 
+from tests.support.front_fake import front_env
 from tests.support.optum_fake import optum_env
 from tests.support.stripe_fake import stripe_env
 from tests.support.telehealth import telehealth_env
@@ -46,4 +47,5 @@ def fake_service_env(base_url: str, crm_url: str) -> dict[str, str]:
         **stripe_env(base),
         **telehealth_env(base),
         **optum_env(base),
+        **front_env(base),
     }

@@ -205,7 +205,7 @@ OBJECT_STORE = Node("bloom.files.backends", "object_store")  # the one way to th
 SIGNERS = {
     Node("bloom.files.service", "create_upload"),
     Node("bloom.files.service", "download_link"),
-    Node("bloom.files.service", "private_link"),
+    Node("bloom.files.service", "download_url"),
     Node("bloom.identity.firebase_tokens", "custom_token"),
 }
 

@@ -92,6 +92,8 @@ def test_the_limits_are_declared_on_their_routes() -> None:
         "add_ticket_comment": ("30/minute per user",),
         "search_practice": ("60/minute per user",),
         "create_credentialing_application": ("20/minute per user",),
+        "send_chat_attachment": ("60/hour per user",),
+        "get_chat_attachment": ("300/minute per ip",),
     }
 
 

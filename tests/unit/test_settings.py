@@ -49,6 +49,10 @@ VARIABLES = (
     "MAILCHIMP_WEBHOOK_SECRET",
     "RESPOND_IO_CREATE_CONTACT_WEBHOOK",
     "RESPOND_IO_DELETE_CONTACT_WEBHOOK",
+    "FRONT_API_URL",
+    "FRONT_CHANNEL_ID",
+    "FRONT_API_TOKEN",
+    "FRONT_APP_SECRET",
 )
 SECRET_VALUE = "s3cr3t-value-xyz"
 
@@ -123,6 +127,10 @@ def test_defaults() -> None:
         "mailchimp_audience_id": None,
         "mailchimp_api_key": None,
         "mailchimp_webhook_secret": None,
+        "front_api_url": "https://api2.frontapp.com",
+        "front_channel_id": None,
+        "front_api_token": None,
+        "front_app_secret": None,
         "respond_io_create_contact_webhook": None,
         "respond_io_delete_contact_webhook": None,
         "optum_api_url": "https://apigw.optum.com",
@@ -205,6 +213,10 @@ def test_every_variable_is_read_by_its_documented_name() -> None:
         MAILCHIMP_WEBHOOK_SECRET="mailchimp-secret",
         RESPOND_IO_CREATE_CONTACT_WEBHOOK=" https://respond.example/create\n",
         RESPOND_IO_DELETE_CONTACT_WEBHOOK="https://respond.example/delete",
+        FRONT_API_URL="https://front.example",
+        FRONT_CHANNEL_ID="cha_123",
+        FRONT_API_TOKEN="front-token",
+        FRONT_APP_SECRET="front-secret",
         KMS_KEY_URI="gcp-kms://projects/p/locations/l/keyRings/r/cryptoKeys/k",
         BLOOM_LOCAL_KEYSET="/tmp/stack/local-kek.json",
         RECORDS_RETENTION_YEARS="10",
@@ -279,9 +291,12 @@ def test_every_variable_is_read_by_its_documented_name() -> None:
         "mailchimp-secret",
         "https://respond.example/create",
         "https://respond.example/delete",
+        "front-token",
+        "front-secret",
         "optum-client",
         "optum-secret",
     ]
+    assert (settings.front_api_url, settings.front_channel_id) == ("https://front.example", "cha_123")
     assert (settings.simplybook_api_url, settings.simplybook_company) == ("https://simplybook.example", "chayn")
     assert (settings.zoom_api_url, settings.zoom_oauth_url) == (
         "https://zoom-api.example/v2",

@@ -29,6 +29,7 @@ DEFAULT_ZOOM_OAUTH_URL = "https://zoom.us"
 DEFAULT_GOOGLE_MEET_API_URL = "https://meet.googleapis.com"
 DEFAULT_MONITORING_API_URL = "https://monitoring.googleapis.com"
 DEFAULT_OPTUM_API_URL = "https://apigw.optum.com"  # the sandbox: https://sandbox-apigw.optum.com
+DEFAULT_FRONT_API_URL = "https://api2.frontapp.com"
 
 
 class Settings(BaseModel, frozen=True):
@@ -111,6 +112,12 @@ class Settings(BaseModel, frozen=True):
     respond_io_delete_contact_webhook: SecretStr | None = Field(
         None, validation_alias="RESPOND_IO_DELETE_CONTACT_WEBHOOK"
     )
+    # Front (live chat, issue 23): the custom channel messages go to, its API token (Bearer), and the channel's
+    # signing secret for the webhook Front calls when the team replies (`X-Front-Signature`)
+    front_api_url: str = Field(DEFAULT_FRONT_API_URL, validation_alias="FRONT_API_URL")
+    front_channel_id: str | None = Field(None, validation_alias="FRONT_CHANNEL_ID")
+    front_api_token: SecretStr | None = Field(None, validation_alias="FRONT_API_TOKEN")
+    front_app_secret: SecretStr | None = Field(None, validation_alias="FRONT_APP_SECRET")
 
     # Clinical records: the KEK that wraps data keys (Cloud KMS deployed; a local keyset file in development and
     # tests, which the local stack creates in its state directory), and how long erased records are kept.

@@ -3,6 +3,8 @@
 Base `MAILCHIMP_API_URL` (`https://<dc>.api.mailchimp.com/3.0`), audience `MAILCHIMP_AUDIENCE_ID`, key
 `MAILCHIMP_API_KEY` (HTTP Basic with any user name). A member is addressed by the MD5 of the lower-cased email:
 - `PUT /lists/{audience}/members/{hash}` adds or updates the member with the whole field set;
+- `POST /lists/{audience}/members/{hash}/events` records a named event on the member, which starts the customer
+  journey (the transactional email) the team built on it: the event carries its name only;
 - `POST /lists/{audience}/members/{hash}/actions/delete-permanent` erases it (404: already gone). Mailchimp
   will not take that address again through the API afterwards, which is what erasure wants.
 Paths carry the address's hash, so they are not logged (`log_path=False`).
@@ -55,3 +57,18 @@ def delete_member(email: str) -> None:
     except requests.RequestException as exc:
         raise unreachable(PROVIDER, "delete", exc) from None
     check(PROVIDER, "delete member", response, ok=(404,))
+
+
+def send_event(email: str, name: str) -> None:
+    """Record the event `name` on the member (a journey sends the email); 404: not a member, nothing to send to."""
+    import requests
+
+    from bloom.platform.http_client import integration_session
+
+    url, auth = _member_url(email)
+    try:
+        with integration_session(PROVIDER, log_path=False) as session:
+            response = session.post(f"{url}/events", json={"name": name}, auth=auth)
+    except requests.RequestException as exc:
+        raise unreachable(PROVIDER, "event", exc) from None
+    check(PROVIDER, "member event", response)

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Literal
 
 from bloom.content import progress
-from bloom.core.errors import TransientEventError
+from bloom.core.errors import PermanentEventError, TransientEventError
 from bloom.core.logging import get_logger
 from bloom.core.settings import get_settings
 from bloom.core.time import utcnow
@@ -319,3 +319,18 @@ def every_user(page_size: int = 200) -> Iterator[UserRecord]:
 def user_by_id(user_id: str) -> UserRecord | None:
     found = _find(user_id)
     return None if found is None else found[1]
+
+
+def send_mailchimp_event(user_id: str, name: str) -> bool:
+    """Record the Mailchimp event `name` on the user's member (its journey emails them: the transactional path of
+    the live chat's unread-reply email). False when the user is gone."""
+    user = user_by_id(user_id)
+    if user is None or user.deleted_at is not None:
+        return False
+    try:
+        mailchimp.send_event(user.email, name)
+    except ProviderUnavailable as exc:
+        raise TransientEventError(str(exc)) from None
+    except ProviderRefused as exc:
+        raise PermanentEventError(str(exc)) from None
+    return True

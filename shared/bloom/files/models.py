@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bloom.core.models import CamelModel
@@ -28,6 +29,18 @@ _MAGIC: dict[str, tuple[bytes, ...]] = {
     DOCX: (b"PK\x03\x04",),
 }
 _DOCX_PARTS = ("[Content_Types].xml", "word/document.xml")
+# Live chat media (images and voice notes the frontend sends): how each type's bytes begin.
+_MEDIA_MAGIC: dict[str, Callable[[bytes], bool]] = {
+    "image/gif": lambda data: data.startswith((b"GIF87a", b"GIF89a")),
+    "image/webp": lambda data: data.startswith(b"RIFF") and data[8:12] == b"WEBP",
+    "audio/webm": lambda data: data.startswith(b"\x1a\x45\xdf\xa3"),  # EBML (Matroska/WebM)
+    "audio/ogg": lambda data: data.startswith(b"OggS"),
+    "audio/mp4": lambda data: data[4:8] == b"ftyp",
+    "audio/mpeg": lambda data: (
+        data.startswith(b"ID3") or (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0)
+    ),
+}
+MEDIA_TYPES = frozenset({PDF, PNG, JPEG, *_MEDIA_MAGIC})
 
 
 class UploadRecord(CamelModel):
@@ -82,6 +95,14 @@ def rejection_reason(content_type: str, declared_size: int, data: bytes) -> str 
     if content_type == DOCX and not _is_docx(data):
         return "type"
     return None
+
+
+def media_bytes_match(content_type: str, data: bytes) -> bool:
+    """Whether the bytes are a file of this media type (live chat attachments: `MEDIA_TYPES`)."""
+    check = _MEDIA_MAGIC.get(content_type)
+    if check is not None:
+        return check(data)
+    return content_type in (PDF, PNG, JPEG) and data.startswith(_MAGIC[content_type])
 
 
 def _is_text(data: bytes) -> bool:

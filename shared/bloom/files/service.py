@@ -15,10 +15,12 @@ from bloom.files import errors
 from bloom.files.backends import object_store
 from bloom.files.models import (
     DOWNLOAD_URL_TTL,
+    MEDIA_TYPES,
     UNCHECKED_RETENTION,
     UPLOAD_URL_TTL,
     UploadRecord,
     content_disposition,
+    media_bytes_match,
     rejection_reason,
     upload_id_of,
 )
@@ -208,18 +210,33 @@ def erase_user_uploads(user_id: str) -> int:
             return deleted
 
 
-# ---------------------------------------------------------------- objects the server writes itself
+# ------------------------------------------------------- objects other areas store (records exports, live chat)
 
 
-def store_private(name: str, data: bytes, content_type: str) -> None:
-    """Write an object of the server's own (a records export) to the private bucket."""
+def media_accepted(content_type: str, data: bytes) -> bool:
+    """Whether the bytes are really a file of a media type the live chat takes (the magic-number checks)."""
+    return content_type in MEDIA_TYPES and media_bytes_match(content_type, data)
+
+
+def store_object(name: str, data: bytes, content_type: str) -> None:
+    """Write checked bytes to the private bucket under `name` (a prefix the calling area owns)."""
     object_store().write(name, data, content_type)
 
 
-def private_link(name: str, file_name: str, content_type: str) -> str:
-    """A signed GET (≤ 5 minutes) of an object `store_private` wrote; the caller checked who may have it."""
-    return object_store().signed_get(name, content_type, content_disposition(file_name), DOWNLOAD_URL_TTL)
+def object_type(name: str) -> str | None:
+    """The stored object's content type; None when there is no such object."""
+    stored = object_store().stat(name)
+    return None if stored is None else stored.content_type or "application/octet-stream"
 
 
-def delete_private(name: str) -> None:
+def read_object(name: str) -> bytes:
+    return object_store().read(name)
+
+
+def delete_object(name: str) -> None:
     object_store().delete(name)
+
+
+def download_url(name: str, content_type: str, file_name: str) -> str:
+    """A short-lived signed URL serving the object as a download."""
+    return object_store().signed_get(name, content_type, content_disposition(file_name), DOWNLOAD_URL_TTL)

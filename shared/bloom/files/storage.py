@@ -42,7 +42,7 @@ class ObjectStore(Protocol):
     def read(self, name: str) -> bytes: ...
 
     def write(self, name: str, data: bytes, content_type: str) -> None:
-        """Store `data` as the object `name` (written by the server itself, e.g. a records export)."""
+        """Store bytes the server already has and checked (a records export, a chat attachment), not a signed PUT."""
         ...
 
     def promote(self, source: str, target: str) -> None:

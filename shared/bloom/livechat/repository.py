@@ -100,3 +100,16 @@ class ChatMessagesRepository(Repository[ChatMessage]):
 class LivechatWork(UnitOfWork):
     chats = repository(ChatsRepository)
     messages = repository(ChatMessagesRepository)
+
+
+# --- front (front)
+
+
+def record_relayed(uow: LivechatWork, user_id: str, message_id: str, front_message_id: str) -> bool:
+    """Note Front's id on a user's message once it is in the inbox; False when it was already relayed (or gone)."""
+    message = uow.messages.get_in(user_id, message_id)
+    if message is None or message.front_message_id is not None:
+        return False
+    ref = uow.messages.message_ref(user_id, message_id)
+    uow.messages.session.update(ref, {"frontMessageId": front_message_id})
+    return True

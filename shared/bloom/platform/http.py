@@ -13,7 +13,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, Unpack
 
@@ -27,7 +27,7 @@ from bloom.core.settings import get_settings
 from bloom.core.time import utcnow
 from bloom.platform.auth import assert_not_emulated_in_production
 from bloom.platform.registry import Deployment, DeploymentOptions, FunctionSpec, Role, Sdk, register
-from bloom.platform.request_body import BODY_TOO_LARGE, MAX_BODY_BYTES, validate_json_body, validate_model
+from bloom.platform.request_body import MAX_BODY_BYTES, refuse_oversized, validate_json_body, validate_model
 from bloom.platform.request_headers import RequestHeaders, has_body
 from bloom.platform.store.client import start_round_trip_count
 from bloom.platform.store.request_checks import begin_request_checks, settle_checks
@@ -94,6 +94,7 @@ class Reply:
 
     status_code: int
     payload: Any  # already JSON-compatible
+    headers: Mapping[str, str] = field(default_factory=dict)  # e.g. `Location` of a 302 to a signed URL
 
 
 @dataclass(frozen=True)
@@ -194,10 +195,9 @@ def json_response(status: int, payload: Any, headers: Mapping[str, str] | list[t
 
 
 def built_response(status: int, payload: Any, header_pairs: list[tuple[str, str]]) -> flask.Response:
-    """`json_response` for headers the toolkit built from values already known to be valid (the standard set of an
-    allowed origin, a request id matching `_REQUEST_ID`, an error's own headers): werkzeug takes the list as it is
-    instead of checking every header again, a third of the cost of a small response. A `Text` payload is sent as
-    its own media type."""
+    """`json_response` for headers the toolkit built from values known to be valid (the standard set of an allowed
+    origin, a request id matching `_REQUEST_ID`, an error's own headers): werkzeug takes the list as it is instead of
+    checking every header again, a third of the cost of a small response. A `Text` payload goes as its media type."""
     import flask
 
     if isinstance(payload, Text):
@@ -254,6 +254,7 @@ class HttpHandler(Generic[BodyT, QueryT]):
         clock: Clock = utcnow,
         media_type: str = JSON,
         secret_path: bool = False,
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         self.name, self.method, self.role = name, method, role
         self.own_name = OwnText(name)  # as log lines carry it (a declared name: nothing to redact)
@@ -268,7 +269,7 @@ class HttpHandler(Generic[BodyT, QueryT]):
         self.ip_limits = tuple(limit for limit in rate_limits if limit.per == "ip")
         self.user_limits = tuple(limit for limit in rate_limits if limit.per == "user")
         self.clock = clock
-        self.media_type = media_type
+        self.media_type, self.max_body_bytes = media_type, max_body_bytes
         self.secret_path = secret_path
 
     @cached_property
@@ -347,8 +348,7 @@ class HttpHandler(Generic[BodyT, QueryT]):
 
             start_rate_limits(self.name, self.ip_limits, ip, self.clock)
         principal = self.authenticate(headers, self.role, self._start_user_limits)
-        if (request.content_length or 0) > MAX_BODY_BYTES:
-            raise BODY_TOO_LARGE.error()  # before reading it
+        refuse_oversized(request.content_length, self.max_body_bytes)  # before reading it
         raw_body = request.get_data(cache=True) if has_body(headers) else b""
         query = validate_model(self.query_model, dict(request.args.items())) if self.query_model is not Empty else EMPTY
         body = (
@@ -366,7 +366,7 @@ class HttpHandler(Generic[BodyT, QueryT]):
         )
         result = self.handler(context)
         if isinstance(result, Reply):
-            return result.status_code, result.payload, {}
+            return result.status_code, result.payload, dict(result.headers)
         if self.media_type != JSON:
             return self.status_code, Text(result, self.media_type), {}
         return self.status_code, self.adapter.dump_python(result, mode="json", by_alias=True), {}
@@ -414,6 +414,7 @@ def http_function(
     rate_limit: str | tuple[str, ...] = (),
     media_type: str = JSON,
     secret_path: bool = False,
+    max_body_bytes: int = MAX_BODY_BYTES,  # a route taking files (it reads `raw_body`): 413 PAYLOAD_TOO_LARGE over it
     **options: Unpack[DeploymentOptions],
 ) -> Callable[[Callable[[ContextT], Any]], Callable[[flask.Request], flask.Response]]:
     """Declare an HTTP function. The decorated name is the function's name and its deploy entry point.
@@ -458,6 +459,7 @@ def http_function(
             rate_limits=rate_limits,
             media_type=media_type,
             secret_path=secret_path,
+            max_body_bytes=max_body_bytes,
         )
         entry = http_entry(wrapped, handler)
         register(

@@ -16,6 +16,7 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 MAX_BODY_BYTES = 256 * 1024  # far above any body the API takes; checked before parsing
 ERRORS = ErrorCatalogue("http")
 BODY_TOO_LARGE = ERRORS.declare(413, f"body must be at most {MAX_BODY_BYTES // 1024} KiB")
+PAYLOAD_TOO_LARGE = ERRORS.declare(413, "body too large")  # a route with its own `max_body_bytes` (files)
 UNSUPPORTED_MEDIA_TYPE = ERRORS.declare(415, "body must be sent as Content-Type: application/json")
 
 
@@ -66,6 +67,12 @@ def _has_unpaired_surrogate(parsed: Any) -> bool:
     except UnicodeEncodeError:
         return True
     return False
+
+
+def refuse_oversized(content_length: int | None, limit: int) -> None:
+    """413 before a body is read: the JSON routes' bound, or a route's own (`max_body_bytes`, files)."""
+    if (content_length or 0) > limit:
+        raise (BODY_TOO_LARGE if limit == MAX_BODY_BYTES else PAYLOAD_TOO_LARGE).error()
 
 
 def validate_model(model: type[ModelT], data: Any, prefix: str = "") -> ModelT:

@@ -25,6 +25,7 @@ SIGNATURE_MISSING = ERRORS.declare(401, "WEBHOOK_SIGNATURE_MISSING")
 SIGNATURE_MISMATCH = ERRORS.declare(401, "WEBHOOK_SIGNATURE_MISMATCH")
 TOKEN_MISSING = ERRORS.declare(401, "WEBHOOK_TOKEN_MISSING")
 TOKEN_MISMATCH = ERRORS.declare(401, "WEBHOOK_TOKEN_MISMATCH")
+MILLISECONDS_FROM = 10**12  # Unix seconds reach this in the year 33658; milliseconds passed it in 2001
 NO_QUERY: Mapping[str, str] = MappingProxyType({})
 _log = get_logger(__name__)
 
@@ -86,7 +87,8 @@ class BodyVerification(Verification, Protocol):
 
 @dataclass(frozen=True)
 class HmacSignature:
-    """An HMAC of the raw body in a header; of `{timestamp}.{raw body}` when the provider signs a timestamp.
+    """An HMAC of the raw body in a header; of `{timestamp}{separator}{raw body}` when the provider signs a timestamp
+    (`.` by default; Front's is `:`).
 
     With `timestamp_header`, a delivery signed more than `tolerance_s` seconds from now (Unix seconds in that
     header) is refused, so a captured delivery cannot be replayed later. Hex is compared case-insensitively.
@@ -101,6 +103,9 @@ class HmacSignature:
     timestamp_header: str | None = None
     tolerance_s: int = 300
     version: str | None = None
+    separator: bytes = b"."
+    # Front sends milliseconds though its docs say seconds: with this, a timestamp above 10^12 is read as ms
+    milliseconds_allowed: bool = False
     missing: ErrorSpec = SIGNATURE_MISSING
     mismatch: ErrorSpec = SIGNATURE_MISMATCH
 
@@ -112,7 +117,7 @@ class HmacSignature:
         if self.version is not None:
             signed = f"{self.version}:{timestamp or ''}:".encode() + raw_body
         else:
-            signed = raw_body if timestamp is None else timestamp.encode() + b"." + raw_body
+            signed = raw_body if timestamp is None else timestamp.encode() + self.separator + raw_body
         digest = hmac.new(secret.encode(), signed, self.algorithm).digest()
         encoded = digest.hex() if self.encoding == "hex" else base64.b64encode(digest).decode()
         return encoded if self.version is None else f"{self.version}={encoded}"
@@ -127,20 +132,22 @@ class HmacSignature:
             received = received.lower()
         if not same_secret(self.sign(secret, raw_body, timestamp), received):
             raise self.mismatch.error()
-        if timestamp is not None and not _recent(timestamp, self.tolerance_s):
+        if timestamp is not None and not _recent(timestamp, self.tolerance_s, self.milliseconds_allowed):
             _log.warning(
                 "signed webhook delivery outside the tolerated window", extra={"tolerance_s": self.tolerance_s}
             )
             raise self.mismatch.error()
 
 
-def _recent(timestamp: str, tolerance_s: int) -> bool:
+def _recent(timestamp: str, tolerance_s: int, milliseconds_allowed: bool) -> bool:
     if not (timestamp.isascii() and timestamp.isdigit()):
         return False
     try:
         sent = int(timestamp)
     except ValueError:  # more digits than Python converts
         return False
+    if milliseconds_allowed and sent > MILLISECONDS_FROM:
+        sent //= 1000
     return within_window(sent, tolerance_s)
 
 

@@ -15,7 +15,8 @@ Each delivery goes through these steps, in order:
 
 A provider's challenge (Zoom's URL validation) is answered in the request by `challenge=` once the delivery is
 verified and validated, 200 with the proof it returns, and nothing is recorded or handed off. `accepted_status=200`
-answers a hand-off 200 instead of 202, for providers that count only 200 (or 204) as delivered (Zoom).
+answers a hand-off 200 instead of 202, for providers that count only 200 (or 204) as delivered (Zoom), and an
+inline answer 200 instead of 201 (Front).
 
 A provider that sends no delivery id and sends identical bodies for distinct events (Storyblok does, for each
 publish of a story) declares no key: its handler must then be idempotent by itself.
@@ -158,7 +159,7 @@ class Webhook(Generic[BodyT]):
         self.idempotency_key, self.topic, self.ignore, self.challenge = idempotency_key, topic, ignore, challenge
         self.body_format = body_format
         self.response: Any = WebhookReceipt if topic is not None else response
-        self.status_code = accepted_status if topic is not None else 201
+        self.status_code = accepted_status if topic is not None else (200 if accepted_status == 200 else 201)
         self.replay_window, self.lease = replay_window, lease
 
     @cached_property
@@ -298,13 +299,12 @@ def webhook_function(
     scheme's own (see `http_function`). A delivery `ignore(body)` is true for (a provider's ping) is answered 201
     `null` once verified and validated, with nothing recorded or handed off; one `challenge(body)` answers (a
     provider's URL validation) gets 200 with that answer, nothing recorded (say so in `summary`).
-    `accepted_status` is a hand-off's success status (202, or 200 for providers that count no other as delivered).
+    `accepted_status` is a hand-off's success status (202, or 200 for providers that count no other as delivered);
+    on an inline webhook, 200 makes its answer 200 instead of 201 (Front's channel wants 200).
     `body_format="form"` reads an `application/x-www-form-urlencoded` body (`parse_form_body`) instead of JSON.
     """
     if respond_inline != (response is not None):
         raise ValueError("an inline webhook declares its `response`; one handed off answers a WebhookReceipt")
-    if respond_inline and accepted_status != 202:
-        raise ValueError("`accepted_status` is the status of a hand-off; an inline webhook answers 201")
     handlers = Deployment(**options)
 
     def decorate(handler: Callable[[WebhookDelivery[BodyT]], Any]) -> Callable[[flask.Request], flask.Response]:

@@ -63,7 +63,7 @@ def export_state(caller: Caller, export_id: str) -> ExportState:
         raise errors.EXPORT_NOT_FOUND.error()
     if record.status != "ready":
         return ExportState(status=record.status)
-    url = files.private_link(object_name(record), "bloom-records-export.json", BUNDLE_TYPE)
+    url = files.download_url(object_name(record), BUNDLE_TYPE, "bloom-records-export.json")
     return ExportState(status=record.status, url=url)
 
 
@@ -78,7 +78,7 @@ def build_export(event: ExportRequested) -> str:
         status = "failed"
     else:
         bundle = _bundle(Caller(auth_uid=event.auth_uid, claims={}, user=user))
-        files.store_private(object_name(record), json.dumps(bundle, default=str).encode(), BUNDLE_TYPE)
+        files.store_object(object_name(record), json.dumps(bundle, default=str).encode(), BUNDLE_TYPE)
         status = "ready"
     with RecordsWork() as uow:
         uow.exports.change(record.id, status=status, finished_at=utcnow())
@@ -143,7 +143,7 @@ def delete_exports_of(patient_id: str) -> int:
     with RecordsWork() as uow:
         found = uow.exports.of_patient(patient_id)
     for record in found:
-        files.delete_private(object_name(record))
+        files.delete_object(object_name(record))
     with RecordsWork() as uow:
         uow.exports.delete_matching(patient_id=patient_id)
     return len(found)
