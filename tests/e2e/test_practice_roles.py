@@ -173,15 +173,12 @@ def test_every_practice_endpoint_is_in_the_matrix() -> None:
     from tests.e2e.test_credentialing_applications_roles import CASES as CREDENTIALING_CASES
     from tests.e2e.test_scheduling_roles import CASES as SCHEDULING_CASES
     from tests.e2e.test_support_roles import CASES as SUPPORT_CASES
+    from tests.e2e.test_waitlist_roles import CASES as WAITLIST_CASES
 
     names = {spec.name for spec in load_everything().values() if spec.role in PRACTICE_ROLES}
-    # the records' care team, scheduling, claims, billing, support and credentialing applications have their own
-    # matrices; these routes' callers are probed in their own tests (someone else's entry → 404, role refusals)
+    # the records' care team, scheduling, claims, billing, support, credentialing applications, the waitlist and the
+    # calendar token have their own matrices; these routes' callers are probed in their own tests (role refusals)
     probed_elsewhere = {
-        "join_waitlist",
-        "list_waitlist",
-        "leave_waitlist",  # tests/e2e/test_waitlist.py
-        "rotate_calendar_token",  # tests/e2e/test_calendar.py
         "create_credentialing_source",
         "list_credentialing_sources",
         "reingest_credentialing_source",
@@ -189,7 +186,7 @@ def test_every_practice_endpoint_is_in_the_matrix() -> None:
         "get_credentialing_requirements",  # tests/e2e/test_credentialing_sources.py
     }
     matrices = set(CASES) | set(RECORDS_CASES) | set(SCHEDULING_CASES) | set(CLAIMS_CASES)
-    matrices |= set(BILLING_CASES) | set(SUPPORT_CASES) | set(CREDENTIALING_CASES)
+    matrices |= set(BILLING_CASES) | set(SUPPORT_CASES) | set(CREDENTIALING_CASES) | set(WAITLIST_CASES)
     assert names == matrices | probed_elsewhere
 
 
