@@ -171,23 +171,17 @@ PRACTICE_ROLES = {Role.PRACTICE_USER, Role.THERAPIST, Role.PRACTICE_STAFF, Role.
 def test_every_practice_endpoint_is_in_the_matrix() -> None:
     from tests.e2e.test_billing_roles import CASES as BILLING_CASES  # these modules build on this one's world
     from tests.e2e.test_credentialing_applications_roles import CASES as CREDENTIALING_CASES
+    from tests.e2e.test_credentialing_sources_roles import CASES as SOURCES_CASES
     from tests.e2e.test_scheduling_roles import CASES as SCHEDULING_CASES
     from tests.e2e.test_support_roles import CASES as SUPPORT_CASES
     from tests.e2e.test_waitlist_roles import CASES as WAITLIST_CASES
 
     names = {spec.name for spec in load_everything().values() if spec.role in PRACTICE_ROLES}
-    # the records' care team, scheduling, claims, billing, support, credentialing applications, the waitlist and the
-    # calendar token have their own matrices; these routes' callers are probed in their own tests (role refusals)
-    probed_elsewhere = {
-        "create_credentialing_source",
-        "list_credentialing_sources",
-        "reingest_credentialing_source",
-        "delete_credentialing_source",
-        "get_credentialing_requirements",  # tests/e2e/test_credentialing_sources.py
-    }
+    # the records' care team, scheduling, claims, billing, support, credentialing applications and sources, the
+    # waitlist and the calendar token have their own matrices
     matrices = set(CASES) | set(RECORDS_CASES) | set(SCHEDULING_CASES) | set(CLAIMS_CASES)
-    matrices |= set(BILLING_CASES) | set(SUPPORT_CASES) | set(CREDENTIALING_CASES) | set(WAITLIST_CASES)
-    assert names == matrices | probed_elsewhere
+    matrices |= set(BILLING_CASES) | set(SUPPORT_CASES) | set(CREDENTIALING_CASES)
+    assert names == matrices | set(SOURCES_CASES) | set(WAITLIST_CASES)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
