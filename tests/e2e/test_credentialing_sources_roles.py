@@ -18,10 +18,10 @@ from bloom.credentialing.repository import SourcesRepository
 from infra.auth_emulator import AuthEmulator
 from infra.manifest import load_everything
 from infra.stack_runner import RunningStack
-from tests.e2e.test_practice_roles import DENIED, ORDER, STAFF_ONLY
+from tests.e2e.test_practice_roles import DENIED, STAFF_ONLY, assert_matrix_row
 from tests.e2e.test_practice_roles import World as PracticeWorld
 from tests.e2e.test_practice_roles import world as practice_world
-from tests.e2e.test_scheduling_roles import Request, status
+from tests.e2e.test_scheduling_roles import Request
 
 
 @dataclass(frozen=True)
@@ -88,5 +88,4 @@ def test_every_source_and_requirements_endpoint_is_in_the_matrix() -> None:
 def test_role_matrix(name: str, stack: RunningStack, auth: AuthEmulator) -> None:
     w = world(stack, auth)
     build, expected = CASES[name]
-    order = [who for who in ORDER if who in expected]
-    assert [status(stack, w.practice.callers[who], build(w)) for who in order] == [expected[who] for who in order]
+    assert_matrix_row(stack, w.practice.callers, expected, build(w))

@@ -165,6 +165,16 @@ CASES: dict[str, tuple[Callable[[World], Request], dict[str, int]]] = {
         {**DENIED, **STAFF_ONLY, "other_dr": 403, "dr": 403, "admin": 200},
     ),
 }
+
+
+def assert_matrix_row(
+    stack: RunningStack, callers: dict[str, AuthAccount | None], expected: dict[str, int], request: Request
+) -> None:
+    """Each caller `expected` names makes the request, in `ORDER`, and gets exactly its expected status."""
+    seen = statuses_by_caller(stack, callers, ORDER, expected, request)
+    assert seen == {who: expected[who] for who in ORDER if who in expected}
+
+
 PRACTICE_ROLES = {Role.PRACTICE_USER, Role.THERAPIST, Role.PRACTICE_STAFF, Role.PRACTICE_ADMIN}
 
 
@@ -188,7 +198,6 @@ def test_every_practice_endpoint_is_in_the_matrix() -> None:
 def test_role_matrix(name: str, stack: RunningStack, auth: AuthEmulator) -> None:
     w = world(stack, auth)
     build, expected = CASES[name]
-    seen = statuses_by_caller(stack, w.callers, ORDER, expected, build(w))
-    assert seen == {who: expected[who] for who in ORDER if who in expected}
+    assert_matrix_row(stack, w.callers, expected, build(w))
     missing = [r for r in identity.auth_audit_of(w.no_mfa_user_id) if r.action == "second_factor_missing"]
     assert len(missing) == 1  # one record a day, however many refused calls

@@ -16,10 +16,10 @@ import pytest
 from infra.auth_emulator import AuthEmulator
 from infra.manifest import load_everything
 from infra.stack_runner import RunningStack
-from tests.e2e.test_practice_roles import DENIED, ORDER
+from tests.e2e.test_practice_roles import DENIED, assert_matrix_row
 from tests.e2e.test_practice_roles import World as PracticeWorld
 from tests.e2e.test_practice_roles import world as practice_world
-from tests.e2e.test_scheduling_roles import NOT_THEIRS, Request, status
+from tests.e2e.test_scheduling_roles import NOT_THEIRS, Request
 from tests.support.scheduling import hour_ahead, request
 
 
@@ -73,5 +73,4 @@ def test_every_waitlist_and_calendar_endpoint_is_in_the_matrix() -> None:
 def test_role_matrix(name: str, stack: RunningStack, auth: AuthEmulator) -> None:
     w = world(stack, auth)
     build, expected = CASES[name]
-    order = [who for who in ORDER if who in expected]
-    assert [status(stack, w.practice.callers[who], build(w)) for who in order] == [expected[who] for who in order]
+    assert_matrix_row(stack, w.practice.callers, expected, build(w))
