@@ -165,39 +165,39 @@ CASES: dict[str, tuple[Callable[[World], Request], dict[str, int]]] = {
         {**DENIED, **STAFF_ONLY, "other_dr": 403, "dr": 403, "admin": 200},
     ),
 }
+
+
+def assert_matrix_row(
+    stack: RunningStack, callers: dict[str, AuthAccount | None], expected: dict[str, int], request: Request
+) -> None:
+    """Each caller `expected` names makes the request, in `ORDER`, and gets exactly its expected status."""
+    seen = statuses_by_caller(stack, callers, ORDER, expected, request)
+    assert seen == {who: expected[who] for who in ORDER if who in expected}
+
+
 PRACTICE_ROLES = {Role.PRACTICE_USER, Role.THERAPIST, Role.PRACTICE_STAFF, Role.PRACTICE_ADMIN}
 
 
 def test_every_practice_endpoint_is_in_the_matrix() -> None:
     from tests.e2e.test_billing_roles import CASES as BILLING_CASES  # these modules build on this one's world
     from tests.e2e.test_credentialing_applications_roles import CASES as CREDENTIALING_CASES
+    from tests.e2e.test_credentialing_sources_roles import CASES as SOURCES_CASES
     from tests.e2e.test_scheduling_roles import CASES as SCHEDULING_CASES
     from tests.e2e.test_support_roles import CASES as SUPPORT_CASES
+    from tests.e2e.test_waitlist_roles import CASES as WAITLIST_CASES
 
     names = {spec.name for spec in load_everything().values() if spec.role in PRACTICE_ROLES}
-    # the records' care team, scheduling, claims, billing, support and credentialing applications have their own
-    # matrices; these routes' callers are probed in their own tests (someone else's entry → 404, role refusals)
-    probed_elsewhere = {
-        "join_waitlist",
-        "list_waitlist",
-        "leave_waitlist",  # tests/e2e/test_waitlist.py
-        "rotate_calendar_token",  # tests/e2e/test_calendar.py
-        "create_credentialing_source",
-        "list_credentialing_sources",
-        "reingest_credentialing_source",
-        "delete_credentialing_source",
-        "get_credentialing_requirements",  # tests/e2e/test_credentialing_sources.py
-    }
+    # the records' care team, scheduling, claims, billing, support, credentialing applications and sources, the
+    # waitlist and the calendar token have their own matrices
     matrices = set(CASES) | set(RECORDS_CASES) | set(SCHEDULING_CASES) | set(CLAIMS_CASES)
     matrices |= set(BILLING_CASES) | set(SUPPORT_CASES) | set(CREDENTIALING_CASES)
-    assert names == matrices | probed_elsewhere
+    assert names == matrices | set(SOURCES_CASES) | set(WAITLIST_CASES)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_role_matrix(name: str, stack: RunningStack, auth: AuthEmulator) -> None:
     w = world(stack, auth)
     build, expected = CASES[name]
-    seen = statuses_by_caller(stack, w.callers, ORDER, expected, build(w))
-    assert seen == {who: expected[who] for who in ORDER if who in expected}
+    assert_matrix_row(stack, w.callers, expected, build(w))
     missing = [r for r in identity.auth_audit_of(w.no_mfa_user_id) if r.action == "second_factor_missing"]
     assert len(missing) == 1  # one record a day, however many refused calls

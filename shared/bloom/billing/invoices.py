@@ -21,6 +21,7 @@ from bloom.users.schemas import Caller
 PRACTICE = "practice"  # one practice per deployment: the key of its counter document
 ISSUE_ATTEMPTS = 50  # every issue of the practice contends on its counter; a burst of bookings must still settle
 ERASE_BATCH = 200
+OWN_PAGE = 100
 _log = get_logger(__name__)
 
 
@@ -73,8 +74,24 @@ def invoice_for(caller: Caller, invoice_id: str) -> InvoiceWithPayments:
         record = uow.invoices.get(invoice_id)
         if record is None or not _may_see(caller, record):
             raise errors.INVOICE_NOT_FOUND.error()
-        payments = uow.payments.of_invoice(invoice_id)
-    ordered = sorted(payments, key=lambda item: (item.at, item.id))
+        return _with_payments(uow, record)
+
+
+def own_invoices_with_payments(caller: Caller) -> list[InvoiceWithPayments]:
+    """Every invoice of the caller as a patient, each with its payments, in id order (the records export's)."""
+    found: list[InvoiceWithPayments] = []
+    after = None
+    with BillingWork() as uow:
+        while True:
+            page = uow.invoices.matching({"patient_id": caller.user.id}, after, OWN_PAGE)
+            found += [_with_payments(uow, record) for record in page]
+            if len(page) < OWN_PAGE:
+                return found
+            after = cursors.AfterId(id=page[-1].id)
+
+
+def _with_payments(uow: BillingWork, record: InvoiceRecord) -> InvoiceWithPayments:
+    ordered = sorted(uow.payments.of_invoice(record.id), key=lambda item: (item.at, item.id))
     return InvoiceWithPayments(**record.out().model_dump(), payments=[item.out() for item in ordered])
 
 

@@ -10,19 +10,15 @@ are returned as they are, for the rules of `bloom.claims.models` to summarise. N
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
 from bloom.core.settings import DEFAULT_OPTUM_API_URL, get_settings
-from bloom.platform.token_lease import IssuedToken, TokenLease, TokenRejected
+from bloom.platform.token_lease import IssuedToken, TokenLease, TokenRejected, oauth_token
 
 TOKEN_PATH = "/apip/auth/v2/token"  # noqa: S105 (a path, not a secret)
 ELIGIBILITY_PATH = "/medicalnetwork/eligibility/v3/"
 SUBMISSION_PATH = "/medicalnetwork/professionalclaims/v3/submission"
 CLAIM_STATUS_PATH = "/medicalnetwork/claimstatus/v2/"
-TOKEN_MARGIN = timedelta(minutes=5)
 SECRETS = ("OPTUM_CLIENT_ID", "OPTUM_CLIENT_SECRET")  # declared by the functions that call Optum
 
 
@@ -32,11 +28,6 @@ class OptumUnavailable(Exception):
 
 class OptumRefused(Exception):
     """Optum refused the request (4xx), or the credentials are missing or wrong."""
-
-
-class _Token(BaseModel):
-    access_token: str
-    expires_in: int
 
 
 def _base() -> str:
@@ -90,11 +81,7 @@ def _issue_token() -> IssuedToken:
         "grant_type": "client_credentials",
     }
     answer = _post(TOKEN_PATH, body, "optum token", token=None, idempotent=True)
-    try:
-        token = _Token.model_validate(answer)
-    except ValidationError:
-        raise OptumRefused("optum answered no usable token") from None
-    return IssuedToken(token.access_token, max(timedelta(seconds=token.expires_in) - TOKEN_MARGIN, timedelta(0)))
+    return oauth_token(answer, "optum", refused=OptumRefused)
 
 
 TOKEN = TokenLease("optum", _issue_token, unavailable=OptumUnavailable, refused=OptumRefused)

@@ -4,9 +4,11 @@
 When it is missing or expired, the first instance takes a lease (`refreshing_until`, in a transaction) and asks
 `issue()` for a new one; the others poll for its token and take over only when the lease lapses. So N concurrent
 callers on any number of instances make one token request. `call(send)` sends with the cached token and, when the
-API refuses it (`send` raises `TokenRejected`), drops it and tries once more with a fresh one.
+API refuses it (`send` raises `TokenRejected`), drops it and tries once more with a fresh one. `oauth_token` reads
+an OAuth2 token answer (`access_token`, `expires_in`) as an `IssuedToken`.
 
-Simplybook's admin token and Zoom's Server-to-Server OAuth token use it. Tokens never reach a log line.
+Simplybook's admin token, Zoom's Server-to-Server OAuth token and Optum's OAuth token use it. Tokens never reach a
+log line.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from bloom.core.logging import get_logger
 from bloom.core.time import utcnow
@@ -25,6 +29,7 @@ T = TypeVar("T")
 REFRESH_LEASE = timedelta(seconds=30)
 WAIT_FOR_REFRESH_S = 10.0
 POLL_S = 0.25
+OAUTH_MARGIN = timedelta(minutes=5)  # an OAuth2 token is used until this long before the `expires_in` announced
 _log = get_logger(__name__)
 
 
@@ -34,6 +39,21 @@ class IssuedToken:
 
     token: str
     usable_for: timedelta
+
+
+class _OAuthAnswer(BaseModel):
+    access_token: str
+    expires_in: int
+
+
+def oauth_token(answer: Any, name: str, *, refused: Callable[[str], Exception]) -> IssuedToken:
+    """An OAuth2 token endpoint's JSON answer as the token, usable until `OAUTH_MARGIN` before it expires (at once
+    expired when it lives less); an answer without a token and its lifetime raises `refused`."""
+    try:
+        parsed = _OAuthAnswer.model_validate(answer)
+    except ValidationError:
+        raise refused(f"{name} answered no usable token") from None
+    return IssuedToken(parsed.access_token, max(timedelta(seconds=parsed.expires_in) - OAUTH_MARGIN, timedelta(0)))
 
 
 class TokenRejected(Exception):

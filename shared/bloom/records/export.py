@@ -2,10 +2,9 @@
 
 `POST patients/me/export` records a pending job (audited as `export`) and an event; its subscriber reads, as the
 patient, their intake form, treatment plan, diagnoses, the notes shared with them, their appointments (booked and
-cancelled) and their messages (through the same use cases as the API, so the bundle holds exactly what they may
-read, and those reads are audited too), and writes the JSON bundle to the private bucket.
-`GET patients/me/export/:id` answers `{status, url?}` with a signed URL of 5 minutes. Invoices join the bundle
-when their area exists (docs/records.md).
+cancelled), their messages and their invoices with their payments (through the same use cases as the API, so the
+bundle holds exactly what they may read, and those reads are audited too), and writes the JSON bundle to the private
+bucket. `GET patients/me/export/:id` answers `{status, url?}` with a signed URL of 5 minutes.
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from bloom.billing import invoices
 from bloom.core.errors import NotFound
 from bloom.core.logging import get_logger
 from bloom.core.time import utcnow
@@ -107,6 +107,9 @@ def _bundle(caller: Caller) -> dict[str, Any]:
             for appointment in scheduling.booked_and_cancelled_appointments_of(patient_id)
         ],
         "messages": _messages(caller),
+        "invoices": [
+            invoice.model_dump(by_alias=True, mode="json") for invoice in invoices.own_invoices_with_payments(caller)
+        ],
     }
 
 

@@ -15,28 +15,22 @@ id (no names), which is how a creation whose answer was lost is found again.
 from __future__ import annotations
 
 import contextlib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
 from bloom.core.settings import get_settings
 from bloom.platform.api_calls import ApiFailures, json_exchange
-from bloom.platform.token_lease import IssuedToken, TokenLease
+from bloom.platform.token_lease import IssuedToken, TokenLease, oauth_token
 from bloom.telehealth.providers import CreatedMeeting, ProviderRefused, ProviderUnavailable, meeting_topic
 
-TOKEN_MARGIN = timedelta(minutes=5)
 SCHEDULED_MEETING = 2
 FIND_PAGES = 5  # 300 meetings a page: the account's scheduled meetings are searched this far
 
 
 class ZoomMeetingNotFound(ProviderRefused):
     """Zoom does not know the meeting."""
-
-
-class _Token(BaseModel):
-    access_token: str
-    expires_in: int
 
 
 class _Meeting(BaseModel):
@@ -87,11 +81,7 @@ def _issue_token() -> IssuedToken:
         params={"grant_type": "account_credentials", "account_id": _secret("ZOOM_ACCOUNT_ID")},
         auth=(_secret("ZOOM_CLIENT_ID"), _secret("ZOOM_CLIENT_SECRET")),
     )
-    try:
-        token = _Token.model_validate(answer)
-    except ValidationError:
-        raise ProviderRefused("zoom answered no usable token") from None
-    return IssuedToken(token.access_token, max(timedelta(seconds=token.expires_in) - TOKEN_MARGIN, timedelta(0)))
+    return oauth_token(answer, "zoom", refused=ProviderRefused)
 
 
 TOKEN = TokenLease("zoom", _issue_token, unavailable=ProviderUnavailable, refused=ProviderRefused)
