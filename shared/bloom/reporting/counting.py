@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from bloom.content.events import PROGRESS_CHANGED, ProgressChanged
+from bloom.credentialing.events import APPLICATION_STATUS_CHANGED, ApplicationStatusChanged
 from bloom.feedback.events import EVENT_LOG_RECORDED, FEEDBACK_SUBMITTED, EventLogRecorded, FeedbackSubmitted
 from bloom.partners.events import (
     PARTNER_ACCESS_ACTIVATED,
@@ -21,7 +22,24 @@ from bloom.partners.events import (
     PartnerAccessGranted,
 )
 from bloom.platform.topics import Topic
-from bloom.support.events import SLA_BREACHED, SlaBreached
+from bloom.reporting.models import (
+    APPLICATIONS_BY_STATUS,
+    FIRST_RESPONSE_MINUTES_TOTAL,
+    FIRST_RESPONSES,
+    OPEN_TICKETS,
+    RESOLUTION_MINUTES_TOTAL,
+    RESOLUTIONS,
+)
+from bloom.support.events import (
+    SLA_BREACHED,
+    TICKET_FIRST_RESPONSE,
+    TICKET_OPENED,
+    TICKET_RESOLVED,
+    SlaBreached,
+    TicketFirstResponse,
+    TicketOpened,
+    TicketResolved,
+)
 from bloom.therapy.events import (
     THERAPY_BOOKED,
     THERAPY_CANCELLED,
@@ -39,11 +57,15 @@ UNKNOWN = "unknown"
 
 @dataclass(frozen=True)
 class Tally:
-    """What one event adds: `when` (ISO timestamp, None: the event's publish time) decides the day."""
+    """What one event adds: `when` (ISO timestamp, None: the event's publish time) decides the day. `gauges` are
+    changes of running totals (open tickets, applications by status): added to the gauge shards as well as to
+    the day's and month's counters."""
 
     when: str | None
     counts: dict[str, int]
     breakdowns: dict[str, dict[str, int]] = field(default_factory=dict)
+    gauges: dict[str, int] = field(default_factory=dict)
+    gauge_breakdowns: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 Rule = Callable[[Any], Tally | None]
@@ -160,3 +182,35 @@ def _therapy_completed(event: TherapyCompleted) -> Tally:
 def _sla_breached(event: SlaBreached) -> Tally:
     """A ticket that missed its first response or its resolution time (the breach job publishes each once)."""
     return Tally(None, {"supportSlaBreaches": 1}, {"slaBreachesByKind": {event.kind: 1}})
+
+
+# The support and credentialing dashboards. The areas announce state transitions only (a ticket is opened
+# again only when reopened from resolved/closed, resolved only when it leaves open/pending; an application's
+# event is a real status change), so the gauges stay exact; redeliveries are stopped by the event id's claim.
+
+
+@counts(TICKET_OPENED)
+def _ticket_opened(event: TicketOpened) -> Tally:
+    return Tally(event.opened_at, {}, gauges={OPEN_TICKETS: 1})
+
+
+@counts(TICKET_FIRST_RESPONSE)
+def _ticket_first_response(event: TicketFirstResponse) -> Tally:
+    return Tally(event.responded_at, {FIRST_RESPONSES: 1, FIRST_RESPONSE_MINUTES_TOTAL: event.minutes})
+
+
+@counts(TICKET_RESOLVED)
+def _ticket_resolved(event: TicketResolved) -> Tally:
+    """Every resolution counts its minutes from creation (a reopened ticket resolved again counts again)."""
+    counts = {RESOLUTIONS: 1, RESOLUTION_MINUTES_TOTAL: event.minutes}
+    return Tally(event.resolved_at, counts, gauges={OPEN_TICKETS: -1})
+
+
+@counts(APPLICATION_STATUS_CHANGED)
+def _application_status_changed(event: ApplicationStatusChanged) -> Tally | None:
+    if event.from_status == event.to_status:
+        return None
+    change: dict[str, int] = {event.to_status: 1}
+    if event.from_status is not None:
+        change[event.from_status] = -1
+    return Tally(event.at, {}, gauge_breakdowns={APPLICATIONS_BY_STATUS: change})

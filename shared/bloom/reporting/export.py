@@ -18,13 +18,19 @@ from typing import Any
 
 from bloom.core.logging import get_logger
 from bloom.core.settings import DEFAULT_MONITORING_API_URL, get_settings
+from bloom.reporting.models import APPLICATIONS_BY_STATUS, DASHBOARD_METRICS
 
 METRIC_PREFIX = "custom.googleapis.com/bloom/reporting/"
 SCOPE = "https://www.googleapis.com/auth/monitoring.write"
 MAX_SERIES_PER_CALL = 200  # timeSeries.create's limit
 MAX_POINT_AGE = timedelta(hours=24)  # Monitoring's limit is 25 hours; an hour to spare for the call itself
 # Breakdown -> the label its keys become (the dashboards group by it). Partner ids and SLA kinds: no personal data.
-LABELLED_BREAKDOWNS = {"newUsersByPartner": "partner", "slaBreachesByKind": "kind"}
+# Statuses of credentialing applications likewise.
+LABELLED_BREAKDOWNS = {
+    "newUsersByPartner": "partner",
+    "slaBreachesByKind": "kind",
+    APPLICATIONS_BY_STATUS: "status",
+}
 # The cohort whose week N after signup contains the day: its size, and its users active again that week so far.
 COHORT_SIGNUPS = "retentionCohortSignups"
 ACTIVE_AGAIN = "retentionActiveAgain"
@@ -41,8 +47,10 @@ def metric_type(name: str) -> str:
 
 
 def exported_metric_types(metrics: tuple[str, ...]) -> list[str]:
-    """Every custom metric type the export may write (the dashboards' tiles use these only)."""
-    return [metric_type(name) for name in (*metrics, *LABELLED_BREAKDOWNS, COHORT_SIGNUPS, ACTIVE_AGAIN)]
+    """Every custom metric type the export may write (the dashboards' tiles use these only): the digest's
+    `metrics`, the support dashboard's figures, the labelled breakdowns and the retention cohorts'."""
+    names = (*metrics, *DASHBOARD_METRICS, *LABELLED_BREAKDOWNS, COHORT_SIGNUPS, ACTIVE_AGAIN)
+    return [metric_type(name) for name in names]
 
 
 def time_series(
