@@ -307,7 +307,7 @@ def run_scheduled(period: Period, scheduled_at: str | None) -> RunOut:
     return run_digest(period, last_whole_period(period, today))
 
 
-def _dashboard_figures(day: date, next_day: date) -> tuple[dict[str, int | None], dict[str, dict[str, int]]]:
+def dashboard_figures_of(day: date, next_day: date) -> tuple[dict[str, int | None], dict[str, dict[str, int]]]:
     """The support and credentialing dashboards' figures of `day` (the export runs the next day, within 24 hours
     of the day's end: only `next_day`'s changes are taken off the running gauges). 24 document reads."""
     days = {day_doc_id(day, shard) for shard in range(SHARDS)}
@@ -337,7 +337,7 @@ def run_daily(scheduled_at: str | None) -> RunOut:
     end = day_start(out.end, get_settings().reporting_timezone)
     try:
         retention = retention_figures(out.start)
-        metrics, breakdowns = _dashboard_figures(out.start, out.end)
+        metrics, breakdowns = dashboard_figures_of(out.start, out.end)
         metrics = {**run.metrics, **metrics}
         written = export.export_day(end, metrics, {**run.breakdowns, **breakdowns}, retention, utcnow())
     except export.ExportFailed as exc:
