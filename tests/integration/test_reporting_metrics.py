@@ -15,6 +15,7 @@ from werkzeug import Request, Response
 from bloom.core.settings import get_settings
 from bloom.core.time import utcnow
 from bloom.credentialing.events import ApplicationStatusChanged
+from bloom.credentialing.schemas import ApplicationStatus
 from bloom.reporting import export
 from bloom.reporting import service as reporting
 from bloom.reporting.backfill import backfill
@@ -220,7 +221,12 @@ def test_the_daily_job_exports_the_support_and_credentialing_figures_of_yesterda
     count("support.ticket-resolved", TicketResolved(ticket_id="a", priority="high", resolved_at=noon, minutes=90))
     # Today, before the job: taken off the gauges, which show the end of yesterday.
     count("support.ticket-resolved", TicketResolved(ticket_id="b", priority="high", resolved_at=now, minutes=5))
-    for at, before, after in ((noon, None, "draft"), (noon, "draft", "submitted"), (now, "submitted", "in_review")):
+    steps: list[tuple[str, ApplicationStatus | None, ApplicationStatus]] = [
+        (noon, None, "draft"),
+        (noon, "draft", "submitted"),
+        (now, "submitted", "in_review"),
+    ]
+    for at, before, after in steps:
         change = ApplicationStatusChanged(application_id="app", from_status=before, to_status=after, at=at)
         count("credentialing.application-status-changed", change)
     created = ApplicationStatusChanged(application_id="other", from_status=None, to_status="draft", at=noon)

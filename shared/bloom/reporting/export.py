@@ -3,7 +3,8 @@
 One `timeSeries.create` call (REST, through the integration HTTP client with google-auth's default credentials:
 lighter than google-cloud-monitoring and its gRPC stack at cold start) writes one GAUGE point per metric, at the
 end of the day the digest covers: `custom.googleapis.com/bloom/reporting/<metric>`, one series per key of the
-breakdowns in `LABELLED_BREAKDOWNS`, and the weekly retention cohorts' figures per `weeks_after`. Monitoring
+breakdowns in `LABELLED_BREAKDOWNS`, the support and credentialing dashboards' figures (`DASHBOARD_METRICS`,
+applications by `status`), and the weekly retention cohorts' figures per `weeks_after`. Monitoring
 takes points up to 25 hours old only, so a day exported more than `MAX_POINT_AGE` after it ended is skipped, and
 the run records that it was exported so a re-fire never writes the same point twice (Monitoring refuses that).
 
