@@ -30,16 +30,7 @@ from bloom.reporting.models import (
     RESOLUTION_MINUTES_TOTAL,
     RESOLUTIONS,
 )
-from bloom.support.events import (
-    SLA_BREACHED,
-    TICKET_FIRST_RESPONSE,
-    TICKET_OPENED,
-    TICKET_RESOLVED,
-    SlaBreached,
-    TicketFirstResponse,
-    TicketOpened,
-    TicketResolved,
-)
+from bloom.support import events as support
 from bloom.therapy.events import (
     THERAPY_BOOKED,
     THERAPY_CANCELLED,
@@ -178,8 +169,8 @@ def _therapy_completed(event: TherapyCompleted) -> Tally:
     return Tally(event.completed_at, {"therapySessionsCompleted": 1})
 
 
-@counts(SLA_BREACHED)
-def _sla_breached(event: SlaBreached) -> Tally:
+@counts(support.SLA_BREACHED)
+def _sla_breached(event: support.SlaBreached) -> Tally:
     """A ticket that missed its first response or its resolution time (the breach job publishes each once)."""
     return Tally(None, {"supportSlaBreaches": 1}, {"slaBreachesByKind": {event.kind: 1}})
 
@@ -189,18 +180,18 @@ def _sla_breached(event: SlaBreached) -> Tally:
 # event is a real status change), so the gauges stay exact; redeliveries are stopped by the event id's claim.
 
 
-@counts(TICKET_OPENED)
-def _ticket_opened(event: TicketOpened) -> Tally:
+@counts(support.TICKET_OPENED)
+def _ticket_opened(event: support.TicketOpened) -> Tally:
     return Tally(event.opened_at, {}, gauges={OPEN_TICKETS: 1})
 
 
-@counts(TICKET_FIRST_RESPONSE)
-def _ticket_first_response(event: TicketFirstResponse) -> Tally:
+@counts(support.TICKET_FIRST_RESPONSE)
+def _ticket_first_response(event: support.TicketFirstResponse) -> Tally:
     return Tally(event.responded_at, {FIRST_RESPONSES: 1, FIRST_RESPONSE_MINUTES_TOTAL: event.minutes})
 
 
-@counts(TICKET_RESOLVED)
-def _ticket_resolved(event: TicketResolved) -> Tally:
+@counts(support.TICKET_RESOLVED)
+def _ticket_resolved(event: support.TicketResolved) -> Tally:
     """Every resolution counts its minutes from creation (a reopened ticket resolved again counts again)."""
     counts = {RESOLUTIONS: 1, RESOLUTION_MINUTES_TOTAL: event.minutes}
     return Tally(event.resolved_at, counts, gauges={OPEN_TICKETS: -1})
