@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bloom.api import HttpContext, http_function
 from bloom.credentialing import applications, documents, errors, reminders
+from bloom.credentialing.events import APPLICATION_STATUS_CHANGED
 from bloom.credentialing.schemas import (
     Application,
     ApplicationList,
@@ -94,7 +95,8 @@ def delete_credentialing_document(ctx: HttpContext[Empty, Empty]) -> Document:
         errors.NO_REQUIREMENTS_KNOWN,
         errors.APPLICATION_ALREADY_OPEN,
     ),
-    sdks=(Sdk.REQUESTS,),  # the requirements' extraction may call OpenAI
+    sdks=(Sdk.REQUESTS, Sdk.PUBSUB),  # the requirements' extraction may call OpenAI
+    emits=(APPLICATION_STATUS_CHANGED,),
     rate_limit="20/minute per user",  # each reads the requirements (a vector search, maybe an LLM call)
     tags=TAGS,
 )
@@ -135,6 +137,8 @@ def get_credentialing_application(ctx: HttpContext[Empty, Empty]) -> Application
     response=Application,
     summary="Submit the caller's draft: each requirement met by an unexpired document, else 409 naming what is missing",
     errors=(errors.APPLICATION_NOT_FOUND, errors.APPLICATION_NOT_DRAFT, errors.APPLICATION_INCOMPLETE),
+    sdks=(Sdk.PUBSUB,),
+    emits=(APPLICATION_STATUS_CHANGED,),
     tags=TAGS,
 )
 def submit_credentialing_application(ctx: HttpContext[Empty, Empty]) -> Application:
@@ -149,6 +153,8 @@ def submit_credentialing_application(ctx: HttpContext[Empty, Empty]) -> Applicat
     response=Application,
     summary="Review an application: a legal status change and/or its follow-up, decision and expiry days, with a note",
     errors=(errors.APPLICATION_NOT_FOUND, errors.ILLEGAL_STATUS_CHANGE),
+    sdks=(Sdk.PUBSUB,),
+    emits=(APPLICATION_STATUS_CHANGED,),
     tags=TAGS,
 )
 def update_credentialing_application(ctx: HttpContext[UpdateApplication, Empty]) -> Application:
@@ -159,6 +165,8 @@ def update_credentialing_application(ctx: HttpContext[UpdateApplication, Empty])
     "0 7 * * *",
     summary="Credentialing notices (follow-ups due; documents and approvals expiring in 60/30/7 days, each once) "
     "and approvals past their expiry marked expired",
+    sdks=(Sdk.PUBSUB,),
+    emits=(APPLICATION_STATUS_CHANGED,),
 )
 def credentialing_daily(run: Event[ScheduledRun]) -> None:
     reminders.run_daily(run.payload.moment())

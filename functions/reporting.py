@@ -10,6 +10,7 @@ from typing import Any
 from bloom.api import HttpContext, http_function
 from bloom.content.events import PROGRESS_CHANGED
 from bloom.core.settings import DEFAULT_REPORTING_TIMEZONE
+from bloom.credentialing.events import APPLICATION_STATUS_CHANGED
 from bloom.feedback.events import EVENT_LOG_RECORDED, FEEDBACK_SUBMITTED
 from bloom.partners.events import PARTNER_ACCESS_ACTIVATED, PARTNER_ACCESS_GRANTED
 from bloom.platform.events import Event
@@ -20,7 +21,7 @@ from bloom.platform.topics import ScheduledRun
 from bloom.reporting import errors
 from bloom.reporting import service as reporting
 from bloom.reporting.schemas import RunOut, RunQuery, RunsQuery
-from bloom.support.events import SLA_BREACHED
+from bloom.support.events import SLA_BREACHED, TICKET_FIRST_RESPONSE, TICKET_OPENED, TICKET_RESOLVED
 from bloom.therapy.events import THERAPY_BOOKED, THERAPY_CANCELLED, THERAPY_COMPLETED
 from bloom.users.events import USER_CREATED, USER_DELETED
 
@@ -92,6 +93,26 @@ def count_therapy_completed(event: Event[Any]) -> None:
 
 @event_function(SLA_BREACHED, summary="Count a support ticket's missed first response or resolution time")
 def count_support_sla_breached(event: Event[Any]) -> None:
+    _count(event)
+
+
+@event_function(TICKET_OPENED, summary="Count a support ticket opened or reopened on the open tickets gauge")
+def count_support_ticket_opened(event: Event[Any]) -> None:
+    _count(event)
+
+
+@event_function(TICKET_FIRST_RESPONSE, summary="Count a support ticket's first response and its minutes")
+def count_support_ticket_first_response(event: Event[Any]) -> None:
+    _count(event)
+
+
+@event_function(TICKET_RESOLVED, summary="Count a support ticket resolved, its minutes, off the open tickets gauge")
+def count_support_ticket_resolved(event: Event[Any]) -> None:
+    _count(event)
+
+
+@event_function(APPLICATION_STATUS_CHANGED, summary="Count a credentialing application's status change by status")
+def count_credentialing_application_status_changed(event: Event[Any]) -> None:
     _count(event)
 
 

@@ -16,7 +16,7 @@ from bloom.platform.registry import Capability, Role, Sdk
 from bloom.platform.subscriber import event_function, scheduled_function
 from bloom.platform.topics import ScheduledRun
 from bloom.support import admin_users, errors, service
-from bloom.support.events import SLA_BREACHED, SlaBreached
+from bloom.support.events import SLA_BREACHED, TICKET_FIRST_RESPONSE, TICKET_OPENED, TICKET_RESOLVED, SlaBreached
 from bloom.support.schemas import (
     AddComment,
     Comment,
@@ -49,7 +49,7 @@ WRITE_LIMIT = "30/minute per user"
     errors=(errors.TICKET_TEXT_BLOCKED, file_errors.ATTACHMENT_NOT_AVAILABLE),
     secrets=MODERATION,
     sdks=(Sdk.REQUESTS, Sdk.PUBSUB),
-    emits=(MESSAGE_FLAGGED,),
+    emits=(MESSAGE_FLAGGED, TICKET_OPENED),
     rate_limit=WRITE_LIMIT,
     tags=TAGS,
 )
@@ -109,7 +109,7 @@ def get_ticket_attachment_url(ctx: HttpContext[Empty, Empty]) -> DownloadLink:
     errors=(errors.TICKET_NOT_FOUND, errors.TICKET_TEXT_BLOCKED),
     secrets=MODERATION,
     sdks=(Sdk.REQUESTS, Sdk.PUBSUB),
-    emits=(MESSAGE_FLAGGED, SLA_BREACHED),
+    emits=(MESSAGE_FLAGGED, SLA_BREACHED, TICKET_FIRST_RESPONSE),
     rate_limit=WRITE_LIMIT,
     tags=TAGS,
 )
@@ -126,7 +126,7 @@ def add_ticket_comment(ctx: HttpContext[AddComment, Empty]) -> Comment:
     summary="Change a ticket's status, priority (due times follow) or assignee",
     errors=(errors.TICKET_NOT_FOUND, errors.ASSIGNEE_NOT_A_PRACTICE_ADMIN),
     sdks=(Sdk.PUBSUB,),
-    emits=(SLA_BREACHED,),
+    emits=(SLA_BREACHED, TICKET_OPENED, TICKET_RESOLVED),
     tags=TAGS,
 )
 def update_ticket(ctx: HttpContext[UpdateTicket, Empty]) -> Ticket:

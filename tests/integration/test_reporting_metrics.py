@@ -14,13 +14,15 @@ from werkzeug import Request, Response
 
 from bloom.core.settings import get_settings
 from bloom.core.time import utcnow
+from bloom.credentialing.events import ApplicationStatusChanged
+from bloom.credentialing.schemas import ApplicationStatus
 from bloom.reporting import export
 from bloom.reporting import service as reporting
 from bloom.reporting.backfill import backfill
 from bloom.reporting.models import day_start, local_day, run_id
 from bloom.reporting.repository import RunsRepository
 from bloom.reporting.schemas import METRICS
-from bloom.support.events import SlaBreached
+from bloom.support.events import SlaBreached, TicketFirstResponse, TicketOpened, TicketResolved
 from bloom.users.events import UserCreated
 from infra.stack_runner import RunningStack
 from tests.support.settings import SettingsEnv
@@ -141,7 +143,14 @@ def test_the_daily_job_exports_yesterday_once_and_retries_after_a_failure(
     assert run is not None and run.exported
     assert len(fake.bodies) == 2
     written = {series["metric"]["type"].rsplit("/", 1)[1]: series for series in fake.bodies[-1]["timeSeries"]}
-    assert set(written) == {*METRICS, "newUsersByPartner", "retentionCohortSignups", "retentionActiveAgain"}
+    # No ticket answered or resolved: no mean is written; the open tickets gauge is 0.
+    assert set(written) == {
+        *METRICS,
+        "supportOpenTickets",
+        "newUsersByPartner",
+        "retentionCohortSignups",
+        "retentionActiveAgain",
+    }
     assert written["newUsers"]["points"][0]["value"] == {"int64Value": "2"}
     assert written["newUsersByPartner"]["metric"]["labels"] == {"partner": "partner-a"}
     end = day_start(yesterday + timedelta(days=1), zone).astimezone(UTC)
@@ -187,3 +196,55 @@ def test_sla_breaches_are_counted_once_and_a_backfill_keeps_them(stack: RunningS
     metrics, breakdowns, _ = reporting.compute("daily", day)
     assert metrics["supportSlaBreaches"] == 1
     assert breakdowns["slaBreachesByKind"] == {"first_response": 1}
+
+
+def test_the_daily_job_exports_the_support_and_credentialing_figures_of_yesterday(
+    stack: RunningStack, httpserver: HTTPServer, settings_env: SettingsEnv
+) -> None:
+    settings_env.set("MONITORING_API_URL", httpserver.url_for("/monitoring"))
+    httpserver.expect_request("/slack-api/chat.postMessage").respond_with_json({"ok": True, "ts": "1.1"})
+    fake = MonitoringFake(httpserver)
+    today = local_day(utcnow(), get_settings().reporting_timezone)
+    yesterday, now = today - timedelta(days=1), utcnow().isoformat()
+    noon = f"{yesterday}T12:00:00+00:00"
+
+    def count(topic: str, payload: Any, times: int = 2) -> None:  # every event delivered twice
+        event_id = str(uuid.uuid4())
+        for _ in range(times):
+            reporting.count_event(topic, payload, event_id)
+
+    for ticket in ("a", "b", "c"):
+        count("support.ticket-opened", TicketOpened(ticket_id=ticket, priority="high", opened_at=noon))
+    for ticket, minutes in (("a", 10), ("b", 21)):
+        answer = TicketFirstResponse(ticket_id=ticket, priority="high", responded_at=noon, minutes=minutes)
+        count("support.ticket-first-response", answer)
+    count("support.ticket-resolved", TicketResolved(ticket_id="a", priority="high", resolved_at=noon, minutes=90))
+    # Today, before the job: taken off the gauges, which show the end of yesterday.
+    count("support.ticket-resolved", TicketResolved(ticket_id="b", priority="high", resolved_at=now, minutes=5))
+    steps: list[tuple[str, ApplicationStatus | None, ApplicationStatus]] = [
+        (noon, None, "draft"),
+        (noon, "draft", "submitted"),
+        (now, "submitted", "in_review"),
+    ]
+    for at, before, after in steps:
+        change = ApplicationStatusChanged(application_id="app", from_status=before, to_status=after, at=at)
+        count("credentialing.application-status-changed", change)
+    created = ApplicationStatusChanged(application_id="other", from_status=None, to_status="draft", at=noon)
+    count("credentialing.application-status-changed", created)
+
+    reporting.run_daily(now)
+    written: dict[str, list[dict[str, Any]]] = {}
+    for series in fake.series:
+        written.setdefault(series["metric"]["type"].rsplit("/", 1)[1], []).append(series)
+
+    def value(name: str) -> str:
+        [series] = written[name]
+        return str(series["points"][0]["value"]["int64Value"])
+
+    assert (value("supportOpenTickets"), value("supportFirstResponseMinutes")) == ("2", "16")  # 15.5 rounds to 16
+    assert value("supportResolutionMinutes") == "90"
+    by_status = {
+        s["metric"]["labels"]["status"]: s["points"][0]["value"]["int64Value"]
+        for s in written["credentialingApplicationsByStatus"]
+    }
+    assert by_status == {"draft": "1", "submitted": "1"}

@@ -119,8 +119,24 @@ def test_every_tile_reads_a_metric_that_is_produced() -> None:
 def test_awaited_metrics_are_not_exported_yet() -> None:
     """Once an awaited metric is exported, docs/reporting.md must stop listing it as awaited."""
     awaited = _awaited()
-    assert awaited
     assert not {export.metric_type(name) for name in awaited} & set(export.exported_metric_types(METRICS))
+
+
+def test_the_support_and_credentialing_tiles_read_the_exported_figures() -> None:
+    """The four tiles that waited for the support and credentialing events read exactly what the export writes."""
+    boards, _, _ = _dashboards()
+    exported = set(export.exported_metric_types(METRICS))
+    tiles = {
+        ("support", "Open tickets"): "supportOpenTickets",
+        ("support", "Mean minutes to first response (tickets answered that day)"): "supportFirstResponseMinutes",
+        ("support", "Mean minutes to resolution (tickets resolved that day)"): "supportResolutionMinutes",
+        ("credentialing", "Applications by status"): "credentialingApplicationsByStatus",
+    }
+    for (board, title), name in tiles.items():
+        [query] = _filters(_tiles(boards[board])[title])
+        assert METRIC_TYPE.findall(query) == [export.metric_type(name)], title
+        assert export.metric_type(name) in exported, name
+    assert export.LABELLED_BREAKDOWNS["credentialingApplicationsByStatus"] == "status"
 
 
 def test_the_labels_tiles_group_or_filter_by_are_extracted() -> None:

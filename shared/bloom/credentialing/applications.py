@@ -15,6 +15,7 @@ from bloom.core.errors import Conflict
 from bloom.core.logging import get_logger
 from bloom.core.time import utcnow
 from bloom.credentialing import errors
+from bloom.credentialing.events import APPLICATION_STATUS_CHANGED, ApplicationStatusChanged
 from bloom.credentialing.models import (
     OPEN,
     ApplicationRecord,
@@ -43,6 +44,18 @@ DATES = {"follow_up_on": "followUpOn", "decision_on": "decisionOn", "expires_on"
 def _out(uow: CredentialsWork, record: ApplicationRecord, now: datetime) -> Application:
     documents = uow.documents.owned_by(record.owner_id) if record.submitted_checklist is None else []
     return record.out(documents, now.date())
+
+
+def emit_status_change(uow: CredentialsWork, entry: HistoryEntry, application_id: str) -> None:
+    """Announce a history entry that changed the status (in the change's transaction); others announce nothing."""
+    if entry.from_status != entry.to_status:
+        changed = ApplicationStatusChanged(
+            application_id=application_id,
+            from_status=entry.from_status,
+            to_status=entry.to_status,
+            at=entry.at.isoformat(),
+        )
+        uow.emit(APPLICATION_STATUS_CHANGED, changed)
 
 
 def create_application(caller: Caller, body: CreateApplication) -> Application:
@@ -78,6 +91,7 @@ def create_application(caller: Caller, body: CreateApplication) -> Application:
             raise errors.APPLICATION_ALREADY_OPEN.error()
         out = _out(uow, record, moment)
         uow.applications.create(record.id, record)
+        emit_status_change(uow, record.history[0], record.id)
         return out
 
     out = CredentialsWork.run_in_transaction(work)
@@ -139,6 +153,7 @@ def submit_application(caller: Caller, application_id: str) -> Application:
             }
         )
         uow.applications.save(record.id, submitted)
+        emit_status_change(uow, entry, record.id)
         return submitted
 
     record = CredentialsWork.run_in_transaction(work)
@@ -174,6 +189,7 @@ def update_application(caller: Caller, application_id: str, body: UpdateApplicat
         )
         out = _out(uow, updated, moment)
         uow.applications.save(record.id, updated)
+        emit_status_change(uow, entry, record.id)
         return out
 
     out = CredentialsWork.run_in_transaction(work)

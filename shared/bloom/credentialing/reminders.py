@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from bloom.core.logging import get_logger
+from bloom.credentialing.applications import emit_status_change
 from bloom.credentialing.models import (
     EXPIRY_NOTICE_DAYS,
     FOLLOW_UP_CATCH_UP,
@@ -86,6 +87,7 @@ def _expire(application_id: str, today: date, now: datetime) -> bool:
             update={"status": "expired", "history": [*record.history, entry], "updated_at": now}
         )
         uow.applications.save(record.id, expired)
+        emit_status_change(uow, entry, record.id)
         return True
 
     return CredentialsWork.run_in_transaction(work)

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from bloom.content.events import PROGRESS_CHANGED, ProgressChanged
+from bloom.credentialing.events import APPLICATION_STATUS_CHANGED, ApplicationStatusChanged
 from bloom.feedback.events import EVENT_LOG_RECORDED, FEEDBACK_SUBMITTED, EventLogRecorded, FeedbackSubmitted
 from bloom.partners.events import (
     PARTNER_ACCESS_ACTIVATED,
@@ -21,7 +22,15 @@ from bloom.partners.events import (
     PartnerAccessGranted,
 )
 from bloom.platform.topics import Topic
-from bloom.support.events import SLA_BREACHED, SlaBreached
+from bloom.reporting.models import (
+    APPLICATIONS_BY_STATUS,
+    FIRST_RESPONSE_MINUTES_TOTAL,
+    FIRST_RESPONSES,
+    OPEN_TICKETS,
+    RESOLUTION_MINUTES_TOTAL,
+    RESOLUTIONS,
+)
+from bloom.support import events as support
 from bloom.therapy.events import (
     THERAPY_BOOKED,
     THERAPY_CANCELLED,
@@ -39,11 +48,15 @@ UNKNOWN = "unknown"
 
 @dataclass(frozen=True)
 class Tally:
-    """What one event adds: `when` (ISO timestamp, None: the event's publish time) decides the day."""
+    """What one event adds: `when` (ISO timestamp, None: the event's publish time) decides the day. `gauges` are
+    changes of running totals (open tickets, applications by status): added to the gauge shards as well as to
+    the day's and month's counters."""
 
     when: str | None
     counts: dict[str, int]
     breakdowns: dict[str, dict[str, int]] = field(default_factory=dict)
+    gauges: dict[str, int] = field(default_factory=dict)
+    gauge_breakdowns: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 Rule = Callable[[Any], Tally | None]
@@ -156,7 +169,39 @@ def _therapy_completed(event: TherapyCompleted) -> Tally:
     return Tally(event.completed_at, {"therapySessionsCompleted": 1})
 
 
-@counts(SLA_BREACHED)
-def _sla_breached(event: SlaBreached) -> Tally:
+@counts(support.SLA_BREACHED)
+def _sla_breached(event: support.SlaBreached) -> Tally:
     """A ticket that missed its first response or its resolution time (the breach job publishes each once)."""
     return Tally(None, {"supportSlaBreaches": 1}, {"slaBreachesByKind": {event.kind: 1}})
+
+
+# The support and credentialing dashboards. The areas announce state transitions only (a ticket is opened
+# again only when reopened from resolved/closed, resolved only when it leaves open/pending; an application's
+# event is a real status change), so the gauges stay exact; redeliveries are stopped by the event id's claim.
+
+
+@counts(support.TICKET_OPENED)
+def _ticket_opened(event: support.TicketOpened) -> Tally:
+    return Tally(event.opened_at, {}, gauges={OPEN_TICKETS: 1})
+
+
+@counts(support.TICKET_FIRST_RESPONSE)
+def _ticket_first_response(event: support.TicketFirstResponse) -> Tally:
+    return Tally(event.responded_at, {FIRST_RESPONSES: 1, FIRST_RESPONSE_MINUTES_TOTAL: event.minutes})
+
+
+@counts(support.TICKET_RESOLVED)
+def _ticket_resolved(event: support.TicketResolved) -> Tally:
+    """Every resolution counts its minutes from creation (a reopened ticket resolved again counts again)."""
+    counts = {RESOLUTIONS: 1, RESOLUTION_MINUTES_TOTAL: event.minutes}
+    return Tally(event.resolved_at, counts, gauges={OPEN_TICKETS: -1})
+
+
+@counts(APPLICATION_STATUS_CHANGED)
+def _application_status_changed(event: ApplicationStatusChanged) -> Tally | None:
+    if event.from_status == event.to_status:
+        return None
+    change: dict[str, int] = {event.to_status: 1}
+    if event.from_status is not None:
+        change[event.from_status] = -1
+    return Tally(event.at, {}, gauge_breakdowns={APPLICATIONS_BY_STATUS: change})

@@ -3,7 +3,8 @@
 One `timeSeries.create` call (REST, through the integration HTTP client with google-auth's default credentials:
 lighter than google-cloud-monitoring and its gRPC stack at cold start) writes one GAUGE point per metric, at the
 end of the day the digest covers: `custom.googleapis.com/bloom/reporting/<metric>`, one series per key of the
-breakdowns in `LABELLED_BREAKDOWNS`, and the weekly retention cohorts' figures per `weeks_after`. Monitoring
+breakdowns in `LABELLED_BREAKDOWNS`, the support and credentialing dashboards' figures (`DASHBOARD_METRICS`,
+applications by `status`), and the weekly retention cohorts' figures per `weeks_after`. Monitoring
 takes points up to 25 hours old only, so a day exported more than `MAX_POINT_AGE` after it ended is skipped, and
 the run records that it was exported so a re-fire never writes the same point twice (Monitoring refuses that).
 
@@ -18,13 +19,19 @@ from typing import Any
 
 from bloom.core.logging import get_logger
 from bloom.core.settings import DEFAULT_MONITORING_API_URL, get_settings
+from bloom.reporting.models import APPLICATIONS_BY_STATUS, DASHBOARD_METRICS
 
 METRIC_PREFIX = "custom.googleapis.com/bloom/reporting/"
 SCOPE = "https://www.googleapis.com/auth/monitoring.write"
 MAX_SERIES_PER_CALL = 200  # timeSeries.create's limit
 MAX_POINT_AGE = timedelta(hours=24)  # Monitoring's limit is 25 hours; an hour to spare for the call itself
 # Breakdown -> the label its keys become (the dashboards group by it). Partner ids and SLA kinds: no personal data.
-LABELLED_BREAKDOWNS = {"newUsersByPartner": "partner", "slaBreachesByKind": "kind"}
+# Statuses of credentialing applications likewise.
+LABELLED_BREAKDOWNS = {
+    "newUsersByPartner": "partner",
+    "slaBreachesByKind": "kind",
+    APPLICATIONS_BY_STATUS: "status",
+}
 # The cohort whose week N after signup contains the day: its size, and its users active again that week so far.
 COHORT_SIGNUPS = "retentionCohortSignups"
 ACTIVE_AGAIN = "retentionActiveAgain"
@@ -41,8 +48,10 @@ def metric_type(name: str) -> str:
 
 
 def exported_metric_types(metrics: tuple[str, ...]) -> list[str]:
-    """Every custom metric type the export may write (the dashboards' tiles use these only)."""
-    return [metric_type(name) for name in (*metrics, *LABELLED_BREAKDOWNS, COHORT_SIGNUPS, ACTIVE_AGAIN)]
+    """Every custom metric type the export may write (the dashboards' tiles use these only): the digest's
+    `metrics`, the support dashboard's figures, the labelled breakdowns and the retention cohorts'."""
+    names = (*metrics, *DASHBOARD_METRICS, *LABELLED_BREAKDOWNS, COHORT_SIGNUPS, ACTIVE_AGAIN)
+    return [metric_type(name) for name in names]
 
 
 def time_series(

@@ -147,6 +147,48 @@ def sum_breakdown(docs: Iterable[CounterDoc], name: str) -> dict[str, int]:
     return {key: value for key, value in total.items() if value}
 
 
+# ---------------------------------------------------------------- the support and credentialing dashboards
+
+# Per-day counters (day documents) the dashboards' means come from: answered/resolved tickets and their minutes.
+FIRST_RESPONSES, FIRST_RESPONSE_MINUTES_TOTAL = "supportFirstResponses", "supportFirstResponseMinutesTotal"
+RESOLUTIONS, RESOLUTION_MINUTES_TOTAL = "supportResolutions", "supportResolutionMinutesTotal"
+# Running gauges: each change adds its delta to the gauge shards and to its day's document (so a past day's
+# closing value is the running total minus the changes of the days after it).
+OPEN_TICKETS = "supportOpenTickets"
+APPLICATIONS_BY_STATUS = "credentialingApplicationsByStatus"
+# What the daily export writes for these dashboards besides the digest's metrics.
+FIRST_RESPONSE_MINUTES, RESOLUTION_MINUTES = "supportFirstResponseMinutes", "supportResolutionMinutes"
+DASHBOARD_METRICS = (OPEN_TICKETS, FIRST_RESPONSE_MINUTES, RESOLUTION_MINUTES)
+GAUGE = "gauge"
+
+
+def gauge_doc_ids() -> list[str]:
+    """The shards of the running gauges (`reportingCounters/gauge_3`)."""
+    return [f"{GAUGE}_{shard}" for shard in range(SHARDS)]
+
+
+def _mean(docs: list[CounterDoc], total: str, count: str) -> int | None:
+    """Whole minutes, rounded; None (nothing written) on a day with none."""
+    how_many = sum_metric(docs, count)
+    return round(sum_metric(docs, total) / how_many) if how_many else None
+
+
+def dashboard_figures(
+    day: list[CounterDoc], later: list[CounterDoc], gauges: list[CounterDoc]
+) -> tuple[dict[str, int | None], dict[str, dict[str, int]]]:
+    """(metrics, breakdowns) the dashboards read for a day, from its shards, the shards of the days since (whose
+    changes are taken off the running gauges) and the gauge shards. Raises on a corrupt value."""
+    metrics: dict[str, int | None] = {
+        OPEN_TICKETS: sum_metric(gauges, OPEN_TICKETS) - sum_metric(later, OPEN_TICKETS),
+        FIRST_RESPONSE_MINUTES: _mean(day, FIRST_RESPONSE_MINUTES_TOTAL, FIRST_RESPONSES),
+        RESOLUTION_MINUTES: _mean(day, RESOLUTION_MINUTES_TOTAL, RESOLUTIONS),
+    }
+    by_status = sum_breakdown(gauges, APPLICATIONS_BY_STATUS)
+    for status, change in sum_breakdown(later, APPLICATIONS_BY_STATUS).items():
+        by_status[status] = by_status.get(status, 0) - change
+    return metrics, {APPLICATIONS_BY_STATUS: {status: n for status, n in sorted(by_status.items()) if n}}
+
+
 # ---------------------------------------------------------------- weekly retention cohorts
 
 RETENTION_WEEKS = (1, 4, 12)  # a cohort's users active again this many weeks after their signup week

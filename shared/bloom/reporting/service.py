@@ -27,10 +27,13 @@ from bloom.reporting.errors import NOT_A_PERIOD_START, PERIOD_NOT_OVER
 from bloom.reporting.models import (
     CLAIM_RETENTION,
     COHORT_SIGNUPS,
+    DASHBOARD_METRICS,
     DAY,
+    GAUGE,
     MONTH,
     RETENTION_WEEKS,
     RUN_LEASE,
+    SHARDS,
     CohortMember,
     CountedEvent,
     CounterDoc,
@@ -39,8 +42,10 @@ from bloom.reporting.models import (
     active_again_metric,
     cohort_doc_ids,
     counter_doc_ids,
+    dashboard_figures,
     day_doc_id,
     day_start,
+    gauge_doc_ids,
     is_period_start,
     last_whole_period,
     local_day,
@@ -85,15 +90,19 @@ def count_event(topic: str, payload: BaseModel, event_id: str, published_at: str
         return False
     day = local_day(_moment(tally.when, published_at), get_settings().reporting_timezone)
     shard = shard_of(event_id)
+    counts = {**tally.counts, **tally.gauges}
+    breakdowns = {**tally.breakdowns, **tally.gauge_breakdowns}
 
     def work(uow: ReportingWork) -> bool:
         if uow.counted.get(event_id) is not None:
             return False
         now = utcnow()
         uow.counted.create(event_id, CountedEvent(topic=topic, counted_at=now, expire_at=now + CLAIM_RETENTION))
-        uow.counters.add(day_doc_id(day, shard), DAY, day.isoformat(), tally.counts, tally.breakdowns)
+        uow.counters.add(day_doc_id(day, shard), DAY, day.isoformat(), counts, breakdowns)
         month_key = f"{day.year:04d}-{day.month:02d}"
-        uow.counters.add(month_doc_id(day, shard), MONTH, month_key, tally.counts, tally.breakdowns)
+        uow.counters.add(month_doc_id(day, shard), MONTH, month_key, counts, breakdowns)
+        if tally.gauges or tally.gauge_breakdowns:
+            uow.counters.add(gauge_doc_ids()[shard], GAUGE, "", tally.gauges, tally.gauge_breakdowns)
         return True
 
     return ReportingWork.run_in_transaction(work)
@@ -298,6 +307,24 @@ def run_scheduled(period: Period, scheduled_at: str | None) -> RunOut:
     return run_digest(period, last_whole_period(period, today))
 
 
+def dashboard_figures_of(day: date, next_day: date) -> tuple[dict[str, int | None], dict[str, dict[str, int]]]:
+    """The support and credentialing dashboards' figures of `day` (the export runs the next day, within 24 hours
+    of the day's end: only `next_day`'s changes are taken off the running gauges). 24 document reads."""
+    days = {day_doc_id(day, shard) for shard in range(SHARDS)}
+    later = {day_doc_id(next_day, shard) for shard in range(SHARDS)}
+    with ReportingWork() as uow:
+        docs = uow.counters.get_many([*days, *later, *gauge_doc_ids()])
+    try:
+        return dashboard_figures(
+            [doc for doc_id, doc in docs.items() if doc_id in days],
+            [doc for doc_id, doc in docs.items() if doc_id in later],
+            [doc for doc_id, doc in docs.items() if doc_id.startswith(GAUGE)],
+        )
+    except ValueError:
+        _log.error("reporting dashboard figures unreadable")
+        return dict.fromkeys(DASHBOARD_METRICS), {}
+
+
 def run_daily(scheduled_at: str | None) -> RunOut:
     """The daily job: yesterday's digest, then its figures to Cloud Monitoring for the dashboards, once (a failure
     is logged, never stops the digest, and a re-fire of the job tries again while the day is recent enough)."""
@@ -310,7 +337,9 @@ def run_daily(scheduled_at: str | None) -> RunOut:
     end = day_start(out.end, get_settings().reporting_timezone)
     try:
         retention = retention_figures(out.start)
-        written = export.export_day(end, run.metrics, run.breakdowns, retention, utcnow())
+        metrics, breakdowns = dashboard_figures_of(out.start, out.end)
+        metrics = {**run.metrics, **metrics}
+        written = export.export_day(end, metrics, {**run.breakdowns, **breakdowns}, retention, utcnow())
     except export.ExportFailed as exc:
         _log.error("reporting metrics not exported", extra={"run": run.id, "reason": str(exc)})
         return out

@@ -27,10 +27,20 @@ from bloom.notifications import inbox
 from bloom.platform import cursors
 from bloom.platform.auth import FORBIDDEN
 from bloom.support import errors
-from bloom.support.events import SLA_BREACHED, SlaBreached
+from bloom.support.events import (
+    SLA_BREACHED,
+    TICKET_FIRST_RESPONSE,
+    TICKET_OPENED,
+    TICKET_RESOLVED,
+    SlaBreached,
+    TicketFirstResponse,
+    TicketOpened,
+    TicketResolved,
+)
 from bloom.support.models import CommentRecord, TicketCounter, TicketRecord, due_times
 from bloom.support.repository import QUEUE_FILTERS, TICKET_COUNTER, SupportWork
 from bloom.support.schemas import (
+    OPEN_STATUSES,
     AddComment,
     Comment,
     CreateTicket,
@@ -38,6 +48,7 @@ from bloom.support.schemas import (
     TicketDetail,
     TicketPage,
     TicketsQuery,
+    TicketStatus,
     UpdateTicket,
 )
 from bloom.users import service as users
@@ -81,6 +92,38 @@ def _settled(uow: SupportWork, ticket: TicketRecord, now: datetime) -> TicketRec
     return ticket.with_breaches(missed, now)
 
 
+def _minutes_since(start: datetime, now: datetime) -> int:
+    return max(0, int((now - start).total_seconds() // 60))
+
+
+def _emit_first_response(uow: SupportWork, ticket: TicketRecord, now: datetime) -> None:
+    """The first reply the requester can read, announced once (a ticket keeps its first response)."""
+    if ticket.first_responded_at is None:
+        minutes = _minutes_since(ticket.created_at, now)
+        uow.emit(
+            TICKET_FIRST_RESPONSE,
+            TicketFirstResponse(
+                ticket_id=ticket.id, priority=ticket.priority, responded_at=now.isoformat(), minutes=minutes
+            ),
+        )
+
+
+def _emit_status_change(uow: SupportWork, ticket: TicketRecord, status: TicketStatus, now: datetime) -> None:
+    """State-based, so the open gauge stays exact: resolved only on leaving an open status (open/pending ->
+    resolved/closed), opened again only on leaving a done one (reopening); done -> done and open -> open announce
+    nothing."""
+    was_open, is_open = ticket.status in OPEN_STATUSES, status in OPEN_STATUSES
+    if was_open and not is_open:
+        minutes = _minutes_since(ticket.created_at, now)
+        resolved = TicketResolved(
+            ticket_id=ticket.id, priority=ticket.priority, resolved_at=now.isoformat(), minutes=minutes
+        )
+        uow.emit(TICKET_RESOLVED, resolved)
+    elif is_open and not was_open:
+        reopened = TicketOpened(ticket_id=ticket.id, priority=ticket.priority, opened_at=now.isoformat(), reopened=True)
+        uow.emit(TICKET_OPENED, reopened)
+
+
 def _visible(caller: Caller, ticket: TicketRecord | None) -> TicketRecord:
     """The ticket if it is the caller's or the caller is a practice admin; 404 otherwise."""
     if ticket is None or not (caller.is_practice_admin or ticket.requester_id == caller.user.id):
@@ -120,6 +163,7 @@ def create_ticket(caller: Caller, body: CreateTicket, *, now: datetime | None = 
         record = record.model_copy(update={"next_check_at": record.next_check()})
         uow.counters.save(TICKET_COUNTER, TicketCounter(last=number))
         uow.tickets.create(ticket_id, record)
+        uow.emit(TICKET_OPENED, TicketOpened(ticket_id=ticket_id, priority=priority, opened_at=moment.isoformat()))
         _flag_in(uow, ticket_id, ticket_id, verdict, moment)
         return record
 
@@ -183,6 +227,7 @@ def add_comment(caller: Caller, ticket_id: str, body: AddComment, *, now: dateti
         )
         uow.comments.create(comment_id, record)
         if caller.is_practice_admin and caller.user.id != ticket.requester_id and not body.internal:
+            _emit_first_response(uow, ticket, moment)
             ticket = ticket.responded(moment)
             notice = inbox.support_reply(ticket.id, ticket.number)
             inbox.notify_in(uow, ticket.requester_uid, reply_notification_id(comment_id), notice)
@@ -210,6 +255,7 @@ def update_ticket(caller: Caller, ticket_id: str, body: UpdateTicket, *, now: da
         if body.priority is not None:
             ticket = ticket.reprioritised(body.priority)
         if body.status is not None:
+            _emit_status_change(uow, ticket, body.status, moment)
             ticket = ticket.moved_to(body.status, moment)
         settled = _settled(uow, ticket, moment).model_copy(update={"updated_at": moment})
         uow.tickets.save(ticket.id, settled)
