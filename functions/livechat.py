@@ -106,6 +106,7 @@ def front_webhook(delivery: WebhookDelivery[FrontChannelRequest]) -> FrontChanne
     rate_limit="60/hour per user",
     max_body_bytes=attachments.MAX_ATTACHMENT_BYTES + attachments.MULTIPART_OVERHEAD,
     memory_mb=512,
+    status=204,
     tags=TAGS,
 )
 def send_chat_attachment(ctx: HttpContext[Empty, Empty]) -> Reply:
@@ -127,6 +128,7 @@ def send_chat_attachment(ctx: HttpContext[Empty, Empty]) -> Reply:
     sdks=(Sdk.STORAGE,),
     uses=(*STORE, Capability.SIGN_AS_SELF),
     rate_limit="300/minute per ip",
+    status=302,
     tags=TAGS,
 )
 def get_chat_attachment(ctx: PublicContext[Empty, Empty]) -> Reply:

@@ -15,6 +15,7 @@ from bloom.platform.registry import Role
     role=Role.USER,
     response=None,
     summary="Live chat read receipt: the caller has read every team reply so far (204)",
+    status=204,
     tags=("livechat",),
 )
 def mark_live_chat_read(ctx: HttpContext[Empty, Empty]) -> Reply:

@@ -281,6 +281,7 @@ def purge_expired_records(run: Event[ScheduledRun]) -> None:
     emits=(EXPORT_REQUESTED,),
     sdks=(Sdk.PUBSUB,),
     rate_limit="5/hour per user",
+    status=202,
     tags=TAGS,
 )
 def request_export(ctx: HttpContext[Empty, Empty]) -> Reply:

@@ -101,3 +101,31 @@ def test_a_body_is_required_only_when_its_model_has_required_fields() -> None:
     paths = build_openapi(SPECS)["paths"]
     assert paths["/api/v1/user"]["patch"]["requestBody"]["required"] is False
     assert paths["/api/v1/user"]["post"]["requestBody"]["required"] is True
+
+
+def test_a_handler_replying_with_its_own_status_declares_it() -> None:
+    """A handler that answers `Reply(202, …)` (or 204, 302) declares `status=` so the OpenAPI document lists what
+    it sends (the fuzzer found `POST patients/me/export` answering an undocumented 202)."""
+    import ast
+    from pathlib import Path
+
+    from infra.manifest import load_everything
+
+    specs = load_everything()
+    replied: dict[str, set[int]] = {}
+    for module in Path(__file__).resolve().parents[2].joinpath("functions").glob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.FunctionDef) and node.name in specs:
+                for call in ast.walk(node):
+                    if (
+                        isinstance(call, ast.Call)
+                        and isinstance(call.func, ast.Name)
+                        and call.func.id == "Reply"
+                        and call.args
+                        and isinstance(call.args[0], ast.Constant)
+                        and isinstance(call.args[0].value, int)
+                    ):
+                        replied.setdefault(node.name, set()).add(call.args[0].value)
+    assert replied, "the scan found no Reply at all: it is broken"
+    undeclared = {name: codes for name, codes in replied.items() if codes != {specs[name].status_code}}
+    assert undeclared == {}

@@ -1,9 +1,8 @@
 """HTTP functions: the `http_function` decorator and everything between the raw request and a service call.
 
-It resolves the caller (through the authenticator the entry layer passes in: `bloom.api` binds the users
-area's), applies the route's rate limits, validates path, query and body with pydantic, maps typed errors to the
-error body `{statusCode, message, path, timestamp}` once, adds CORS, security headers and a request id, and logs
-one redacted JSON line per request.
+It resolves the caller (the authenticator `bloom.api` passes in), applies the route's rate limits, validates path,
+query and body with pydantic, maps typed errors to the error body `{statusCode, message, path, timestamp}` once,
+adds CORS, security headers and a request id, and logs one redacted JSON line per request.
 """
 
 from __future__ import annotations
@@ -415,6 +414,7 @@ def http_function(
     media_type: str = JSON,
     secret_path: bool = False,
     max_body_bytes: int = MAX_BODY_BYTES,  # a route taking files (it reads `raw_body`): 413 PAYLOAD_TOO_LARGE over it
+    status: int | None = None,  # the success status a `Reply` sends (202 job, 204, 302), if not 201/200 by method
     **options: Unpack[DeploymentOptions],
 ) -> Callable[[Callable[[ContextT], Any]], Callable[[flask.Request], flask.Response]]:
     """Declare an HTTP function. The decorated name is the function's name and its deploy entry point.
@@ -423,8 +423,8 @@ def http_function(
     document; the toolkit's own answers (400 validation, 401/403 by role, 429, 503 contention) are added to them.
     `rate_limit` is one limit or several, each `"<N>/<second|minute|hour|day> per <ip|user>"` (see `RateLimit`);
     calls over any of them get 429 with Retry-After. `per user` needs a role that signs the caller in.
-    `media_type` other than JSON: the handler returns a `str` (`response=str`), answered as is under that type.
-    `secret_path`: the path carries a credential (a calendar feed's token), so log lines show the route's template.
+    `media_type` other than JSON: the handler returns a `str` (`response=str`), answered as is under that type;
+    `secret_path`: the path carries a credential (a calendar feed's token): log lines show the route's template.
     `options` are the function's `Deployment`: its secrets, SDKs, capabilities (IAM grants), the topics it
     publishes to, its memory and timeout.
     """
@@ -443,7 +443,7 @@ def http_function(
 
     def decorate(handler: Callable[[ContextT], Any]) -> Callable[[flask.Request], flask.Response]:
         assert_not_emulated_in_production()
-        status_code = 201 if method == "POST" else 200
+        status_code = status or (201 if method == "POST" else 200)
         wrapped = HttpHandler(
             name=handler.__name__,
             method=method,
