@@ -226,7 +226,7 @@ class Webhook(Generic[BodyT]):
 
     def _run_inline(self, delivery: WebhookDelivery[BodyT]) -> Reply:
         if delivery.key is None:
-            return Reply(201, self._answer(delivery))
+            return Reply(self.status_code, self._answer(delivery))
         key = delivery.key
         earlier = DeliveriesWork.run_in_transaction(
             lambda uow: self._claim(uow, key, delivery.received_at, "processing")
@@ -245,7 +245,7 @@ class Webhook(Generic[BodyT]):
             raise
         with DeliveriesWork() as uow:
             uow.deliveries.change(doc_id, status="done", answer=json.dumps(answer))
-        return Reply(201, answer)
+        return Reply(self.status_code, answer)
 
     def _answer(self, delivery: WebhookDelivery[BodyT]) -> Any:
         return self.adapter.dump_python(self.handler(delivery), mode="json", by_alias=True)
