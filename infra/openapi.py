@@ -75,10 +75,15 @@ def build_openapi(specs: dict[str, FunctionSpec], server_url: str = "/") -> dict
             "tags": list(spec.tags),
             "parameters": parameters,
             "responses": {
-                str(spec.status_code): {
-                    "description": "Success",
-                    "content": {spec.media_type: {"schema": schema(spec.name, "response")}},
-                },
+                # 204 and a 302 redirect carry no body: no content is documented, so none is expected
+                str(spec.status_code): (
+                    {"description": "Success"}
+                    if spec.status_code in (204, 302)
+                    else {
+                        "description": "Success",
+                        "content": {spec.media_type: {"schema": schema(spec.name, "response")}},
+                    }
+                ),
                 "400": {"description": "Invalid input", "content": error},
             },
             "x-bloom-function": spec.deploy_name,

@@ -10,7 +10,7 @@ from typing import Any
 from bloom.platform.cursors import AfterTimeAndId
 from bloom.platform.store.client import count_round_trip
 from bloom.platform.store.indexes import composite_index
-from bloom.platform.store.repository import Filter, Repository
+from bloom.platform.store.repository import Filter, Repository, fits_index
 from bloom.platform.store.unit_of_work import UnitOfWork, repository
 from bloom.records.models import (
     AccessAuditRecord,
@@ -92,6 +92,8 @@ class NotesRepository(Repository[NoteRecord]):
         self, patient_id: str, *, shared_only: bool, after: AfterTimeAndId | None, limit: int
     ) -> list[NoteRecord]:
         """One query: the patient's notes (or only those shared with them), newest first, after a cursor."""
+        if not fits_index(patient_id):  # a caller's id no stored note can carry (Firestore refuses to query it)
+            return []
         from google.cloud.firestore import FieldFilter
 
         query = self.collection().where(filter=FieldFilter("patientId", "==", patient_id))
@@ -107,6 +109,8 @@ class AccessAuditRepository(Repository[AccessAuditRecord]):
     model = AccessAuditRecord
 
     def page_of(self, patient_id: str, after: AfterTimeAndId | None, limit: int) -> list[AccessAuditRecord]:
+        if not fits_index(patient_id):  # as for notes
+            return []
         from google.cloud.firestore import FieldFilter
 
         query = self.collection().where(filter=FieldFilter("patientId", "==", patient_id))

@@ -169,15 +169,17 @@ def _stored_value(value: ChangeValue) -> Any:
 
 def _indexable(condition: Filter) -> Filter | None:
     """The filter without values no indexed field can hold; None when nothing can match it."""
-    if condition.op == "==" and not _fits_index(condition.value):
+    if condition.op == "==" and not fits_index(condition.value):
         return None
     if condition.op == "in":
-        values = [value for value in condition.value if _fits_index(value)]
+        values = [value for value in condition.value if fits_index(value)]
         return Filter(condition.field, "in", values) if values else None
     return condition
 
 
-def _fits_index(value: Any) -> bool:
+def fits_index(value: Any) -> bool:
+    """Whether Firestore can query for this value (text near 1500 bytes it refuses: such a value matches nothing we
+    store). A repository building its own query checks an equality's value with it first."""
     return not isinstance(value, str) or len(value.encode("utf-8", "surrogatepass")) <= MAX_QUERY_TEXT_BYTES
 
 
