@@ -147,6 +147,55 @@ resource "google_monitoring_alert_policy" "gateway_errors" {
   depends_on = [google_project_service.api]
 }
 
+# The same share at the API origin's load balancer (load_balancer.tf), when there is one: what the frontend sees,
+# the gateway's answers and the Cloud Run services' together, and the load balancer's own (502 when it cannot reach
+# a backend).
+resource "google_monitoring_alert_policy" "load_balancer_errors" {
+  count = local.load_balancer
+
+  display_name          = "Bloom ${var.environment}: API origin (load balancer) 5xx above ${var.error_rate_threshold * 100}%"
+  combiner              = "OR"
+  notification_channels = local.notification_channels
+  user_labels           = local.labels
+
+  conditions {
+    display_name = "Share of 5xx responses at the load balancer"
+    condition_threshold {
+      filter = join(" AND ", [
+        "resource.type = \"https_lb_rule\"",
+        "resource.label.url_map_name = \"${google_compute_url_map.api[0].name}\"",
+        "metric.type = \"loadbalancing.googleapis.com/https/request_count\"",
+        "metric.label.response_code_class = 500",
+      ])
+      denominator_filter = join(" AND ", [
+        "resource.type = \"https_lb_rule\"",
+        "resource.label.url_map_name = \"${google_compute_url_map.api[0].name}\"",
+        "metric.type = \"loadbalancing.googleapis.com/https/request_count\"",
+      ])
+      comparison      = "COMPARISON_GT"
+      threshold_value = var.error_rate_threshold
+      duration        = "300s"
+      aggregations {
+        alignment_period     = "300s"
+        per_series_aligner   = "ALIGN_RATE"
+        cross_series_reducer = "REDUCE_SUM"
+      }
+      denominator_aggregations {
+        alignment_period     = "300s"
+        per_series_aligner   = "ALIGN_RATE"
+        cross_series_reducer = "REDUCE_SUM"
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "The API origin answers 5xx. With the gateway's alert too, the cause is behind the gateway (a function); alone, a Cloud Run service failing or the load balancer unable to reach a backend (its logs: jsonPayload.statusDetails)."
+  }
+
+  depends_on = [google_project_service.api]
+}
+
 # --- the outbox ---------------------------------------------------------------------------------------------
 
 # The sweeper logs, each minute, how long the oldest event left unpublished has waited ("outbox swept",

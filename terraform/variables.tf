@@ -156,13 +156,24 @@ variable "webauthn_rp_id" {
 }
 
 variable "api_url" {
-  description = "The API's public base URL ending in /api (the gateway's address or its custom domain), as BLOOM_API_URL: calendar feed addresses are built on it."
+  description = <<-EOT
+    The API's public base URL ending in /api, on a domain of ours (e.g. https://api.bloom.chayn.co/api), as
+    BLOOM_API_URL: calendar feed addresses are built on it. Its host is the API origin: the HTTPS load balancer of
+    load_balancer.tf serves it (API Gateway, and the live chat's socket), with a Google-managed certificate. Unset,
+    there is no load balancer and the frontend calls the gateway's own hostname (no live chat).
+  EOT
   type        = string
   default     = null
 
   validation {
-    condition     = var.api_url == null || can(regex("^https://[^/]+/api$", var.api_url))
-    error_message = "An https URL ending in /api."
+    condition     = var.api_url == null || can(regex("^https://[a-z0-9]([a-z0-9.-]*[a-z0-9])?/api$", var.api_url))
+    error_message = "An https URL on a domain name (lower case, no port) ending in /api."
+  }
+
+  # The load balancer gets a certificate for api_url's host: the gateway's own hostname is Google's, not ours.
+  validation {
+    condition     = var.api_url == null || !can(regex("\\.gateway\\.dev/", var.api_url))
+    error_message = "api_url is the API origin on our own domain (its DNS A record is the output api_address), not the gateway's hostname."
   }
 
   validation {
