@@ -97,7 +97,8 @@ variable "trusted_proxy_hops" {
     How many Google proxies append to X-Forwarded-For between the caller and a function (API Gateway's
     front end, then Cloud Run's). The caller's address is that many entries from the right; entries further
     left are client-written and never trusted (rate limits key on this). Verify after the first deploy by
-    logging the header once from a known address, and adjust.
+    logging the header once from a known address, and adjust; again once the API origin's load balancer (api_url)
+    is in front, which adds its own entries (docs/deploy.md, "The API origin").
   EOT
   type        = number
   default     = 2
