@@ -29,6 +29,8 @@ resource "google_compute_global_address" "api" {
   count = local.load_balancer
 
   name = "bloom-api-${var.environment}"
+
+  depends_on = [google_project_service.api]
 }
 
 # Google-managed: provisioned once the A record points at the address (up to about an hour), renewed by Google. A
@@ -45,6 +47,8 @@ resource "google_compute_managed_ssl_certificate" "api" {
   lifecycle {
     create_before_destroy = true
   }
+
+  depends_on = [google_project_service.api]
 }
 
 resource "google_compute_ssl_policy" "api" {
@@ -53,6 +57,8 @@ resource "google_compute_ssl_policy" "api" {
   name            = "bloom-api-${var.environment}"
   profile         = "MODERN"
   min_tls_version = "TLS_1_2"
+
+  depends_on = [google_project_service.api]
 }
 
 # The gateway as a load balancer backend: a serverless NEG in the gateway's region (same project). Its platform
@@ -174,6 +180,8 @@ resource "google_compute_security_policy" "services" {
       }
     }
   }
+
+  depends_on = [google_project_service.api]
 }
 
 resource "google_compute_url_map" "api" {
@@ -234,6 +242,8 @@ resource "google_compute_url_map" "https_redirect" {
     redirect_response_code = "MOVED_PERMANENTLY_DEFAULT"
     strip_query            = false
   }
+
+  depends_on = [google_project_service.api]
 }
 
 resource "google_compute_target_http_proxy" "https_redirect" {

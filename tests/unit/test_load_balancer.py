@@ -5,6 +5,7 @@ from functions.json. Locals are evaluated offline with `terraform console`; the 
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -254,3 +255,11 @@ def test_the_deployer_manages_the_load_balancer_and_cloud_armor_and_the_planner_
     managed = {"create", "delete", "get", "list", "update", "use"}
     assert {f"compute.securityPolicies.{verb}" for verb in managed} <= _permissions("deployer_extra")
     assert "roles/compute.networkViewer" in _roles("planner_roles")
+
+
+def test_every_load_balancer_resource_waits_for_the_compute_api() -> None:
+    """On a first apply the compute API is enabled in the same run: a resource made before it would fail."""
+    for rtype, name, body in _load_balancer_resources():
+        text = json.dumps(body)
+        after_another = re.search(r"\$\{google_compute_[a-z_]+\.[a-z_]+\[", text) is not None
+        assert after_another or "${google_project_service.api}" in body.get("depends_on", []), f"{rtype}.{name}"
