@@ -219,17 +219,6 @@ resource "google_compute_target_https_proxy" "api" {
   ssl_policy       = google_compute_ssl_policy.api[0].id
 }
 
-resource "google_compute_global_forwarding_rule" "https" {
-  count = local.load_balancer
-
-  name                  = "bloom-api-https-${var.environment}"
-  target                = google_compute_target_https_proxy.api[0].id
-  ip_address            = google_compute_global_address.api[0].id
-  ip_protocol           = "TCP"
-  port_range            = "443"
-  load_balancing_scheme = "EXTERNAL_MANAGED"
-}
-
 # Port 80 answers only with a redirect to https (query kept): nothing is served in clear text.
 resource "google_compute_url_map" "https_redirect" {
   count = local.load_balancer
@@ -253,14 +242,20 @@ resource "google_compute_target_http_proxy" "https_redirect" {
   url_map = google_compute_url_map.https_redirect[0].id
 }
 
-resource "google_compute_global_forwarding_rule" "http" {
-  count = local.load_balancer
+# The address's two ports: 443 serves the API origin, 80 only redirects to it.
+resource "google_compute_global_forwarding_rule" "api" {
+  for_each = {
+    for port, proxy in {
+      "443" = one(google_compute_target_https_proxy.api[*].id)
+      "80"  = one(google_compute_target_http_proxy.https_redirect[*].id)
+    } : port => proxy if local.load_balancer == 1
+  }
 
-  name                  = "bloom-api-http-${var.environment}"
-  target                = google_compute_target_http_proxy.https_redirect[0].id
+  name                  = "bloom-api-${each.key}-${var.environment}"
+  target                = each.value
   ip_address            = google_compute_global_address.api[0].id
   ip_protocol           = "TCP"
-  port_range            = "80"
+  port_range            = each.key
   load_balancing_scheme = "EXTERNAL_MANAGED"
 }
 

@@ -18,6 +18,7 @@ from tests.unit.test_terraform import (
     TF_FILES,
     _console_result,
     _evaluate,
+    _locals,
     _manifest,
     _parsed,
     _resource,
@@ -66,8 +67,10 @@ def test_no_load_balancer_without_api_url() -> None:
     assert "google_cloud_run_v2_service.service" in routed and "if local.api_domain != null" in routed
     for rtype, name, body in _load_balancer_resources():
         gate = str(body.get("count", body.get("for_each")))
-        assert gate in ("${local.load_balancer}", "${local.routed_services}") or (
-            rtype == "google_compute_security_policy" and "length(local.routed_services) > 0" in gate
+        assert (
+            gate in ("${local.load_balancer}", "${local.routed_services}")
+            or (rtype == "google_compute_security_policy" and "length(local.routed_services) > 0" in gate)
+            or (rtype == "google_compute_global_forwarding_rule" and "if local.load_balancer == 1" in gate)
         ), f"{rtype}.{name} exists without api_url ({gate})"
     for resource in ("google_compute_region_network_endpoint_group", "google_compute_backend_service"):
         assert _resource(resource, "service")["for_each"] == "${local.routed_services}"
@@ -171,18 +174,14 @@ def test_https_on_443_with_a_managed_certificate_for_the_domain_and_tls_1_2_and_
     assert proxy["ssl_certificates"] == ["${google_compute_managed_ssl_certificate.api[0].id}"]
     assert proxy["ssl_policy"] == "${google_compute_ssl_policy.api[0].id}"
     assert proxy["url_map"] == "${google_compute_url_map.api[0].id}"
-    rules = {name: _resource("google_compute_global_forwarding_rule", name) for name in ("https", "http")}
-    for rule in rules.values():
-        assert rule["ip_address"] == "${google_compute_global_address.api[0].id}"
-        assert _unquote(rule["load_balancing_scheme"]) == "EXTERNAL_MANAGED"
-    assert (_unquote(rules["https"]["port_range"]), rules["https"]["target"]) == (
-        "443",
-        "${google_compute_target_https_proxy.api[0].id}",
-    )
-    assert (_unquote(rules["http"]["port_range"]), rules["http"]["target"]) == (
-        "80",
-        "${google_compute_target_http_proxy.https_redirect[0].id}",
-    )
+    rule = _resource("google_compute_global_forwarding_rule", "api")
+    assert rule["ip_address"] == "${google_compute_global_address.api[0].id}"
+    assert _unquote(rule["load_balancing_scheme"]) == "EXTERNAL_MANAGED"
+    assert (rule["port_range"], rule["target"]) == ("${each.key}", "${each.value}")
+    ports = rule["for_each"]
+    assert '"443" = one(google_compute_target_https_proxy.api[*].id)' in ports
+    assert '"80" = one(google_compute_target_http_proxy.https_redirect[*].id)' in ports
+    assert "if local.load_balancer == 1" in ports
     assert _resource("google_compute_target_http_proxy", "https_redirect")["url_map"] == (
         "${google_compute_url_map.https_redirect[0].id}"
     )
@@ -190,7 +189,7 @@ def test_https_on_443_with_a_managed_certificate_for_the_domain_and_tls_1_2_and_
     assert redirect["default_url_redirect"][0]["https_redirect"] is True
     assert "default_service" not in redirect and "path_matcher" not in redirect
     forwarding = [name for rtype, name, _ in _resources() if rtype == "google_compute_global_forwarding_rule"]
-    assert sorted(forwarding) == ["http", "https"]
+    assert forwarding == ["api"]
 
 
 def test_the_address_is_output_for_the_dns_record() -> None:
@@ -227,15 +226,35 @@ def test_no_service_prefix_is_written_in_terraform() -> None:
             )
 
 
-def test_the_api_origins_5xx_share_raises_an_alert_when_there_is_a_load_balancer() -> None:
-    alert = _resource("google_monitoring_alert_policy", "load_balancer_errors")
-    assert alert["count"] == "${local.load_balancer}"
-    [condition] = alert["conditions"]
-    [threshold] = condition["condition_threshold"]
-    url_map = 'resource.label.url_map_name = \\"${google_compute_url_map.api[0].name}\\"'
-    assert url_map in threshold["filter"] and url_map in threshold["denominator_filter"]
-    assert "metric.label.response_code_class = 500" in threshold["filter"]
-    assert threshold["threshold_value"] == "${var.error_rate_threshold}"
+def _api_error_conditions(url_maps: str) -> dict[str, Any]:
+    """The 5xx alert's conditions (filter and denominator per place), evaluated by Terraform from monitoring.tf's own
+    expressions with the resources they read replaced by values: the gateway's id and `url_maps`."""
+    counts = _locals()["api_request_counts"].removeprefix("${").removesuffix("}")
+    counts = counts.replace("google_api_gateway_gateway.bloom.gateway_id", '"bloom-staging"')
+    counts = counts.replace("google_compute_url_map.api", url_maps)
+    [dynamic] = _resource("google_monitoring_alert_policy", "gateway_errors")["dynamic"]
+    [threshold] = dynamic['"conditions"']["content"][0]["condition_threshold"]
+    filters = {
+        key: threshold[key].removeprefix("${").removesuffix("}").replace("conditions.value", "place")
+        for key in ("filter", "denominator_filter")
+    }
+    expression = f"{{for name, place in {counts} : name => {{{', '.join(f'{k} = {v}' for k, v in filters.items())}}}}}"
+    return dict(_evaluate({"conditions": expression})["conditions"])
+
+
+def test_the_api_5xx_alert_watches_the_load_balancer_when_there_is_one() -> None:
+    assert set(_api_error_conditions("[]")) == {"gateway"}
+    conditions = _api_error_conditions('[{name = "bloom-api-staging"}]')
+    assert set(conditions) == {"gateway", "load_balancer"}
+    balancer = conditions["load_balancer"]
+    assert balancer["denominator_filter"] == (
+        'resource.type = "https_lb_rule" AND resource.label.url_map_name = "bloom-api-staging" AND '
+        'metric.type = "loadbalancing.googleapis.com/https/request_count"'
+    )
+    assert balancer["filter"] == f"{balancer['denominator_filter']} AND metric.label.response_code_class = 500"
+    gateway = conditions["gateway"]
+    assert 'resource.label.gateway_id = "bloom-staging"' in gateway["denominator_filter"]
+    assert gateway["filter"] == f'{gateway["denominator_filter"]} AND metric.label.response_code_class = "5xx"'
 
 
 def test_the_compute_api_is_enabled() -> None:

@@ -618,10 +618,13 @@ def test_every_function_has_an_error_rate_alert_and_a_dashboard() -> None:
 
 
 def test_5xx_at_the_gateway_raise_an_alert() -> None:
-    [condition] = _resource("google_monitoring_alert_policy", "gateway_errors")["conditions"]
-    [threshold] = condition["condition_threshold"]
-    assert "apigateway.googleapis.com/proxy/request_count" in threshold["filter"]
-    assert "5xx" in threshold["filter"] and "denominator_filter" in threshold
+    """One condition per place the API's requests are counted (the load balancer's: test_load_balancer.py)."""
+    [dynamic] = _resource("google_monitoring_alert_policy", "gateway_errors")["dynamic"]
+    assert dynamic['"conditions"']["for_each"] == "${local.api_request_counts}"
+    [threshold] = dynamic['"conditions"']["content"][0]["condition_threshold"]
+    assert "conditions.value.errors" in threshold["filter"] and "denominator_filter" in threshold
+    counts = _locals()["api_request_counts"]
+    assert "apigateway.googleapis.com/proxy/request_count" in counts and 'response_code_class = \\"5xx\\"' in counts
 
 
 def test_the_health_routes_are_probed_through_the_gateway() -> None:
