@@ -65,9 +65,9 @@ resource "google_cloud_run_v2_service" "service" {
   location    = var.region
   description = each.value.summary
   labels      = local.labels
-  # The frontend connects from browsers: the service is public, and authenticates each socket's handshake with
-  # its Firebase ID token (as every HTTP function does).
-  ingress = "INGRESS_TRAFFIC_ALL"
+  # The frontend connects from browsers, through the API origin's load balancer when there is one (api_origin.tf);
+  # each socket's handshake authenticates with its Firebase ID token (as every HTTP function does).
+  ingress = local.service_ingress
 
   template {
     service_account                  = google_service_account.service[each.key].email

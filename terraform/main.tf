@@ -9,6 +9,7 @@ resource "google_project_service" "api" {
     "cloudfunctions.googleapis.com",
     "cloudscheduler.googleapis.com",
     "cloudkms.googleapis.com",      # the clinical records' key-encryption key (kms.tf)
+    "compute.googleapis.com",       # the API origin's load balancer and Cloud Armor (load_balancer.tf)
     "firebaserules.googleapis.com", # the Firestore security rules (firestore.tf)
     "firestore.googleapis.com",
     "iam.googleapis.com",

@@ -103,45 +103,69 @@ resource "google_monitoring_alert_policy" "function_errors" {
   depends_on = [google_project_service.api]
 }
 
+# The API's share of 5xx, where it is measured: at the gateway and, when there is one, at the API origin's load
+# balancer (load_balancer.tf: everything it answers, the gateway's responses, the Cloud Run services' and its own
+# 502s). Each is one condition of the same policy: the requests it counts, and what makes one a 5xx.
+locals {
+  api_request_counts = merge(
+    {
+      gateway = {
+        at = "the gateway"
+        requests = [
+          "resource.type = \"apigateway.googleapis.com/Gateway\"",
+          "resource.label.gateway_id = \"${google_api_gateway_gateway.bloom.gateway_id}\"",
+          "metric.type = \"apigateway.googleapis.com/proxy/request_count\"",
+        ]
+        errors = "metric.label.response_code_class = \"5xx\""
+      }
+    },
+    {
+      for url_map in google_compute_url_map.api : "load_balancer" => {
+        at = "the API origin's load balancer"
+        requests = [
+          "resource.type = \"https_lb_rule\"",
+          "resource.label.url_map_name = \"${url_map.name}\"",
+          "metric.type = \"loadbalancing.googleapis.com/https/request_count\"",
+        ]
+        errors = "metric.label.response_code_class = 500"
+      }
+    },
+  )
+}
+
 resource "google_monitoring_alert_policy" "gateway_errors" {
-  display_name          = "Bloom ${var.environment}: API Gateway 5xx above ${var.error_rate_threshold * 100}%"
+  display_name          = "Bloom ${var.environment}: API 5xx above ${var.error_rate_threshold * 100}%"
   combiner              = "OR"
   notification_channels = local.notification_channels
   user_labels           = local.labels
 
-  conditions {
-    display_name = "Share of 5xx responses at the gateway"
-    condition_threshold {
-      filter = join(" AND ", [
-        "resource.type = \"apigateway.googleapis.com/Gateway\"",
-        "resource.label.gateway_id = \"${google_api_gateway_gateway.bloom.gateway_id}\"",
-        "metric.type = \"apigateway.googleapis.com/proxy/request_count\"",
-        "metric.label.response_code_class = \"5xx\"",
-      ])
-      denominator_filter = join(" AND ", [
-        "resource.type = \"apigateway.googleapis.com/Gateway\"",
-        "resource.label.gateway_id = \"${google_api_gateway_gateway.bloom.gateway_id}\"",
-        "metric.type = \"apigateway.googleapis.com/proxy/request_count\"",
-      ])
-      comparison      = "COMPARISON_GT"
-      threshold_value = var.error_rate_threshold
-      duration        = "300s"
-      aggregations {
-        alignment_period     = "300s"
-        per_series_aligner   = "ALIGN_RATE"
-        cross_series_reducer = "REDUCE_SUM"
-      }
-      denominator_aggregations {
-        alignment_period     = "300s"
-        per_series_aligner   = "ALIGN_RATE"
-        cross_series_reducer = "REDUCE_SUM"
+  dynamic "conditions" {
+    for_each = local.api_request_counts
+    content {
+      display_name = "Share of 5xx responses at ${conditions.value.at}"
+      condition_threshold {
+        filter             = join(" AND ", concat(conditions.value.requests, [conditions.value.errors]))
+        denominator_filter = join(" AND ", conditions.value.requests)
+        comparison         = "COMPARISON_GT"
+        threshold_value    = var.error_rate_threshold
+        duration           = "300s"
+        aggregations {
+          alignment_period     = "300s"
+          per_series_aligner   = "ALIGN_RATE"
+          cross_series_reducer = "REDUCE_SUM"
+        }
+        denominator_aggregations {
+          alignment_period     = "300s"
+          per_series_aligner   = "ALIGN_RATE"
+          cross_series_reducer = "REDUCE_SUM"
+        }
       }
     }
   }
 
   documentation {
     mime_type = "text/markdown"
-    content   = "The gateway answers 5xx: a function failing (see its own alert), or the gateway unable to reach one (503/504)."
+    content   = "The API answers 5xx: a function failing (see its own alert), or the gateway unable to reach one (503/504). At the load balancer only: a Cloud Run service failing, or the load balancer unable to reach a backend (its request logs: jsonPayload.statusDetails)."
   }
 
   depends_on = [google_project_service.api]

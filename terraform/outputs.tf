@@ -4,8 +4,8 @@ output "gateway_url" {
 }
 
 output "api_base_url" {
-  description = "What the frontend uses as its API base URL."
-  value       = "https://${google_api_gateway_gateway.bloom.default_hostname}/api/v1"
+  description = "What the frontend uses as its API base URL (NEXT_PUBLIC_API_URL, with a trailing slash): the API origin's when api_url is set."
+  value       = var.api_url == null ? "https://${google_api_gateway_gateway.bloom.default_hostname}/api/v1" : "${var.api_url}/v1"
 }
 
 output "function_uris" {

@@ -97,7 +97,8 @@ variable "trusted_proxy_hops" {
     How many Google proxies append to X-Forwarded-For between the caller and a function (API Gateway's
     front end, then Cloud Run's). The caller's address is that many entries from the right; entries further
     left are client-written and never trusted (rate limits key on this). Verify after the first deploy by
-    logging the header once from a known address, and adjust.
+    logging the header once from a known address, and adjust; again once the API origin's load balancer (api_url)
+    is in front, which adds its own entries (docs/deploy.md, "The API origin").
   EOT
   type        = number
   default     = 2
@@ -156,13 +157,24 @@ variable "webauthn_rp_id" {
 }
 
 variable "api_url" {
-  description = "The API's public base URL ending in /api (the gateway's address or its custom domain), as BLOOM_API_URL: calendar feed addresses are built on it."
+  description = <<-EOT
+    The API's public base URL ending in /api, on a domain of ours (e.g. https://api.bloom.chayn.co/api), as
+    BLOOM_API_URL: calendar feed addresses are built on it. Its host is the API origin: the HTTPS load balancer of
+    load_balancer.tf serves it (API Gateway, and the live chat's socket), with a Google-managed certificate. Unset,
+    there is no load balancer and the frontend calls the gateway's own hostname (no live chat).
+  EOT
   type        = string
   default     = null
 
   validation {
-    condition     = var.api_url == null || can(regex("^https://[^/]+/api$", var.api_url))
-    error_message = "An https URL ending in /api."
+    condition     = var.api_url == null || can(regex("^https://[a-z0-9]([a-z0-9.-]*[a-z0-9])?/api$", var.api_url))
+    error_message = "An https URL on a domain name (lower case, no port) ending in /api."
+  }
+
+  # The load balancer gets a certificate for api_url's host: the gateway's own hostname is Google's, not ours.
+  validation {
+    condition     = var.api_url == null || !can(regex("\\.gateway\\.dev/", var.api_url))
+    error_message = "api_url is the API origin on our own domain (its DNS A record is the output api_address), not the gateway's hostname."
   }
 
   validation {

@@ -30,6 +30,7 @@ locals {
     "roles/artifactregistry.admin",         # the functions' image repository and its IAM
     "roles/cloudfunctions.developer",       # the functions
     "roles/cloudscheduler.admin",           # scheduler jobs
+    "roles/compute.loadBalancerAdmin",      # the API origin's load balancer: address, certificate, SSL policy, NEGs, backends, URL maps, proxies, rules
     "roles/datastore.indexAdmin",           # composite indexes and TTL fields
     "roles/firebaserules.admin",            # the Firestore security rules: ruleset and the cloud.firestore release
     "roles/iam.roleAdmin",                  # the Firebase accounts custom role
@@ -66,7 +67,8 @@ locals {
     "roles/artifactregistry.reader",
     "roles/cloudfunctions.viewer",
     "roles/cloudscheduler.viewer",
-    "roles/iam.securityReviewer", # every IAM policy, role and service account
+    "roles/compute.networkViewer", # the API origin's load balancer and its Cloud Armor policy (configuration only)
+    "roles/iam.securityReviewer",  # every IAM policy, role and service account
     "roles/monitoring.viewer",
     "roles/pubsub.viewer",
     "roles/run.viewer",
@@ -82,12 +84,19 @@ resource "google_service_account" "deployer" {
 }
 
 # Permissions no predefined role gives without data access: Firestore's database (not its documents) and
-# Secret Manager's secrets and their IAM (not their values: no secretmanager.versions.access).
+# Secret Manager's secrets and their IAM (not their values: no secretmanager.versions.access); the load balancer's
+# Cloud Armor policy, without the predefined role that has it (compute.securityAdmin: the project's firewall too).
 resource "google_project_iam_custom_role" "deployer_extra" {
   role_id     = "bloomDeployerExtra"
-  title       = "Bloom deployer: Firestore database and secrets, without data"
+  title       = "Bloom deployer: Firestore database, secrets and Cloud Armor policy, without data"
   description = "What the Bloom deployer needs beyond predefined roles, without reading documents or secret values."
   permissions = [
+    "compute.securityPolicies.create", # the Cloud Armor policy of the services' paths (load_balancer.tf) ...
+    "compute.securityPolicies.delete",
+    "compute.securityPolicies.get",
+    "compute.securityPolicies.list",
+    "compute.securityPolicies.update",
+    "compute.securityPolicies.use", # ... and attaching it to their backend services
     "datastore.databases.create",
     "datastore.databases.getMetadata",
     "datastore.databases.list",

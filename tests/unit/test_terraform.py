@@ -25,9 +25,10 @@ CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 # --skip-download: offline, no calls to the Prisma Cloud platform for guidelines or custom policies.
 CHECKOV_ARGS = ("--framework", "terraform", "--quiet", "--compact", "-o", "json", "--skip-download")
 
-# Terraform evaluates the locals of terraform/manifest.tf and monitoring_dashboards.tf offline (`terraform console`
-# needs no provider for them).
+# Terraform evaluates the locals of the files holding only locals and variables offline (`terraform console` needs no
+# provider for them).
 TERRAFORM_BIN = shutil.which("terraform") or str(ROOT / ".bin" / "terraform")
+LOCALS_ONLY = ("manifest.tf", "monitoring_dashboards.tf", "api_origin.tf", "variables.tf", "functions.json")
 TEST_VARS = {
     "project_id": "bloom-test",
     "environment": "staging",
@@ -119,22 +120,23 @@ def _resources_of(rtype: str) -> dict[str, dict[str, Any]]:
     return {name: body for kind, name, body in _resources() if kind == rtype}
 
 
-def _evaluate(expressions: dict[str, str]) -> dict[str, Any]:
-    """Evaluate expressions over terraform/manifest.tf's locals with Terraform itself, offline."""
-    return dict(json.loads(_console(tuple(sorted(expressions.items())))))
+def _evaluate(expressions: dict[str, str], variables: dict[str, str] | None = None) -> dict[str, Any]:
+    """Evaluate expressions over the locals-only files' locals with Terraform itself, offline; `variables` adds to
+    (or overrides) TEST_VARS."""
+    text = _console(tuple(sorted(expressions.items())), tuple(sorted({**TEST_VARS, **(variables or {})}.items())))
+    return dict(json.loads(text))
 
 
-@cache
-def _console(expressions: tuple[tuple[str, str], ...]) -> str:
+def _console_result(expressions: dict[str, str], variables: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run `terraform console` over the locals-only files, for a result that may be an error."""
     if not Path(TERRAFORM_BIN).exists():
         pytest.fail(f"terraform is not installed (looked on PATH and at {TERRAFORM_BIN})")
     with tempfile.TemporaryDirectory() as work:
-        for name in ("manifest.tf", "monitoring_dashboards.tf", "variables.tf", "functions.json"):
+        for name in LOCALS_ONLY:
             shutil.copy2(TERRAFORM / name, Path(work) / name)
-        variables = [f"-var={name}={value}" for name, value in TEST_VARS.items()]
-        document = ", ".join(f'"{key}" = {expression}' for key, expression in expressions)
-        result = subprocess.run(
-            [TERRAFORM_BIN, "console", *variables],
+        document = ", ".join(f'"{key}" = {expression}' for key, expression in sorted(expressions.items()))
+        return subprocess.run(
+            [TERRAFORM_BIN, "console", *(f"-var={name}={value}" for name, value in variables.items())],
             input=f"jsonencode({{{document}}})\n",
             capture_output=True,
             text=True,
@@ -143,6 +145,11 @@ def _console(expressions: tuple[tuple[str, str], ...]) -> str:
             cwd=work,
             env={**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"},
         )
+
+
+@cache
+def _console(expressions: tuple[tuple[str, str], ...], variables: tuple[tuple[str, str], ...]) -> str:
+    result = _console_result(dict(expressions), dict(variables))
     assert result.returncode == 0, result.stderr[-2000:]
     # The console prints the JSON as an HCL string literal; it escapes like JSON, plus "${" and "%{".
     text: str = json.loads(result.stdout.strip().splitlines()[-1])
@@ -611,10 +618,13 @@ def test_every_function_has_an_error_rate_alert_and_a_dashboard() -> None:
 
 
 def test_5xx_at_the_gateway_raise_an_alert() -> None:
-    [condition] = _resource("google_monitoring_alert_policy", "gateway_errors")["conditions"]
-    [threshold] = condition["condition_threshold"]
-    assert "apigateway.googleapis.com/proxy/request_count" in threshold["filter"]
-    assert "5xx" in threshold["filter"] and "denominator_filter" in threshold
+    """One condition per place the API's requests are counted (the load balancer's: test_load_balancer.py)."""
+    [dynamic] = _resource("google_monitoring_alert_policy", "gateway_errors")["dynamic"]
+    assert dynamic['"conditions"']["for_each"] == "${local.api_request_counts}"
+    [threshold] = dynamic['"conditions"']["content"][0]["condition_threshold"]
+    assert "conditions.value.errors" in threshold["filter"] and "denominator_filter" in threshold
+    counts = _locals()["api_request_counts"]
+    assert "apigateway.googleapis.com/proxy/request_count" in counts and 'response_code_class = \\"5xx\\"' in counts
 
 
 def test_the_health_routes_are_probed_through_the_gateway() -> None:
