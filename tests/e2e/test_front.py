@@ -109,6 +109,15 @@ def test_a_post_whose_answer_was_lost_is_found_in_front_not_posted_again(front: 
     assert held.headers == {"bloom_message_id": message.id}
 
 
+def test_a_lost_answer_front_will_not_let_us_look_up_is_posted_again(front: FrontFake, user: AuthAccount) -> None:
+    # never dropped for fear of a duplicate: Front shows the message twice rather than not at all
+    uid = user_id(user)
+    front.answers_lost, front.reads_refused = 1, True
+    livechat.send_user_message(uid, "Is anyone there?")
+    eventually(lambda: livechat.messages_of(uid)[-1], lambda m: m.front_message_id is not None, timeout_s=60)
+    assert [incoming.body["body"] for incoming in front.received] == ["Is anyone there?", "Is anyone there?"]
+
+
 def test_front_down_is_retried_until_it_answers(front: FrontFake, user: AuthAccount) -> None:
     front.down = True
     livechat.send_user_message(user_id(user), "Are you there?")

@@ -10,7 +10,8 @@
   A contact is named by the resource alias `alt:custom:{handle}`, written as is (not percent-encoded).
 
 `down` answers 500 to everything; `answers_lost` takes the next N messages and answers 500 anyway (an answer that
-never reached us). Installed on the session's first fake server (`FRONT_API_URL`)."""
+never reached us); `reads_refused` answers 403 to the listings (a token without the read scopes). Installed on the
+session's first fake server (`FRONT_API_URL`)."""
 
 from __future__ import annotations
 
@@ -73,6 +74,7 @@ class FrontFake:
     down: bool = False
     failed: int = 0  # requests answered 500 while down
     answers_lost: int = 0  # the next messages to take and then answer 500
+    reads_refused: bool = False  # a token without the read scopes: listing conversations is a 403
     downloads: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # link id → (content type, bytes)
 
     def install(self, server: HTTPServer) -> FrontFake:
@@ -87,6 +89,8 @@ class FrontFake:
             self.refused += 1
             return _json({}, 401)
         path = request.path.removeprefix(PREFIX)
+        if self.reads_refused and request.method == "GET" and not path.startswith("/download/"):
+            return _json({"_error": {"status": 403, "title": "Forbidden"}}, 403)
         raw_path = urlsplit(request.environ.get("REQUEST_URI", request.path)).path.removeprefix(PREFIX)
         if request.method == "POST" and path == f"/channels/{CHANNEL}/incoming_messages":
             return self._incoming(request)
