@@ -25,6 +25,7 @@ from bloom.users.events import USER_DELETED, UserDeleted
 TAGS = ("live-chat",)
 FRONT_SECRETS = ("FRONT_API_TOKEN",)
 STORE = (Capability.UPLOADS_BUCKET,)
+FRONT_WEBHOOK = "/api/webhooks/front"
 FRONT_SIGNATURE = HmacSignature(
     header="x-front-signature",
     credential="FRONT_APP_SECRET",
@@ -60,7 +61,7 @@ def front_message_key(request: WebhookRequest[FrontChannelRequest]) -> str:
 
 
 @webhook_function(
-    "/api/webhooks/front",
+    FRONT_WEBHOOK,
     verify=FRONT_SIGNATURE,
     body=FrontChannelRequest,
     idempotency_key=front_message_key,
@@ -78,7 +79,7 @@ def front_message_key(request: WebhookRequest[FrontChannelRequest]) -> str:
     memory_mb=512,  # a reply's files are downloaded (≤ 25 MB each) before they are stored
 )
 def front_webhook(delivery: WebhookDelivery[FrontChannelRequest]) -> FrontChannelAnswer:
-    return relay.apply_front_request(delivery.body, delivery.received_at)
+    return relay.apply_front_request(delivery.body, delivery.received_at, front.public_url(FRONT_WEBHOOK))
 
 
 # ---------------------------------------------------------------- attachments

@@ -22,6 +22,7 @@ from typing import Any
 
 import requests
 
+from bloom.livechat.front import MESSAGE_ID_HEADER
 from infra.auth_emulator import AuthEmulator
 from infra.bench_report import print_table
 from infra.stack_runner import RunningStack, start_stack, stop_stack
@@ -40,7 +41,9 @@ class _FrontChannel(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")
-        _FrontChannel.arrivals.put((body.get("metadata", {}).get("external_id", ""), time.perf_counter()))
+        _FrontChannel.arrivals.put(
+            (body.get("metadata", {}).get("headers", {}).get(MESSAGE_ID_HEADER, ""), time.perf_counter())
+        )
         answer = json.dumps({"status": "accepted", "message_uid": uuid.uuid4().hex}).encode()
         self.send_response(202)
         self.send_header("Content-Type", "application/json")

@@ -83,7 +83,7 @@ def test_a_users_message_reaches_front_once_with_ids_only(front: FrontFake, user
         "sender": {"handle": f"bloom-user-{uid}"},
         "body": "I would like to talk to someone",
         "body_format": "markdown",
-        "metadata": {"external_id": message.id, "thread_ref": f"bloom-user-{uid}"},
+        "metadata": {"thread_ref": f"bloom-user-{uid}", "headers": {"bloom_message_id": message.id}},
     }
     sent = json.dumps(incoming.body)
     assert EMAIL not in sent and "Alex" not in sent
@@ -95,6 +95,27 @@ def test_a_users_message_reaches_front_once_with_ids_only(front: FrontFake, user
     eventually(lambda: outcome("relay_chat_message_to_front", event_id), lambda status: status == "done")
     assert relay.relay_to_front(uid, message.id) is False
     assert len(front.received) == 1 and livechat.messages_of(uid)[-1].front_message_id == stored.front_message_id
+
+
+def test_a_post_whose_answer_was_lost_is_found_in_front_not_posted_again(front: FrontFake, user: AuthAccount) -> None:
+    # Front takes the message, but its answer never reaches us (a timeout, a crash before the write): the event is
+    # redelivered, and Front's endpoint has no idempotency key, so the relay looks for the message before posting.
+    uid = user_id(user)
+    front.answers_lost = 1
+    message = livechat.send_user_message(uid, "Please do not lose this")
+    stored = eventually(lambda: livechat.messages_of(uid)[-1], lambda m: m.front_message_id is not None, timeout_s=60)
+    [held] = front.messages
+    assert (len(front.received), stored.front_message_id) == (1, held.id)
+    assert held.headers == {"bloom_message_id": message.id}
+
+
+def test_a_lost_answer_front_will_not_let_us_look_up_is_posted_again(front: FrontFake, user: AuthAccount) -> None:
+    # never dropped for fear of a duplicate: Front shows the message twice rather than not at all
+    uid = user_id(user)
+    front.answers_lost, front.reads_refused = 1, True
+    livechat.send_user_message(uid, "Is anyone there?")
+    eventually(lambda: livechat.messages_of(uid)[-1], lambda m: m.front_message_id is not None, timeout_s=60)
+    assert [incoming.body["body"] for incoming in front.received] == ["Is anyone there?", "Is anyone there?"]
 
 
 def test_front_down_is_retried_until_it_answers(front: FrontFake, user: AuthAccount) -> None:
@@ -180,8 +201,10 @@ def test_a_reply_for_no_bloom_user_is_acknowledged_and_stored_nowhere(stack: Run
 
 
 def test_the_channel_authorization_request_is_answered(stack: RunningStack) -> None:
+    # Front's channel template answers `authorization` with the URL Front sends the channel's requests to
     response = post_webhook(stack, {"type": "authorization", "payload": {"channel_id": "cha_test"}})
-    assert response.status_code == 200 and response.json()["type"] == "success"
+    assert response.status_code == 200
+    assert response.json() == {"type": "success", "webhook_url": f"{stack.api}/webhooks/front"}
 
 
 # --- erasure ------------------------------------------------------------------------------------------------------

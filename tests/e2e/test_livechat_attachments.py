@@ -52,7 +52,7 @@ def test_an_image_is_stored_relayed_to_front_and_fetched_through_a_signed_url(
     assert message.history_entry()["attachments"] == [{"url": attachment.url, "kind": "image", "name": "photo.png"}]
     [incoming] = eventually(lambda: list(front.received), lambda got: len(got) == 1)
     assert incoming.body["sender[handle]"] == f"bloom-user-user-{user.uid}"
-    assert incoming.body["metadata[external_id]"] == message.id and incoming.body["body"] == "photo.png"
+    assert incoming.body["metadata[headers][bloom_message_id]"] == message.id and incoming.body["body"] == "photo.png"
     assert [(f.name, f.content_type, f.data) for f in incoming.files] == [("photo.png", "image/png", PNG)]
     # the frontend prefixes its API URL; the route answers with a redirect to a short-lived signed URL
     fetched = requests.get(f"{stack.api}/v1{attachment.url}", allow_redirects=False, timeout=30)

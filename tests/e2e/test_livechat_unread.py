@@ -56,3 +56,17 @@ def test_at_most_three_emails_for_a_reply_left_unread(user: AuthAccount, provide
     for hours in range(0, 12, 2):
         fire_job(JOB, t0 + timedelta(hours=hours, minutes=10))
     assert len(events(providers)) == 3
+
+
+def test_a_member_gone_from_mailchimp_is_written_again_and_emailed(
+    stack: RunningStack, auth: AuthEmulator, providers: Providers
+) -> None:
+    # no member in Mailchimp (archived or deleted there by the team, or never written): the event alone gets a 404
+    account = make_user(auth, EMAIL)
+    uid = f"user-{account.uid}"
+    assert MEMBER not in providers.mailchimp
+    t0 = utcnow()
+    livechat.record_agent_reply(uid, front_message_id="m3", text="hello", attachments=[], at=t0)
+    fire_job(JOB, t0 + timedelta(minutes=6))
+    assert providers.mailchimp[MEMBER]["email_address"] == EMAIL
+    assert events(providers) == [{"name": UNREAD_EVENT}]

@@ -4,7 +4,7 @@ Base `MAILCHIMP_API_URL` (`https://<dc>.api.mailchimp.com/3.0`), audience `MAILC
 `MAILCHIMP_API_KEY` (HTTP Basic with any user name). A member is addressed by the MD5 of the lower-cased email:
 - `PUT /lists/{audience}/members/{hash}` adds or updates the member with the whole field set;
 - `POST /lists/{audience}/members/{hash}/events` records a named event on the member, which starts the customer
-  journey (the transactional email) the team built on it: the event carries its name only;
+  journey (the transactional email) the team built on it: the event carries its name only (404: no such member);
 - `POST /lists/{audience}/members/{hash}/actions/delete-permanent` erases it (404: already gone). Mailchimp
   will not take that address again through the API afterwards, which is what erasure wants.
 Paths carry the address's hash, so they are not logged (`log_path=False`).
@@ -59,8 +59,9 @@ def delete_member(email: str) -> None:
     check(PROVIDER, "delete member", response, ok=(404,))
 
 
-def send_event(email: str, name: str) -> None:
-    """Record the event `name` on the member (a journey sends the email); 404: not a member, nothing to send to."""
+def send_event(email: str, name: str) -> bool:
+    """Record the event `name` on the member (a journey sends the email); False when there is no such member
+    (404: never written, or archived or deleted in Mailchimp since)."""
     import requests
 
     from bloom.platform.http_client import integration_session
@@ -71,4 +72,5 @@ def send_event(email: str, name: str) -> None:
             response = session.post(f"{url}/events", json={"name": name}, auth=auth)
     except requests.RequestException as exc:
         raise unreachable(PROVIDER, "event", exc) from None
-    check(PROVIDER, "member event", response)
+    check(PROVIDER, "member event", response, ok=(404,))
+    return response.status_code != 404

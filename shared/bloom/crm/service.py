@@ -323,14 +323,20 @@ def user_by_id(user_id: str) -> UserRecord | None:
 
 def send_mailchimp_event(user_id: str, name: str) -> bool:
     """Record the Mailchimp event `name` on the user's member (its journey emails them: the transactional path of
-    the live chat's unread-reply email). False when the user is gone."""
+    the live chat's unread-reply email). A member Mailchimp no longer has (archived or deleted there) is written
+    again from the user's profile and the event sent once more, as the original backend's recovery does. False
+    when the user is gone."""
     user = user_by_id(user_id)
     if user is None or user.deleted_at is not None:
         return False
     try:
-        mailchimp.send_event(user.email, name)
+        recorded = mailchimp.send_event(user.email, name)
+        if not recorded and sync("mailchimp", user_id, force=True) == "written":
+            recorded = mailchimp.send_event(user.email, name)
     except ProviderUnavailable as exc:
         raise TransientEventError(str(exc)) from None
     except ProviderRefused as exc:
         raise PermanentEventError(str(exc)) from None
+    if not recorded:
+        raise PermanentEventError("mailchimp member event: no member for the user")
     return True

@@ -1,10 +1,14 @@
-"""Front, the team's inbox, through its API (`FRONT_API_URL`, Bearer `FRONT_API_TOKEN`).
+"""Front, the team's inbox, through its API (`FRONT_API_URL`, Bearer `FRONT_API_TOKEN`). Facts and their sources
+are in docs/livechat.md ("Front").
 
-- `POST /channels/{FRONT_CHANNEL_ID}/incoming_messages` (a custom channel) puts a user's message in the inbox:
-  `sender.handle` is an opaque handle derived from the user id (Front needs a handle per sender; never an email or
-  a name), `metadata.thread_ref` the same stable reference, so each user has one conversation, and
-  `metadata.external_id` our message id. JSON, or multipart with `attachments` when files go with it. Front
-  answers `{message_uid}`.
+- `POST /channels/{FRONT_CHANNEL_ID}/incoming_messages` ("Receive custom messages", custom channels only) puts a
+  user's message in the inbox: `sender.handle` is an opaque handle derived from the user id (Front needs a handle
+  per sender; never an email or a name), `metadata.thread_ref` the same stable reference, so each user has one
+  conversation, and `metadata.headers.bloom_message_id` our message id (the endpoint has no idempotency key and no
+  `external_id`; `headers` is its field for our own data, kept on the message). JSON, or multipart with
+  `attachments` when files go with it. Front answers 202 `{status: "accepted", message_uid}`.
+- `GET /contacts/alt:custom:{handle}/conversations`, then `GET /conversations/{id}/messages` (newest first): find a
+  message we posted by that header, when the answer to an earlier post was lost.
 - `DELETE /contacts/alt:custom:{handle}` erases the contact the channel created for that handle (404: none).
 
 No answer, 429 or 5xx: `TransientEventError` (the subscriber's event is redelivered); another refusal is
@@ -30,6 +34,9 @@ if TYPE_CHECKING:
 
 SERVICE = "front"
 HANDLE_PREFIX = "bloom-user-"
+MESSAGE_ID_HEADER = "bloom_message_id"  # in `metadata.headers`: our id on the message in Front
+RECENT_CONVERSATIONS = 5  # a user has one conversation (one thread_ref); merges and splits may add a few
+RECENT_MESSAGES = 50  # a lost answer is looked for within minutes: among the conversation's newest messages
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,16 @@ def user_of(handle: str) -> str | None:
         return None
     user_id = handle.removeprefix(HANDLE_PREFIX)
     return user_id if is_valid_doc_id(user_id) else None
+
+
+def contact_alias(user_id: str) -> str:
+    """The contact the custom channel made for the user's handle, as a resource alias (`alt:{source}:{handle}`)."""
+    return f"alt:custom:{quote(handle_of(user_id), safe='')}"
+
+
+def public_url(route: str) -> str:
+    """Where Front reaches one of our routes (`/api/...`): under `BLOOM_API_URL`, the API's public base (`…/api`)."""
+    return get_settings().api_url.rstrip("/").removesuffix("/api") + route
 
 
 def _api() -> tuple[str, str, dict[str, str]]:
@@ -89,8 +106,8 @@ def post_incoming(user_id: str, message_id: str, text: str, files: list[Outgoing
                     "sender[handle]": handle,
                     "body": body,
                     "body_format": "markdown",
-                    "metadata[external_id]": message_id,
                     "metadata[thread_ref]": handle,
+                    f"metadata[headers][{MESSAGE_ID_HEADER}]": message_id,
                 }
                 uploads = [("attachments", (f.name, f.data, f.content_type)) for f in files]
                 response = session.post(url, data=form, files=uploads, headers=headers)
@@ -99,7 +116,7 @@ def post_incoming(user_id: str, message_id: str, text: str, files: list[Outgoing
                     "sender": {"handle": handle},
                     "body": body,
                     "body_format": "markdown",
-                    "metadata": {"external_id": message_id, "thread_ref": handle},
+                    "metadata": {"thread_ref": handle, "headers": {MESSAGE_ID_HEADER: message_id}},
                 }
                 response = session.post(url, json=payload, headers=headers)
     except requests.RequestException as exc:
@@ -109,6 +126,39 @@ def post_incoming(user_id: str, message_id: str, text: str, files: list[Outgoing
     if not isinstance(uid, str) or not uid:
         raise PermanentEventError("front incoming message: no message_uid in the answer")
     return uid
+
+
+def find_incoming(user_id: str, message_id: str) -> str | None:
+    """Front's id of the message we posted as `message_id` (by its `metadata.headers`), or None when Front has not
+    got it, or will not say (no contact yet, a token without read scopes: the caller then posts it)."""
+    import requests
+
+    from bloom.platform.http_client import integration_session
+
+    base, _, headers = _api()
+    try:
+        with integration_session(SERVICE, log_path=False) as session:
+            listed = session.get(
+                f"{base}/contacts/{contact_alias(user_id)}/conversations",
+                params={"limit": RECENT_CONVERSATIONS},
+                headers=headers,
+            )
+            _check("contact conversations", listed, ok=(401, 403, 404))
+            conversations = listed.json().get("_results", []) if listed.ok else []
+            for conversation in conversations:
+                page = session.get(
+                    f"{base}/conversations/{quote(str(conversation.get('id', '')), safe='')}/messages",
+                    params={"limit": RECENT_MESSAGES},
+                    headers=headers,
+                )
+                _check("conversation messages", page, ok=(401, 403, 404))
+                for message in page.json().get("_results", []) if page.ok else []:
+                    if ((message.get("metadata") or {}).get("headers") or {}).get(MESSAGE_ID_HEADER) == message_id:
+                        found = message.get("id")
+                        return found if isinstance(found, str) and found else None
+    except requests.RequestException as exc:
+        raise TransientEventError(f"front find message: {type(exc).__name__}") from None
+    return None
 
 
 def download(url: str, max_bytes: int) -> bytes | None:
@@ -146,10 +196,9 @@ def delete_contact(user_id: str) -> None:
     from bloom.platform.http_client import integration_session
 
     base, _, headers = _api()
-    alias = quote(f"alt:custom:{handle_of(user_id)}", safe="")
     try:
         with integration_session(SERVICE, log_path=False) as session:
-            response = session.delete(f"{base}/contacts/{alias}", headers=headers)
+            response = session.delete(f"{base}/contacts/{contact_alias(user_id)}", headers=headers)
     except requests.RequestException as exc:
         raise TransientEventError(f"front delete contact: {type(exc).__name__}") from None
     _check("delete contact", response, ok=(404,))
@@ -210,11 +259,17 @@ class FrontChannelRequest(RequestModel):
         return next((user for user in map(user_of, refs) if user is not None), None)
 
 
+def _absent(value: object) -> bool:
+    return value is None
+
+
 class FrontChannelAnswer(CamelModel):
-    """What Front expects back (`type: success`; for a message, the ids that thread it)."""
+    """What Front expects back (`type: success`): for a `message`, the ids that thread it; for `authorization`,
+    the `webhook_url` Front sends the channel's later requests to. Fields that do not apply are left out."""
 
     model_config = ConfigDict(alias_generator=None, populate_by_name=True)
 
     type: Literal["success"] = "success"
-    external_id: str | None = None
-    external_conversation_id: str | None = None
+    external_id: str | None = Field(default=None, exclude_if=_absent)
+    external_conversation_id: str | None = Field(default=None, exclude_if=_absent)
+    webhook_url: str | None = Field(default=None, exclude_if=_absent)

@@ -1,17 +1,23 @@
-"""The Front relay: a user's stored message goes to the team's inbox once, however often its event is delivered.
+"""The Front relay: a user's stored message goes to the team's inbox, once however often its event is delivered.
 
-Front's message uid is written on the message after Front took it; a redelivered `livechat.message_sent` finds it
-and posts nothing. (A delivery that dies between Front's answer and that write is redelivered and posted again:
-the window is one request; Front then shows the message twice, never loses it.)"""
+Front's "Receive custom messages" has no idempotency key, so the relay keeps its own record on the message:
+`frontRelayStartedAt` before the post, Front's message uid (`frontMessageId`) after it. A redelivered
+`livechat.message_sent` that finds the uid posts nothing. One that finds only the start (the earlier delivery died,
+or timed out, between the post and the write: Front may have the message without our knowing) first looks for the
+message in the user's Front conversation by its `metadata.headers.bloom_message_id`: found, its id is written and
+nothing is posted; not found (or Front will not say), it is posted again. A survivor's message is never dropped
+for fear of a duplicate; a duplicate is left only when Front had not yet listed the first post (it takes messages
+asynchronously) or the read was refused."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from bloom.core.logging import get_logger
+from bloom.core.time import utcnow
 from bloom.livechat import attachments, front, service
 from bloom.livechat.front import FrontAttachment, FrontChannelAnswer, FrontChannelRequest
-from bloom.livechat.repository import LivechatWork, record_relayed
+from bloom.livechat.repository import LivechatWork, record_relay_attempt, record_relayed
 from bloom.livechat.schemas import ChatAttachment
 
 _log = get_logger(__name__)
@@ -20,17 +26,27 @@ _log = get_logger(__name__)
 def relay_to_front(user_id: str, message_id: str) -> bool:
     """Post the message to the user's Front conversation; False when there is nothing to do (already relayed,
     or the chat was erased meanwhile)."""
-    message = LivechatWork().messages.get_in(user_id, message_id)
-    if message is None or message.front_message_id is not None:
+    message = LivechatWork.run_in_transaction(lambda uow: record_relay_attempt(uow, user_id, message_id, utcnow()))
+    if message is None:
         return False
-    files = [attachments.outgoing_file(attachment) for attachment in message.attachments if attachment.object_name]
-    front_message_id = front.post_incoming(user_id, message.id, message.text, files)
-    return LivechatWork.run_in_transaction(lambda uow: record_relayed(uow, user_id, message_id, front_message_id))
+    front_message_id = None
+    if message.front_relay_started_at is not None:  # an earlier attempt may have reached Front: look before posting
+        front_message_id = front.find_incoming(user_id, message.id)
+        _log.warning("front relay retried after an unanswered post", extra={"found": front_message_id is not None})
+    if front_message_id is None:
+        files = [attachments.outgoing_file(a) for a in message.attachments if a.object_name]
+        front_message_id = front.post_incoming(user_id, message.id, message.text, files)
+    uid = front_message_id
+    return LivechatWork.run_in_transaction(lambda uow: record_relayed(uow, user_id, message_id, uid))
 
 
-def apply_front_request(request: FrontChannelRequest, received_at: datetime) -> FrontChannelAnswer:
-    """What Front's channel asks (its webhook, verified): a teammate's reply becomes the user's `agent_reply`
-    (once per Front message: `record_agent_reply` is idempotent), threaded back to the user's conversation."""
+def apply_front_request(request: FrontChannelRequest, received_at: datetime, webhook_url: str) -> FrontChannelAnswer:
+    """What Front's channel asks (its webhook, verified): `authorization` is answered with the URL of this webhook
+    (`webhook_url`, where Front sends the channel's later requests); a teammate's reply becomes the user's
+    `agent_reply` (once per Front message: `record_agent_reply` is idempotent), threaded back to the user's
+    conversation."""
+    if request.type == "authorization":
+        return FrontChannelAnswer(webhook_url=webhook_url)
     if request.type != "message" or request.payload is None:
         return FrontChannelAnswer()
     message = request.payload

@@ -105,6 +105,17 @@ class LivechatWork(UnitOfWork):
 # --- front (front)
 
 
+def record_relay_attempt(uow: LivechatWork, user_id: str, message_id: str, at: datetime) -> ChatMessage | None:
+    """Note that a post to Front is about to be made (the first attempt's time is kept); the message as it was
+    before, or None when there is nothing to post (gone, or already relayed)."""
+    message = uow.messages.get_in(user_id, message_id)
+    if message is None or message.front_message_id is not None:
+        return None
+    if message.front_relay_started_at is None:
+        uow.messages.session.update(uow.messages.message_ref(user_id, message_id), {"frontRelayStartedAt": at})
+    return message
+
+
 def record_relayed(uow: LivechatWork, user_id: str, message_id: str, front_message_id: str) -> bool:
     """Note Front's id on a user's message once it is in the inbox; False when it was already relayed (or gone)."""
     message = uow.messages.get_in(user_id, message_id)

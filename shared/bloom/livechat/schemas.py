@@ -44,6 +44,7 @@ class ChatMessage(CamelModel):
     stored_at: datetime  # when it reached Firestore: what the relay's listeners follow
     author_name: str | None = None  # the team member (agent replies)
     front_message_id: str | None = None  # agent replies: Front's id (idempotency); user messages: once relayed
+    front_relay_started_at: datetime | None = None  # user messages: when a post to Front was first attempted
     moderation: ChatModeration | None = None  # user messages
 
     def history_entry(self) -> dict[str, Any]:

@@ -104,7 +104,8 @@ class HmacSignature:
     tolerance_s: int = 300
     version: str | None = None
     separator: bytes = b"."
-    # Front sends milliseconds though its docs say seconds: with this, a timestamp above 10^12 is read as ms
+    # Front: its application webhooks doc gives milliseconds, its Security page no unit (seconds elsewhere in its
+    # API): with this, a timestamp above 10^12 is read as milliseconds, otherwise as seconds
     milliseconds_allowed: bool = False
     missing: ErrorSpec = SIGNATURE_MISSING
     mismatch: ErrorSpec = SIGNATURE_MISMATCH
