@@ -2,8 +2,9 @@
 # declared in the registry (bloom.platform.registry.ServiceSpec) and read here from functions.json's `services`;
 # nothing below names one. docs/livechat.md, Service.
 #
-# The image is built from the same bundle the functions build from, with `uvicorn <module>:<app>` as its command;
-# var.service_images pins one per service, and a service without an image is not deployed (docs/livechat.md).
+# The image is built from the same bundle the functions build from (infra/service.Dockerfile), with
+# `uvicorn <module>:<app>` as its command; var.service_images pins one per service by digest (the plan build's
+# build/service-images.tfvars.json), and a service without an image is not deployed (docs/deploy.md, Service images).
 
 locals {
   services = { for svc in try(local.manifest.services, []) : svc.name => svc }
@@ -21,9 +22,15 @@ locals {
 }
 
 variable "service_images" {
-  description = "Container image per Cloud Run service (name => image reference), built by Cloud Build from the bundle."
+  description = "Container image per Cloud Run service (name => <repository>/<service>@sha256:<digest>): the plan build's build/service-images.tfvars.json (docs/deploy.md, Service images)."
   type        = map(string)
   default     = {}
+
+  # By digest only: a tag could point elsewhere between the plan an approver reads and the apply.
+  validation {
+    condition     = alltrue([for image in values(var.service_images) : can(regex("^[a-z0-9.-]+(/[a-z0-9._-]+)+@sha256:[0-9a-f]{64}$", image))])
+    error_message = "Pin each service image by digest (<repository>/<service>@sha256:<digest>), as cloudbuild/plan.yaml does."
+  }
 }
 
 # Its own account per service, holding exactly what the service declares (Firestore, topics, secrets).
