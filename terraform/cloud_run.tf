@@ -21,18 +21,6 @@ locals {
   }
 }
 
-variable "service_images" {
-  description = "Container image per Cloud Run service (name => <repository>/<service>@sha256:<digest>): the plan build's build/service-images.tfvars.json (docs/deploy.md, Service images)."
-  type        = map(string)
-  default     = {}
-
-  # By digest only: a tag could point elsewhere between the plan an approver reads and the apply.
-  validation {
-    condition     = alltrue([for image in values(var.service_images) : can(regex("^[a-z0-9.-]+(/[a-z0-9._-]+)+@sha256:[0-9a-f]{64}$", image))])
-    error_message = "Pin each service image by digest (<repository>/<service>@sha256:<digest>), as cloudbuild/plan.yaml does."
-  }
-}
-
 # Its own account per service, holding exactly what the service declares (Firestore, topics, secrets).
 resource "google_service_account" "service" {
   for_each = local.services

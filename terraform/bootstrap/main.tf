@@ -269,27 +269,21 @@ resource "google_storage_bucket_iam_member" "deployer_applied" {
 
 data "google_project" "environment" {}
 
-# Cloud Run imports a service's image at deploy time as the project's Cloud Run service agent (not as the service's
-# own account), so that agent may read the service images repository in the CI project, and nothing else there.
-# The agent exists once run.googleapis.com is enabled (docs/deploy.md, first deploy, step 1).
-resource "google_artifact_registry_repository_iam_member" "run_agent_service_images" {
+# Who may read the service images repository in the CI project (read only, that repository only):
+resource "google_artifact_registry_repository_iam_member" "service_images_reader" {
+  for_each = {
+    # Cloud Run imports a service's image at deploy time as the project's Cloud Run service agent (not as the
+    # service's own account). It exists once run.googleapis.com is enabled (docs/deploy.md, first deploy, step 1).
+    run_agent = "serviceAccount:service-${data.google_project.environment.number}@serverless-robot-prod.iam.gserviceaccount.com"
+    # Deploying an image also asks the deployer to read it ("Deploying to Cloud Run", Artifact Registry's docs).
+    deployer = "serviceAccount:${google_service_account.deployer.email}"
+  }
+
   project    = var.ci_project_id
   location   = var.region
   repository = local.service_images_repository
   role       = "roles/artifactregistry.reader"
-  member     = "serviceAccount:service-${data.google_project.environment.number}@serverless-robot-prod.iam.gserviceaccount.com"
-
-  depends_on = [google_artifact_registry_repository.services]
-}
-
-# Deploying an image also asks the deployer to read it ("Deploying to Cloud Run", Artifact Registry's docs): the
-# same repository, read only.
-resource "google_artifact_registry_repository_iam_member" "deployer_service_images" {
-  project    = var.ci_project_id
-  location   = var.region
-  repository = local.service_images_repository
-  role       = "roles/artifactregistry.reader"
-  member     = "serviceAccount:${google_service_account.deployer.email}"
+  member     = each.value
 
   depends_on = [google_artifact_registry_repository.services]
 }

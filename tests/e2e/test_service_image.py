@@ -15,15 +15,9 @@ from bloom.core.time import utcnow
 from bloom.livechat import service as livechat
 from infra.auth_emulator import AuthEmulator
 from infra.bundle import build_bundle
-from infra.stack import ManagedProcess, service_processes
 from infra.stack_runner import RunningStack
-from tests.support.bundle import bundle_python
-from tests.support.livechat import chat_client
+from tests.support.livechat import chat_client, service_process
 from tests.support.users import make_user
-
-SERVICE = "livechat_socket"
-# `python -m uvicorn ARGS` for the bundle-only interpreter (bundle_python's program, ARGS as its sys.argv[1:]).
-UVICORN = "from uvicorn.main import main\nsys.argv[0] = 'uvicorn'\nmain()\n"
 
 
 @pytest.fixture(scope="module")
@@ -41,27 +35,8 @@ def bundled_service(
     running_stack: RunningStack, bundle_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """The service run from the bundle, with the stack's uvicorn arguments on a free port; yields its origin."""
-    from bloom.platform.registry import registered_services
-    from infra.manifest import load_everything
-
-    load_everything()
-    log_dir = Path(tmp_path_factory.mktemp("bundled-service"))
-    [(as_the_stack_runs_it, port)] = service_processes([registered_services()[SERVICE]], log_dir).values()
-    uvicorn_args = as_the_stack_runs_it.command[as_the_stack_runs_it.command.index("uvicorn") + 1 :]
-    process = ManagedProcess(
-        f"bundled-{as_the_stack_runs_it.name}",
-        bundle_python(bundle_dir, UVICORN, *uvicorn_args),
-        as_the_stack_runs_it.ready,
-        log_dir,
-        env=running_stack.env,
-        cwd=bundle_dir,
-    )
-    process.start()
-    try:
-        process.wait_ready(timeout_s=60)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.stop()
+    with service_process(Path(tmp_path_factory.mktemp("bundled-service")), bundle=bundle_dir) as origin:
+        yield origin
 
 
 def test_the_service_runs_from_the_bundle_and_serves_history_over_a_websocket(

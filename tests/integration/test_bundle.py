@@ -59,16 +59,15 @@ def clean_env() -> dict[str, str]:
     }
 
 
-def load(directory: Path, target: str) -> dict[str, Any]:
-    result = subprocess.run(
-        [sys.executable, "-c", LOAD, target, json.dumps(WATCHED_SDKS)],
-        cwd=directory,
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+def run_in(directory: Path, command: list[str]) -> subprocess.CompletedProcess[str]:
+    """`command` run in `directory` with what a deployed function has (`clean_env`)."""
+    return subprocess.run(
+        command, cwd=directory, env=clean_env(), capture_output=True, text=True, timeout=120, check=False
     )
+
+
+def load(directory: Path, target: str) -> dict[str, Any]:
+    result = run_in(directory, [sys.executable, "-c", LOAD, target, json.dumps(WATCHED_SDKS)])
     assert result.returncode == 0, f"{target} did not load from the bundle:\n{result.stderr}"
     ok, report = result.stdout.splitlines()[-2:]
     assert ok == "OK"
@@ -355,15 +354,7 @@ print(json.dumps({"callable": callable(app), "files": [sys.modules[name].__file_
 def test_service_app_loads_from_the_bundle_alone(name: str, bundle_dir: Path) -> None:
     manifest = json.loads((bundle_dir / "functions.json").read_text())
     [service] = [svc for svc in manifest["services"] if svc["name"] == name]
-    result = subprocess.run(
-        bundle_python(bundle_dir, SERVICE_APP, service["module"], service["app"]),
-        cwd=bundle_dir,
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_in(bundle_dir, bundle_python(bundle_dir, SERVICE_APP, service["module"], service["app"]))
     assert result.returncode == 0, (
         f"{service['module']}:{service['app']} did not load from the bundle:\n{result.stderr}"
     )
@@ -388,15 +379,7 @@ print(client.post("/", json=body).status_code)
 
 
 def test_a_subscriber_takes_the_body_of_a_pubsub_push(bundle_dir: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", PUSH, "record_heartbeat"],
-        cwd=bundle_dir,
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_in(bundle_dir, [sys.executable, "-c", PUSH, "record_heartbeat"])
     assert result.returncode == 0, result.stderr[-2000:]
     *log, status = result.stdout.splitlines()
     assert status == "200", result.stdout[-2000:]

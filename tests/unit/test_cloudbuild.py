@@ -467,18 +467,16 @@ def test_the_service_images_live_in_the_ci_project_and_only_the_plan_account_wri
             "roles/artifactregistry.writer",
             "serviceAccount:${google_service_account.planner[0].email}",
         ),
-        "run_agent_service_images": (
-            "roles/artifactregistry.reader",
-            "serviceAccount:service-${data.google_project.environment.number}@serverless-robot-prod.iam.gserviceaccount.com",
-        ),
-        "deployer_service_images": (
-            "roles/artifactregistry.reader",
-            "serviceAccount:${google_service_account.deployer.email}",
-        ),
+        "service_images_reader": ("roles/artifactregistry.reader", "${each.value}"),
     }
-    for name in ("run_agent_service_images", "deployer_service_images"):  # each environment's, on the CI repository
-        body = _bootstrap()[("google_artifact_registry_repository_iam_member", name)]
-        assert (body["project"], body["repository"]) == ("${var.ci_project_id}", "${local.service_images_repository}")
+    readers = _bootstrap()[("google_artifact_registry_repository_iam_member", "service_images_reader")]
+    assert {name: _unquote(member) for name, member in readers["for_each"].items()} == {
+        "run_agent": "serviceAccount:service-${data.google_project.environment.number}"
+        "@serverless-robot-prod.iam.gserviceaccount.com",
+        "deployer": "serviceAccount:${google_service_account.deployer.email}",
+    }
+    # Each environment's, on the CI project's repository.
+    assert (readers["project"], readers["repository"]) == ("${var.ci_project_id}", "${local.service_images_repository}")
     assert repository["repository_id"] == "${local.service_images_repository}"
     plan = _bootstrap()[("google_cloudbuild_trigger", "plan")]
     assert _unquote(plan["substitutions"]["_SERVICE_IMAGES"]) == (

@@ -1,14 +1,11 @@
-"""The Cloud Run services' image: its Dockerfile (infra/service.Dockerfile), the digests the plans pin
-(infra/service_images.py) and Terraform's refusal of anything but a digest (var.service_images)."""
+"""The Cloud Run services' image: its Dockerfile (infra/service.Dockerfile) and the digests the plans pin
+(infra/service_images.py; Terraform's own refusal of a tag is in tests/unit/test_terraform.py)."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 import yaml  # type: ignore[import-untyped]
@@ -19,7 +16,6 @@ from infra.service_images import ServiceImage, pinned
 DOCKERFILE = ROOT / SERVICE_DOCKERFILE
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 CHECKOV_ARGS = ("--quiet", "--compact", "-o", "json", "--skip-download")  # offline, as tests/unit/test_terraform.py
-TERRAFORM_BIN = shutil.which("terraform") or str(ROOT / ".bin" / "terraform")
 REPOSITORY = "europe-west2-docker.pkg.dev/ci-project/bloom-services"
 DIGEST = "sha256:" + "ab" * 32
 
@@ -115,34 +111,3 @@ def test_each_service_is_pinned_by_digest_to_its_own_image() -> None:
 def test_anything_but_one_digest_per_service_is_refused(digests: str) -> None:
     with pytest.raises(ValueError):
         pinned(IMAGES, digests)
-
-
-# --- Terraform ---------------------------------------------------------------------------------------------------
-
-
-def _plan_with(service_images: str, work: Path) -> subprocess.CompletedProcess[str]:
-    """`terraform console` on var.service_images alone (its validation), offline."""
-    text = (ROOT / "terraform" / "cloud_run.tf").read_text()
-    match = re.search(r'^variable "service_images" \{.*?^\}\n', text, re.MULTILINE | re.DOTALL)
-    assert match, "var.service_images is declared in terraform/cloud_run.tf"
-    (work / "variables.tf").write_text(match.group(0))
-    return subprocess.run(
-        [TERRAFORM_BIN, "console", f"-var=service_images={service_images}"],
-        input="length(var.service_images)\n",
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=work,
-        env={**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"},
-    )
-
-
-def test_terraform_takes_service_images_by_digest_only(tmp_path: Path) -> None:
-    if not Path(TERRAFORM_BIN).exists():
-        pytest.fail(f"terraform is not installed (looked on PATH and at {TERRAFORM_BIN})")
-    by_digest = _plan_with(f'{{livechat_socket="{REPOSITORY}/livechat-socket@{DIGEST}"}}', tmp_path)
-    assert by_digest.returncode == 0 and by_digest.stdout.strip() == "1", by_digest.stderr
-    by_tag = _plan_with(f'{{livechat_socket="{REPOSITORY}/livechat-socket:{"1" * 64}"}}', tmp_path)
-    refusal = " ".join(re.sub(r"\x1b\[[0-9;]*m|[│╷╵]", " ", by_tag.stderr).split())
-    assert by_tag.stdout.strip() != "1" and "Pin each service image by digest" in refusal, by_tag.stderr
