@@ -104,6 +104,17 @@ def test_ci_touches_no_environment() -> None:
     assert "substitutions" not in _build(CI)
 
 
+def test_ci_builds_the_service_image_as_the_plan_build_does_and_never_pushes_it() -> None:
+    build = ["build", "--file", SERVICE_DOCKERFILE.as_posix(), "build/bundle"]
+    assert _steps(CI)["service-image"]["args"] == build
+    assert "-m zipfile -e build/bundle.zip build/bundle" in _script(_steps(CI)["bundle"])
+    assert "-m zipfile -e build/bundle.zip build/bundle" in _script(_steps(PLAN)["service-image-tags"])
+    assert 'docker build --file infra/service.Dockerfile --tag "$$image" build/bundle' in _script(
+        _steps(PLAN)["service-images"]
+    )
+    assert not re.search(r"\bpush\b", " ".join(_script(step) for step in _steps(CI).values()))
+
+
 def test_nothing_points_at_the_old_ci_file() -> None:
     for path in (
         ROOT / "README.md",
