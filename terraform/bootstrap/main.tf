@@ -384,11 +384,11 @@ resource "google_storage_bucket_iam_member" "planner_plans" {
   member = "serviceAccount:${google_service_account.planner[0].email}"
 }
 
-# The Cloud Run services' images. A tag is a service's closure hash (infra/bundle.py) and can never be moved or
-# deleted (immutable tags): a tag names one image for good, so the plan build builds it once and every later plan
-# of the same closure pins that same image by digest. Each service's 10 newest images are kept, older ones go after
+# The Cloud Run services' images. A tag is a service's closure hash (infra/bundle.py) and can never be moved
+# (immutable tags): a tag names one image, so the plan build builds it once and every later plan of the same
+# closure pins that same image by digest. Each service's 10 newest images are kept, older ones are deleted after
 # 90 days: Cloud Run keeps its own copy of the image of every serving revision, so a deletion never stops a running
-# service, it only makes a rollback to that image rebuild it (its tag is free again).
+# service; a rollback to a commit whose image is gone builds that image again.
 resource "google_artifact_registry_repository" "services" {
   #checkov:skip=CKV_GCP_84:Google-managed encryption at rest, as the functions' image repository; CMEK needs a key-management process (permanent key ring, rotation, service-agent grants) that is not set up yet.
   count = local.is_ci_project ? 1 : 0
