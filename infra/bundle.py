@@ -11,10 +11,12 @@ Layout at the zip's root, the way the Cloud Functions Python runtime expects it:
 The same source gives the same bytes: entries are sorted, timestamps are 1980-01-01, permissions 0644, the
 compression is deflate at a fixed level and nothing but source goes in (no __pycache__, no .pyc).
 
-Next to the bundle, `closures.json` holds each function's closure hash: a digest of the files the function can
-import (its module, the `functions` modules and `bloom` areas that imports, transitively, found statically by
-`ast`), `main.py` and `requirements.txt`. Terraform names each function's source object after it, so a change
-redeploys exactly the functions whose closure it touches (terraform/source.tf).
+Next to the bundle, `closures.json` holds each function's closure hash (under `functions`): a digest of the files
+the function can import (its module, the `functions` modules and `bloom` areas that imports, transitively, found
+statically by `ast`), `main.py` and `requirements.txt`. Terraform names each function's source object after it, so
+a change redeploys exactly the functions whose closure it touches (terraform/source.tf). Each Cloud Run service
+has one too (under `services`): its module's closure and the Dockerfile its image is built with, which tags the
+image, so an image is built only when that changes (cloudbuild/plan.yaml, infra/service_images.py).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ ENTRY_MODULE = Path("functions") / "main.py"
 REQUIREMENTS = Path("requirements.txt")
 MANIFEST_NAME = "functions.json"
 CLOSURES_NAME = "closures.json"
+SERVICE_DOCKERFILE = Path("infra") / "service.Dockerfile"
 
 # Rendered in a fresh interpreter so the manifest describes the source root being bundled, whatever the
 # calling process has already imported or registered.
@@ -173,9 +176,11 @@ class Closures:
             self._file_digests[path] = hashlib.sha256(path.read_bytes()).digest()
         return self._file_digests[path]
 
-    def digest(self, module: str) -> str:
-        """sha256 of the closure's files, the entry module and the runtime dependencies (names and contents)."""
+    def digest(self, module: str, *also: Path) -> str:
+        """sha256 of the closure's files, the entry module, the runtime dependencies and the files `also` names
+        (relative to the source root): names and contents."""
         paths = {
+            *(self.root / path for path in also),
             self.root / ENTRY_MODULE,
             self.root / REQUIREMENTS,
             self.bloom / "__init__.py",
@@ -198,6 +203,13 @@ def closure_hashes(source_root: Path, manifest: str) -> dict[str, str]:
     return {name: by_module[module] for name, module in sorted(modules.items())}
 
 
+def service_closure_hashes(source_root: Path, manifest: str) -> dict[str, str]:
+    """Service name -> the hash of its image's closure: its module's, and the Dockerfile the image is built with."""
+    closures = Closures(source_root)
+    modules = {svc["name"]: svc["module"] for svc in json.loads(manifest).get("services", [])}
+    return {name: closures.digest(module, SERVICE_DOCKERFILE) for name, module in sorted(modules.items())}
+
+
 def write_zip(out: Path, entries: dict[str, bytes]) -> str:
     """Write `entries` as a reproducible zip at `out` (atomically); returns its sha256 hex."""
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -217,10 +229,14 @@ def write_zip(out: Path, entries: dict[str, bytes]) -> str:
 
 
 def build_bundle(out: Path, source_root: Path = ROOT) -> str:
-    """Build the deploy bundle of `source_root` at `out`, and each function's closure hash in `closures.json`
-    next to it; returns the bundle's sha256 hex."""
+    """Build the deploy bundle of `source_root` at `out`, and each function's and service's closure hash in
+    `closures.json` next to it; returns the bundle's sha256 hex."""
     manifest = render_manifest_for(source_root)
-    closures = json.dumps(closure_hashes(source_root, manifest), indent=2, sort_keys=True) + "\n"
+    hashes = {
+        "functions": closure_hashes(source_root, manifest),
+        "services": service_closure_hashes(source_root, manifest),
+    }
+    closures = json.dumps(hashes, indent=2, sort_keys=True) + "\n"
     out.parent.mkdir(parents=True, exist_ok=True)
     (out.parent / CLOSURES_NAME).write_text(closures)
     return write_zip(out, bundle_entries(source_root, manifest))

@@ -2,8 +2,9 @@
 # declared in the registry (bloom.platform.registry.ServiceSpec) and read here from functions.json's `services`;
 # nothing below names one. docs/livechat.md, Service.
 #
-# The image is built from the same bundle the functions build from, with `uvicorn <module>:<app>` as its command;
-# var.service_images pins one per service, and a service without an image is not deployed (docs/livechat.md).
+# The image is built from the same bundle the functions build from (infra/service.Dockerfile), with
+# `uvicorn <module>:<app>` as its command; var.service_images pins one per service by digest (the plan build's
+# build/service-images.tfvars.json), and a service without an image is not deployed (docs/deploy.md, Service images).
 
 locals {
   services = { for svc in try(local.manifest.services, []) : svc.name => svc }
@@ -18,12 +19,6 @@ locals {
       for name, svc in local.services : [for secret in svc.secrets : { service = name, secret = secret }]
     ]) : "${pair.service}/${pair.secret}" => pair
   }
-}
-
-variable "service_images" {
-  description = "Container image per Cloud Run service (name => image reference), built by Cloud Build from the bundle."
-  type        = map(string)
-  default     = {}
 }
 
 # Its own account per service, holding exactly what the service declares (Firestore, topics, secrets).

@@ -1,6 +1,6 @@
 # The deterministic bundle (`make bundle`) the functions build from, one object per function named after the
-# function's closure hash (build/closures.json: its module and the bloom areas it imports, main.py and
-# requirements.txt; infra/bundle.py). A change renames, and so redeploys, only the functions whose closure it
+# function's closure hash (build/closures.json's `functions`: its module and the bloom areas it imports, main.py
+# and requirements.txt; infra/bundle.py; its `services` tag the Cloud Run services' images, cloudbuild/plan.yaml). A change renames, and so redeploys, only the functions whose closure it
 # touches: ~130 functions do not all rebuild on every commit.
 
 resource "google_storage_bucket" "source" {
@@ -40,7 +40,7 @@ resource "google_storage_bucket" "source" {
 }
 
 locals {
-  closures = jsondecode(file(var.closures_path))
+  closures = jsondecode(file(var.closures_path)).functions
 }
 
 resource "google_storage_bucket_object" "function_source" {

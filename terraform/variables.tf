@@ -51,9 +51,21 @@ variable "bundle_path" {
 }
 
 variable "closures_path" {
-  description = "Each function's closure hash, written by `make bundle` next to the bundle, relative to this directory."
+  description = "Each function's (and service's) closure hash, written by `make bundle` next to the bundle, relative to this directory."
   type        = string
   default     = "../build/closures.json"
+}
+
+variable "service_images" {
+  description = "Container image per Cloud Run service (terraform/cloud_run.tf), name => <repository>/<service>@sha256:<digest>: the plan build's build/service-images.tfvars.json (docs/deploy.md, Service images)."
+  type        = map(string)
+  default     = {}
+
+  # By digest only: a tag could point elsewhere between the plan an approver reads and the apply.
+  validation {
+    condition     = alltrue([for image in values(var.service_images) : can(regex("^[a-z0-9.-]+(/[a-z0-9._-]+)+@sha256:[0-9a-f]{64}$", image))])
+    error_message = "Pin each service image by digest (<repository>/<service>@sha256:<digest>), as cloudbuild/plan.yaml does."
+  }
 }
 
 variable "max_instance_count" {

@@ -2,12 +2,14 @@
 # (docs/deploy.md, first deploy). It creates the deployer account CD runs as, with only the roles the main
 # configuration's resources need; the function build account and its project-wide grants, which the deployer may
 # not make; read-only roles for the plan account, which plans every environment from main;
-# who may approve a deploy; the CD trigger (approval required); and, in the CI project, the CI account (checks and
-# tests every branch, reads no environment), the plan account, the plans bucket and both triggers.
+# who may approve a deploy; the CD trigger (approval required); its Cloud Run's read access to the service images;
+# and, in the CI project, the CI account (checks and tests every branch, reads no environment), the plan account,
+# the plans bucket, the service images repository and both triggers.
 #
 # The trust chain: only main's plan build (the plan account) may write plans, and never overwrite one; CD checks
 # the plan's digests, installs the providers the committed lock file names, applies that plan and nothing else,
-# and production applies only a commit staging applied.
+# and production applies only a commit staging applied. The Cloud Run services' images are the plan account's to
+# push too (and nobody else's), and each plan pins them by digest.
 #
 # Order: the CI project's bootstrap first (it creates the plan account the others grant to).
 
@@ -21,6 +23,9 @@ locals {
   artifacts_bucket = "${var.ci_project_id}-bloom-ci-plans"
   # Where each environment's CD records the commits it applied; production applies only those staging recorded.
   applied_prefix = "applied/${var.environment}/"
+  # The Cloud Run services' images (docs/deploy.md, Service images): one repository in the CI project, in the
+  # region of its artifacts (var.region), which the plan build writes and each environment's Cloud Run reads.
+  service_images_repository = "bloom-services"
 
   # What the deployer needs for the resources of ../*.tf, and no data access beyond them: it never reads
   # Firestore documents or secret values. Project IAM changes are limited by a condition to the roles the
@@ -271,6 +276,27 @@ resource "google_storage_bucket_iam_member" "deployer_applied" {
   depends_on = [google_storage_bucket.plans]
 }
 
+data "google_project" "environment" {}
+
+# Who may read the service images repository in the CI project (read only, that repository only):
+resource "google_artifact_registry_repository_iam_member" "service_images_reader" {
+  for_each = {
+    # Cloud Run imports a service's image at deploy time as the project's Cloud Run service agent (not as the
+    # service's own account). It exists once run.googleapis.com is enabled (docs/deploy.md, first deploy, step 1).
+    run_agent = "serviceAccount:service-${data.google_project.environment.number}@serverless-robot-prod.iam.gserviceaccount.com"
+    # Deploying an image also asks the deployer to read it ("Deploying to Cloud Run", Artifact Registry's docs).
+    deployer = "serviceAccount:${google_service_account.deployer.email}"
+  }
+
+  project    = var.ci_project_id
+  location   = var.region
+  repository = local.service_images_repository
+  role       = "roles/artifactregistry.reader"
+  member     = each.value
+
+  depends_on = [google_artifact_registry_repository.services]
+}
+
 # Who may approve this environment's deploys (Cloud Build → Approvals): named here, reviewed like any change.
 resource "google_project_iam_member" "approver" {
   for_each = toset(var.approvers)
@@ -367,6 +393,54 @@ resource "google_storage_bucket_iam_member" "planner_plans" {
   member = "serviceAccount:${google_service_account.planner[0].email}"
 }
 
+# The Cloud Run services' images. A tag is a service's closure hash (infra/bundle.py) and can never be moved
+# (immutable tags): a tag names one image, so the plan build builds it once and every later plan of the same
+# closure pins that same image by digest. Each service's 10 newest images are kept, older ones are deleted after
+# 90 days: Cloud Run keeps its own copy of the image of every serving revision, so a deletion never stops a running
+# service; a rollback to a commit whose image is gone builds that image again.
+resource "google_artifact_registry_repository" "services" {
+  #checkov:skip=CKV_GCP_84:Google-managed encryption at rest, as the functions' image repository; CMEK needs a key-management process (permanent key ring, rotation, service-agent grants) that is not set up yet.
+  count = local.is_ci_project ? 1 : 0
+
+  repository_id          = local.service_images_repository
+  location               = var.region
+  format                 = "DOCKER"
+  description            = "Bloom Cloud Run service images, built by the plan build from the source bundle."
+  cleanup_policy_dry_run = false
+
+  docker_config {
+    immutable_tags = true
+  }
+
+  cleanup_policies {
+    id     = "keep-newest-versions"
+    action = "KEEP"
+    most_recent_versions {
+      keep_count = 10
+    }
+  }
+
+  cleanup_policies {
+    id     = "delete-older-than-90-days"
+    action = "DELETE"
+    condition {
+      tag_state  = "ANY"
+      older_than = "7776000s"
+    }
+  }
+}
+
+# The plan build pushes the service images: write (push, and read to find an existing tag) on this repository
+# only; roles/artifactregistry.writer cannot delete a version, and the tags cannot be moved.
+resource "google_artifact_registry_repository_iam_member" "planner_service_images" {
+  count = local.is_ci_project ? 1 : 0
+
+  location   = google_artifact_registry_repository.services[0].location
+  repository = google_artifact_registry_repository.services[0].name
+  role       = "roles/artifactregistry.writer"
+  member     = "serviceAccount:${google_service_account.planner[0].email}"
+}
+
 resource "google_cloudbuild_trigger" "ci" {
   count = local.is_ci_project ? 1 : 0
 
@@ -402,5 +476,6 @@ resource "google_cloudbuild_trigger" "plan" {
 
   substitutions = {
     _ARTIFACTS_BUCKET = local.artifacts_bucket
+    _SERVICE_IMAGES   = "${var.region}-docker.pkg.dev/${var.project_id}/${google_artifact_registry_repository.services[0].repository_id}"
   }
 }

@@ -18,11 +18,21 @@ from typing import Any
 
 import pytest
 
-from bloom.platform.registry import Sdk
-from infra.bundle import CLOSURES_NAME, ROOT, Closures, build_bundle, closure_hashes
+from bloom.platform.registry import Sdk, registered_services
+from infra.bundle import (
+    CLOSURES_NAME,
+    ROOT,
+    SERVICE_DOCKERFILE,
+    Closures,
+    build_bundle,
+    closure_hashes,
+    service_closure_hashes,
+)
 from infra.manifest import load_everything, render_manifest
+from tests.support.bundle import bundle_python
 
 FUNCTION_NAMES = sorted(load_everything())
+SERVICES = registered_services()
 
 # `requests` is left out: the Google SDKs and functions-framework themselves depend on it.
 WATCHED_SDKS = tuple(sdk.value for sdk in Sdk if sdk is not Sdk.REQUESTS)
@@ -49,16 +59,15 @@ def clean_env() -> dict[str, str]:
     }
 
 
-def load(directory: Path, target: str) -> dict[str, Any]:
-    result = subprocess.run(
-        [sys.executable, "-c", LOAD, target, json.dumps(WATCHED_SDKS)],
-        cwd=directory,
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+def run_in(directory: Path, command: list[str]) -> subprocess.CompletedProcess[str]:
+    """`command` run in `directory` with what a deployed function has (`clean_env`)."""
+    return subprocess.run(
+        command, cwd=directory, env=clean_env(), capture_output=True, text=True, timeout=120, check=False
     )
+
+
+def load(directory: Path, target: str) -> dict[str, Any]:
+    result = run_in(directory, [sys.executable, "-c", LOAD, target, json.dumps(WATCHED_SDKS)])
     assert result.returncode == 0, f"{target} did not load from the bundle:\n{result.stderr}"
     ok, report = result.stdout.splitlines()[-2:]
     assert ok == "OK"
@@ -79,6 +88,7 @@ def copy_source(destination: Path) -> Path:
     (destination / "infra").mkdir()
     for module in (ROOT / "infra").glob("*.py"):
         shutil.copy2(module, destination / "infra" / module.name)
+    shutil.copy2(ROOT / SERVICE_DOCKERFILE, destination / SERVICE_DOCKERFILE)
     shutil.copy2(ROOT / "requirements.txt", destination / "requirements.txt")
     return destination
 
@@ -210,11 +220,50 @@ def loaded_areas(source: Path, module: str) -> set[str]:
     return set(json.loads(result.stdout))
 
 
-def test_closures_are_written_next_to_the_bundle_for_every_function(bundle_zip: Path) -> None:
-    closures = json.loads((bundle_zip.parent / CLOSURES_NAME).read_text())
+def test_closures_are_written_next_to_the_bundle_for_every_function_and_service(bundle_zip: Path) -> None:
+    written = json.loads((bundle_zip.parent / CLOSURES_NAME).read_text())
+    assert sorted(written) == ["functions", "services"]  # apart: a service and a function may share a name
+    closures = written["functions"]
     assert sorted(closures) == FUNCTION_NAMES
     assert all(len(digest) == 64 for digest in closures.values())
     assert len(set(closures.values())) > 1, "every function would redeploy on every change"
+    assert SERVICES and sorted(written["services"]) == sorted(SERVICES)
+    assert all(len(digest) == 64 for digest in written["services"].values())
+
+
+def test_a_service_image_is_rebuilt_only_when_its_closure_or_dockerfile_changes(tmp_path: Path) -> None:
+    """The image's tag is its service's closure hash: a change elsewhere keeps the tag, and so the image."""
+    source = copy_source(tmp_path / "src")
+    manifest = render_manifest()
+    before = service_closure_hashes(source, manifest)
+    name, spec = next(iter(SERVICES.items()))
+    units = Closures(source).units(spec.module)
+    outside_area = min(
+        path.name
+        for path in (source / "shared" / "bloom").iterdir()
+        if path.is_dir() and f"bloom.{path.name}" not in units
+    )
+    entry_modules = {path.stem for path in (source / "functions").glob("*.py")} - {"__init__", "main"}
+    outside_function = min(stem for stem in entry_modules if f"functions.{stem}" not in units)
+    for changed in (
+        source / "shared" / "bloom" / outside_area / "__init__.py",
+        source / "functions" / f"{outside_function}.py",
+    ):
+        changed.write_text(changed.read_text() + "\n# changed\n")
+        assert service_closure_hashes(source, manifest)[name] == before[name], (
+            f"{changed} is outside {spec.module}'s closure"
+        )
+
+    inside = source / "functions" / f"{spec.module.split('.')[-1]}.py"
+    inside.write_text(inside.read_text() + "\n# changed\n")
+    after_code = service_closure_hashes(source, manifest)[name]
+    functions_before = closure_hashes(source, manifest)
+    dockerfile = source / SERVICE_DOCKERFILE
+    dockerfile.write_text(dockerfile.read_text() + "\n# changed\n")
+    after_dockerfile = service_closure_hashes(source, manifest)[name]
+
+    assert len({before[name], after_code, after_dockerfile}) == 3
+    assert closure_hashes(source, manifest) == functions_before, "the Dockerfile is no function's"
 
 
 def test_changing_an_area_changes_the_hash_of_the_functions_importing_it_and_of_no_other(tmp_path: Path) -> None:
@@ -292,6 +341,29 @@ def test_an_undeclared_sdk_import_is_caught(tmp_path: Path, framework_sdks: set[
     assert undeclared_sdks(report, manifest["zz_bundle_probe"], framework_sdks) == ["google.cloud.pubsub_v1"]
 
 
+# What the image runs (`uvicorn <module>:<app>`, terraform/cloud_run.tf): the service's ASGI application, imported
+# from the bundle alone. Reports where `bloom` and `functions` came from.
+SERVICE_APP = """
+import importlib, json, sys
+app = getattr(importlib.import_module(sys.argv[1]), sys.argv[2])
+print(json.dumps({"callable": callable(app), "files": [sys.modules[name].__file__ for name in ("bloom", "functions")]}))
+"""
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_service_app_loads_from_the_bundle_alone(name: str, bundle_dir: Path) -> None:
+    manifest = json.loads((bundle_dir / "functions.json").read_text())
+    [service] = [svc for svc in manifest["services"] if svc["name"] == name]
+    result = run_in(bundle_dir, bundle_python(bundle_dir, SERVICE_APP, service["module"], service["app"]))
+    assert result.returncode == 0, (
+        f"{service['module']}:{service['app']} did not load from the bundle:\n{result.stderr}"
+    )
+    report = json.loads(result.stdout.splitlines()[-1])
+    assert report["callable"], f"{service['module']}.{service['app']} is not an ASGI application"
+    for file in report["files"]:
+        assert Path(file).resolve().is_relative_to(bundle_dir.resolve()), file
+
+
 # --- Pub/Sub push ------------------------------------------------------------------------------------------
 
 # A push subscription (terraform/pubsub.tf) POSTs the plain Pub/Sub body, not a CloudEvent; functions-framework
@@ -307,15 +379,7 @@ print(client.post("/", json=body).status_code)
 
 
 def test_a_subscriber_takes_the_body_of_a_pubsub_push(bundle_dir: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", PUSH, "record_heartbeat"],
-        cwd=bundle_dir,
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_in(bundle_dir, [sys.executable, "-c", PUSH, "record_heartbeat"])
     assert result.returncode == 0, result.stderr[-2000:]
     *log, status = result.stdout.splitlines()
     assert status == "200", result.stdout[-2000:]

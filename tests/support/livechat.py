@@ -19,15 +19,19 @@ WAIT_S = 20.0
 
 
 @contextmanager
-def service_process(log_dir: Path) -> Iterator[str]:
-    """One more instance of the service, run as the stack runs its own (uvicorn on the registry's ASGI app), on
-    the emulators of the environment; yields its origin and stops it after."""
+def service_process(log_dir: Path, bundle: Path | None = None) -> Iterator[str]:
+    """One more instance of the service, run as the stack runs its own (uvicorn on the registry's ASGI app), or
+    from the unpacked deploy `bundle` alone as its image runs it, on the emulators of the environment; yields its
+    origin and stops it after."""
     from bloom.platform.registry import registered_services
     from infra.manifest import load_everything
     from infra.stack import service_processes
+    from tests.support.bundle import from_bundle
 
     load_everything()
     [(process, port)] = service_processes(list(registered_services().values()), log_dir).values()
+    if bundle is not None:
+        process = from_bundle(process, bundle)
     process.start()
     try:
         process.wait_ready(timeout_s=60)

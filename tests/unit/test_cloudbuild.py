@@ -11,6 +11,8 @@ import os
 import re
 import shutil
 import subprocess
+import sys
+import zipfile
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,8 @@ from typing import Any
 import hcl2
 import pytest
 import yaml  # type: ignore[import-untyped]
+
+from infra.bundle import SERVICE_DOCKERFILE
 
 ROOT = Path(__file__).resolve().parents[2]
 CI = ROOT / "cloudbuild.yaml"  # the design card's top level
@@ -100,6 +104,17 @@ def test_ci_touches_no_environment() -> None:
     assert "substitutions" not in _build(CI)
 
 
+def test_ci_builds_the_service_image_as_the_plan_build_does_and_never_pushes_it() -> None:
+    build = ["build", "--file", SERVICE_DOCKERFILE.as_posix(), "build/bundle"]
+    assert _steps(CI)["service-image"]["args"] == build
+    assert "-m zipfile -e build/bundle.zip build/bundle" in _script(_steps(CI)["bundle"])
+    assert "-m zipfile -e build/bundle.zip build/bundle" in _script(_steps(PLAN)["service-image-tags"])
+    assert 'docker build --file infra/service.Dockerfile --tag "$$image" build/bundle' in _script(
+        _steps(PLAN)["service-images"]
+    )
+    assert not re.search(r"\bpush\b", " ".join(_script(step) for step in _steps(CI).values()))
+
+
 def test_nothing_points_at_the_old_ci_file() -> None:
     for path in (
         ROOT / "README.md",
@@ -123,7 +138,8 @@ def test_the_plan_build_plans_every_environment_and_saves_what_cd_needs_with_dig
     assert "-lock=false" in plan, "the plan account reads the state, never writes it"
     assert "-lockfile=readonly" in plan, "providers are the committed lock file's"
     assert "terraform show -no-color" in plan, "the plan is printed for the approver"
-    assert "sha256sum tfplan plan.txt bundle.zip closures.json >SHA256SUMS" in plan
+    assert "sha256sum tfplan plan.txt bundle.zip closures.json service-images.tfvars.json >SHA256SUMS" in plan
+    assert "-var-file=../build/service-images.tfvars.json" in plan, "the plan pins the service images it reads"
     save = _script(_steps(PLAN)["save-plans"])
     assert "gs://${_ARTIFACTS_BUCKET}/${COMMIT_SHA}/" in save and "--no-clobber" in save
     assert "providers" not in save and "lock.hcl" not in plan, "CD never takes providers or a lock from the bucket"
@@ -144,12 +160,25 @@ echo "$@" >>"$UPLOADS"
 """
 
 
+SERVICE_IMAGES = "europe-west2-docker.pkg.dev/ci-project/bloom-services"
+FAKE_DOCKER = """#!/bin/sh
+# docker as the service-images step calls it, against a registry that is a file of the tags it holds.
+echo "$*" >>"$DOCKER_CALLS"
+case "$1 $2" in
+  "manifest inspect") grep -qxF "$3" "$REGISTRY";;
+  "image inspect") image="$5"; echo "${image%:*}@sha256:$(printf %s "$image" | sha256sum | cut -c1-64)";;
+  *) case "$1" in push) echo "$2" >>"$REGISTRY";; esac;;
+esac
+"""
+
+
 def _run_step(step: dict[str, Any], workspace: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """A step's entrypoint and arguments, substituted as Cloud Build does, in its directory of the workspace."""
     substitutions = {
         "${_ENVIRONMENTS}": _build(PLAN)["substitutions"]["_ENVIRONMENTS"],
         "${COMMIT_SHA}": "c0ffee",
         "${_ARTIFACTS_BUCKET}": "plans",
+        "${_SERVICE_IMAGES}": SERVICE_IMAGES,
     }
     args = []
     for arg in step["args"]:
@@ -180,6 +209,7 @@ def test_one_environments_failing_plan_costs_no_other_its_saved_plan(tmp_path: P
     (workspace / "build" / "closures.json").write_text("{}")
     tools = tmp_path / "bin"
     tools.mkdir()
+    (workspace / "build" / "service-images.tfvars.json").write_text('{"service_images": {}}')
     for name, text in (("terraform", FAKE_TERRAFORM), ("gcloud", FAKE_GCLOUD)):
         (tools / name).write_text(text)
         (tools / name).chmod(0o755)
@@ -199,13 +229,79 @@ def test_one_environments_failing_plan_costs_no_other_its_saved_plan(tmp_path: P
             "bundle.zip",
             "closures.json",
             "plan.txt",
+            "service-images.tfvars.json",
             "tfplan",
         ]
         checked = subprocess.run(["sha256sum", "--check", "--strict", "SHA256SUMS"], cwd=plan, check=False)
         assert checked.returncode == 0
+        assert "service-images.tfvars.json" in (plan / "SHA256SUMS").read_text()
+        assert "-var-file=../build/service-images.tfvars.json" in (plan / "tfplan").read_text()
     [upload] = uploads.read_text().splitlines()
     assert upload.split()[:4] == ["storage", "cp", "--recursive", "--no-clobber"]
     assert upload.split()[4:] == [*(f"plans/{environment}" for environment in others), "gs://plans/c0ffee/"]
+
+
+def test_every_service_image_is_built_once_per_closure_and_pinned_by_digest(tmp_path: Path) -> None:
+    """The image steps of the plan build, with docker faked: a service whose closure hash has no image yet is
+    built from the unpacked bundle and pushed; one whose tag exists is only pulled; the plans get each by digest."""
+    manifest = json.loads((TERRAFORM / "functions.json").read_text())
+    [first, *_] = manifest["services"]
+    second = {**first, "name": "zz_second", "deploy_name": "zz-second"}  # a second service, already built
+    manifest["services"] = [*manifest["services"], second]
+    closures = {"functions": {}, "services": {svc["name"]: f"{n:064x}" for n, svc in enumerate(manifest["services"])}}
+    workspace = tmp_path / "workspace"
+    (workspace / "build").mkdir(parents=True)
+    with zipfile.ZipFile(workspace / "build" / "bundle.zip", "w") as archive:
+        archive.writestr("functions.json", json.dumps(manifest))
+        archive.writestr("main.py", "")
+    (workspace / "build" / "closures.json").write_text(json.dumps(closures))
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "docker").write_text(FAKE_DOCKER)
+    (tools / "docker").chmod(0o755)
+    (tools / "python").symlink_to(sys.executable)
+    registry, calls = tmp_path / "registry", tmp_path / "calls"
+    existing = f"{SERVICE_IMAGES}/zz-second:{closures['services']['zz_second']}"
+    registry.write_text(f"{existing}\n")
+    env = {
+        "PATH": f"{tools}:{os.environ['PATH']}",
+        "PYTHONPATH": str(ROOT),
+        "REGISTRY": str(registry),
+        "DOCKER_CALLS": str(calls),
+    }
+
+    steps = _steps(PLAN)
+    order = list(steps)
+    for step_id in ("service-image-tags", "service-images", "service-images-pinned"):
+        assert order.index("bundle") < order.index(step_id) < order.index("terraform-plan")
+        done = _run_step(steps[step_id], workspace, env)
+        assert done.returncode == 0, f"{step_id}: {done.stdout}{done.stderr}"
+
+    assert (workspace / "build" / "bundle" / "functions.json").is_file(), "the image context is the unpacked bundle"
+    built = [line.split() for line in calls.read_text().splitlines() if line.startswith(("build", "push", "pull"))]
+    new_image = f"{SERVICE_IMAGES}/{first['deploy_name']}:{closures['services'][first['name']]}"
+    assert built == [
+        ["build", "--file", SERVICE_DOCKERFILE.as_posix(), "--tag", new_image, "build/bundle"],
+        ["push", new_image],
+        ["pull", "--quiet", existing],
+    ]
+    pinned = json.loads((workspace / "build" / "service-images.tfvars.json").read_text())["service_images"]
+    assert sorted(pinned) == sorted(svc["name"] for svc in manifest["services"])
+    for svc in manifest["services"]:
+        assert re.fullmatch(
+            rf"{re.escape(SERVICE_IMAGES)}/{svc['deploy_name']}@sha256:[0-9a-f]{{64}}", pinned[svc["name"]]
+        )
+
+    # A trigger without the substitution makes no image.
+    refused = subprocess.run(
+        ["python", "-m", "infra.service_images", "tags", "--repository", "", "--build", "build"],
+        cwd=workspace,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert refused.returncode != 0 and "_SERVICE_IMAGES" in refused.stderr
 
 
 def test_the_first_deploy_says_what_productions_plan_needs() -> None:
@@ -362,6 +458,42 @@ def test_ci_runs_cloudbuild_yaml_and_only_mains_plan_build_may_write_plans() -> 
     logs = _bootstrap()[("google_project_iam_member", "build_logs")]
     assert _unquote(logs["role"]) == "roles/logging.logWriter", "the CI account holds nothing but its logs"
     assert "bloom-planner@" in _unquote(_bootstrap_locals()["planner_account"])
+
+
+def test_the_service_images_live_in_the_ci_project_and_only_the_plan_account_writes_them() -> None:
+    repository = _bootstrap()[("google_artifact_registry_repository", "services")]
+    assert repository["count"] == "${local.is_ci_project ? 1 : 0}" and _unquote(repository["format"]) == "DOCKER"
+    assert [config["immutable_tags"] for config in repository["docker_config"]] == [True], "a tag is one image"
+    assert repository["cleanup_policy_dry_run"] is False
+    actions = {_unquote(policy["action"]): policy for policy in repository["cleanup_policies"]}
+    assert sorted(actions) == ["DELETE", "KEEP"]
+    assert actions["KEEP"]["most_recent_versions"][0]["keep_count"] >= 5, "recent images stay for rollbacks"
+    grants = {
+        name: (_unquote(body["role"]), _unquote(body["member"]))
+        for (rtype, name), body in _bootstrap().items()
+        if rtype == "google_artifact_registry_repository_iam_member"
+    }
+    assert grants == {
+        "planner_service_images": (
+            "roles/artifactregistry.writer",
+            "serviceAccount:${google_service_account.planner[0].email}",
+        ),
+        "service_images_reader": ("roles/artifactregistry.reader", "${each.value}"),
+    }
+    readers = _bootstrap()[("google_artifact_registry_repository_iam_member", "service_images_reader")]
+    assert {name: _unquote(member) for name, member in readers["for_each"].items()} == {
+        "run_agent": "serviceAccount:service-${data.google_project.environment.number}"
+        "@serverless-robot-prod.iam.gserviceaccount.com",
+        "deployer": "serviceAccount:${google_service_account.deployer.email}",
+    }
+    # Each environment's, on the CI project's repository.
+    assert (readers["project"], readers["repository"]) == ("${var.ci_project_id}", "${local.service_images_repository}")
+    assert repository["repository_id"] == "${local.service_images_repository}"
+    plan = _bootstrap()[("google_cloudbuild_trigger", "plan")]
+    assert _unquote(plan["substitutions"]["_SERVICE_IMAGES"]) == (
+        "${var.region}-docker.pkg.dev/${var.project_id}/${google_artifact_registry_repository.services[0].repository_id}"
+    )
+    assert "_SERVICE_IMAGES" in _build(PLAN)["substitutions"]
 
 
 def test_the_repository_is_connected_in_each_environments_project() -> None:

@@ -741,6 +741,15 @@ def test_production_requires_alert_recipients() -> None:
     assert missing not in _console_errors(TEST_VARS)
 
 
+def test_service_images_are_taken_by_digest_only() -> None:
+    """The plan names the exact image CD deploys (docs/deploy.md, Service images): a tag could move in between."""
+    image = "europe-west2-docker.pkg.dev/ci-project/bloom-services/livechat-socket"
+    refused = "Pin each service image by digest"
+    by_digest = f'{{livechat_socket="{image}@sha256:{"ab" * 32}"}}'
+    assert refused not in _console_errors({**TEST_VARS, "service_images": by_digest})
+    assert refused in _console_errors({**TEST_VARS, "service_images": f'{{livechat_socket="{image}:{"1" * 64}"}}'})
+
+
 def test_declared_buckets_keep_no_soft_deleted_objects() -> None:
     """Erased means gone: a soft-deleted upload would stay readable (and restorable) for 7 more days."""
     [policy] = _resource("google_storage_bucket", "declared")["soft_delete_policy"]
