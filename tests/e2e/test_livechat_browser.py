@@ -4,6 +4,9 @@ its gateway (the API origin). What this proves and what it cannot: docs/livechat
 
 from __future__ import annotations
 
+import base64
+import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -85,6 +88,14 @@ def next_event(page: Page, name: str, count: int = 1) -> Any:
     return page.evaluate("([name, n]) => received.filter((e) => e.name === name)[n - 1].payload", [name, count])
 
 
+def expiring_copy(token: str, expires_at: int) -> str:
+    """The same (unsigned) Auth-emulator token, expiring at `expires_at` (seconds)."""
+    header, payload, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    encoded = base64.urlsafe_b64encode(json.dumps({**claims, "exp": expires_at}).encode()).rstrip(b"=").decode()
+    return f"{header}.{encoded}.{signature}"
+
+
 def agent_reply(page: Page, reply_id: str) -> Any:
     """The `agent_reply` of that id, once it has arrived. A reply stored just before a socket connected may come in
     `history` and as an `agent_reply` (docs/livechat.md): the frontend keeps the first of an id."""
@@ -146,6 +157,25 @@ def test_a_refused_handshake_reaches_the_page_with_its_reason(page: Page, api_ur
     page.evaluate("() => closeChat()")
     connect(page, api_url, "", ["polling"])
     assert next_event(page, "connect_error") == "Unauthorized: missing required Authorization token"
+
+
+@pytest.mark.parametrize("transports", [WEBSOCKET_FIRST, ["polling"]], ids=["websocket", "polling"])
+def test_a_token_expiring_mid_session_reconnects_with_a_fresh_one(
+    page: Page, api_url: str, user: AuthAccount, transports: list[str]
+) -> None:
+    expires_at = int(time.time()) + 5
+    connect(page, api_url, expiring_copy(user.token, expires_at), transports)
+    next_event(page, "history")
+    page.evaluate("(fresh) => { token = fresh; }", user.token)  # Firebase refreshes the ID token before it expires
+    # The service checks the handshake token's expiry on its own clock: the page waits until that moment passes.
+    page.wait_for_function("(at) => Date.now() / 1000 > at", arg=expires_at, polling=100, timeout=10_000)
+    assert page.evaluate("() => sendMessage('still there?')") == {"timeout": "socket has been disconnected"}
+    assert next_event(page, "exception") == {"status": "error", "message": "Token expired"}
+    # The connection ended, not the namespace ("io server disconnect", after which socket.io-client never reconnects);
+    # on long-polling the client may hear of it from the next poll ("transport error").
+    assert next_event(page, "disconnect") in ("transport close", "transport error")
+    next_event(page, "history", 2)  # the client reconnected by itself, handing over the fresh token
+    assert page.evaluate("() => sendMessage('still there?')") == {"ok": True}
 
 
 def test_the_read_receipt_and_a_picture_go_through_cors(page: Page, api_url: str, user: AuthAccount) -> None:
