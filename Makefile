@@ -3,6 +3,8 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 CHECKOV_VENV ?= .venv-checkov
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 export PYTHONPATH := $(CURDIR)/shared:$(CURDIR)
 PORT ?= 35001
 FUZZ_EXAMPLES ?= 500
@@ -31,9 +33,16 @@ $(CHECKOV_VENV)/.installed: infra/requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/pip install -q -r infra/requirements-checkov.txt
 	touch $@
 
+# The browser tests' Chromium (docs/testing.md): Debian's package, driven by Playwright from the venv; nothing runs
+# once it is there. Playwright's own browser download (`playwright install`) is never used.
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "install Chromium at $(CHROMIUM) (Debian/Ubuntu: apt-get install chromium)"; exit 1; }
+	$(SUDO) apt-get install -y -qq --no-install-recommends chromium \
+	  || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
+
 install: $(VENV)/.installed infra/node_modules/.installed ## Create the venv and install Python and npm dependencies
 
-tools: install $(CHECKOV_VENV)/.installed ## Also install checkov (its own venv) for the Terraform checks
+tools: install $(CHECKOV_VENV)/.installed $(CHROMIUM) ## Also install checkov (its own venv) and Chromium for the tests
 
 dev: install ## Run the whole local stack: emulators + gateway on http://localhost:$(PORT)/api
 	$(PY) -m infra.stack --port $(PORT)

@@ -140,7 +140,7 @@ def create_server() -> tuple[socketio.AsyncServer, Relay]:
         expires = session["expires"]
         if expires is not None and expires <= time.time():
             answer = await refuse(sid, TOKEN_EXPIRED)
-            await server.disconnect(sid, namespace=NAMESPACE)  # the client reconnects with a fresh token
+            await close_connection(sid)
             return answer
         allowed, session["sends"] = livechat.send_allowed(session["sends"], time.time())
         await server.save_session(sid, session, NAMESPACE)
@@ -159,6 +159,18 @@ def create_server() -> tuple[socketio.AsyncServer, Relay]:
     server.on("connect", connect, namespace=NAMESPACE)
     server.on("disconnect", disconnect, namespace=NAMESPACE)
     server.on("send_message", send_message, namespace=NAMESPACE)
+
+    async def close_connection(sid: str) -> None:
+        """End the socket's connection so that socket.io-client reconnects by itself, its `auth` callback handing
+        over a fresh token. A namespace disconnect (`server.disconnect`) is final for that client: it never
+        reconnects. python-engineio's own close sends a CLOSE packet, which a long-polling client obeys but a
+        websocket client ignores, and leaves the websocket open until the ping timeout (45 s): ending a websocket's
+        send queue closes it now (tests/e2e/test_livechat_browser.py holds both)."""
+        eio_sid = server.manager.eio_sid_from_sid(sid, NAMESPACE)
+        connection = server.eio._get_socket(eio_sid)  # python-engineio's own socket (see above)
+        await server.eio.disconnect(eio_sid)
+        if connection.upgraded:  # on a websocket
+            await connection.queue.put(None)
 
     async def refuse(sid: str, message: str) -> dict[str, Any]:
         """The original gateway's error (NestJS delivers a `WsException` as an `exception` event), and an ack the

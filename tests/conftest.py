@@ -13,6 +13,7 @@ from infra.auth_emulator import AuthEmulator
 from infra.stack_runner import RunningStack, start_stack, stop_stack
 from tests.support.crm_fakes import Providers
 from tests.support.fakes import fake_service_env
+from tests.support.pages import PageServer, page_server
 from tests.support.settings import SettingsEnv
 
 
@@ -33,16 +34,26 @@ def crm_server() -> Iterator[HTTPServer]:
 
 
 @pytest.fixture(scope="session")
+def pages() -> Iterator[PageServer]:
+    """The web server of the pages browser tests open; the stack allows its origin beside the frontend's."""
+    with page_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
 def running_stack(
-    tmp_path_factory: pytest.TempPathFactory, make_httpserver: HTTPServer, crm_server: HTTPServer
+    tmp_path_factory: pytest.TempPathFactory, make_httpserver: HTTPServer, crm_server: HTTPServer, pages: PageServer
 ) -> Iterator[RunningStack]:
-    fakes = fake_service_env(make_httpserver.url_for("/"), crm_server.url_for("/"))
+    from bloom.core.settings import get_settings
+
+    fakes = {
+        **fake_service_env(make_httpserver.url_for("/"), crm_server.url_for("/")),
+        "BLOOM_CORS_ORIGINS": ",".join((*get_settings().cors_origins, pages.origin)),
+    }
     process, stack = start_stack(Path(tmp_path_factory.mktemp("stack")), fakes)
     exported = {**stack.env, **fakes}
     previous = {key: os.environ.get(key) for key in exported}
     os.environ.update(exported)
-    from bloom.core.settings import get_settings
-
     get_settings.cache_clear()
     try:
         yield stack
