@@ -6,7 +6,7 @@ CHECKOV_VENV ?= .venv-checkov
 export PYTHONPATH := $(CURDIR)/shared:$(CURDIR)
 PORT ?= 35001
 FUZZ_EXAMPLES ?= 500
-export FUZZ_SEED
+export FUZZ_SEED FUZZ_OPERATIONS
 
 .PHONY: help install tools dev test lint typecheck unit integration e2e manifest bundle bench eval fuzz secrets clean
 

@@ -18,6 +18,7 @@ erases `cypresstestemail…@chayn.co` accounts only, which no caller here is.
 Failures of `KNOWN_ISSUES` (hooks.py: narrow predicates for bugs being fixed) are reported as xfail with their
 reproductions; any other failure fails the test with schemathesis's report (request, response, curl).
 `FUZZ_EXAMPLES` (examples per operation) and `FUZZ_SEED` make the run longer or different; `make fuzz` is 20x.
+`FUZZ_OPERATIONS` (a regular expression searched in each operation's path) fuzzes only the operations it matches.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from tests.support.users import make_user
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES") or "25")  # per operation and phase; `make fuzz` runs 500
 SEED = int(os.environ.get("FUZZ_SEED") or "20261201")
+OPERATIONS = os.environ.get("FUZZ_OPERATIONS")  # e.g. "/practice/(support|invoices)": only the paths it matches
 CHECKS = (
     "not_a_server_error",
     "status_code_conformance",
@@ -223,6 +225,7 @@ def run_schemathesis(stack: RunningStack, caller: str, context_file: Path, work_
         "--suppress-health-check",
         "all",
         *[f"--exclude-operation-id={name}" for name in SKIPPED[caller]],
+        *([f"--include-path-regex={OPERATIONS}"] if OPERATIONS else []),
     ]
     env = {
         **os.environ,
@@ -263,7 +266,8 @@ def test_fuzz_every_operation(
     hits = [KnownIssueHit.from_json(line) for line in known_issues_file.read_text().splitlines()]
     known = sorted({(hit.issue, hit.operation, hit.status) for hit in hits})
     header = (
-        f"schemathesis as {caller}: exit {code} after {elapsed:.0f}s (FUZZ_SEED={SEED} FUZZ_EXAMPLES={EXAMPLES}). "
+        f"schemathesis as {caller}: exit {code} after {elapsed:.0f}s (FUZZ_SEED={SEED} FUZZ_EXAMPLES={EXAMPLES}"
+        f"{f' FUZZ_OPERATIONS={OPERATIONS}' if OPERATIONS else ''}). "
         f"Full output: {tmp_path / 'schemathesis.txt'}; known issues hit: {known_issues_file}. "
         "In the curl lines, replace `Authorization: [Filtered]` with a token of the same role."
     )
