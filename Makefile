@@ -8,7 +8,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 export PYTHONPATH := $(CURDIR)/shared:$(CURDIR)
 PORT ?= 35001
 FUZZ_EXAMPLES ?= 500
-export FUZZ_SEED
+export FUZZ_SEED FUZZ_OPERATIONS
 
 .PHONY: help install tools dev test lint typecheck unit integration e2e manifest bundle bench eval fuzz secrets clean
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.bench_api import api_section
+from infra.bench_billing import billing_section
 from infra.bench_credentialing import credentialing_section
 from infra.bench_front import front_section
 from infra.bench_livechat import livechat_section
@@ -193,6 +194,7 @@ SECTIONS: list[Section] = [
     therapy_section,
     reporting_section,
     scheduling_section,
+    billing_section,
     records_section,
     credentialing_section,
     search_section,

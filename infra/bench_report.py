@@ -1,13 +1,20 @@
-"""What every `make bench` section shares: aligned tables, and fresh interpreters to measure in."""
+"""What every `make bench` section shares: aligned tables, fresh interpreters and local stacks to measure in."""
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
+
+from infra.stack_runner import RunningStack, start_stack, stop_stack
+
+T = TypeVar("T")
 
 
 def print_table(
@@ -57,3 +64,25 @@ def run_python(program: str, args: Sequence[str], cwd: Path) -> tuple[str, float
     if result.returncode != 0:
         raise RuntimeError(f"benchmark process failed ({' '.join(args)}):\n{result.stderr}")
     return result.stdout.strip().splitlines()[-1], wall
+
+
+def on_stack(measure: Callable[[RunningStack], T], settings: dict[str, str] | None = None) -> T:
+    """`measure(stack)` on a local stack of its own (free ports, `settings` added to its environment), with the
+    stack's environment exported so that in-process calls reach the same emulators; the stack stops after."""
+    added = settings or {}
+    with tempfile.TemporaryDirectory() as work_dir:
+        process, stack = start_stack(Path(work_dir), added)
+        try:
+            os.environ.update({**stack.env, **added})
+            return measure(stack)
+        finally:
+            stop_stack(process)
+
+
+def run_alone(section: Callable[[], None]) -> None:
+    """One section by itself (`python -m infra.bench_<area>`), with our logs at WARNING and above."""
+    from bloom.core.logging import configure_logging
+
+    configure_logging()
+    logging.getLogger().setLevel(logging.WARNING)
+    section()

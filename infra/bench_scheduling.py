@@ -27,19 +27,28 @@ ROUNDS = 3  # contention rounds per size, each on a fresh slot
 THERAPIST = "bench-therapist"
 PRACTICE = "/v1/practice"
 WEEK = [{"day": day, "start": "00:00", "end": "24:00"} for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]
+AVAILABILITY = {  # every hour of every day is a slot, priced
+    "timezone": "UTC",
+    "weekly": WEEK,
+    "sessionMinutes": 50,
+    "bufferMinutes": 10,
+    "minNoticeHours": 0,
+    "horizonDays": 60,
+    "price": {"amount": 6000, "currency": "GBP"},
+}
 
 
 def _z(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def _slot(n: int) -> str:
+def slot(n: int) -> str:
     """The n-th hourly slot from two days on (every hour is a slot of the bench's availability)."""
     base = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=2)
     return _z(base + timedelta(hours=n))
 
 
-def _people(stack: RunningStack, patients: int) -> tuple[AuthAccount, list[AuthAccount]]:
+def people(stack: RunningStack, patients: int) -> tuple[AuthAccount, list[AuthAccount]]:
     """A therapist (signed in with a second factor) and patients, written directly: setup, not measured."""
     from bloom.users.repository import UsersRepository
     from bloom.users.schemas import UserRecord
@@ -57,7 +66,7 @@ def _people(stack: RunningStack, patients: int) -> tuple[AuthAccount, list[AuthA
     return auth.second_factor_token(therapist), accounts
 
 
-def _call(stack: RunningStack, method: str, path: str, who: AuthAccount, body: Any = None) -> tuple[Any, str, float]:
+def call(stack: RunningStack, method: str, path: str, who: AuthAccount, body: Any = None) -> tuple[Any, str, float]:
     started = time.perf_counter()
     response = requests.request(method, f"{stack.api}{PRACTICE}/{path}", json=body, headers=who.headers, timeout=60)
     elapsed = (time.perf_counter() - started) * 1000
@@ -66,7 +75,7 @@ def _call(stack: RunningStack, method: str, path: str, who: AuthAccount, body: A
     return response.json(), response.headers.get("X-Bloom-Firestore-Round-Trips", "?"), elapsed
 
 
-def _row(label: str, runs: list[tuple[Any, str, float]]) -> list[str]:
+def row(label: str, runs: list[tuple[Any, str, float]]) -> list[str]:
     timings = sorted(elapsed for _, _, elapsed in runs)
     trips = "/".join(sorted({trips for _, trips, _ in runs}))
     return [label, trips, f"{statistics.median(timings):.1f}", f"{timings[max(int(len(timings) * 0.95) - 1, 0)]:.1f}"]
@@ -101,39 +110,30 @@ def _contention(stack: RunningStack, patients: list[AuthAccount], start: str) ->
 
 
 def _measure(stack: RunningStack) -> list[list[str]]:
-    therapist, patients = _people(stack, max(*CONTENTION, CALLS))
-    body = {
-        "timezone": "UTC",
-        "weekly": WEEK,
-        "sessionMinutes": 50,
-        "bufferMinutes": 10,
-        "minNoticeHours": 0,
-        "horizonDays": 60,
-        "price": {"amount": 6000, "currency": "GBP"},
-    }
-    _call(stack, "PUT", f"therapists/{THERAPIST}/availability", therapist, body)
+    therapist, patients = people(stack, max(*CONTENTION, CALLS))
+    call(stack, "PUT", f"therapists/{THERAPIST}/availability", therapist, AVAILABILITY)
     now = datetime.now(UTC)
 
     def slots(days: int) -> Callable[[int], tuple[Any, str, float]]:
         query = f"from={_z(now)}&to={_z(now + timedelta(days=days))}"
-        return lambda n: _call(stack, "GET", f"therapists/{THERAPIST}/slots?{query}", patients[n])
+        return lambda n: call(stack, "GET", f"therapists/{THERAPIST}/slots?{query}", patients[n])
 
     holds = [
-        _call(stack, "POST", "holds", patients[n], {"therapistId": THERAPIST, "start": _slot(n)}) for n in range(CALLS)
+        call(stack, "POST", "holds", patients[n], {"therapistId": THERAPIST, "start": slot(n)}) for n in range(CALLS)
     ]
-    booked = [_call(stack, "POST", "appointments", patients[n], {"holdId": holds[n][0]["id"]}) for n in range(CALLS)]
+    booked = [call(stack, "POST", "appointments", patients[n], {"holdId": holds[n][0]["id"]}) for n in range(CALLS)]
     rows = [
-        _row("GET slots, 1 week", [slots(7)(n) for n in range(CALLS)]),
-        _row("GET slots, 31 days", [slots(31)(n) for n in range(CALLS)]),
-        _row("POST holds", holds),
-        _row("POST appointments (book)", booked),
-        _row(
+        row("GET slots, 1 week", [slots(7)(n) for n in range(CALLS)]),
+        row("GET slots, 31 days", [slots(31)(n) for n in range(CALLS)]),
+        row("POST holds", holds),
+        row("POST appointments (book)", booked),
+        row(
             "POST appointments/:id/cancel",
-            [_call(stack, "POST", f"appointments/{b[0]['id']}/cancel", patients[n], {}) for n, b in enumerate(booked)],
+            [call(stack, "POST", f"appointments/{b[0]['id']}/cancel", patients[n], {}) for n, b in enumerate(booked)],
         ),
     ]
     for size in CONTENTION:
-        results = [_contention(stack, patients[:size], _slot(CALLS + 24 * (size + r))) for r in range(ROUNDS)]
+        results = [_contention(stack, patients[:size], slot(CALLS + 24 * (size + r))) for r in range(ROUNDS)]
         latencies = sorted(elapsed for _, _, timings in results for elapsed in timings)
         winners = "/".join(str(w) for w, _, _ in results)
         refused = "/".join(str(t) for _, t, _ in results)

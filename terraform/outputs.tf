@@ -4,7 +4,7 @@ output "gateway_url" {
 }
 
 output "api_base_url" {
-  description = "What the frontend uses as its API base URL (NEXT_PUBLIC_API_URL, as is: no trailing slash, the frontend writes $${API_URL}/front-chat/read): the API origin's when api_url is set."
+  description = "What the frontend uses as its API base URL (NEXT_PUBLIC_API_URL, as is: no trailing slash, the frontend appends each path to it): the API origin's when api_url is set."
   value       = var.api_url == null ? "https://${google_api_gateway_gateway.bloom.default_hostname}/api/v1" : "${var.api_url}/v1"
 }
 

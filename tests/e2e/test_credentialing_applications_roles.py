@@ -1,5 +1,5 @@
 """Credentialing's role matrix and BOLA probes: every document and application endpoint against every kind of
-caller, with real ids. Callers as in `test_practice_roles`; someone else's document or application is 404, never
+caller, with real ids. Callers as in `tests.support.role_matrix`; someone else's document or application is 404, never
 revealing that it exists. Each endpoint gets a fresh world; callers go in `ORDER` (the one that succeeds last)."""
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.manifest import load_everything
 from infra.stack_runner import RunningStack
 from tests.support.credentialing import C, add_document, checked_upload, seed_application
-from tests.support.practice import patient, practice_admin, therapist
-from tests.support.users import make_user
+from tests.support.role_matrix import cast
 
 
 @dataclass(frozen=True)
@@ -35,25 +34,12 @@ THERAPISTS_ONLY = {**DENIED, **NOT_STAFF, "admin": 403}
 
 
 def world(stack: RunningStack, auth: AuthEmulator) -> World:
-    admin = practice_admin(auth)
-    dr = therapist(stack, auth, admin, "dr.creds@example.com")
-    other = therapist(stack, auth, admin, "dr.other@example.com")
-    no_mfa = therapist(stack, auth, admin, "dr.nomfa@example.com", mfa=False)
-    admin_no_mfa = auth.verify_email(make_user(auth, "half.admin@example.com", isSuperAdmin=True))
+    people = cast(stack, auth, "creds")
+    dr = people.dr
     document = add_document(stack, dr.account, "license", expiresOn="2040-01-01")["id"]
     seed_application("draft-app", dr.account.uid, "draft", owner_id=dr.user_id)
     seed_application("submitted-app", dr.account.uid, "submitted", owner_id=dr.user_id)
-    callers: dict[str, AuthAccount | None] = {
-        "none": None,
-        "no_mfa": no_mfa.account,
-        "admin_no_mfa": admin_no_mfa,
-        "outsider": make_user(auth, "outsider@example.com"),
-        "pat": patient(auth, "pat.creds@example.com"),
-        "other_dr": other.account,
-        "admin": admin,
-        "dr": dr.account,
-    }
-    return World(callers, checked_upload(stack, dr.account), document, "draft-app", "submitted-app")
+    return World(people.callers(), checked_upload(stack, dr.account), document, "draft-app", "submitted-app")
 
 
 CASES: dict[str, tuple[Callable[[World], Request], dict[str, int]]] = {

@@ -1,5 +1,5 @@
 """The credentialing sources' and requirements' role matrix: each endpoint against every kind of caller, with real
-ids. Callers and their world are `test_practice_roles`'s, with one pending source seeded as the API stores one:
+ids. Callers and their world are `tests.support.role_matrix`'s, with one pending source seeded as the API stores one:
 sources are the practice admins' (everyone else 403); requirements are a therapist's own or, for a practice admin,
 any therapist's (another therapist asking for them: 404, as for an unknown therapist). Each endpoint gets a fresh
 world; callers go in `ORDER` (the practice admin, who succeeds on sources, last)."""
@@ -18,10 +18,7 @@ from bloom.credentialing.repository import SourcesRepository
 from infra.auth_emulator import AuthEmulator
 from infra.manifest import load_everything
 from infra.stack_runner import RunningStack
-from tests.e2e.test_practice_roles import DENIED, STAFF_ONLY, assert_matrix_row
-from tests.e2e.test_practice_roles import World as PracticeWorld
-from tests.e2e.test_practice_roles import world as practice_world
-from tests.e2e.test_scheduling_roles import Request
+from tests.support.role_matrix import DENIED, STAFF_ONLY, PracticeWorld, Request, assert_matrix_row, practice_world
 
 
 @dataclass(frozen=True)

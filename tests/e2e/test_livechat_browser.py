@@ -19,8 +19,8 @@ from bloom.core.time import utcnow
 from bloom.livechat import service as livechat
 from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.stack_runner import ROOT, RunningStack
-from tests.integration.test_auth import expired_copy
 from tests.support.browser import chromium
+from tests.support.id_tokens import expired_copy
 from tests.support.pages import PageServer
 from tests.support.users import make_user
 

@@ -17,7 +17,7 @@ from bloom.platform.store.outbox import OutboxRepository
 from bloom.platform.store.repository import Filter
 from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.stack_runner import RunningStack
-from tests.integration.test_auth import expired_copy
+from tests.support.id_tokens import expired_copy
 from tests.support.livechat import chat_client, service_process
 from tests.support.partners import call, new_code, new_partner, new_partner_admin, super_admin
 from tests.support.users import make_user

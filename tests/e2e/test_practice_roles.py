@@ -9,81 +9,33 @@ gets a fresh world; the callers that must fail go first, the one that succeeds l
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from bloom.identity import service as identity
 from bloom.platform.registry import Role
-from infra.auth_emulator import AuthAccount, AuthEmulator
+from infra.auth_emulator import AuthEmulator
 from infra.manifest import load_everything
 from infra.stack_runner import RunningStack
-from tests.e2e.test_claims import CASES as CLAIMS_CASES
-from tests.e2e.test_records_roles import RECORDS_CASES
-from tests.support.accounts import call
-from tests.support.practice import (
-    P,
-    active_assignment,
-    care_thread,
-    patient,
-    practice_admin,
-    send,
-    statuses_by_caller,
-    therapist,
+from tests.support.role_matrix import (
+    DENIED,
+    STAFF_ONLY,
+    PracticeWorld,
+    Request,
+    assert_matrix_row,
+    endpoints_in_matrices,
+    practice_world,
 )
-from tests.support.users import make_user
 
 
-@dataclass(frozen=True)
-class World:
-    callers: dict[str, AuthAccount | None]
-    dr_profile: str
-    other_profile: str
-    requested: str  # an assignment pat asked dr for
-    active: str  # pat's active assignment with dr
-    thread: str  # its care thread
-    message: str  # pat's message in it
-    no_mfa_user_id: str
-
-
-Request = tuple[str, str, dict[str, object] | None]
-ORDER = ("none", "no_mfa", "admin_no_mfa", "outsider", "other_dr", "pat", "dr", "admin")
-
-
-def world(stack: RunningStack, auth: AuthEmulator) -> World:
-    admin = practice_admin(auth)
-    dr = therapist(stack, auth, admin, "dr.matrix@example.com")
-    other = therapist(stack, auth, admin, "dr.other@example.com")
-    no_mfa = therapist(stack, auth, admin, "dr.nomfa@example.com", mfa=False)
-    admin_no_mfa = auth.verify_email(make_user(auth, "half.admin@example.com", isSuperAdmin=True))
-    pat, outsider = patient(auth, "pat.matrix@example.com"), patient(auth, "outsider@example.com")
-    requester = patient(auth, "requester@example.com")
-    requested = call(stack, "POST", f"{P}/assignments", requester, json={"therapistId": dr.profile_id})["id"]
-    active = active_assignment(stack, admin, dr, pat)
-    thread = care_thread(stack, pat, active)
-    message = send(stack, pat, thread, "hello", "matrix-message").json()["id"]
-    callers: dict[str, AuthAccount | None] = {
-        "none": None,
-        "no_mfa": no_mfa.account,
-        "admin_no_mfa": admin_no_mfa,
-        "outsider": outsider,
-        "other_dr": other.account,
-        "pat": pat,
-        "dr": dr.account,
-        "admin": admin,
-    }
-    return World(callers, dr.profile_id, other.profile_id, requested, active, thread, message, no_mfa.user_id)
-
-
-def _msg(w: World) -> str:
+def _msg(w: PracticeWorld) -> str:
     return f"threads/{w.thread}/messages/{w.message}"
 
 
 HEART = "%E2%9D%A4%EF%B8%8F"
-DENIED = {"none": 401, "no_mfa": 403, "admin_no_mfa": 403}
-STAFF_ONLY = {"outsider": 403, "pat": 403}
 # endpoint name -> (request, expected status per caller)
-CASES: dict[str, tuple[Callable[[World], Request], dict[str, int]]] = {
+CASES: dict[str, tuple[Callable[[PracticeWorld], Request], dict[str, int]]] = {
     "create_therapist": (
         lambda w: ("POST", "therapists", {"email": "new.dr@example.com", "name": "New"}),
         {**DENIED, **STAFF_ONLY, "other_dr": 403, "dr": 403, "admin": 201},
@@ -167,36 +119,19 @@ CASES: dict[str, tuple[Callable[[World], Request], dict[str, int]]] = {
 }
 
 
-def assert_matrix_row(
-    stack: RunningStack, callers: dict[str, AuthAccount | None], expected: dict[str, int], request: Request
-) -> None:
-    """Each caller `expected` names makes the request, in `ORDER`, and gets exactly its expected status."""
-    seen = statuses_by_caller(stack, callers, ORDER, expected, request)
-    assert seen == {who: expected[who] for who in ORDER if who in expected}
-
-
 PRACTICE_ROLES = {Role.PRACTICE_USER, Role.THERAPIST, Role.PRACTICE_STAFF, Role.PRACTICE_ADMIN}
 
 
-def test_every_practice_endpoint_is_in_the_matrix() -> None:
-    from tests.e2e.test_billing_roles import CASES as BILLING_CASES  # these modules build on this one's world
-    from tests.e2e.test_credentialing_applications_roles import CASES as CREDENTIALING_CASES
-    from tests.e2e.test_credentialing_sources_roles import CASES as SOURCES_CASES
-    from tests.e2e.test_scheduling_roles import CASES as SCHEDULING_CASES
-    from tests.e2e.test_support_roles import CASES as SUPPORT_CASES
-    from tests.e2e.test_waitlist_roles import CASES as WAITLIST_CASES
-
+def test_every_practice_endpoint_is_in_a_matrix() -> None:
+    """This matrix and the areas' own (records' care team, scheduling, claims, billing, support, credentialing
+    applications and sources, the waitlist and the calendar token) cover every practice endpoint."""
     names = {spec.name for spec in load_everything().values() if spec.role in PRACTICE_ROLES}
-    # the records' care team, scheduling, claims, billing, support, credentialing applications and sources, the
-    # waitlist and the calendar token have their own matrices
-    matrices = set(CASES) | set(RECORDS_CASES) | set(SCHEDULING_CASES) | set(CLAIMS_CASES)
-    matrices |= set(BILLING_CASES) | set(SUPPORT_CASES) | set(CREDENTIALING_CASES)
-    assert names == matrices | set(SOURCES_CASES) | set(WAITLIST_CASES)
+    assert endpoints_in_matrices(Path(__file__).parent) == names
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_role_matrix(name: str, stack: RunningStack, auth: AuthEmulator) -> None:
-    w = world(stack, auth)
+    w = practice_world(stack, auth)
     build, expected = CASES[name]
     assert_matrix_row(stack, w.callers, expected, build(w))
     missing = [r for r in identity.auth_audit_of(w.no_mfa_user_id) if r.action == "second_factor_missing"]

@@ -1,6 +1,6 @@
 """Scheduling's role matrix and BOLA probes: every scheduling endpoint against every kind of caller, with real ids.
 
-The callers and their world are `test_practice_roles`'s: no token (401); a therapist or practice admin without a
+The callers and their world are `tests.support.role_matrix`'s: no token (401); a therapist or practice admin without a
 second factor (403); an outsider, another therapist, the patient, the therapist and a practice admin. Someone
 else's hold or appointment is 404, never revealing that it exists. Each endpoint gets a fresh world; callers go
 in `ORDER`.
@@ -9,54 +9,25 @@ in `ORDER`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import pytest
-import requests
 
-from infra.auth_emulator import AuthAccount, AuthEmulator
+from infra.auth_emulator import AuthEmulator
 from infra.manifest import load_everything
 from infra.stack_runner import RunningStack
-from tests.e2e.test_practice_roles import DENIED, ORDER
-from tests.e2e.test_practice_roles import World as PracticeWorld
-from tests.e2e.test_practice_roles import world as practice_world
-from tests.support.practice import P
-from tests.support.scheduling import availability, book, hold, hour_ahead, request
-
-
-@dataclass(frozen=True)
-class World:
-    practice: PracticeWorld  # the callers of the practice's own matrix
-    hold: str  # pat's live hold with dr
-    appointment: str  # pat's booked appointment with dr
-
-    @property
-    def dr_profile(self) -> str:
-        return self.practice.dr_profile
-
-
-Request = tuple[str, str, dict[str, object] | None]
-FREE, HELD, BOOKED = hour_ahead(3, 14), hour_ahead(3, 10), hour_ahead(3, 12)
-
-
-def world(stack: RunningStack, auth: AuthEmulator) -> World:
-    practice = practice_world(stack, auth)
-    callers = practice.callers
-    for name, profile in (("dr", practice.dr_profile), ("other_dr", practice.other_profile)):
-        account = callers[name]
-        assert account is not None
-        put = request(stack, "PUT", f"therapists/{profile}/availability", account, availability())
-        assert put.status_code == 200, put.text
-    pat = callers["pat"]
-    assert pat is not None
-    appointment = book(stack, pat, hold(stack, pat, practice.dr_profile, BOOKED).json()["id"]).json()["id"]
-    held = hold(stack, pat, practice.dr_profile, HELD).json()["id"]
-    return World(practice, held, appointment)
-
+from tests.support.role_matrix import (
+    DENIED,
+    FREE,
+    NOT_THEIRS,
+    Request,
+    SchedulingWorld,
+    assert_matrix_row,
+    scheduling_world,
+)
+from tests.support.scheduling import availability, hour_ahead
 
 EVERYONE = {"outsider": 200, "other_dr": 200, "pat": 200, "dr": 200, "admin": 200}
-NOT_THEIRS = {"outsider": 404, "other_dr": 404}
-CASES: dict[str, tuple[Callable[[World], Request], dict[str, int]]] = {
+CASES: dict[str, tuple[Callable[[SchedulingWorld], Request], dict[str, int]]] = {
     "put_availability": (
         lambda w: ("PUT", f"therapists/{w.dr_profile}/availability", availability()),
         {**DENIED, "outsider": 403, "pat": 403, "other_dr": 404, "dr": 200, "admin": 200},
@@ -102,15 +73,8 @@ def test_every_scheduling_endpoint_is_in_the_matrix() -> None:
     assert names - {"sweep_expired_holds", "erase_scheduling_of_deleted_user"} == set(CASES)
 
 
-def status(stack: RunningStack, account: AuthAccount | None, request: Request) -> int:
-    method, path, body = request
-    headers = account.headers if account is not None else {}
-    return requests.request(method, f"{stack.api}/v1/{P}/{path}", json=body, headers=headers, timeout=30).status_code
-
-
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_role_matrix(name: str, stack: RunningStack, auth: AuthEmulator) -> None:
-    w = world(stack, auth)
+    w = scheduling_world(stack, auth)
     build, expected = CASES[name]
-    order = [who for who in ORDER if who in expected]  # in this order: a call may change what the next one finds
-    assert [status(stack, w.practice.callers[who], build(w)) for who in order] == [expected[who] for who in order]
+    assert_matrix_row(stack, w.practice.callers, expected, build(w))  # in order: a call may change what follows

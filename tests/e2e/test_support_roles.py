@@ -8,20 +8,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-import requests
 from pytest_httpserver import HTTPServer
 
 from bloom.identity import service as identity
 from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.stack_runner import RunningStack
 from tests.support.files import PDF_BYTES, settled, uploaded
-from tests.support.practice import patient, practice_admin, therapist, user_id
+from tests.support.practice import user_id
+from tests.support.role_matrix import DENIED, Request, assert_matrix_row, cast
 from tests.support.support_console import open_ticket
-from tests.support.users import make_user
 
 MODERATIONS = "/openai/v1/moderations"
 CLEAN = {"results": [{"flagged": False, "categories": {}}]}
-ORDER = ("none", "no_mfa", "admin_no_mfa", "outsider", "other_dr", "pat", "dr", "admin")
 
 
 @dataclass(frozen=True)
@@ -34,30 +32,13 @@ class World:
 
 
 def world(stack: RunningStack, auth: AuthEmulator) -> World:
-    admin = practice_admin(auth)
-    dr = therapist(stack, auth, admin, "dr.support@example.com")
-    other = therapist(stack, auth, admin, "dr.other@example.com")
-    no_mfa = therapist(stack, auth, admin, "dr.nomfa@example.com", mfa=False)
-    admin_no_mfa = auth.verify_email(make_user(auth, "half.admin@example.com", isSuperAdmin=True))
-    pat, outsider = patient(auth, "pat.support@example.com"), patient(auth, "outsider@example.com")
-    upload = uploaded(stack, pat, PDF_BYTES, "application/pdf")
-    assert settled(stack, pat, upload) == "available"
-    ticket = open_ticket(stack, pat, attachmentIds=[upload])["id"]
-    callers: dict[str, AuthAccount | None] = {
-        "none": None,
-        "no_mfa": no_mfa.account,
-        "admin_no_mfa": admin_no_mfa,
-        "outsider": outsider,
-        "other_dr": other.account,
-        "pat": pat,
-        "dr": dr.account,
-        "admin": admin,
-    }
-    return World(callers, ticket, upload, user_id(outsider), no_mfa.user_id)
+    people = cast(stack, auth, "support")
+    upload = uploaded(stack, people.pat, PDF_BYTES, "application/pdf")
+    assert settled(stack, people.pat, upload) == "available"
+    ticket = open_ticket(stack, people.pat, attachmentIds=[upload])["id"]
+    return World(people.callers(), ticket, upload, user_id(people.outsider), people.no_mfa.user_id)
 
 
-Request = tuple[str, str, dict[str, object] | None]
-DENIED = {"none": 401, "no_mfa": 403, "admin_no_mfa": 403}
 ADMIN_ONLY = {**DENIED, "outsider": 403, "other_dr": 403, "pat": 403, "dr": 403}
 EVERYONE = {"outsider": 200, "other_dr": 200, "pat": 200, "dr": 200, "admin": 200}
 NOT_THEIRS = {"outsider": 404, "other_dr": 404, "dr": 404}
@@ -95,15 +76,6 @@ def test_role_matrix(name: str, stack: RunningStack, auth: AuthEmulator, httpser
     httpserver.expect_request(MODERATIONS, method="POST").respond_with_json(CLEAN)
     w = world(stack, auth)
     build, expected = CASES[name]
-    method, path, body = build(w)
-    seen = {}
-    for who in ORDER:
-        if who not in expected:
-            continue
-        account = w.callers[who]
-        headers = account.headers if account is not None else {}
-        url = f"{stack.api}/v1/practice/{path}"
-        seen[who] = requests.request(method, url, json=body, headers=headers, timeout=30).status_code
-    assert seen == {who: expected[who] for who in ORDER if who in expected}
+    assert_matrix_row(stack, w.callers, expected, build(w))
     missing = [r for r in identity.auth_audit_of(w.no_mfa_user_id) if r.action == "second_factor_missing"]
     assert len(missing) == 1  # one record a day, however many refused calls

@@ -1,6 +1,6 @@
 """The waitlist's and the calendar token's role matrix: each endpoint against every kind of caller, with real ids.
 
-The callers and their world are `test_practice_roles`'s: no token (401); a therapist or practice admin without a
+The callers and their world are `tests.support.role_matrix`'s: no token (401); a therapist or practice admin without a
 second factor (403); another patient (the outsider), another therapist, the patient, the therapist and a practice
 admin. Anyone may wait for a therapist but the therapist themselves (404, as for an unknown therapist); someone
 else's entry is 404, never revealing that it exists. Each endpoint gets a fresh world; callers go in `ORDER`.
@@ -16,10 +16,7 @@ import pytest
 from infra.auth_emulator import AuthEmulator
 from infra.manifest import load_everything
 from infra.stack_runner import RunningStack
-from tests.e2e.test_practice_roles import DENIED, assert_matrix_row
-from tests.e2e.test_practice_roles import World as PracticeWorld
-from tests.e2e.test_practice_roles import world as practice_world
-from tests.e2e.test_scheduling_roles import NOT_THEIRS, Request
+from tests.support.role_matrix import DENIED, NOT_THEIRS, PracticeWorld, Request, assert_matrix_row, practice_world
 from tests.support.scheduling import hour_ahead, request
 
 

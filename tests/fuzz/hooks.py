@@ -9,7 +9,8 @@ The `schemathesis run` subprocess imports this module through `SCHEMATHESIS_HOOK
 - sign webhook deliveries with the webhook's secret when the context has one, so they reach the handler;
 - mix seeded ids into path parameters and body fields of the same name, so the fuzzer gets past 404s, and a
   small dictionary of values Firestore refuses (over-long and reserved ids, integers beyond 64 bits, arrays in
-  arrays, reserved keys, deep maps), so it reaches the storage layer with them;
+  arrays, reserved keys, deep maps) into path parameters, text query parameters and body fields, so it reaches
+  the storage layer with them;
 - now and then replace a JSON body with a deeply nested one;
 - drop the failures of `KNOWN_ISSUES` (each a narrow predicate on one operation's input and answer) from the run
   and record them in a file, so the test can report them apart from new ones.
@@ -48,6 +49,7 @@ NESTED_MAPS: dict[str, Any] = {}
 for _ in range(30):
     NESTED_MAPS = {"a": NESTED_MAPS}
 HOSTILE_VALUES: dict[type, tuple[Any, ...]] = {
+    str: HOSTILE_IDS,
     int: (2**63, -(2**63) - 1),
     dict: ({"a": [[0]]}, {"__x__": 0}, NESTED_MAPS),
 }
@@ -79,6 +81,14 @@ def flatmap_path_parameters(context: HookContext, path_parameters: dict[str, Any
     seeded = CONTEXT.path_values.get(_operation(context)[1], {})
     return st.fixed_dictionaries(
         {name: _substitutable(value, seeded.get(name, []), HOSTILE_IDS) for name, value in path_parameters.items()}
+    )
+
+
+def flatmap_query(context: HookContext, query: dict[str, Any] | None) -> st.SearchStrategy[Any]:
+    if not query:
+        return st.just(query)
+    return st.fixed_dictionaries(
+        {name: _substitutable(value, [], HOSTILE_VALUES.get(type(value), ())) for name, value in query.items()}
     )
 
 
@@ -183,5 +193,5 @@ def filter_failure(context: HookContext, failure: Failure, case: Case[Any], resp
     return True
 
 
-for _hook in (flatmap_path_parameters, flatmap_body, before_call, filter_failure):
+for _hook in (flatmap_path_parameters, flatmap_query, flatmap_body, before_call, filter_failure):
     schemathesis.hook(_hook)

@@ -3,7 +3,8 @@ callers: anonymous, a signed-in plain user, and a super admin (verified email, s
 
 Each caller starts from an empty stack loaded with the dev seed (`infra.seed`: partners Bumble and Badoo, the
 AUTOMATIC_ACCESS_CODE feature and partner feature, partner admins, a public user, a super admin; the demo
-course, sessions and resource) plus an access code, and the hooks (`tests/fuzz/hooks.py`) mix those ids into
+course, sessions and resource) plus an access code and a therapist whose patient the public user is (an assignment,
+a care thread, an appointment, a hold), and the hooks (`tests/fuzz/hooks.py`) mix those ids into
 generated path parameters and id fields so the fuzzer gets past 404s. Checks: no 5xx, documented status codes,
 documented content types and responses matching their schemas. (Not `negative_data_rejection`: the API ignores
 unknown fields and takes an empty body as `{}` on purpose, and that check then reports valid requests.)
@@ -18,6 +19,7 @@ erases `cypresstestemail…@chayn.co` accounts only, which no caller here is.
 Failures of `KNOWN_ISSUES` (hooks.py: narrow predicates for bugs being fixed) are reported as xfail with their
 reproductions; any other failure fails the test with schemathesis's report (request, response, curl).
 `FUZZ_EXAMPLES` (examples per operation) and `FUZZ_SEED` make the run longer or different; `make fuzz` is 20x.
+`FUZZ_OPERATIONS` (a regular expression searched in each operation's path) fuzzes only the operations it matches.
 """
 
 from __future__ import annotations
@@ -46,10 +48,13 @@ from infra.stack_runner import ROOT, RunningStack
 from tests.fuzz.context import FuzzContext, KnownIssueHit, Signature, TokenCredential
 from tests.support.accounts import access_code, call, super_admin
 from tests.support.optum_fake import Optum
+from tests.support.practice import P, care_thread, send, therapist
+from tests.support.scheduling import availability, book, hold, hour_ahead, request
 from tests.support.users import make_user
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES") or "25")  # per operation and phase; `make fuzz` runs 500
 SEED = int(os.environ.get("FUZZ_SEED") or "20261201")
+OPERATIONS = os.environ.get("FUZZ_OPERATIONS")  # e.g. "/practice/(support|invoices)": only the paths it matches
 CHECKS = (
     "not_a_server_error",
     "status_code_conformance",
@@ -96,6 +101,35 @@ def _signed_in(auth: AuthEmulator, account: DemoAccount) -> AuthAccount:
     return AuthAccount(result["localId"], account.email, account.password, result["idToken"])
 
 
+def seed_practice(
+    stack: RunningStack, auth: AuthEmulator, admin: AuthAccount, patient: AuthAccount, patient_id: str
+) -> tuple[dict[str, list[str]], dict[str, list[Any]]]:
+    """A therapist with a priced availability and the plain user as their patient (an assignment, a care thread
+    with a message, a booked appointment, a live hold): their ids by the path parameters and the body fields that
+    take them, so the practice's operations get past their 404s."""
+    dr = therapist(stack, auth, admin, "fuzz.therapist@example.com")
+    put = request(stack, "PUT", f"therapists/{dr.profile_id}/availability", dr.account, availability())
+    assert put.status_code == 200, put.text
+    body = {"therapistId": dr.profile_id, "patientId": patient_id}
+    assignment = call(stack, "POST", f"{P}/assignments", admin, json=body)["id"]
+    thread = care_thread(stack, patient, assignment)
+    message = send(stack, patient, thread, "hello").json()["id"]
+    appointment = book(stack, patient, hold(stack, patient, dr.profile_id, hour_ahead(3, 12)).json()["id"]).json()["id"]
+    held = hold(stack, patient, dr.profile_id, hour_ahead(3, 10)).json()["id"]
+    ids = {
+        "therapist_id": [dr.profile_id],
+        "patient_id": [patient_id],
+        "assignment_id": [assignment],
+        "thread_id": [thread],
+        "message_id": [message],
+        "appointment_id": [appointment],
+        "invoice_id": [appointment],  # an invoice's id is its appointment's
+        "hold_id": [held],
+    }
+    fields = {"assignmentId": [assignment], "messageId": [message], "appointmentId": [appointment], "holdId": [held]}
+    return ids, {**fields, "therapistId": [dr.profile_id], "patientId": [patient_id]}
+
+
 def seed_stack(stack: RunningStack, auth: AuthEmulator) -> Seeded:
     """The dev seed, an access code of Bumble, and the ids of what exists, read back as the frontend would."""
     seed()
@@ -120,6 +154,7 @@ def seed_stack(stack: RunningStack, auth: AuthEmulator) -> Seeded:
     partner_feature_ids = [pf["id"] for p in partners for pf in p["partnerFeature"]]
     feature_ids = [f["id"] for f in features]
     session_ids = [s.id for s in sessions if s is not None]
+    practice_ids, practice_fields = seed_practice(stack, auth, admin, user, user_ids[PUBLIC_USER.email])
     path_values = {
         "/api/v1/feature/{id}": {"id": feature_ids},
         "/api/v1/partner/{partner}": {"partner": partner_names + partner_ids},
@@ -131,6 +166,10 @@ def seed_stack(stack: RunningStack, auth: AuthEmulator) -> Seeded:
         "/api/v1/user/{id}": {"id": []},  # filled per caller: never the caller's own id
         "/api/v1/user/admin/{id}": {"id": []},
     }
+    for path in {spec.path for spec in SPECS if spec.path is not None}:
+        taken = {name: values for name, values in practice_ids.items() if f"{{{name}}}" in path}
+        if taken:
+            path_values[path] = taken
     body_values: dict[str, list[Any]] = {
         "partnerId": partner_ids,
         "featureId": feature_ids,
@@ -142,6 +181,7 @@ def seed_stack(stack: RunningStack, auth: AuthEmulator) -> Seeded:
         "storyId": [story.id for story in demo_stories()],
         "email": [account.email for account in (PUBLIC_USER, BUMBLE_ADMIN, SUPER_ADMIN)],
         "name": ["AUTOMATIC_ACCESS_CODE", *partner_names],
+        **practice_fields,
     }
     resource_uuid, session_uuids = {"storyblokUuid": [DEMO_RESOURCE_UUID]}, {"storyblokUuid": list(DEMO_SESSION_UUIDS)}
     operation_body_values = {
@@ -223,6 +263,7 @@ def run_schemathesis(stack: RunningStack, caller: str, context_file: Path, work_
         "--suppress-health-check",
         "all",
         *[f"--exclude-operation-id={name}" for name in SKIPPED[caller]],
+        *([f"--include-path-regex={OPERATIONS}"] if OPERATIONS else []),
     ]
     env = {
         **os.environ,
@@ -263,7 +304,8 @@ def test_fuzz_every_operation(
     hits = [KnownIssueHit.from_json(line) for line in known_issues_file.read_text().splitlines()]
     known = sorted({(hit.issue, hit.operation, hit.status) for hit in hits})
     header = (
-        f"schemathesis as {caller}: exit {code} after {elapsed:.0f}s (FUZZ_SEED={SEED} FUZZ_EXAMPLES={EXAMPLES}). "
+        f"schemathesis as {caller}: exit {code} after {elapsed:.0f}s (FUZZ_SEED={SEED} FUZZ_EXAMPLES={EXAMPLES}"
+        f"{f' FUZZ_OPERATIONS={OPERATIONS}' if OPERATIONS else ''}). "
         f"Full output: {tmp_path / 'schemathesis.txt'}; known issues hit: {known_issues_file}. "
         "In the curl lines, replace `Authorization: [Filtered]` with a token of the same role."
     )

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
@@ -18,34 +16,11 @@ from bloom.users.repository import UsersRepository
 from bloom.users.schemas import UserRecord
 from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.stack_runner import RunningStack
+from tests.support.concurrency import at_once
 from tests.support.partners import call, new_code, new_partner, new_partner_admin, ok, public_id, super_admin
 from tests.support.users import make_user
 
-T = TypeVar("T")
 ROUNDS = 2
-
-
-def at_once(*work: Callable[[], T]) -> list[T]:
-    """Run each callable in its own thread, released together; results in the callables' order."""
-    barrier = threading.Barrier(len(work))
-    results: list[Any] = [None] * len(work)
-    failures: list[BaseException] = []
-
-    def run(index: int) -> None:
-        barrier.wait()
-        try:
-            results[index] = work[index]()
-        except BaseException as exc:  # re-raised in the test's thread
-            failures.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(work))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    if failures:
-        raise failures[0]
-    return results
 
 
 def _partner_admin(stack: RunningStack, auth: AuthEmulator) -> AuthAccount:

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
-import time
-
 import pytest
 
 from bloom.api import authenticate
@@ -15,15 +11,7 @@ from bloom.users.repository import UsersRepository
 from bloom.users.schemas import Caller, PartnerAdminSummary, UserRecord
 from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.stack_runner import RunningStack
-
-
-def expired_copy(token: str) -> str:
-    """The emulator's tokens are unsigned; the same claims with `exp` in the past make an expired token."""
-    header, payload, signature = token.split(".")
-    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    claims["iat"], claims["exp"] = int(time.time()) - 7200, int(time.time()) - 3600
-    encoded = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
-    return f"{header}.{encoded}.{signature}"
+from tests.support.id_tokens import expired_copy
 
 
 def bloom_user(account: AuthAccount, **fields: object) -> None:

@@ -15,34 +15,13 @@ from bloom.notifications import inbox
 from bloom.platform.store.client import db
 from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.stack_runner import RunningStack
+from tests.support.firestore_rest import get, list_documents, url, write
 
 THREAD = "care-rules"
 
 
-def url(stack: RunningStack, path: str) -> str:
-    return f"{stack.firestore}/v1/projects/{stack.project}/databases/(default)/documents/{path}"
-
-
-def get(stack: RunningStack, account: AuthAccount | None, path: str) -> int:
-    headers = account.headers if account is not None else {}
-    return requests.get(url(stack, path), headers=headers, timeout=10).status_code
-
-
-def write(stack: RunningStack, account: AuthAccount, path: str, fields: dict[str, Any]) -> int:
-    """Create or replace the document (PATCH without a mask), as `setDoc` does."""
-    return requests.patch(url(stack, path), json={"fields": fields}, headers=account.headers, timeout=10).status_code
-
-
 def timestamp(ahead: timedelta = timedelta(0)) -> dict[str, str]:
     return {"timestampValue": (utcnow() + ahead).isoformat().replace("+00:00", "Z")}
-
-
-def list_documents(stack: RunningStack, account: AuthAccount | None, collection: str) -> int:
-    """A query over the whole collection (`runQuery`), as a web listener on the collection makes."""
-    headers = account.headers if account is not None else {}
-    query = {"structuredQuery": {"from": [{"collectionId": collection}]}}
-    base = f"{stack.firestore}/v1/projects/{stack.project}/databases/(default)/documents:runQuery"
-    return requests.post(base, json=query, headers=headers, timeout=10).status_code
 
 
 @pytest.fixture

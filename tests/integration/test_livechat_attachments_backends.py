@@ -6,13 +6,12 @@ from __future__ import annotations
 import requests
 
 from bloom.files import service as files
-from tests.integration.test_upload_backends import backend, moto_endpoint  # noqa: F401 (fixtures)
 from tests.support.files import PNG_BYTES
 
 NAME = "livechat/integration-token"
 
 
-def test_an_object_is_written_typed_served_signed_and_deleted(backend: str) -> None:  # noqa: F811
+def test_an_object_is_written_typed_served_signed_and_deleted(backend: str) -> None:
     assert files.object_type(NAME) is None
     files.store_object(NAME, PNG_BYTES, "image/png")
     assert files.object_type(NAME) == "image/png"

@@ -8,7 +8,7 @@ from typing import Any
 
 from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.stack_runner import RunningStack
-from tests.integration.test_access_code_concurrency import at_once
+from tests.support.concurrency import at_once
 from tests.support.practice import practice_admin, therapist
 from tests.support.scheduling import availability, book, hold, hour_ahead, request
 from tests.support.users import make_user

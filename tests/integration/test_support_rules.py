@@ -7,7 +7,7 @@ from __future__ import annotations
 from bloom.platform.store.client import db
 from infra.auth_emulator import AuthEmulator
 from infra.stack_runner import RunningStack
-from tests.integration.test_firestore_rules import get, list_documents, write
+from tests.support.firestore_rest import get, list_documents, write
 
 
 def test_tickets_comments_and_the_counter_are_closed_to_clients(stack: RunningStack, auth: AuthEmulator) -> None:

@@ -5,8 +5,6 @@ only its default bucket, so these buckets are left to the test)."""
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,65 +14,10 @@ from bloom.core.errors import NotFound
 from bloom.files import service as files
 from bloom.files.backends import object_store
 from bloom.files.schemas import CreateUpload, StorageObjectFinalized, UploadTicket
-from infra.stack_runner import RunningStack
-from infra.storage_notifications import create_bucket
 from tests.support.files import JPEG_BYTES, PDF_BYTES, PNG_BYTES, TEXT_BYTES, docx_bytes, file_name_for, query
-from tests.support.settings import SettingsEnv
+from tests.support.object_stores import BUCKET
 
-BUCKET = "integration-uploads"
 OWNER, READER, STRANGER = "user-owner", "user-reader", "user-stranger"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
-
-
-@pytest.fixture(params=["gcs", "s3"])
-def backend(
-    request: pytest.FixtureRequest, stack: RunningStack, settings_env: SettingsEnv, moto_endpoint: str
-) -> Iterator[str]:
-    if request.param == "gcs":
-        settings_env.set("UPLOADS_BUCKET", BUCKET)
-        create_bucket(stack.storage, stack.project, BUCKET)
-    else:
-        for name, value in {
-            "STORAGE_BACKEND": "s3",
-            "S3_ENDPOINT_URL": moto_endpoint,
-            "S3_BUCKET": BUCKET,
-            "S3_ACCESS_KEY_ID": "test-key",
-            "S3_SECRET_ACCESS_KEY": "test-secret",
-        }.items():
-            settings_env.set(name, value)
-        import boto3
-
-        client = boto3.client(
-            "s3",
-            endpoint_url=moto_endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="test-key",
-            aws_secret_access_key="test-secret",
-        )
-        if BUCKET not in [b["Name"] for b in client.list_buckets().get("Buckets", [])]:
-            client.create_bucket(Bucket=BUCKET)
-    object_store.cache_clear()
-    yield str(request.param)
-    object_store.cache_clear()
 
 
 def _upload(data: bytes, content_type: Any, declared: int | None = None, owner: str = OWNER) -> UploadTicket:

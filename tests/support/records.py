@@ -15,8 +15,8 @@ from infra.auth_emulator import AuthAccount, AuthEmulator
 from infra.stack_runner import RunningStack
 from tests.support.accounts import call
 from tests.support.events import outcome
-from tests.support.practice import P, Therapist, active_assignment, patient, practice_admin, therapist, user_id
-from tests.support.users import make_user
+from tests.support.practice import P, Therapist, active_assignment, therapist, user_id
+from tests.support.role_matrix import cast
 from tests.support.wait import eventually
 
 
@@ -89,13 +89,9 @@ def note(stack: RunningStack, dr: Therapist, patient_id: str, *, shared: bool, t
 
 
 def care_world(stack: RunningStack, auth: AuthEmulator) -> CareWorld:
-    admin = practice_admin(auth)
-    dr = therapist(stack, auth, admin, "dr.records@example.com")
+    people = cast(stack, auth, "records")
+    admin, dr, pat = people.admin, people.dr, people.pat
     former = therapist(stack, auth, admin, "dr.former@example.com")
-    other = therapist(stack, auth, admin, "dr.other@example.com")
-    no_mfa = therapist(stack, auth, admin, "dr.nomfa@example.com", mfa=False)
-    admin_no_mfa = auth.verify_email(make_user(auth, "half.admin@example.com", isSuperAdmin=True))
-    pat, outsider = patient(auth, "pat.records@example.com"), patient(auth, "outsider@example.com")
     patient_id = user_id(pat)
     ended = active_assignment(stack, admin, former, pat)
     assignment = active_assignment(stack, admin, dr, pat)
@@ -107,17 +103,7 @@ def care_world(stack: RunningStack, auth: AuthEmulator) -> CareWorld:
     shared = note(stack, dr, patient_id, shared=True, text="shared")
     call(stack, "POST", f"{P}/notes/{shared['id']}/sign", dr.account)
     call(stack, "POST", f"{P}/assignments/{ended}/end", admin)
-    callers: dict[str, AuthAccount | None] = {
-        "none": None,
-        "no_mfa": no_mfa.account,
-        "admin_no_mfa": admin_no_mfa,
-        "outsider": outsider,
-        "other_dr": other.account,
-        "former_dr": former.account,
-        "pat": pat,
-        "dr": dr.account,
-        "admin": admin,
-    }
+    callers = people.callers(former_dr=former.account)
     return CareWorld(stack.api, callers, patient_id, dr, former, assignment, diagnosis["id"], draft["id"], shared["id"])
 
 

@@ -22,6 +22,10 @@ import pytest
 import yaml  # type: ignore[import-untyped]
 
 from infra.bundle import SERVICE_DOCKERFILE
+from tests.support.terraform import bootstrap_locals as _bootstrap_locals
+from tests.support.terraform import bootstrap_permissions as _permissions
+from tests.support.terraform import bootstrap_resources as _bootstrap
+from tests.support.terraform import bootstrap_roles as _roles
 
 ROOT = Path(__file__).resolve().parents[2]
 CI = ROOT / "cloudbuild.yaml"  # the design card's top level
@@ -53,26 +57,6 @@ def _unquote(value: Any) -> Any:
     if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
         return value[1:-1]
     return value
-
-
-@cache
-def _bootstrap() -> dict[tuple[str, str], dict[str, Any]]:
-    resources: dict[tuple[str, str], dict[str, Any]] = {}
-    for path in sorted(BOOTSTRAP.glob("*.tf")):
-        with path.open() as handle:
-            document = hcl2.load(handle)
-        for entry in document.get("resource", []):
-            for rtype, named in entry.items():
-                for name, body in named.items():
-                    resources[(_unquote(rtype), _unquote(name))] = body
-    return resources
-
-
-@cache
-def _bootstrap_locals() -> dict[str, Any]:
-    with (BOOTSTRAP / "main.tf").open() as handle:
-        [block] = hcl2.load(handle)["locals"]
-    return dict(block)
 
 
 # --- CI ---------------------------------------------------------------------------------------------------------
@@ -501,15 +485,6 @@ def test_the_repository_is_connected_in_each_environments_project() -> None:
     readme = (ROOT / "docs" / "deploy.md").read_text()
     section = readme[readme.index("**First deploy on a fresh project**") :]
     assert "in this environment's project" in section and "Connect" in section
-
-
-def _roles(local_name: str) -> set[str]:
-    found = re.findall(r'"((?:roles/|projects/)[^"]+)"', json.dumps(_bootstrap_locals()[local_name]))
-    return {role.rstrip("\\") for role in found}
-
-
-def _permissions(role: str) -> set[str]:
-    return {_unquote(p) for p in _bootstrap()[("google_project_iam_custom_role", role)]["permissions"]}
 
 
 def test_the_deployer_may_create_everything_a_fresh_project_needs() -> None:

@@ -12,9 +12,9 @@ from typing import Any
 from bloom.platform.registry import Capability
 from bloom.reporting import export
 from bloom.reporting.schemas import METRICS
+from tests.support import terraform as tf
 from tests.support.callgraph import Node
-from tests.unit.test_declarations import SPECS, reached
-from tests.unit.test_terraform import _evaluate, _function_member, _profiles_of, _resource, _unquote
+from tests.support.reach import SPECS, reached
 
 ROOT = Path(__file__).resolve().parents[2]
 METRIC_TYPE = re.compile(r'metric\.type = "([^"]+)"')
@@ -27,7 +27,7 @@ EXPORT = Node("bloom.reporting.export", "export_day")
 @cache
 def _dashboards() -> tuple[dict[str, Any], dict[str, str], dict[str, Any]]:
     """The dashboards' JSON, the log-based metrics' names, and the counting ones' definitions (key -> labels …)."""
-    found = _evaluate(
+    found = tf.evaluate(
         {
             "boards": "local.reporting_dashboard_json",
             "log_metrics": "local.log_metric_names",
@@ -65,11 +65,11 @@ def _log_metrics() -> dict[str, dict[str, str]]:
     """Declared log-based metrics by name -> their label extractors: the counters (one resource for_each over
     `local.log_counters`) and the latency distribution."""
     _, names, counters = _dashboards()
-    counter = _resource("google_logging_metric", "counter")
+    counter = tf.resource("google_logging_metric", "counter")
     assert counter["for_each"] == "${local.log_counters}"
     assert counter["name"] == "${local.log_metric_names[each.key]}"
     assert counter["label_extractors"] == "${each.value.labels}"
-    latency = _resource("google_logging_metric", "api_latency")
+    latency = tf.resource("google_logging_metric", "api_latency")
     assert latency["name"] == "${local.log_metric_names.api_latency}"
     return {names[key]: definition["labels"] for key, definition in counters.items()} | {names["api_latency"]: {}}
 
@@ -97,7 +97,7 @@ def test_the_five_dashboards_exist_with_the_spec_tiles() -> None:
     for key, titles in expected.items():
         assert titles <= set(_tiles(boards[key])), key
         assert boards[key]["displayName"].startswith("Bloom staging: ")
-    dashboard = _resource("google_monitoring_dashboard", "reporting")
+    dashboard = tf.resource("google_monitoring_dashboard", "reporting")
     assert dashboard["for_each"] == "${local.reporting_dashboard_json}"
     assert dashboard["dashboard_json"] == "${jsonencode(each.value)}"
 
@@ -160,9 +160,9 @@ def test_the_log_based_metrics_read_our_own_log_lines() -> None:
     _, _, counters = _dashboards()
     assert counters["api_requests"]["labels"]["status"] == "EXTRACT(httpRequest.status)"
     assert 'jsonPayload.logger = "bloom.http"' in counters["api_requests"]["filter"]
-    latency = _resource("google_logging_metric", "api_latency")
+    latency = tf.resource("google_logging_metric", "api_latency")
     assert "httpRequest.latency" in latency["value_extractor"] and latency["filter"] == "${local.api_request_line}"
-    assert _unquote(latency["metric_descriptor"][0]["value_type"]) == "DISTRIBUTION"
+    assert tf.unquote(latency["metric_descriptor"][0]["value_type"]) == "DISTRIBUTION"
     # the request line is logged by `bloom.http` (bloom.platform.http), the support lines by bloom.support.service
     platform_http = (ROOT / "shared" / "bloom" / "platform" / "http.py").read_text()
     assert '_log = get_logger("bloom.http")' in platform_http
@@ -178,12 +178,12 @@ def test_only_the_daily_digest_writes_metrics_and_it_is_granted_to_write_them() 
     assert writers == {"daily_digest"}
     for name, spec in SPECS.items():
         assert (EXPORT in reached(spec)) == (name in writers), name
-    granted = _evaluate({"writers": "keys(local.metric_writers)"})["writers"]
-    assert set(granted) == _profiles_of(lambda fn: "metric_writer" in fn["uses"])
-    grant = _resource("google_project_iam_member", "metric_writer")
+    granted = tf.evaluate({"writers": "keys(local.metric_writers)"})["writers"]
+    assert set(granted) == tf.profiles_of(lambda fn: "metric_writer" in fn["uses"])
+    grant = tf.resource("google_project_iam_member", "metric_writer")
     assert grant["for_each"] == "${local.metric_writers}"
-    assert _unquote(grant["role"]) == "roles/monitoring.metricWriter"
-    assert _function_member(grant)
-    function = _resource("google_cloudfunctions2_function", "function")
+    assert tf.unquote(grant["role"]) == "roles/monitoring.metricWriter"
+    assert tf.function_member(grant)
+    function = tf.resource("google_cloudfunctions2_function", "function")
     variables = str(function["service_config"][0]["environment_variables"])
     assert 'contains(each.value.uses, "metric_writer")' in variables and "MONITORING_API_URL" in variables

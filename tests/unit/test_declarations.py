@@ -12,7 +12,6 @@ whatever the toolkit's authentication calls counts too.
 from __future__ import annotations
 
 import textwrap
-from functools import cache
 from pathlib import Path
 
 import pytest
@@ -22,44 +21,15 @@ from bloom.platform.http import documented_errors
 from bloom.platform.registry import Capability, FunctionSpec, Role, Sdk
 from bloom.platform.request_body import ERRORS as BODY_ERRORS
 from bloom.platform.webhook_verification import ERRORS as WEBHOOK_ERRORS
-from infra.manifest import build_manifest, event_topics, load_everything
+from infra.manifest import build_manifest, event_topics
 from tests.support.callgraph import CallGraph, Node
+from tests.support.reach import AUTHENTICATE, SPECS, graph, hands_off, reached, roots
 
-ROOT = Path(__file__).resolve().parents[2]
-SPECS = load_everything()
 ACCOUNTS_MODULE = "bloom.users.firebase_accounts"
 SWEEP = Node("bloom.platform.store.outbox", "sweep")
-AUTHENTICATE = Node("bloom.api", "authenticate")
 # The one `uow.emit(topic, ...)` whose topic is a variable: a webhook receiver handing a delivery to its worker.
 # The receiver's declaration carries that topic (`webhook_function` sets `emits`), checked below.
 HAND_OFF = Node("bloom.platform.webhooks", "Webhook._hand_off")
-
-
-@cache
-def graph() -> CallGraph:
-    return CallGraph([(ROOT / "shared", "bloom"), (ROOT, "functions")])
-
-
-def hands_off(spec: FunctionSpec) -> FunctionSpec | None:
-    """The worker of a webhook receiver that hands deliveries off, if `spec` is one."""
-    worker = SPECS.get(f"{spec.name}_worker")
-    return worker if spec.role == Role.WEBHOOK and worker is not None else None
-
-
-def roots(spec: FunctionSpec) -> list[Node]:
-    """Where the function's own code starts: its handler (for a webhook worker, the webhook's handler)."""
-    if hands_off(spec) is not None:
-        return [AUTHENTICATE]  # the handler runs in the worker; the receiver only verifies and records
-    name = spec.name
-    if not graph().has(Node(spec.module, name)) and name.endswith("_worker"):
-        name = name.removesuffix("_worker")
-    handler = Node(spec.module, name)
-    assert graph().has(handler), f"{spec.name}: no function {handler} in the source to start the analysis from"
-    return [handler, AUTHENTICATE] if spec.kind == "http" else [handler]
-
-
-def reached(spec: FunctionSpec) -> set[Node]:
-    return graph().reachable(roots(spec))
 
 
 # --- the analysis itself --------------------------------------------------------------------------------------

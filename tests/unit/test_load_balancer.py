@@ -11,20 +11,17 @@ from typing import Any
 
 import pytest
 
-from tests.unit.test_cloudbuild import _permissions, _roles
-from tests.unit.test_terraform import (
-    TERRAFORM,
-    TEST_VARS,
-    TF_FILES,
-    _console_result,
-    _evaluate,
-    _locals,
-    _manifest,
-    _parsed,
-    _resource,
-    _resources,
-    _unquote,
-)
+from tests.support.terraform import TERRAFORM, TEST_VARS, TF_FILES
+from tests.support.terraform import bootstrap_permissions as _permissions
+from tests.support.terraform import bootstrap_roles as _roles
+from tests.support.terraform import console_result as _console_result
+from tests.support.terraform import evaluate as _evaluate
+from tests.support.terraform import locals_text as _locals
+from tests.support.terraform import manifest as _manifest
+from tests.support.terraform import parsed as _parsed
+from tests.support.terraform import resource as _resource
+from tests.support.terraform import resources as _resources
+from tests.support.terraform import unquote as _unquote
 
 API_URL = "https://api.example.org/api"
 LOAD_BALANCER_TF = TERRAFORM / "load_balancer.tf"

@@ -8,7 +8,6 @@ import re
 import shutil
 import subprocess
 import tempfile
-from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,24 +16,21 @@ import hcl2
 import pytest
 
 from infra.manifest import MANIFEST_PATH, render_manifest
+from tests.support.terraform import LOCALS_ONLY, TERRAFORM, TERRAFORM_BIN, TEST_VARS, TF_FILES
+from tests.support.terraform import evaluate as _evaluate  # the helpers' names in this module's tests
+from tests.support.terraform import function_member as _function_member
+from tests.support.terraform import locals_text as _locals
+from tests.support.terraform import manifest as _manifest
+from tests.support.terraform import parsed as _parsed
+from tests.support.terraform import profiles_of as _profiles_of
+from tests.support.terraform import resource as _resource
+from tests.support.terraform import resources as _resources
+from tests.support.terraform import unquote as _unquote
 
 ROOT = Path(__file__).resolve().parents[2]
-TERRAFORM = ROOT / "terraform"
-TF_FILES = sorted(TERRAFORM.glob("*.tf"))
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 # --skip-download: offline, no calls to the Prisma Cloud platform for guidelines or custom policies.
 CHECKOV_ARGS = ("--framework", "terraform", "--quiet", "--compact", "-o", "json", "--skip-download")
-
-# Terraform evaluates the locals of the files holding only locals and variables offline (`terraform console` needs no
-# provider for them).
-TERRAFORM_BIN = shutil.which("terraform") or str(ROOT / ".bin" / "terraform")
-LOCALS_ONLY = ("manifest.tf", "monitoring_dashboards.tf", "api_origin.tf", "variables.tf", "functions.json")
-TEST_VARS = {
-    "project_id": "bloom-test",
-    "environment": "staging",
-    "frontend_origins": '["https://example.org"]',
-    "webauthn_rp_id": "example.org",
-}
 
 FUNCTION_NAME = re.compile(r"^[a-z][a-z0-9-]{0,61}[a-z0-9]$")
 SERVICE_ACCOUNT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
@@ -50,50 +46,6 @@ MANIFEST_DRIVEN = {
 }
 
 
-def _unquote(label: str) -> str:
-    return label[1:-1] if len(label) >= 2 and label[0] == label[-1] == '"' else label
-
-
-def _without_comments(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _without_comments(item) for key, item in value.items() if key != "__comments__"}
-    if isinstance(value, list):
-        return [_without_comments(item) for item in value]
-    return value
-
-
-@cache
-def _parsed() -> dict[Path, dict[str, Any]]:
-    parsed: dict[Path, dict[str, Any]] = {}
-    for path in TF_FILES:
-        with path.open() as handle:
-            parsed[path] = _without_comments(hcl2.load(handle))
-    return parsed
-
-
-def _resources() -> list[tuple[str, str, dict[str, Any]]]:
-    """(type, name, body) of every resource block in terraform/*.tf."""
-    blocks: list[tuple[str, str, dict[str, Any]]] = []
-    for document in _parsed().values():
-        for entry in document.get("resource", []):
-            for rtype, named in entry.items():
-                for name, body in named.items():
-                    blocks.append((_unquote(rtype), _unquote(name), body))
-    return blocks
-
-
-def _locals() -> dict[str, str]:
-    """Every local's expression, as text."""
-    found: dict[str, str] = {}
-    for document in _parsed().values():
-        for block in document.get("locals", []):
-            for name, expression in block.items():
-                if name != "__is_block__":
-                    assert name not in found, f"local.{name} is defined twice"
-                    found[name] = json.dumps(expression) if not isinstance(expression, str) else expression
-    return found
-
-
 def _derives_from_manifest(name: str, expressions: dict[str, str], seen: frozenset[str] = frozenset()) -> bool:
     expression = expressions.get(name, "")
     if "functions.json" in expression:
@@ -105,64 +57,12 @@ def _derives_from_manifest(name: str, expressions: dict[str, str], seen: frozens
     )
 
 
-def _manifest() -> dict[str, Any]:
-    manifest: dict[str, Any] = json.loads(MANIFEST_PATH.read_text())
-    return manifest
-
-
-def _resource(rtype: str, name: str) -> dict[str, Any]:
-    found = [body for kind, label, body in _resources() if (kind, label) == (rtype, name)]
-    assert len(found) == 1, f"expected one {rtype}.{name}, found {len(found)}"
-    return found[0]
-
-
 def _resources_of(rtype: str) -> dict[str, dict[str, Any]]:
     return {name: body for kind, name, body in _resources() if kind == rtype}
 
 
-def _evaluate(expressions: dict[str, str], variables: dict[str, str] | None = None) -> dict[str, Any]:
-    """Evaluate expressions over the locals-only files' locals with Terraform itself, offline; `variables` adds to
-    (or overrides) TEST_VARS."""
-    text = _console(tuple(sorted(expressions.items())), tuple(sorted({**TEST_VARS, **(variables or {})}.items())))
-    return dict(json.loads(text))
-
-
-def _console_result(expressions: dict[str, str], variables: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """Run `terraform console` over the locals-only files, for a result that may be an error."""
-    if not Path(TERRAFORM_BIN).exists():
-        pytest.fail(f"terraform is not installed (looked on PATH and at {TERRAFORM_BIN})")
-    with tempfile.TemporaryDirectory() as work:
-        for name in LOCALS_ONLY:
-            shutil.copy2(TERRAFORM / name, Path(work) / name)
-        document = ", ".join(f'"{key}" = {expression}' for key, expression in sorted(expressions.items()))
-        return subprocess.run(
-            [TERRAFORM_BIN, "console", *(f"-var={name}={value}" for name, value in variables.items())],
-            input=f"jsonencode({{{document}}})\n",
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-            cwd=work,
-            env={**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"},
-        )
-
-
-@cache
-def _console(expressions: tuple[tuple[str, str], ...], variables: tuple[tuple[str, str], ...]) -> str:
-    result = _console_result(dict(expressions), dict(variables))
-    assert result.returncode == 0, result.stderr[-2000:]
-    # The console prints the JSON as an HCL string literal; it escapes like JSON, plus "${" and "%{".
-    text: str = json.loads(result.stdout.strip().splitlines()[-1])
-    return text.replace("$${", "${").replace("%%{", "%{")
-
-
 def _manifest_functions() -> dict[str, dict[str, Any]]:
     return {fn["name"]: fn for fn in _manifest()["functions"]}
-
-
-def _function_member(body: dict[str, Any]) -> bool:
-    """Whether a grant's member is one of the functions' (grant profiles') service accounts."""
-    return "google_service_account.grant_profile[" in _unquote(str(body.get("member", "")))
 
 
 def _declared_grants(fn: dict[str, Any]) -> dict[str, Any]:
@@ -173,15 +73,6 @@ def _declared_grants(fn: dict[str, Any]) -> dict[str, Any]:
         "secrets": sorted(fn["secrets"]),
         "uses": sorted(fn["uses"]),
     }
-
-
-def _profiles_of(declares: Any) -> set[str]:
-    """The grant profiles whose functions `declares(fn)`; a profile's functions all agree (or it would leak)."""
-    profiles: dict[str, set[bool]] = {}
-    for fn in _manifest()["functions"]:
-        profiles.setdefault(fn["grant_profile"], set()).add(bool(declares(fn)))
-    assert all(len(answers) == 1 for answers in profiles.values()), "a profile mixes declaring and other functions"
-    return {profile for profile, answers in profiles.items() if answers == {True}}
 
 
 # --- 1. syntax -------------------------------------------------------------------------------------
@@ -719,7 +610,7 @@ def test_storage_notifications_reach_the_declared_topic_for_the_declared_prefix(
 def _console_errors(variables: dict[str, str]) -> str:
     """What `terraform console` reports about the variables alone (their validations), offline."""
     with tempfile.TemporaryDirectory() as work:
-        for name in ("manifest.tf", "monitoring_dashboards.tf", "variables.tf", "functions.json"):
+        for name in LOCALS_ONLY:
             shutil.copy2(TERRAFORM / name, Path(work) / name)
         result = subprocess.run(
             [TERRAFORM_BIN, "console", *(f"-var={name}={value}" for name, value in variables.items())],

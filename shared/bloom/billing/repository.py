@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from bloom.billing.models import InvoiceCounter, InvoiceRecord, PaymentRecord
 from bloom.platform.cursors import AfterId
@@ -22,12 +21,11 @@ class InvoicesRepository(Repository[InvoiceRecord]):
     def matching(self, equalities: dict[str, str], after: AfterId | None, limit: int) -> list[InvoiceRecord]:
         """A page of invoices whose fields (model names) equal the values, in id order, after the cursor (equality
         filters on single-field indexes and the document id: no composite index)."""
-        from google.cloud.firestore import FieldFilter
         from google.cloud.firestore_v1.field_path import FieldPath
 
-        query: Any = self.collection()
-        for name, value in equalities.items():
-            query = query.where(filter=FieldFilter(self.stored_name(name), "==", value))
+        query = self.query([Filter(self.stored_name(name), "==", value) for name, value in equalities.items()])
+        if query is None:
+            return []
         query = query.order_by(FieldPath.document_id())
         if after is not None:
             query = query.start_after({FieldPath.document_id(): self.ref(after.id)})

@@ -81,13 +81,12 @@ class ChunksRepository(_WithVector[ChunkRecord]):
 
     def nearest(self, payer: str, state: str, vector: list[float], limit: int) -> list[ChunkRecord]:
         """The `limit` chunks of the payer and state closest to `vector` (cosine), closest first: one query."""
-        from google.cloud.firestore import FieldFilter
         from google.cloud.firestore_v1.base_vector_query import DistanceMeasure
         from google.cloud.firestore_v1.vector import Vector
 
-        query: Any = self.collection()
-        for field, value in (("payer", payer), ("state", state)):
-            query = query.where(filter=FieldFilter(field, "==", value))
+        query = self.query([Filter("payer", "==", payer), Filter("state", "==", state)])
+        if query is None:
+            return []
         nearest = query.find_nearest(
             vector_field=NEAREST_CHUNKS.field_names[-1],
             query_vector=Vector(vector),

@@ -52,18 +52,18 @@ class ThreadsRepository(Repository[ThreadRecord]):
 
     def page_of(self, uid: str, after: AfterTimeAndId | None, limit: int) -> list[ThreadRecord]:
         """One query: the participant's threads, newest activity first, after a cursor."""
-        from google.cloud.firestore import FieldFilter
-
-        query = self.collection().where(filter=FieldFilter("participantUids", "array_contains", uid))
+        query = self.query([Filter("participantUids", "array_contains", uid)])
+        if query is None:
+            return []
         query = _page(query, "lastMessageAt", after, self.ref(after.id) if after else None).limit(limit)
         count_round_trip()
         return [ThreadRecord.model_validate(s.to_dict()) for s in query.stream()]
 
     def support_page(self, after: AfterTimeAndId | None, limit: int) -> list[ThreadRecord]:
         """One query: every support thread, newest activity first, after a cursor."""
-        from google.cloud.firestore import FieldFilter
-
-        query = self.collection().where(filter=FieldFilter("kind", "==", "support"))
+        query = self.query([Filter("kind", "==", "support")])
+        if query is None:
+            return []
         query = _page(query, "lastMessageAt", after, self.ref(after.id) if after else None).limit(limit)
         count_round_trip()
         return [ThreadRecord.model_validate(s.to_dict()) for s in query.stream()]
@@ -102,20 +102,27 @@ class MessagesRepository(Repository[MessageRecord]):
         """`change` for a message of a thread."""
         self.session.update(self.message_ref(thread_id, message_id), self.stored_changes(changes))
 
+    def _of_thread(self, thread_id: str, filters: list[Filter]) -> Any | None:
+        """`query` over the thread's messages; None for an id no thread can have."""
+        if not is_valid_doc_id(thread_id):
+            return None
+        return self.query(filters, of=db().collection(THREADS).document(thread_id).collection(self.collection_name))
+
     def newest_first(self, thread_id: str, before: AfterTimeAndId | None, limit: int) -> list[MessageRecord]:
         """Newest first, older than the cursor."""
-        collection = db().collection(THREADS).document(thread_id).collection(self.collection_name)
+        query = self._of_thread(thread_id, [])
+        if query is None:
+            return []
         ref = self.message_ref(thread_id, before.id) if before else None
-        query = _page(collection, "createdAt", before, ref).limit(limit)
+        query = _page(query, "createdAt", before, ref).limit(limit)
         count_round_trip()
         return [MessageRecord.model_validate(s.to_dict()) for s in query.stream()]
 
     def sent_by(self, thread_id: str, sender_id: str) -> list[MessageRecord]:
-        from google.cloud.firestore import FieldFilter
-
-        collection = db().collection(THREADS).document(thread_id).collection(self.collection_name)
+        query = self._of_thread(thread_id, [Filter("senderId", "==", sender_id)])
+        if query is None:
+            return []
         count_round_trip()
-        query = collection.where(filter=FieldFilter("senderId", "==", sender_id))
         return [MessageRecord.model_validate(s.to_dict()) for s in query.stream()]
 
 
@@ -133,9 +140,9 @@ class AuditRepository(Repository[AuditRecord]):
     model = AuditRecord
 
     def page_of_thread(self, thread_id: str, before: AfterTimeAndId | None, limit: int) -> list[AuditRecord]:
-        from google.cloud.firestore import FieldFilter
-
-        query = self.collection().where(filter=FieldFilter("threadId", "==", thread_id))
+        query = self.query([Filter("threadId", "==", thread_id)])
+        if query is None:
+            return []
         query = _page(query, "at", before, self.ref(before.id) if before else None).limit(limit)
         count_round_trip()
         return [AuditRecord.model_validate(s.to_dict()) for s in query.stream()]

@@ -33,12 +33,11 @@ class TherapistsRepository(Repository[TherapistRecord]):
     def discover(self, equalities: list[tuple[str, Any]], after: AfterId | None, limit: int) -> list[TherapistRecord]:
         """A page of profiles matching every equality, in id order, after the cursor (equality filters on
         single-field indexes and the document id: no composite index)."""
-        from google.cloud.firestore import FieldFilter
         from google.cloud.firestore_v1.field_path import FieldPath
 
-        query: Any = self.collection()
-        for field, value in equalities:
-            query = query.where(filter=FieldFilter(field, "==", value))
+        query = self.query([Filter(field, "==", value) for field, value in equalities])
+        if query is None:
+            return []
         query = query.order_by(FieldPath.document_id())
         if after is not None:
             query = query.start_after({FieldPath.document_id(): self.ref(after.id)})

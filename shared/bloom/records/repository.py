@@ -10,7 +10,7 @@ from typing import Any
 from bloom.platform.cursors import AfterTimeAndId
 from bloom.platform.store.client import count_round_trip
 from bloom.platform.store.indexes import composite_index
-from bloom.platform.store.repository import Filter, Repository, fits_index
+from bloom.platform.store.repository import Filter, Repository
 from bloom.platform.store.unit_of_work import UnitOfWork, repository
 from bloom.records.models import (
     AccessAuditRecord,
@@ -92,13 +92,10 @@ class NotesRepository(Repository[NoteRecord]):
         self, patient_id: str, *, shared_only: bool, after: AfterTimeAndId | None, limit: int
     ) -> list[NoteRecord]:
         """One query: the patient's notes (or only those shared with them), newest first, after a cursor."""
-        if not fits_index(patient_id):  # a caller's id no stored note can carry (Firestore refuses to query it)
+        shared = [Filter("shared", "==", True)] if shared_only else []
+        query = self.query([Filter("patientId", "==", patient_id), *shared])
+        if query is None:
             return []
-        from google.cloud.firestore import FieldFilter
-
-        query = self.collection().where(filter=FieldFilter("patientId", "==", patient_id))
-        if shared_only:
-            query = query.where(filter=FieldFilter("shared", "==", True))
         query = _newest_first(query, "createdAt", after, self).limit(limit)
         count_round_trip()
         return [NoteRecord.model_validate(s.to_dict()) for s in query.stream(transaction=self.session.transaction)]
@@ -109,11 +106,9 @@ class AccessAuditRepository(Repository[AccessAuditRecord]):
     model = AccessAuditRecord
 
     def page_of(self, patient_id: str, after: AfterTimeAndId | None, limit: int) -> list[AccessAuditRecord]:
-        if not fits_index(patient_id):  # as for notes
+        query = self.query([Filter("patientId", "==", patient_id)])
+        if query is None:
             return []
-        from google.cloud.firestore import FieldFilter
-
-        query = self.collection().where(filter=FieldFilter("patientId", "==", patient_id))
         query = _newest_first(query, "at", after, self).limit(limit)
         count_round_trip()
         return [AccessAuditRecord.model_validate(s.to_dict()) for s in query.stream()]

@@ -90,35 +90,29 @@ class AppointmentsRepository(Repository[AppointmentRecord]):
         limit: int,
     ) -> list[AppointmentRecord]:
         """One query: a patient's or therapist's appointments starting in [first, last), by start, after a cursor."""
-        from google.cloud.firestore import FieldFilter
-
-        query: Any = self.collection().where(filter=FieldFilter(PARTY_FIELDS[party], "==", party_id))
-        return self._by_start(query, first, last, after, limit)
+        return self._by_start(Filter(PARTY_FIELDS[party], "==", party_id), first, last, after, limit)
 
     def booked_starting(
         self, first: datetime, last: datetime, after: AfterTimeAndId | None, limit: int
     ) -> list[AppointmentRecord]:
         """One query: booked appointments starting in [first, last), by start, after a cursor."""
-        from google.cloud.firestore import FieldFilter
-
-        query: Any = self.collection().where(filter=FieldFilter("status", "==", "booked"))
-        return self._by_start(query, first, last, after, limit)
+        return self._by_start(Filter("status", "==", "booked"), first, last, after, limit)
 
     def _by_start(
         self,
-        query: Any,
+        equality: Filter,
         first: datetime | None,
         last: datetime | None,
         after: AfterTimeAndId | None,
         limit: int,
     ) -> list[AppointmentRecord]:
-        from google.cloud.firestore import FieldFilter
         from google.cloud.firestore_v1.field_path import FieldPath
 
-        if first is not None:
-            query = query.where(filter=FieldFilter("start", ">=", first))
-        if last is not None:
-            query = query.where(filter=FieldFilter("start", "<", last))
+        since = [Filter("start", ">=", first)] if first is not None else []
+        until = [Filter("start", "<", last)] if last is not None else []
+        query = self.query([equality, *since, *until])
+        if query is None:
+            return []
         query = query.order_by("start").order_by(FieldPath.document_id())
         if after is not None:
             query = query.start_after({"start": after.at, FieldPath.document_id(): self.ref(after.id)})

@@ -3,11 +3,9 @@ server only: clients can neither read nor write them). See `models` for what the
 
 from __future__ import annotations
 
-from typing import Any
-
 from bloom.platform.store.client import count_round_trip
 from bloom.platform.store.indexes import composite_index, unindexed_field
-from bloom.platform.store.repository import Repository, chunks, is_valid_doc_id
+from bloom.platform.store.repository import Filter, Repository, chunks, is_valid_doc_id
 from bloom.platform.store.unit_of_work import UnitOfWork, repository
 from bloom.search.models import ScopeRecord, SearchEntry
 from bloom.search.schemas import EntryKind
@@ -35,14 +33,13 @@ class EntriesRepository(Repository[SearchEntry]):
     ) -> list[SearchEntry]:
         """One query: the newest `limit` entries of these readers holding any of `tokens`, with only the asked
         tokens of their `termSet` (an entry's full token list is never read back)."""
-        from google.cloud.firestore import FieldFilter
         from google.cloud.firestore import Query as FirestoreQuery
         from google.cloud.firestore_v1.field_path import FieldPath
 
-        query: Any = self.collection().where(filter=FieldFilter("reader", "in", readers))
-        if kind is not None:
-            query = query.where(filter=FieldFilter("kind", "==", kind))
-        query = query.where(filter=FieldFilter("terms", "array_contains_any", tokens))
+        of_kind = [Filter("kind", "==", kind)] if kind is not None else []
+        query = self.query([Filter("reader", "in", readers), *of_kind, Filter("terms", "array_contains_any", tokens)])
+        if query is None:
+            return []
         query = query.order_by("at", direction=FirestoreQuery.DESCENDING).limit(limit)
         query = query.select([*_SHOWN, *(FieldPath("termSet", token).to_api_repr() for token in tokens)])
         count_round_trip()

@@ -39,12 +39,12 @@ class TicketsRepository(Repository[TicketRecord]):
     def newest_first(self, equals: dict[str, Any], after: AfterTimeAndId | None, limit: int) -> list[TicketRecord]:
         """One query: the tickets matching every (model field name → value) equality, newest first, after a
         cursor. `requester_id` alone is a requester's own list; the queue's filters are `QUEUE_FILTERS`."""
-        from google.cloud.firestore import FieldFilter, Query
+        from google.cloud.firestore import Query
         from google.cloud.firestore_v1.field_path import FieldPath
 
-        query: Any = self.collection()
-        for name, value in equals.items():
-            query = query.where(filter=FieldFilter(self.stored_name(name), "==", value))
+        query = self.query([Filter(self.stored_name(name), "==", value) for name, value in equals.items()])
+        if query is None:
+            return []
         query = query.order_by("createdAt", direction=Query.DESCENDING)
         query = query.order_by(FieldPath.document_id(), direction=Query.DESCENDING)
         if after is not None:

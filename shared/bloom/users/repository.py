@@ -138,11 +138,9 @@ class UsersRepository(Repository[UserRecord]):
         return self._pages(filters, page_size, max_docs)
 
     def _pages(self, filters: Sequence[Filter], page_size: int, max_docs: int) -> Iterator[list[Row]]:
-        from google.cloud.firestore import FieldFilter
-
-        query: Any = self.collection()
-        for f in filters:
-            query = query.where(filter=FieldFilter(f.field, f.op, f.value))
+        query = self.query(filters)
+        if query is None:
+            return
         read = 0
         last: DocumentSnapshot[Any] | None = None
         while read < max_docs:

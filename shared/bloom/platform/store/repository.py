@@ -167,19 +167,29 @@ def _stored_value(value: ChangeValue) -> Any:
     return value
 
 
-def _indexable(condition: Filter) -> Filter | None:
-    """The filter without values no indexed field can hold; None when nothing can match it."""
-    if condition.op == "==" and not fits_index(condition.value):
-        return None
-    if condition.op == "in":
-        values = [value for value in condition.value if fits_index(value)]
-        return Filter(condition.field, "in", values) if values else None
-    return condition
+def _matchable(filters: Sequence[Filter]) -> list[Filter] | None:
+    """The filters without values Firestore cannot query; None when nothing stored can match them.
+
+    Firestore refuses a query naming text near 1500 bytes. No id, name or email we store is that long, so an
+    equality (`==`, `array_contains`) on such text matches nothing, and a list (`in`, `array_contains_any`)
+    matches what its other values do. Ranges compare our own values (times, days), never a caller's text.
+    """
+    kept: list[Filter] = []
+    for condition in filters:
+        if condition.op in ("==", "array_contains") and not _fits_index(condition.value):
+            return None
+        if condition.op in ("in", "array_contains_any"):
+            values = [value for value in condition.value if _fits_index(value)]
+            if not values:
+                return None
+            kept.append(Filter(condition.field, condition.op, values))
+        else:
+            kept.append(condition)
+    return kept
 
 
-def fits_index(value: Any) -> bool:
-    """Whether Firestore can query for this value (text near 1500 bytes it refuses: such a value matches nothing we
-    store). A repository building its own query checks an equality's value with it first."""
+def _fits_index(value: Any) -> bool:
+    """Whether Firestore can query for this value (it refuses text near 1500 bytes)."""
     return not isinstance(value, str) or len(value.encode("utf-8", "surrogatepass")) <= MAX_QUERY_TEXT_BYTES
 
 
@@ -240,6 +250,20 @@ class Repository(Generic[ModelT]):
                 found[snapshot.id] = item
         return found
 
+    def query(self, filters: Sequence[Filter] = (), *, of: CollectionReference | None = None) -> Any | None:
+        """The collection (or `of`, a collection of this model under another document) under `filters`, as a query
+        for a method to order, page and run; None when nothing stored can match (see `_matchable`): the method
+        then finds nothing without asking Firestore. Every query of a repository starts here."""
+        matchable = _matchable(filters)
+        if matchable is None:
+            return None
+        from google.cloud.firestore import FieldFilter
+
+        query: Any = of if of is not None else self.collection()
+        for f in matchable:
+            query = query.where(filter=FieldFilter(f.field, f.op, f.value))
+        return query
+
     def select(
         self,
         filters: Sequence[Filter] = (),
@@ -250,22 +274,17 @@ class Repository(Generic[ModelT]):
     ) -> list[tuple[str, ModelT]]:
         """Run a query; one that needs a composite index must name a declared one that covers it.
 
-        A text value too long for Firestore to query (it refuses values near 1500 bytes) cannot equal anything we
-        store (names, emails, ids are far shorter), so an equality on it finds nothing without asking.
+        Filters that nothing stored can match (see `query`) find nothing without asking Firestore.
         """
-        indexable = [_indexable(f) for f in filters]
-        if None in indexable:
-            return []
-        filters = [f for f in indexable if f is not None]
         if _needs_composite(filters, order_by):
             wanted = [f.field for f in filters] + [name for name, _ in order_by]
             if index is None or index.collection != self.collection_name or not set(wanted) <= set(index.field_names):
                 raise MissingIndexError(f"{self.collection_name} query on {wanted} needs a declared composite index")
-        from google.cloud.firestore import FieldFilter, Query
+        query = self.query(filters)
+        if query is None:
+            return []
+        from google.cloud.firestore import Query
 
-        query: Any = self.collection()
-        for f in filters:
-            query = query.where(filter=FieldFilter(f.field, f.op, f.value))
         for name, direction in order_by:
             query = query.order_by(name, direction=Query.DESCENDING if direction == "DESCENDING" else Query.ASCENDING)
         if limit is not None:
@@ -281,11 +300,9 @@ class Repository(Generic[ModelT]):
     def count(self, filters: Sequence[Filter]) -> int:
         """How many documents match, by a count aggregation over single-field indexes (no document is read;
         Firestore bills one read per 1,000 index entries matched)."""
-        from google.cloud.firestore import FieldFilter
-
-        query: Any = self.collection()
-        for f in filters:
-            query = query.where(filter=FieldFilter(f.field, f.op, f.value))
+        query = self.query(filters)
+        if query is None:
+            return 0
         count_round_trip()
         result = query.count(alias="n").get(transaction=self.session.transaction)
         return int(result[0][0].value)
