@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,7 +13,8 @@ import hcl2
 import pytest
 
 from infra.manifest import MANIFEST_PATH, render_manifest
-from tests.support.terraform import LOCALS_ONLY, TERRAFORM, TERRAFORM_BIN, TEST_VARS, TF_FILES
+from tests.support.terraform import TERRAFORM, TEST_VARS, TF_FILES
+from tests.support.terraform import console_result as _console_result
 from tests.support.terraform import evaluate as _evaluate  # the helpers' names in this module's tests
 from tests.support.terraform import function_member as _function_member
 from tests.support.terraform import locals_text as _locals
@@ -609,19 +607,7 @@ def test_storage_notifications_reach_the_declared_topic_for_the_declared_prefix(
 
 def _console_errors(variables: dict[str, str]) -> str:
     """What `terraform console` reports about the variables alone (their validations), offline."""
-    with tempfile.TemporaryDirectory() as work:
-        for name in LOCALS_ONLY:
-            shutil.copy2(TERRAFORM / name, Path(work) / name)
-        result = subprocess.run(
-            [TERRAFORM_BIN, "console", *(f"-var={name}={value}" for name, value in variables.items())],
-            input="var.environment\n",
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-            cwd=work,
-            env={**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1", "NO_COLOR": "1"},
-        )
+    result = _console_result({"environment": "var.environment"}, variables)
     return re.sub(r"\x1b\[[0-9;]*m", "", result.stderr)
 
 
