@@ -67,7 +67,7 @@ integration: install ## Only the integration tests (services and repositories on
 e2e: install ## Only the black-box HTTP tests against the local stack
 	$(PY) -m pytest tests/e2e $(ARGS)
 
-fuzz: install ## Fuzz every API operation for long (FUZZ_EXAMPLES=500 per operation, 20x make test; FUZZ_SEED=…)
+fuzz: install ## Fuzz every API operation for long (FUZZ_EXAMPLES=500 per operation, 33x make test; FUZZ_SEED=…)
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/fuzz -v
 
 manifest: install ## Regenerate terraform/functions.json from the registry
