@@ -79,7 +79,7 @@ def front_message_key(request: WebhookRequest[FrontChannelRequest]) -> str:
     memory_mb=512,  # a reply's files are downloaded (≤ 25 MB each) before they are stored
 )
 def front_webhook(delivery: WebhookDelivery[FrontChannelRequest]) -> FrontChannelAnswer:
-    return relay.apply_front_request(delivery.body, delivery.received_at, front.public_url(FRONT_WEBHOOK))
+    return relay.apply_front_request(delivery.body, delivery.received_at, FRONT_WEBHOOK)
 
 
 # ---------------------------------------------------------------- attachments

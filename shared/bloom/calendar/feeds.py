@@ -21,11 +21,11 @@ from bloom.scheduling.schemas import Appointment
 from bloom.users.schemas import Caller
 
 _log = get_logger(__name__)
-FEED_PATH = "/calendar/{token}.ics"  # under the public API's base URL (`BLOOM_API_URL`)
+FEED_PATH = "/api/calendar/{token}.ics"  # the feed route (`/api/calendar/{feed}`) of one token
 
 
 def feed_url(token: str) -> str:
-    return get_settings().api_url.rstrip("/") + FEED_PATH.format(token=token)
+    return get_settings().public_url(FEED_PATH.format(token=token))
 
 
 def rotate_token(caller: Caller, *, units: type[CalendarWork] = CalendarWork) -> FeedUrl:

@@ -87,7 +87,8 @@ class Settings(BaseModel, frozen=True):
     # Passkeys (WebAuthn): the relying party id (the site's registrable domain) and the origins allowed to sign.
     webauthn_rp_id: str = Field("localhost", validation_alias="WEBAUTHN_RP_ID")
     webauthn_origins: tuple[str, ...] = Field(("http://localhost:3000",), validation_alias="WEBAUTHN_ORIGINS")
-    # The API's public base URL (ending in /api), for addresses handed out to other software (calendar feeds).
+    # The API's public base URL (ending in /api), for addresses handed out to other software (calendar feeds,
+    # Front's channel): `public_url`.
     api_url: str = Field("http://localhost:35001/api", validation_alias="BLOOM_API_URL")
     slack_webhook_url_safety: SecretStr | None = Field(None, validation_alias="SLACK_WEBHOOK_URL_SAFETY")
     slack_webhook_url_support: SecretStr | None = Field(None, validation_alias="SLACK_WEBHOOK_URL_SUPPORT")
@@ -191,6 +192,10 @@ class Settings(BaseModel, frozen=True):
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Settings:
         """Validate the variables of `environ`; unknown ones are ignored, empty ones count as unset."""
         return cls.model_validate({name: value for name, value in environ.items() if value})
+
+    def public_url(self, route: str) -> str:
+        """The public address of one of our routes (`/api/...`, as declared): on the origin of `api_url`."""
+        return self.api_url.rstrip("/").removesuffix("/api") + route
 
     def secret(self, name: str) -> str | None:
         """The value of the secret a function declares in `secrets=` (its env var and Secret Manager name).

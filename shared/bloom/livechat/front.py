@@ -66,11 +66,6 @@ def contact_alias(user_id: str) -> str:
     return f"alt:custom:{quote(handle_of(user_id), safe='')}"
 
 
-def public_url(route: str) -> str:
-    """Where Front reaches one of our routes (`/api/...`): under `BLOOM_API_URL`, the API's public base (`…/api`)."""
-    return get_settings().api_url.rstrip("/").removesuffix("/api") + route
-
-
 def _api() -> tuple[str, str, dict[str, str]]:
     settings = get_settings()
     channel, token = settings.front_channel_id, settings.front_api_token

@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bloom.core.logging import get_logger
+from bloom.core.settings import get_settings
 from bloom.core.time import utcnow
 from bloom.livechat import attachments, front, service
 from bloom.livechat.front import FrontAttachment, FrontChannelAnswer, FrontChannelRequest
@@ -40,13 +41,13 @@ def relay_to_front(user_id: str, message_id: str) -> bool:
     return LivechatWork.run_in_transaction(lambda uow: record_relayed(uow, user_id, message_id, uid))
 
 
-def apply_front_request(request: FrontChannelRequest, received_at: datetime, webhook_url: str) -> FrontChannelAnswer:
-    """What Front's channel asks (its webhook, verified): `authorization` is answered with the URL of this webhook
-    (`webhook_url`, where Front sends the channel's later requests); a teammate's reply becomes the user's
-    `agent_reply` (once per Front message: `record_agent_reply` is idempotent), threaded back to the user's
-    conversation."""
+def apply_front_request(request: FrontChannelRequest, received_at: datetime, webhook_route: str) -> FrontChannelAnswer:
+    """What Front's channel asks (its webhook, verified): `authorization` is answered with this webhook's public
+    URL (its `webhook_route` on the API origin: where Front sends the channel's later requests); a teammate's reply
+    becomes the user's `agent_reply` (once per Front message: `record_agent_reply` is idempotent), threaded back to
+    the user's conversation."""
     if request.type == "authorization":
-        return FrontChannelAnswer(webhook_url=webhook_url)
+        return FrontChannelAnswer(webhook_url=get_settings().public_url(webhook_route))
     if request.type != "message" or request.payload is None:
         return FrontChannelAnswer()
     message = request.payload
